@@ -1,0 +1,76 @@
+package cdr
+
+import "time"
+
+// Outcome is how a queue call ended (METRICS.md, "The unit: a queue call").
+// Waiting is not an outcome of METRICS.md: it marks a stay that has joined and
+// not yet ended nor gone stale; such stays are stored for the "calls waiting
+// now" view but never counted as offered.
+type Outcome uint8
+
+// The outcomes. Their numbers are the Enum8 values stored in ClickHouse.
+const (
+	Waiting   Outcome = 0
+	Answered  Outcome = 1
+	Abandoned Outcome = 2
+	Timeout   Outcome = 3
+	ExitKey   Outcome = 4
+	ExitOther Outcome = 5
+	Unknown   Outcome = 6
+)
+
+var outcomeNames = [...]string{"waiting", "answered", "abandoned", "timeout", "exit_key", "exit_other", "unknown"}
+
+// String returns the METRICS.md name of the outcome.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "invalid"
+}
+
+// Outcomes lists the outcomes of METRICS.md, in their stored order.
+var Outcomes = []Outcome{Answered, Abandoned, Timeout, ExitKey, ExitOther, Unknown}
+
+// QueueCall is one caller's stay in one queue (METRICS.md). Its key is
+// (Switch, CallID, Queue, Seq): Seq numbers the stays of one call id in one
+// queue in time order, from 0, so a late event never makes a second row for
+// the same stay.
+type QueueCall struct {
+	Switch string
+	CallID string
+	Queue  string
+	Seq    uint16
+
+	Outcome Outcome
+	// EnterTime is when the caller joined (UTC); where the joining was not
+	// seen, end − wait.
+	EnterTime time.Time
+	// AnswerTime is zero unless answered.
+	AnswerTime time.Time
+	// EndTime is when the stay ended: hang-up, transfer onward, leaving the
+	// queue, or for Unknown and Waiting the last event seen.
+	EndTime     time.Time
+	WaitS       uint32
+	TalkS       uint32
+	Transferred bool
+	Agent       string
+	// Caller is the caller number from ENTERQUEUE, where the switch wrote one.
+	Caller string
+	// EndVerb is the event that decided the outcome (e.g. ABANDON), or
+	// "stale" for a stay closed by the stale timeout.
+	EndVerb string
+	// LastEventTime is the time of the newest event of this stay.
+	LastEventTime time.Time
+}
+
+// Key identifies a queue call across rebuilds.
+type Key struct {
+	Switch, CallID, Queue string
+	Seq                   uint16
+}
+
+// Key returns the stay's identity.
+func (c *QueueCall) Key() Key {
+	return Key{Switch: c.Switch, CallID: c.CallID, Queue: c.Queue, Seq: c.Seq}
+}
