@@ -40,6 +40,9 @@ type Event struct {
 	// Line is the 1-based line (or CSV record) number in its input; it is not
 	// part of the identity and is not stored.
 	Line int
+	// IngestedAt is the ClickHouse server's time when the event was stored;
+	// set only on events read back from the store, zero when decoded.
+	IngestedAt time.Time
 }
 
 // EventID returns the deterministic id of an event: the first 8 bytes of the
