@@ -74,3 +74,20 @@ type Key struct {
 func (c *QueueCall) Key() Key {
 	return Key{Switch: c.Switch, CallID: c.CallID, Queue: c.Queue, Seq: c.Seq}
 }
+
+// CallRef names one call id of one switch, with the span of event times
+// that made it interesting (for example the events that arrived since a
+// watermark). The build job asks for all events of a call near that span.
+type CallRef struct {
+	Switch, CallID   string
+	MinTime, MaxTime time.Time
+}
+
+// StoredCall is a queue call as written to the store: the call, the version
+// that orders rebuilds of it (a higher version replaces a lower one), and
+// Deleted for a stay that a rebuild no longer produces (a tombstone).
+type StoredCall struct {
+	QueueCall
+	Version uint64
+	Deleted bool
+}
