@@ -387,7 +387,11 @@ func buildClose(s *bstay, stale bool) {
 func buildQueue(stays []bstay, evs []bevent) []bstay {
 	first := len(stays)
 	cur := -1 // index in stays of the newest stay of this queue
-	for _, be := range evs {
+	for i := range evs {
+		if cur >= 0 && !stays[cur].ended && buildVerbs[evs[i].e.Verb].kind == bkEnter {
+			buildEndFirst(evs[i:])
+		}
+		be := evs[i]
 		e := be.e
 		v := buildVerbs[e.Verb]
 		switch v.kind {
@@ -467,6 +471,23 @@ func buildQueue(stays []bstay, evs []bevent) []bstay {
 		}
 	}
 	return stays
+}
+
+// buildEndFirst handles a file-form tie: an agent transfers the caller back
+// into the same queue, and the switch writes the transfer and the new
+// ENTERQUEUE in the same second, which the tie rank would put the wrong way
+// round. While a stay is open, an end in the same instant as the ENTERQUEUE
+// at evs[0] belongs to the open stay, so it is moved in front of it.
+func buildEndFirst(evs []bevent) {
+	for j := 1; j < len(evs) && evs[j].e.Time.Equal(evs[0].e.Time) && evs[j].e.Micros == evs[0].e.Micros; j++ {
+		switch buildVerbs[evs[j].e.Verb].kind {
+		case bkComplete, bkTransfer, bkLeave:
+			end := evs[j]
+			copy(evs[1:j+1], evs[:j])
+			evs[0] = end
+			return
+		}
+	}
 }
 
 // buildOpenFrom sets the EnterTime of a stay first seen at a CONNECT or an

@@ -256,6 +256,25 @@ func buildCases() []buildCase {
 		bev(50, id, "sd", "SIP/102", "CONNECT", "9", "x", "1"),
 		bev(90, id, "sd", "SIP/102", "COMPLETEAGENT", "9", "40", "1"),
 	)
+	// Asterisk writes the transfer and the new ENTERQUEUE in one second.
+	add("transfer back into the same queue within one second", time.Time{}, []QueueCall{
+		w(bcall(id, "sd", 0, Answered), func(c *QueueCall) {
+			c.EnterTime, c.AnswerTime, c.EndTime, c.LastEventTime = bt(0), bt(10), bt(40), bt(40)
+			c.WaitS, c.TalkS, c.Agent, c.EndVerb = 10, 30, "SIP/101", "BLINDTRANSFER"
+			c.Transferred = true
+		}),
+		w(bcall(id, "sd", 1, Answered), func(c *QueueCall) {
+			c.EnterTime, c.AnswerTime, c.EndTime, c.LastEventTime = bt(40), bt(50), bt(90), bt(90)
+			c.WaitS, c.TalkS, c.Agent, c.EndVerb = 10, 40, "SIP/102", "COMPLETEAGENT"
+		}),
+	},
+		bev(0, id, "sd", "NONE", "ENTERQUEUE"),
+		bev(10, id, "sd", "SIP/101", "CONNECT", "10", "x", "1"),
+		bev(40, id, "sd", "SIP/101", "BLINDTRANSFER", "2000", "from-internal", "10", "30", "1"),
+		bev(40, id, "sd", "NONE", "ENTERQUEUE"),
+		bev(50, id, "sd", "SIP/102", "CONNECT", "10", "x", "1"),
+		bev(90, id, "sd", "SIP/102", "COMPLETEAGENT", "10", "40", "1"),
+	)
 	add("abandon with the member name after connect stays answered", time.Time{}, []QueueCall{w(bcall(id, "sd", 0, Answered), func(c *QueueCall) {
 		c.EnterTime, c.AnswerTime, c.EndTime, c.LastEventTime = bt(0), bt(10), bt(10), bt(10)
 		c.WaitS, c.Agent, c.EndVerb = 10, "SIP/101", "ABANDON"
