@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// eventColumns are the columns InsertEvents writes, in append order;
+// ingested_at is left to its DEFAULT now(), the server's clock.
+const insertEventsSQL = "INSERT INTO events (switch, source, id, time, time_us, call_id, queue, agent, verb, data1, data2, data3, data4, data5)"
+
+// InsertEvents writes events in one INSERT, appending whole columns (which
+// reaches clickhouse-client's speed, where row appends do not:
+// CLICKHOUSE.md). The caller chunks: tens of thousands of events per call,
+// since every INSERT costs the server 20-25 ms. An event already stored is
+// stored again and deduplicated by its id on read and in merges, so a batch
+// whose fate is unknown may be sent again. InsertEvents does not retain evs.
+func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	n := len(evs)
+	var (
+		sw, src, callID, queue, agent, verb = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		data                                [5][]string
+		ids                                 = make([]uint64, n)
+		times                               = make([]time.Time, n)
+		micros                              = make([]uint32, n)
+	)
+	for i := range data {
+		data[i] = make([]string, n)
+	}
+	for i := range evs {
+		e := &evs[i]
+		sw[i], src[i], ids[i], times[i], micros[i] = e.Switch, e.Source, e.ID, e.Time, e.Micros
+		callID[i], queue[i], agent[i], verb[i] = e.CallID, e.Queue, e.Agent, e.Verb
+		for j := range data {
+			data[j][i] = e.Data[j]
+		}
+	}
+	cols := []any{sw, src, ids, times, micros, callID, queue, agent, verb, data[0], data[1], data[2], data[3], data[4]}
+	return s.sendColumns(ctx, "events", insertEventsSQL, cols)
+}
+
+// sendColumns runs one batch INSERT whose columns are given whole, in the
+// order of the statement's column list.
+func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any) error {
+	b, err := s.conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return fmt.Errorf("cannot insert into %s: %w", table, err)
+	}
+	for i, c := range cols {
+		if err := b.Column(i).Append(c); err != nil {
+			b.Abort()
+			return fmt.Errorf("cannot insert into %s: column %d: %w", table, i, err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("cannot insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+// ServerNow returns the ClickHouse server's clock, in UTC, whole seconds: the
+// clock that stamps ingested_at, so watermarks compare like with like.
+func (s *Store) ServerNow(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	if err := s.conn.QueryRow(ctx, "SELECT now()").Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("cannot read server time: %w", err)
+	}
+	return t.UTC(), nil
+}
+
+// CallRef names a call that got events, with the span of its events' times.
+type CallRef = cdr.CallRef
+
+// TouchedCalls returns each (switch, call id) that got events stored (by
+// server insert time, ingested_at) in [from, to), with the earliest and latest
+// event time among those events. A call appears once, in no set order. The
+// cost follows the events stored in the range, not the table's size.
+func (s *Store) TouchedCalls(ctx context.Context, from, to time.Time) ([]CallRef, error) {
+	rows, err := s.conn.Query(ctx, `SELECT switch, call_id, min(time), max(time)
+FROM event_touches
+WHERE ingested_at >= ? AND ingested_at < ?
+GROUP BY switch, call_id`, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("cannot read touched calls: %w", err)
+	}
+	defer rows.Close()
+	var refs []CallRef
+	for rows.Next() {
+		var r CallRef
+		if err := rows.Scan(&r.Switch, &r.CallID, &r.MinTime, &r.MaxTime); err != nil {
+			return nil, fmt.Errorf("cannot read touched calls: %w", err)
+		}
+		r.MinTime, r.MaxTime = r.MinTime.UTC(), r.MaxTime.UTC()
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read touched calls: %w", err)
+	}
+	return refs, nil
+}
+
+// Limits of one IN list. Call ids are bound as quoted literals (client-side
+// binding escapes them), so a query grows with them; max_query_size is raised
+// to fit (an integer setting, which 18.16 accepts).
+const (
+	maxRefsPerQuery     = 5000
+	maxRefBytesPerQuery = 1 << 20
+	maxQuerySize        = 4 << 20
+)
+
+// chunkRefs splits refs into groups for one query each, by count and bytes.
+// refs is sorted by MinTime first, so each group's time span stays narrow.
+func chunkRefs(refs []CallRef) [][]CallRef {
+	refs = append([]CallRef(nil), refs...)
+	sort.Slice(refs, func(i, j int) bool { return refs[i].MinTime.Before(refs[j].MinTime) })
+	var out [][]CallRef
+	start, bytes := 0, 0
+	for i, r := range refs {
+		size := len(r.Switch) + len(r.CallID) + 8
+		if i > start && (i-start >= maxRefsPerQuery || bytes+size > maxRefBytesPerQuery) {
+			out = append(out, refs[start:i])
+			start, bytes = i, 0
+		}
+		bytes += size
+	}
+	if start < len(refs) {
+		out = append(out, refs[start:])
+	}
+	return out
+}
+
+// refSet is the bound tuple list of a chunk: ('sw', 'id'), ('sw', 'id'), …
+func refSet(refs []CallRef) []clickhouse.GroupSet {
+	set := make([]clickhouse.GroupSet, len(refs))
+	for i, r := range refs {
+		set[i] = clickhouse.GroupSet{Value: []any{r.Switch, r.CallID}}
+	}
+	return set
+}
+
+type callKey struct{ sw, callID string }
+
+// CallEvents returns every event of the given calls whose time lies in
+// [ref.MinTime − window, ref.MaxTime + window] of its call, with IngestedAt
+// set (the first time the event was stored). Each event comes back once: the
+// query groups by (switch, call id, id), so a resent event is not repeated.
+// Events are ordered by time, micros and id. Many refs are split into several
+// queries; refs is not retained.
+func (s *Store) CallEvents(ctx context.Context, refs []CallRef, window time.Duration) ([]cdr.Event, error) {
+	want := make(map[callKey]CallRef, len(refs))
+	for _, r := range refs {
+		k := callKey{r.Switch, r.CallID}
+		if old, ok := want[k]; ok { // the same call twice: widen
+			if old.MinTime.Before(r.MinTime) {
+				r.MinTime = old.MinTime
+			}
+			if old.MaxTime.After(r.MaxTime) {
+				r.MaxTime = old.MaxTime
+			}
+		}
+		want[k] = r
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": maxQuerySize}))
+	var out []cdr.Event
+	for _, chunk := range chunkRefs(refs) {
+		lo, hi := chunk[0].MinTime, chunk[0].MaxTime
+		for _, r := range chunk {
+			if r.MinTime.Before(lo) {
+				lo = r.MinTime
+			}
+			if r.MaxTime.After(hi) {
+				hi = r.MaxTime
+			}
+		}
+		// The chunk's time span prunes partitions; each call's own window is
+		// applied below.
+		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, id,
+    any(source), any(time), any(time_us), any(queue), any(agent), any(verb),
+    any(data1), any(data2), any(data3), any(data4), any(data5), min(ingested_at)
+FROM events
+WHERE time >= ? AND time <= ? AND (switch, call_id) IN (?)
+GROUP BY switch, call_id, id`, lo.Add(-window).UTC(), hi.Add(window).UTC(), refSet(chunk))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read call events: %w", err)
+		}
+		for rows.Next() {
+			var e cdr.Event
+			if err := rows.Scan(&e.Switch, &e.CallID, &e.ID, &e.Source, &e.Time, &e.Micros, &e.Queue, &e.Agent, &e.Verb,
+				&e.Data[0], &e.Data[1], &e.Data[2], &e.Data[3], &e.Data[4], &e.IngestedAt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("cannot read call events: %w", err)
+			}
+			e.Time, e.IngestedAt = e.Time.UTC(), e.IngestedAt.UTC()
+			r := want[callKey{e.Switch, e.CallID}]
+			if e.Time.Before(r.MinTime.Add(-window)) || e.Time.After(r.MaxTime.Add(window)) {
+				continue
+			}
+			out = append(out, e)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("cannot read call events: %w", err)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if !a.Time.Equal(b.Time) {
+			return a.Time.Before(b.Time)
+		}
+		if a.Micros != b.Micros {
+			return a.Micros < b.Micros
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
+}
+
+// CountEvents returns the number of distinct events stored (GROUP BY id in a
+// subquery, so duplicates count once). It reads the whole table: for tests
+// and benchmarks only.
+func (s *Store) CountEvents(ctx context.Context) (int, error) {
+	var n uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM (SELECT id FROM events GROUP BY id)").Scan(&n); err != nil {
+		return 0, fmt.Errorf("cannot count events: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The schema lives in migrations/NNNN_name.sql, applied in version order.
+// A file holds one statement, or several separated by a line that is exactly
+// "-- +statement" (ClickHouse runs one statement per query). Every statement
+// must be idempotent (CREATE … IF NOT EXISTS and the like): two processes may
+// migrate at once, and a file cut half-way is run again from its start.
+// Applied files are never edited; a change is a new file.
+//
+// Why not goose or golang-migrate: both hang on 18.16 at their version-row
+// insert (CLICKHOUSE.md); this migrator writes its rows through a batch that
+// names its columns.
+//
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// statementSeparator splits a migration file into statements.
+const statementSeparator = "-- +statement"
+
+type migration struct {
+	version    uint32
+	name       string // file name, e.g. 0001_init.sql
+	statements []string
+}
+
+var migrationName = regexp.MustCompile(`^([0-9]{4})_[a-z0-9_]+\.sql$`)
+
+// loadMigrations reads and checks the migration files of fsys (under dir).
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read migrations: %w", err)
+	}
+	var ms []migration
+	seen := map[uint32]string{}
+	for _, e := range entries {
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_lower_snake.sql", e.Name())
+		}
+		v, _ := strconv.ParseUint(m[1], 10, 32)
+		if v == 0 {
+			return nil, fmt.Errorf("migration %s: version 0 is reserved", e.Name())
+		}
+		if other, ok := seen[uint32(v)]; ok {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", other, e.Name(), v)
+		}
+		seen[uint32(v)] = e.Name()
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("cannot read migration %s: %w", e.Name(), err)
+		}
+		stmts := splitStatements(string(b))
+		if len(stmts) == 0 {
+			return nil, fmt.Errorf("migration %s: no statement", e.Name())
+		}
+		ms = append(ms, migration{version: uint32(v), name: e.Name(), statements: stmts})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// splitStatements cuts a file at separator lines and drops parts that hold
+// only comments and blank lines.
+func splitStatements(src string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		text := strings.TrimSpace(strings.Join(cur, "\n"))
+		cur = cur[:0]
+		for _, l := range strings.Split(text, "\n") {
+			l = strings.TrimSpace(l)
+			if l != "" && !strings.HasPrefix(l, "--") {
+				out = append(out, strings.TrimRight(text, "; \n\t"))
+				return
+			}
+		}
+	}
+	for _, l := range strings.Split(src, "\n") {
+		if strings.TrimSpace(l) == statementSeparator {
+			flush()
+			continue
+		}
+		cur = append(cur, l)
+	}
+	flush()
+	return out
+}
+
+const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    UInt32,
+    name       String,
+    applied_at DateTime
+) ENGINE = ReplacingMergeTree
+ORDER BY version`
+
+// Migrate applies the embedded migrations that schema_migrations does not
+// list, in version order, and returns the names of those it applied. Running
+// it again is a no-op; two processes running it at once may both apply a
+// file, which is harmless because every statement is idempotent, and both
+// record it (the version table deduplicates by version).
+func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
+	ms, err := loadMigrations(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return s.migrate(ctx, ms)
+}
+
+func (s *Store) migrate(ctx context.Context, ms []migration) (applied []string, err error) {
+	if err := s.conn.Exec(ctx, createSchemaMigrations); err != nil {
+		return nil, fmt.Errorf("cannot create schema_migrations: %w", err)
+	}
+	done, err := s.appliedVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if done[m.version] {
+			continue
+		}
+		for i, stmt := range m.statements {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return applied, fmt.Errorf("migration %s, statement %d: %w", m.name, i+1, err)
+			}
+		}
+		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+		if err != nil {
+			return applied, fmt.Errorf("cannot record migration %s: %w", m.name, err)
+		}
+		if err := b.Append(m.version, m.name, time.Now().UTC()); err != nil {
+			b.Abort()
+			return applied, fmt.Errorf("cannot record migration %s: %w", m.name, err)
+		}
+		if err := b.Send(); err != nil {
+			return applied, fmt.Errorf("cannot record migration %s: %w", m.name, err)
+		}
+		s.log.Info("migration applied", "name", m.name, "statements", len(m.statements))
+		applied = append(applied, m.name)
+	}
+	return applied, nil
+}
+
+// appliedVersions lists the versions recorded in schema_migrations.
+func (s *Store) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
+	rows, err := s.conn.Query(ctx, "SELECT version FROM schema_migrations GROUP BY version")
+	if err != nil {
+		return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[uint32]bool{}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
+		}
+		done[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
+	}
+	return done, nil
+}

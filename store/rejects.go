@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// Reject is an input line a decoder refused, stored so operators can see it
+// (GET /v1/rejects).
+type Reject struct {
+	Switch string
+	Source string
+	Line   int
+	Field  string
+	Reason string
+	Raw    string
+	// ReceivedAt is when acdstat got the line; zero means now.
+	ReceivedAt time.Time
+}
+
+// RejectOf makes the Reject of a decoder's error.
+func RejectOf(sw, source string, e *cdr.DecodeError, receivedAt time.Time) Reject {
+	return Reject{Switch: sw, Source: source, Line: e.Line, Field: e.Field, Reason: e.Reason, Raw: e.Raw, ReceivedAt: receivedAt}
+}
+
+// RejectID is the deterministic id of a reject: the first 8 bytes of the
+// SHA-256 of its switch, raw line and reason, so a resent bad line is one
+// reject (the line number is not part of it).
+func RejectID(r *Reject) uint64 {
+	h := sha256.New()
+	for _, s := range []string{r.Switch, r.Raw, r.Reason} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
+}
+
+const insertRejectsSQL = "INSERT INTO rejects (switch, source, id, received_at, line, field, reason, raw)"
+
+// InsertRejects stores rejects in one INSERT. source is stamped on those
+// whose Source is empty. The slice is not retained.
+func (s *Store) InsertRejects(ctx context.Context, source string, rejects []Reject) error {
+	n := len(rejects)
+	if n == 0 {
+		return nil
+	}
+	var (
+		sw, src, field, reason, raw = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ids                         = make([]uint64, n)
+		at                          = make([]time.Time, n)
+		line                        = make([]uint32, n)
+		now                         = time.Now().UTC()
+	)
+	for i := range rejects {
+		r := &rejects[i]
+		sw[i], src[i], field[i], reason[i], raw[i] = r.Switch, r.Source, r.Field, r.Reason, r.Raw
+		if src[i] == "" {
+			src[i] = source
+		}
+		ids[i], at[i] = RejectID(r), r.ReceivedAt.UTC()
+		if r.ReceivedAt.IsZero() {
+			at[i] = now
+		}
+		if r.Line > 0 {
+			line[i] = uint32(r.Line)
+		}
+	}
+	return s.sendColumns(ctx, "rejects", insertRejectsSQL, []any{sw, src, ids, at, line, field, reason, raw})
+}
+
+// RecentRejects returns up to limit rejects of a switch (all switches when sw
+// is empty), newest first, each once however often it was sent.
+func (s *Store) RecentRejects(ctx context.Context, sw string, limit int) ([]Reject, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.conn.Query(ctx, `SELECT switch, any(source), max(received_at) AS last, any(line), any(field), any(reason), any(raw)
+FROM rejects
+WHERE ? = '' OR switch = ?
+GROUP BY switch, id
+ORDER BY last DESC
+LIMIT ?`, sw, sw, limit)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read rejects: %w", err)
+	}
+	defer rows.Close()
+	var out []Reject
+	for rows.Next() {
+		var r Reject
+		var line uint32
+		if err := rows.Scan(&r.Switch, &r.Source, &r.ReceivedAt, &line, &r.Field, &r.Reason, &r.Raw); err != nil {
+			return nil, fmt.Errorf("cannot read rejects: %w", err)
+		}
+		r.Line, r.ReceivedAt = int(line), r.ReceivedAt.UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read rejects: %w", err)
+	}
+	return out, nil
+}
