@@ -1,0 +1,303 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// BuildJob is the name of the build-calls job's watermark.
+const BuildJob = "build_calls"
+
+// Config holds the job settings; config composes it under ACDSTAT_.
+type Config struct {
+	// BuildEvery is the build-calls schedule, a robfig/cron spec.
+	BuildEvery string `env:"BUILD_SCHEDULE" envDefault:"@every 5s"`
+	// StaleAfter closes a stay with no end as unknown (METRICS.md).
+	StaleAfter time.Duration `env:"STALE_AFTER" envDefault:"4h"`
+	// Margin is re-read below the watermark on every run, so events whose
+	// insert was still in flight when the last run read are not missed.
+	Margin time.Duration `env:"BUILD_MARGIN" envDefault:"2m"`
+	// Window is how far around the new events a call's older events are
+	// looked up; it bounds the cost of a call to its own neighbourhood.
+	Window time.Duration `env:"BUILD_WINDOW" envDefault:"28h"`
+	// ChunkCalls is how many calls are rebuilt per store round trip.
+	ChunkCalls int `env:"BUILD_CHUNK" envDefault:"5000"`
+}
+
+// Validate checks the settings and names the one that is wrong.
+func (c Config) Validate() error {
+	switch {
+	case c.StaleAfter <= 0:
+		return fmt.Errorf("ACDSTAT_STALE_AFTER: must be positive, got %s", c.StaleAfter)
+	case c.Margin < 0:
+		return fmt.Errorf("ACDSTAT_BUILD_MARGIN: must not be negative, got %s", c.Margin)
+	case c.Window < c.StaleAfter:
+		return fmt.Errorf("ACDSTAT_BUILD_WINDOW: must be at least ACDSTAT_STALE_AFTER (%s), got %s", c.StaleAfter, c.Window)
+	case c.ChunkCalls <= 0:
+		return fmt.Errorf("ACDSTAT_BUILD_CHUNK: must be positive, got %d", c.ChunkCalls)
+	}
+	return nil
+}
+
+// futureSlack covers switch clocks ahead of the server's (METRICS.md accepts
+// events up to 5 minutes in the future) when revisiting calls for staleness.
+const futureSlack = 10 * time.Minute
+
+// Watermarks keeps a job's progress.
+type Watermarks interface {
+	Watermark(ctx context.Context, job string) (time.Time, bool, error)
+	SetWatermark(ctx context.Context, job string, t time.Time) error
+}
+
+// EventSource finds calls with new events and reads a call's events.
+type EventSource interface {
+	// ServerNow is the store's clock: the clock of ingest times.
+	ServerNow(ctx context.Context) (time.Time, error)
+	// TouchedCalls lists the calls with events stored (by ingest time) in
+	// [from, to).
+	TouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
+	// CallEvents returns every stored event of the calls whose event time
+	// lies within window of each call's span, IngestedAt filled.
+	CallEvents(ctx context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error)
+}
+
+// CallStore reads and writes queue calls.
+type CallStore interface {
+	// CurrentStays gives the version of every live stored stay of the calls.
+	CurrentStays(ctx context.Context, refs []cdr.CallRef) (map[cdr.Key]uint64, error)
+	WriteCalls(ctx context.Context, calls []cdr.StoredCall) error
+}
+
+// Builder is the build-calls job. It is safe to run from several acdstat
+// instances at once: what it writes depends only on the stored events, and
+// versions order the rows, so two runs over the same events write the same
+// rows and a run over more events wins.
+type Builder struct {
+	cfg    Config
+	log    *slog.Logger
+	marks  Watermarks
+	events EventSource
+	calls  CallStore
+}
+
+// NewBuilder returns a build-calls job.
+func NewBuilder(cfg Config, log *slog.Logger, marks Watermarks, events EventSource, calls CallStore) *Builder {
+	return &Builder{cfg: cfg, log: log, marks: marks, events: events, calls: calls}
+}
+
+// BuildStats says what one run did.
+type BuildStats struct {
+	Calls   int // call ids looked at
+	Written int // queue-call rows written (changed stays and tombstones)
+	Upto    time.Time
+}
+
+// Run rebuilds the calls touched since the watermark, and those whose stale
+// timeout has passed since the last run, then advances the watermark.
+func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
+	var st BuildStats
+	upto, err := b.events.ServerNow(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cannot read server time: %w", err)
+	}
+	mark, _, err := b.marks.Watermark(ctx, BuildJob)
+	if err != nil {
+		return st, fmt.Errorf("cannot read watermark: %w", err)
+	}
+	fresh, revisit := Windows(mark, upto, b.cfg.Margin, b.cfg.StaleAfter+futureSlack)
+	var refs []cdr.CallRef
+	for _, w := range []Window{fresh, revisit} {
+		if w.Empty() {
+			continue
+		}
+		// The window includes its end; TouchedCalls' range does not.
+		r, err := b.events.TouchedCalls(ctx, w.From, w.To.Add(time.Second))
+		if err != nil {
+			return st, fmt.Errorf("cannot list touched calls: %w", err)
+		}
+		refs = append(refs, r...)
+	}
+	refs = MergeRefs(refs)
+	st.Calls = len(refs)
+	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
+		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
+		n, err := b.rebuild(ctx, chunk, upto)
+		if err != nil {
+			return st, err
+		}
+		st.Written += n
+	}
+	if err := b.marks.SetWatermark(ctx, BuildJob, upto); err != nil {
+		return st, fmt.Errorf("cannot advance watermark: %w", err)
+	}
+	st.Upto = upto
+	return st, nil
+}
+
+func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time) (int, error) {
+	events, err := b.events.CallEvents(ctx, refs, b.cfg.Window)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read events of %d calls: %w", len(refs), err)
+	}
+	stored, err := b.calls.CurrentStays(ctx, refs)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read stored calls: %w", err)
+	}
+	out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter})
+	if len(out) == 0 {
+		return 0, nil
+	}
+	if err := b.calls.WriteCalls(ctx, out); err != nil {
+		return 0, fmt.Errorf("cannot write %d queue calls: %w", len(out), err)
+	}
+	return len(out), nil
+}
+
+// Window is an interval of ingest times, both ends included.
+type Window struct{ From, To time.Time }
+
+// Empty reports whether the window holds no instant.
+func (w Window) Empty() bool { return w.To.Before(w.From) }
+
+// Windows returns the two ingest-time windows a run reads: fresh, the events
+// stored since the watermark (less a margin for inserts in flight), and
+// revisit, the calls last touched one stale period before, whose waiting
+// stays may now be closed as unknown although nothing new arrived.
+func Windows(mark, upto time.Time, margin, stale time.Duration) (fresh, revisit Window) {
+	from := mark.Add(-margin)
+	fresh = Window{From: from, To: upto}
+	revisit = Window{From: from.Add(-stale), To: upto.Add(-stale)}
+	if !mark.After(time.Unix(0, 0)) {
+		// First run: fresh already covers all history.
+		revisit = Window{From: upto, To: upto.Add(-time.Second)}
+	}
+	return fresh, revisit
+}
+
+// MergeRefs unites refs to the same call, widening the time span.
+func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
+	type key struct{ sw, id string }
+	idx := make(map[key]int, len(refs))
+	var out []cdr.CallRef
+	for _, r := range refs {
+		k := key{r.Switch, r.CallID}
+		i, ok := idx[k]
+		if !ok {
+			idx[k] = len(out)
+			out = append(out, r)
+			continue
+		}
+		if r.MinTime.Before(out[i].MinTime) {
+			out[i].MinTime = r.MinTime
+		}
+		if r.MaxTime.After(out[i].MaxTime) {
+			out[i].MaxTime = r.MaxTime
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Switch != out[j].Switch {
+			return out[i].Switch < out[j].Switch
+		}
+		return out[i].CallID < out[j].CallID
+	})
+	return out
+}
+
+// Plan builds the queue calls of events and returns the rows to write: every
+// stay whose version differs from the stored one, and a tombstone for every
+// stored stay the events no longer produce. It is pure, so a run over
+// unchanged events writes nothing.
+func Plan(events []cdr.Event, stored map[cdr.Key]uint64, opt cdr.BuildOptions) []cdr.StoredCall {
+	versions := callVersions(events)
+	calls := cdr.BuildCalls(events, opt)
+	var out []cdr.StoredCall
+	seen := make(map[cdr.Key]bool, len(calls))
+	closedStale := make(map[callKey]bool)
+	for _, c := range calls {
+		if c.EndVerb == cdr.StaleVerb {
+			closedStale[callKey{c.Switch, c.CallID}] = true
+		}
+	}
+	for _, c := range calls {
+		k := c.Key()
+		seen[k] = true
+		v := versions[callKey{c.Switch, c.CallID}].version(closedStale[callKey{c.Switch, c.CallID}])
+		if old, ok := stored[k]; ok && old == v {
+			continue
+		}
+		out = append(out, cdr.StoredCall{QueueCall: c, Version: v})
+	}
+	// Stored stays the events no longer produce get a tombstone; they belong
+	// to calls whose events were read, which are exactly the calls in stored.
+	for k, old := range stored {
+		if seen[k] {
+			continue
+		}
+		vb, ok := versions[callKey{k.Switch, k.CallID}]
+		v := old + 1
+		if ok && vb.version(closedStale[callKey{k.Switch, k.CallID}]) > v {
+			v = vb.version(closedStale[callKey{k.Switch, k.CallID}])
+		}
+		out = append(out, cdr.StoredCall{QueueCall: cdr.QueueCall{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, Seq: k.Seq}, Version: v, Deleted: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key(), out[j].Key()) })
+	return out
+}
+
+type callKey struct{ sw, id string }
+
+// versionBasis is what a call's version is derived from: the newest ingest
+// time and the number of distinct events. A build over more events of a call
+// has a higher version than one over fewer, whichever instance ran it.
+type versionBasis struct {
+	newest time.Time
+	ids    map[uint64]struct{}
+}
+
+// version packs the basis into one number: ingest seconds, then the event
+// count, then one bit for "closed by the stale timeout", since closing a
+// waiting stay changes the row without any new event.
+func (v versionBasis) version(stale bool) uint64 {
+	n := uint64(min(len(v.ids), 1<<21-1))
+	s := uint64(0)
+	if stale {
+		s = 1
+	}
+	return uint64(max(v.newest.Unix(), 0))<<22 | n<<1 | s
+}
+
+func callVersions(events []cdr.Event) map[callKey]versionBasis {
+	out := make(map[callKey]versionBasis)
+	for i := range events {
+		e := &events[i]
+		k := callKey{e.Switch, e.CallID}
+		vb := out[k]
+		if vb.ids == nil {
+			vb.ids = make(map[uint64]struct{})
+		}
+		vb.ids[e.ID] = struct{}{}
+		if e.IngestedAt.After(vb.newest) {
+			vb.newest = e.IngestedAt
+		}
+		out[k] = vb
+	}
+	return out
+}
+
+func lessKey(a, b cdr.Key) bool {
+	if a.Switch != b.Switch {
+		return a.Switch < b.Switch
+	}
+	if a.CallID != b.CallID {
+		return a.CallID < b.CallID
+	}
+	if a.Queue != b.Queue {
+		return a.Queue < b.Queue
+	}
+	return a.Seq < b.Seq
+}

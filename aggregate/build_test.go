@@ -1,0 +1,133 @@
+package aggregate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+var t0 = time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
+
+func TestWindowsCoverEveryIngestTime(t *testing.T) {
+	margin, stale := 2*time.Minute, 4*time.Hour
+	mark := t0
+	upto := t0.Add(5 * time.Second)
+	fresh, revisit := Windows(mark, upto, margin, stale)
+	if got, want := fresh.From, mark.Add(-margin); !got.Equal(want) {
+		t.Errorf("fresh.From = %v; want %v", got, want)
+	}
+	if !fresh.To.Equal(upto) {
+		t.Errorf("fresh.To = %v; want %v", fresh.To, upto)
+	}
+	if got, want := revisit.To, upto.Add(-stale); !got.Equal(want) {
+		t.Errorf("revisit.To = %v; want %v", got, want)
+	}
+	// Consecutive runs leave no gap: the next run's windows start at or
+	// before this run's ends.
+	nextFresh, nextRevisit := Windows(upto, upto.Add(5*time.Second), margin, stale)
+	if nextFresh.From.After(fresh.To) || nextRevisit.From.After(revisit.To) {
+		t.Errorf("gap between runs: fresh %v..%v then %v; revisit %v..%v then %v",
+			fresh.From, fresh.To, nextFresh.From, revisit.From, revisit.To, nextRevisit.From)
+	}
+}
+
+func TestWindowsFirstRunReadsAllHistoryOnce(t *testing.T) {
+	fresh, revisit := Windows(time.Time{}, t0, time.Minute, time.Hour)
+	if !fresh.From.Before(time.Unix(1, 0)) {
+		t.Errorf("fresh.From = %v; want the beginning of time", fresh.From)
+	}
+	if !revisit.Empty() {
+		t.Errorf("revisit = %v; want empty on the first run", revisit)
+	}
+}
+
+func TestMergeRefsWidensSpans(t *testing.T) {
+	got := MergeRefs([]cdr.CallRef{
+		{Switch: "b", CallID: "1", MinTime: t0, MaxTime: t0},
+		{Switch: "a", CallID: "1", MinTime: t0, MaxTime: t0.Add(time.Hour)},
+		{Switch: "b", CallID: "1", MinTime: t0.Add(-time.Hour), MaxTime: t0.Add(time.Minute)},
+	})
+	want := []cdr.CallRef{
+		{Switch: "a", CallID: "1", MinTime: t0, MaxTime: t0.Add(time.Hour)},
+		{Switch: "b", CallID: "1", MinTime: t0.Add(-time.Hour), MaxTime: t0.Add(time.Minute)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v; want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("ref %d: got %v; want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func ev(sec int, callID, queue, agent, verb string, ingested time.Time, data ...string) cdr.Event {
+	e := cdr.Event{Switch: "default", Source: cdr.SourceQueueLog, Time: t0.Add(time.Duration(sec) * time.Second),
+		CallID: callID, Queue: queue, Agent: agent, Verb: verb, IngestedAt: ingested}
+	copy(e.Data[:], data)
+	e.ID = cdr.EventID(&e)
+	return e
+}
+
+func TestPlanWritesOnlyWhatChanged(t *testing.T) {
+	in := t0.Add(time.Hour)
+	events := []cdr.Event{
+		ev(0, "c1", "servicedesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1"),
+		ev(30, "c1", "servicedesk", "PJSIP/2101", "CONNECT", in, "30", "c1.2", "3"),
+		ev(90, "c1", "servicedesk", "PJSIP/2101", "COMPLETECALLER", in, "30", "60", "1"),
+	}
+	opt := cdr.BuildOptions{Now: t0.Add(2 * time.Hour)}
+	first := Plan(events, nil, opt)
+	if len(first) != 1 || first[0].Outcome != cdr.Answered || first[0].Deleted {
+		t.Fatalf("first plan = %+v; want one answered call", first)
+	}
+	stored := map[cdr.Key]uint64{first[0].Key(): first[0].Version}
+	if again := Plan(events, stored, opt); len(again) != 0 {
+		t.Errorf("plan over unchanged events = %+v; want nothing to write", again)
+	}
+	// The same events repeated (a resent batch) change nothing either.
+	if again := Plan(append(events, events...), stored, opt); len(again) != 0 {
+		t.Errorf("plan over repeated events = %+v; want nothing to write", again)
+	}
+	// A late event raises the version so the rebuilt row wins.
+	late := append(events, ev(10, "c1", "servicedesk", "PJSIP/2102", "RINGNOANSWER", in.Add(time.Minute), "1000"))
+	next := Plan(late, stored, opt)
+	if len(next) != 1 || next[0].Version <= first[0].Version {
+		t.Fatalf("plan after late event = %+v; want one row with a version above %d", next, first[0].Version)
+	}
+}
+
+func TestPlanTombstonesStaysThatVanished(t *testing.T) {
+	in := t0.Add(time.Hour)
+	events := []cdr.Event{
+		ev(0, "c2", "klinisk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1"),
+		ev(20, "c2", "klinisk", "NONE", "ABANDON", in, "1", "1", "20"),
+	}
+	gone := cdr.Key{Switch: "default", CallID: "c2", Queue: "klinisk", Seq: 1}
+	stored := map[cdr.Key]uint64{gone: 5}
+	out := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour)})
+	var tomb *cdr.StoredCall
+	for i := range out {
+		if out[i].Key() == gone {
+			tomb = &out[i]
+		}
+	}
+	if tomb == nil || !tomb.Deleted || tomb.Version <= 5 {
+		t.Fatalf("plan = %+v; want a tombstone for %v above version 5", out, gone)
+	}
+}
+
+func TestPlanStaleClosureRaisesVersion(t *testing.T) {
+	in := t0
+	events := []cdr.Event{ev(0, "c3", "sp_helpdesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1")}
+	waiting := Plan(events, nil, cdr.BuildOptions{Now: t0.Add(time.Minute), StaleAfter: time.Hour})
+	if len(waiting) != 1 || waiting[0].Outcome != cdr.Waiting {
+		t.Fatalf("before the stale timeout: %+v; want one waiting stay", waiting)
+	}
+	stored := map[cdr.Key]uint64{waiting[0].Key(): waiting[0].Version}
+	closed := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour), StaleAfter: time.Hour})
+	if len(closed) != 1 || closed[0].Outcome != cdr.Unknown || closed[0].Version <= waiting[0].Version {
+		t.Fatalf("after the stale timeout: %+v; want unknown with a version above %d", closed, waiting[0].Version)
+	}
+}

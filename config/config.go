@@ -1,0 +1,91 @@
+// Package config composes the settings of every acdstat package into one
+// tree, read once from the environment (ACDSTAT_*) by cmd/acdstat, and
+// validates it with messages that name the setting at fault.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/acdstat/acdstat/aggregate"
+	"github.com/acdstat/acdstat/intake"
+	"github.com/acdstat/acdstat/store"
+)
+
+// Config is every setting of acdstat. Defaults run on one machine.
+type Config struct {
+	ClickHouse store.Config     `envPrefix:"CLICKHOUSE_"`
+	Intake     intake.Config    ``
+	Jobs       aggregate.Config ``
+	HTTPAddr   string           `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	DataDir    string           `env:"DATA_DIR" envDefault:"./data"`
+	ReadToken  string           `env:"READ_TOKEN"`
+	Queues     string           `env:"QUEUES"`
+	LogFormat  string           `env:"LOG_FORMAT" envDefault:"text"`
+	LogLevel   string           `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// Load reads the settings from environ (os.Environ() in main; a map in
+// tests), without validating them.
+func Load(environ []string) (Config, error) {
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{
+		Environment: env.ToMap(environ),
+		Prefix:      "ACDSTAT_",
+	})
+	if err != nil {
+		return cfg, fmt.Errorf("cannot read settings: %w", err)
+	}
+	return cfg, nil
+}
+
+// Validate checks every setting and returns all problems at once, each
+// naming its variable.
+func (c Config) Validate() error {
+	var errs []error
+	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate())
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %q is not host:port: %v", c.HTTPAddr, err))
+	} else if !IsLoopback(c.HTTPAddr) && c.Intake.IngestToken == "" {
+		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_INGEST_TOKEN must be set (and ACDSTAT_READ_TOKEN for reading)", c.HTTPAddr))
+	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" {
+		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set", c.HTTPAddr))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("ACDSTAT_DATA_DIR: must not be empty"))
+	}
+	if c.Intake.MaxBodyBytes <= 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_MAX_BODY_BYTES: must be positive, got %d", c.Intake.MaxBodyBytes))
+	}
+	if c.Intake.MaxLineBytes <= 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_MAX_LINE_BYTES: must be positive, got %d", c.Intake.MaxLineBytes))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("ACDSTAT_LOG_FORMAT: %q is not text or json", c.LogFormat))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("ACDSTAT_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// IsLoopback reports whether a listen address only accepts connections from
+// this machine. An empty host (":8080") listens everywhere.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

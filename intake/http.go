@@ -1,0 +1,272 @@
+package intake
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// Config holds the intake settings; config composes it under ACDSTAT_.
+type Config struct {
+	IngestToken string `env:"INGEST_TOKEN"`
+	// MaxBodyBytes caps one ingest request body.
+	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"33554432"`
+	// MaxLineBytes caps one line of a body.
+	MaxLineBytes int `env:"MAX_LINE_BYTES" envDefault:"65536"`
+	// SwitchTimezone is the time zone of switches that write local times
+	// (the queue_log DB form), until per-switch settings exist.
+	SwitchTimezone string `env:"SWITCH_TIMEZONE" envDefault:"Europe/Copenhagen"`
+}
+
+// Sink takes decoded events and refused lines. A nil error means they are
+// stored durably: only then does intake acknowledge. Sinks must be safe for
+// concurrent use.
+type Sink interface {
+	Accept(ctx context.Context, events []cdr.Event, rejects []Reject) error
+}
+
+// Reject is a refused line with where it came from.
+type Reject struct {
+	Switch, Source string
+	*cdr.DecodeError
+}
+
+// Answer is the JSON body of every ingest answer (DESIGN.md).
+type Answer struct {
+	Accepted   int          `json:"accepted"`
+	Duplicates int          `json:"duplicates"`
+	Rejected   []RejectLine `json:"rejected"`
+}
+
+// RejectLine is one refused line as the sender sees it.
+type RejectLine struct {
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// maxRejectsListed bounds the answer; every reject is still stored.
+const maxRejectsListed = 1000
+
+var switchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
+
+// Handler serves POST /v1/ingest/queue_log.
+type Handler struct {
+	cfg     Config
+	log     *slog.Logger
+	sink    Sink
+	loc     *time.Location
+	metrics *metrics
+	now     func() time.Time
+}
+
+type metrics struct {
+	received *prometheus.CounterVec
+	accepted *prometheus.CounterVec
+	rejected *prometheus.CounterVec
+	dups     *prometheus.CounterVec
+}
+
+// NewHandler returns the ingest handler. reg may be nil.
+func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, sink Sink) (*Handler, error) {
+	loc, err := time.LoadLocation(cfg.SwitchTimezone)
+	if err != nil {
+		return nil, fmt.Errorf("ACDSTAT_SWITCH_TIMEZONE: %w", err)
+	}
+	m := &metrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_received_lines_total", Help: "Lines received by intake."}, []string{"source"}),
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_accepted_events_total", Help: "Events stored by intake."}, []string{"source"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_rejected_lines_total", Help: "Lines refused by intake, by the field at fault."}, []string{"source", "reason"}),
+		dups:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_duplicate_events_total", Help: "Events repeated within one request."}, []string{"source"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.received, m.accepted, m.rejected, m.dups} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("cannot register intake metrics: %w", err)
+			}
+		}
+	}
+	return &Handler{cfg: cfg, log: log, sink: sink, loc: loc, metrics: m, now: time.Now}, nil
+}
+
+// Register mounts the ingest endpoints on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("POST /v1/ingest/queue_log", h.auth(http.HandlerFunc(h.queueLog)))
+}
+
+func (h *Handler) auth(next http.Handler) http.Handler {
+	return RequireToken(h.cfg.IngestToken, "ingest", next)
+}
+
+// RequireToken lets a request through when token is empty, or when it
+// carries the token as a bearer token or as the password of HTTP Basic
+// (all that FreeSWITCH's mod_json_cdr can send).
+func RequireToken(token, realm string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got := ""
+		if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
+			got = strings.TrimPrefix(a, "Bearer ")
+		} else if _, p, ok := r.BasicAuth(); ok {
+			got = p
+		}
+		if got == "" {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, Basic realm=%q`, realm, realm))
+			WriteError(w, http.StatusUnauthorized, "missing credentials: send the "+realm+" token as 'Authorization: Bearer TOKEN' or as the HTTP Basic password")
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			WriteError(w, http.StatusForbidden, "the "+realm+" token is not valid")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
+	sw := r.URL.Query().Get("switch")
+	if sw == "" {
+		sw = r.Header.Get("X-Acdstat-Switch")
+	}
+	if sw == "" {
+		sw = cdr.DefaultSwitch
+	}
+	if !switchName.MatchString(sw) {
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("switch %q is not a valid name: use letters, digits and _ . : - (at most 64)", sw))
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = cdr.SourceQueueLog
+	}
+	if format != cdr.SourceQueueLog && format != cdr.SourceQueueLogDB {
+		WriteError(w, http.StatusBadRequest, fmt.Sprintf("format %q is not a queue_log format: use queue_log or queue_log_db", format))
+		return
+	}
+	decode, _ := cdr.Decoder(format)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes: send it in smaller requests", tooBig.Limit))
+			return
+		}
+		WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		WriteError(w, http.StatusBadRequest, "body has no lines: send queue_log lines, one event per line")
+		return
+	}
+	res, err := Ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
+		Switch: sw, Location: h.loc, Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
+	}, h.sink)
+	h.count(format, res)
+	if err != nil {
+		h.log.Error("cannot store ingest", "switch", sw, "err", err)
+		w.Header().Set("Retry-After", "5")
+		WriteError(w, http.StatusServiceUnavailable, "cannot store the events now; nothing of this request was acknowledged, send it again: "+err.Error())
+		return
+	}
+	status := http.StatusOK
+	if res.Accepted == 0 && res.Duplicates == 0 {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, res.Answer())
+}
+
+func (h *Handler) count(source string, res Result) {
+	h.metrics.received.WithLabelValues(source).Add(float64(res.Lines))
+	h.metrics.accepted.WithLabelValues(source).Add(float64(res.Accepted))
+	h.metrics.dups.WithLabelValues(source).Add(float64(res.Duplicates))
+	for _, rj := range res.Rejects {
+		field := rj.Field
+		if field == "" {
+			field = "line"
+		}
+		h.metrics.rejected.WithLabelValues(source, field).Inc()
+	}
+}
+
+// Result is what one ingest did.
+type Result struct {
+	Lines      int // events plus rejects
+	Accepted   int // distinct events handed to the sink
+	Duplicates int // events repeated within this input
+	Rejects    []Reject
+}
+
+// Answer is the sender's view of the result.
+func (r Result) Answer() Answer {
+	a := Answer{Accepted: r.Accepted, Duplicates: r.Duplicates, Rejected: []RejectLine{}}
+	for i, rj := range r.Rejects {
+		if i == maxRejectsListed {
+			a.Rejected = append(a.Rejected, RejectLine{Reason: fmt.Sprintf("%d more rejected lines not listed", len(r.Rejects)-i)})
+			break
+		}
+		a.Rejected = append(a.Rejected, RejectLine{Line: rj.Line, Field: rj.Field, Reason: rj.Reason})
+	}
+	return a
+}
+
+// Ingest decodes r (in format source) and hands every batch to sink: the one path that HTTP
+// intake and `acdstat ingest` share, so both give the same events and ids.
+// Events repeated within the input are passed once and counted as
+// duplicates. It stops at the first sink error.
+func Ingest(ctx context.Context, source string, decode cdr.DecodeFunc, r io.Reader, opt cdr.DecodeOptions, sink Sink) (Result, error) {
+	var res Result
+	seen := make(map[uint64]struct{})
+	if opt.Switch == "" {
+		opt.Switch = cdr.DefaultSwitch
+	}
+	err := decode(r, opt, func(b cdr.Batch) error {
+		res.Lines += len(b.Events) + len(b.Rejects)
+		events := b.Events[:0:0]
+		for _, e := range b.Events {
+			if _, dup := seen[e.ID]; dup {
+				res.Duplicates++
+				continue
+			}
+			seen[e.ID] = struct{}{}
+			events = append(events, e)
+		}
+		rejects := make([]Reject, 0, len(b.Rejects))
+		for _, de := range b.Rejects {
+			rejects = append(rejects, Reject{Switch: opt.Switch, Source: source, DecodeError: de})
+		}
+		if err := sink.Accept(ctx, events, rejects); err != nil {
+			return err
+		}
+		res.Accepted += len(events)
+		res.Rejects = append(res.Rejects, rejects...)
+		return nil
+	})
+	return res, err
+}
+
+// WriteError answers with a JSON error a person can act on.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
