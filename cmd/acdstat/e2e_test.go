@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/chtest"
+	"github.com/acdstat/acdstat/simulate"
+	"github.com/acdstat/acdstat/store"
+)
+
+func TestMain(m *testing.M) { chtest.Main(m) }
+
+// testEnv returns the settings of a test's own database.
+func testEnv(t *testing.T, extra ...string) []string {
+	t.Helper()
+	addr, db := chtest.NewDatabase(t)
+	return append([]string{
+		"ACDSTAT_CLICKHOUSE_ADDR=" + addr,
+		"ACDSTAT_CLICKHOUSE_DATABASE=" + db,
+		"ACDSTAT_HTTP_ADDR=" + freeAddr(t),
+		"ACDSTAT_BUILD_SCHEDULE=@every 1s",
+		"ACDSTAT_DATA_DIR=" + t.TempDir(),
+		"ACDSTAT_LOG_LEVEL=warn",
+	}, extra...)
+}
+
+func envValue(environ []string, key string) string {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// smallSim is a week of the first customer's traffic at a lower volume,
+// with every edge case of the simulator.
+func smallSim(t *testing.T, seed int64) *simulate.Sim {
+	t.Helper()
+	cfg := simulate.DefaultConfig()
+	cfg.CallsPerDay = 150
+	cfg.Seed = seed
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim
+}
+
+// counts reads what a user reads: offered queue calls per queue and outcome.
+func counts(t *testing.T, environ []string) map[string]map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := store.Config{
+		Addr: []string{envValue(environ, "ACDSTAT_CLICKHOUSE_ADDR")}, Database: envValue(environ, "ACDSTAT_CLICKHOUSE_DATABASE"),
+		User: "default", DialTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+	}
+	st, err := store.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.QueueOutcomeCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// waitForCounts polls until the stored counts equal want, or fails.
+func waitForCounts(t *testing.T, environ []string, want map[string]map[string]int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var got map[string]map[string]int
+	for time.Now().Before(deadline) {
+		got = counts(t, environ)
+		if reflect.DeepEqual(got, want) {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("queue calls per queue and outcome:\n got %v\nwant %v", got, want)
+}
+
+// startServe runs serve in this process until the test ends.
+func startServe(t *testing.T, environ []string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, environ, io.Discard, os.Stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	waitReady(t, "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR"), done)
+}
+
+func waitReady(t *testing.T, base string, done <-chan error) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended early: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s/readyz never answered 200", base)
+}
+
+func TestHTTPIngestGivesTheSimulatorsTruthAndRepeatsChangeNothing(t *testing.T) {
+	environ := testEnv(t)
+	startServe(t, environ)
+	sim := smallSim(t, 7)
+	want := sim.Truth().ByQueueOutcome()
+	url := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR") + "/v1/ingest/queue_log"
+	ctx := context.Background()
+	if err := simulate.Send(ctx, url, "", "default", sim.Lines(), 0, 2000, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitForCounts(t, environ, want, time.Minute)
+
+	// The same lines again, in other batches: nothing changes.
+	if err := simulate.Send(ctx, url, "", "default", sim.Lines(), 0, 777, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // three build runs
+	if got := counts(t, environ); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after sending everything twice:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestCLIIngestGivesTheSimulatorsTruthAndMixesWithHTTP(t *testing.T) {
+	environ := testEnv(t)
+	sim := smallSim(t, 11)
+	want := sim.Truth().ByQueueOutcome()
+	file := filepath.Join(t.TempDir(), "queue_log")
+	var buf bytes.Buffer
+	if err := sim.WriteQueueLog(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"ingest", "--format", "queue_log", file}, environ, &out, io.Discard); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "0 lines rejected") {
+		t.Errorf("ingest output does not report 0 rejected lines:\n%s", out.String())
+	}
+	if got := counts(t, environ); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after CLI ingest:\n got %v\nwant %v", got, want)
+	}
+
+	// Half of it again over HTTP, then all of it again from the file: the
+	// mix of paths and repeats gives the same queue calls.
+	startServe(t, environ)
+	lines := sim.Lines()
+	if err := simulate.Send(context.Background(), "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/ingest/queue_log", "", "default", lines[:len(lines)/2], 0, 1000, nil); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"ingest", "--format", "queue_log", file}, environ, &out, io.Discard); err != nil {
+		t.Fatalf("second ingest: %v\n%s", err, out.String())
+	}
+	time.Sleep(3 * time.Second)
+	if got := counts(t, environ); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after HTTP and CLI repeats:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestIngestReportsBadLinesAndKeepsGoodOnes(t *testing.T) {
+	environ := testEnv(t)
+	startServe(t, environ)
+	body := "1700000000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
+		"not-a-time|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
+		"1700000030|c1.1|servicedesk|PJSIP/2101|CONNECT|30|c1.2|2\n"
+	resp, err := http.Post("http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/ingest/queue_log?switch=pbx1", "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d; want 200 (good lines were kept): %s", resp.StatusCode, b)
+	}
+	for _, want := range []string{`"accepted":2`, `"line":2`, `"field":"time"`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("answer %s lacks %s", b, want)
+		}
+	}
+	// Nothing good: 400 with the same shape.
+	resp, err = http.Post("http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/ingest/queue_log", "text/plain", strings.NewReader("garbage\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !bytes.Contains(b, []byte(`"accepted":0`)) || !bytes.Contains(b, []byte(`"line":1`)) {
+		t.Errorf("all-bad body: status %d body %s; want 400 naming line 1", resp.StatusCode, b)
+	}
+}
+
+func TestIngestTokenIsRequiredWhenSet(t *testing.T) {
+	environ := testEnv(t, "ACDSTAT_INGEST_TOKEN=s3cret")
+	startServe(t, environ)
+	url := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR") + "/v1/ingest/queue_log"
+	line := "1700000000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n"
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer nope", 403}, {"Bearer s3cret", 200}} {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(line))
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Authorization %q: status %d; want %d", tc.auth, resp.StatusCode, tc.want)
+		}
+	}
+	req, _ := http.NewRequest("POST", url, strings.NewReader(line))
+	req.SetBasicAuth("freeswitch", "s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("HTTP Basic with the token as password: status %d; want 200", resp.StatusCode)
+	}
+}
+
+// TestServeKilledMidIngest kills a real acdstat process with SIGKILL while a
+// sender posts, restarts it, and lets the sender resend what was not
+// acknowledged: the stored queue calls equal the truth, not one more.
+func TestServeKilledMidIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real server")
+	}
+	environ := testEnv(t)
+	bin := filepath.Join(t.TempDir(), "acdstat")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), environ...)
+		var logs bytes.Buffer
+		cmd.Stderr = &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	url := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+	sim := smallSim(t, 23)
+	want := sim.Truth().ByQueueOutcome()
+
+	cmd := start()
+	waitReady(t, url, nil)
+	ingestURL := url + "/v1/ingest/queue_log"
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	var sendErr error
+	wg.Go(func() {
+		// Small batches at a bounded rate, so the kill lands mid-ingest.
+		sendErr = simulate.Send(ctx, ingestURL, "", "default", sim.Lines(), 8000, 200, &http.Client{Timeout: 5 * time.Second})
+	})
+	for _, after := range []time.Duration{700 * time.Millisecond, 900 * time.Millisecond} {
+		time.Sleep(after)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		cmd = start()
+	}
+	wg.Wait()
+	if sendErr != nil {
+		t.Fatalf("sender: %v", sendErr)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	waitForCounts(t, environ, want, time.Minute)
+}

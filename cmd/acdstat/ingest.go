@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/acdstat/acdstat/aggregate"
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/intake"
+	"github.com/acdstat/acdstat/store"
+)
+
+// ingestBatch is the number of events per ClickHouse insert: large, because
+// every insert costs the server 20-25 ms of CPU (CLICKHOUSE.md).
+const ingestBatch = 50000
+
+func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	s, err := newSettings("ingest", environ, stderr)
+	if err != nil {
+		return err
+	}
+	format := s.fs.String("format", cdr.SourceQueueLog, fmt.Sprintf("input format: %v", cdr.Formats()))
+	sw := s.fs.String("switch", cdr.DefaultSwitch, "the switch these files come from")
+	tz := s.fs.String("tz", s.cfg.Intake.SwitchTimezone, "the switch's time zone, for formats with local times (ACDSTAT_SWITCH_TIMEZONE)")
+	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	files := s.fs.Args()
+	if len(files) == 0 {
+		return fmt.Errorf("ingest: name at least one file (use - for standard input)")
+	}
+	decode, err := cdr.Decoder(*format)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return fmt.Errorf("--tz: %w", err)
+	}
+	log := newLogger(s.cfg, stderr)
+	st, err := openStore(ctx, s.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var total intake.Result
+	for _, name := range files {
+		res, err := ingestFile(ctx, st, name, *format, decode, cdr.DecodeOptions{
+			Switch: *sw, Location: loc, Now: time.Now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes,
+		}, stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(stdout, "%s: %d events stored, %d duplicates, %d lines rejected\n", name, res.Accepted, res.Duplicates, len(res.Rejects))
+		for i, rj := range res.Rejects {
+			if i == 50 {
+				fmt.Fprintf(stdout, "  … %d more rejected lines (all are stored with their reason)\n", len(res.Rejects)-i)
+				break
+			}
+			fmt.Fprintf(stdout, "  rejected %s\n", rj.DecodeError.Error())
+		}
+		total.Accepted += res.Accepted
+		total.Rejects = append(total.Rejects, res.Rejects...)
+	}
+	if !*noBuild {
+		b := aggregate.NewBuilder(s.cfg.Jobs, log.With("component", "build"), st, st, st)
+		stats, err := b.Run(ctx)
+		if err != nil {
+			return fmt.Errorf("events are stored, but building queue calls failed (serve retries it): %w", err)
+		}
+		fmt.Fprintf(stdout, "queue calls built for %d call ids (%d rows written)\n", stats.Calls, stats.Written)
+	}
+	if len(total.Rejects) > 0 {
+		return exitCode(3)
+	}
+	return nil
+}
+
+func ingestFile(ctx context.Context, st *store.Store, name, format string, decode cdr.DecodeFunc, opt cdr.DecodeOptions, stderr io.Writer) (intake.Result, error) {
+	var r io.Reader = os.Stdin
+	var size int64
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return intake.Result{}, err
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+		r = f
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		cr := &countingReader{r: r}
+		r = cr
+		stop := progress(stderr, name, size, cr)
+		defer stop()
+	}
+	return intake.Ingest(ctx, format, decode, r, opt, storeSink{st})
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// progress draws a one-line progress bar on a terminal until stop is called.
+func progress(w io.Writer, name string, size int64, cr *countingReader) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	draw := func() {
+		n := cr.n.Load()
+		rate := float64(n) / time.Since(start).Seconds() / (1 << 20)
+		if size > 0 {
+			pct := float64(n) / float64(size)
+			bar := int(pct * 30)
+			fmt.Fprintf(w, "\r%s [%-30s] %3.0f%% %.1f MiB/s ", name, string(repeat('#', bar)), pct*100, rate)
+		} else {
+			fmt.Fprintf(w, "\r%s %.1f MiB read, %.1f MiB/s ", name, float64(n)/(1<<20), rate)
+		}
+	}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				draw()
+				fmt.Fprintln(w)
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func repeat(c byte, n int) []byte {
+	b := make([]byte, max(n, 0))
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}

@@ -1,0 +1,127 @@
+// Command acdstat turns what a phone switch says about its calls into the
+// figures a service desk is judged by. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/acdstat/acdstat/config"
+)
+
+const usage = `usage: acdstat <command> [flags]
+
+commands:
+  serve      run intake, the jobs and the HTTP API
+  migrate    create or upgrade the ClickHouse schema
+  ingest     import files: acdstat ingest --format queue_log FILE...
+  simulate   a synthetic ACD writing queue_log and its ground truth
+  version    print the version
+
+Settings come from ACDSTAT_* variables (README.md); flags override them.
+Run 'acdstat <command> -h' for a command's flags.
+`
+
+// version is set by the Makefile through -ldflags.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	var ec exitCode
+	if errors.As(err, &ec) {
+		os.Exit(int(ec))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acdstat:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode ends the process with a status, its message already printed.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitCode(2)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, environ, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, environ, stdout, stderr)
+	case "ingest":
+		return cmdIngest(ctx, rest, environ, stdout, stderr)
+	case "simulate":
+		return cmdSimulate(ctx, rest, environ, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "acdstat", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "acdstat: unknown command %q\n\n%s", cmd, usage)
+	return exitCode(2)
+}
+
+// settings holds the flags every server-facing command shares; each
+// overrides its ACDSTAT_* variable when given.
+type settings struct {
+	cfg config.Config
+	fs  *flag.FlagSet
+}
+
+func newSettings(name string, environ []string, stderr io.Writer) (*settings, error) {
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{cfg: cfg, fs: flag.NewFlagSet("acdstat "+name, flag.ContinueOnError)}
+	s.fs.SetOutput(stderr)
+	s.fs.Func("clickhouse", "ClickHouse native address(es), comma-separated (ACDSTAT_CLICKHOUSE_ADDR)", func(v string) error {
+		s.cfg.ClickHouse.Addr = strings.Split(v, ",")
+		return nil
+	})
+	s.fs.StringVar(&s.cfg.ClickHouse.Database, "database", cfg.ClickHouse.Database, "ClickHouse database (ACDSTAT_CLICKHOUSE_DATABASE)")
+	s.fs.StringVar(&s.cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (ACDSTAT_LOG_FORMAT)")
+	s.fs.StringVar(&s.cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (ACDSTAT_LOG_LEVEL)")
+	return s, nil
+}
+
+// parse reads the flags and validates the whole settings tree.
+func (s *settings) parse(args []string) error {
+	if err := s.fs.Parse(args); err != nil {
+		return err
+	}
+	if err := s.cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid settings:\n%w", err)
+	}
+	return nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/acdstat/acdstat/aggregate"
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/config"
+	"github.com/acdstat/acdstat/httpapi"
+	"github.com/acdstat/acdstat/intake"
+	"github.com/acdstat/acdstat/store"
+)
+
+func cmdServe(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	s, err := newSettings("serve", environ, stderr)
+	if err != nil {
+		return err
+	}
+	s.fs.StringVar(&s.cfg.HTTPAddr, "http", s.cfg.HTTPAddr, "HTTP listen address (ACDSTAT_HTTP_ADDR)")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	log := newLogger(s.cfg, stderr)
+	return serve(ctx, s.cfg, log)
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	log.Info("starting acdstat", "version", version, "http", cfg.HTTPAddr)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, storeSink{st})
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, st.Ping, ingest, httpapi.NewSummary(st, func(h http.Handler) http.Handler { return intake.RequireToken(cfg.ReadToken, "read", h) }))
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	builder := aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), st, st, st)
+	sched, err := aggregate.NewScheduler(ctx, log.With("component", "jobs"), aggregate.Job{
+		Name: aggregate.BuildJob, Schedule: cfg.Jobs.BuildEvery,
+		Run: func(ctx context.Context) error {
+			stats, err := builder.Run(ctx)
+			if err == nil && stats.Written > 0 {
+				log.Debug("built calls", "calls", stats.Calls, "rows", stats.Written)
+			}
+			return err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "http", srv.Addr())
+	// Both stop when ctx is cancelled: the HTTP server first refuses new
+	// requests and finishes the ones in flight, the scheduler waits for a
+	// running job; the store is closed last by the deferred Close.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx) })
+	g.Go(func() error { return sched.Serve(gctx) })
+	err = g.Wait()
+	log.Info("stopped", "err", err)
+	return err
+}
+
+// openStore connects and migrates: every command that writes starts here.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.ClickHouse, log.With("component", "store"))
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("cannot migrate: %w", err)
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "migration", m)
+	}
+	return st, nil
+}
+
+// storeSink writes intake's events straight to ClickHouse: until the disk
+// spool exists, an acknowledgement means the events are in ClickHouse.
+type storeSink struct{ st *store.Store }
+
+func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []intake.Reject) error {
+	if len(events) > 0 {
+		if err := s.st.InsertEvents(ctx, events); err != nil {
+			return err
+		}
+	}
+	if len(rejects) > 0 {
+		rs := make([]store.Reject, len(rejects))
+		now := time.Now()
+		for i, r := range rejects {
+			rs[i] = store.RejectOf(r.Switch, r.Source, r.DecodeError, now)
+		}
+		if err := s.st.InsertRejects(ctx, "", rs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	s, err := newSettings("migrate", environ, stderr)
+	if err != nil {
+		return err
+	}
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	log := newLogger(s.cfg, stderr)
+	st, err := openStore(ctx, s.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "schema of %s is up to date (ClickHouse %s)\n", s.cfg.ClickHouse.Database, st.ServerVersion())
+	return nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/acdstat/acdstat/simulate"
+)
+
+func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("acdstat simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := simulate.DefaultConfig()
+	start := fs.String("start", def.Start.Format("2006-01-02"), "first local day simulated (YYYY-MM-DD, Europe/Copenhagen)")
+	days := fs.Int("days", def.Days, "number of local days")
+	perDay := fs.Int("calls-per-day", def.CallsPerDay, "ordinary callers on a weekday (edge cases come on top)")
+	seed := fs.Int64("seed", 1, "random seed: the same flags give the same output")
+	sw := fs.String("switch", "default", "the switch name the lines are sent as")
+	out := fs.String("out", "", "write the queue_log to this file (- for standard output)")
+	truth := fs.String("truth", "", "write the ground truth (JSON) to this file")
+	to := fs.String("to", "", "post the lines to this acdstat, e.g. http://127.0.0.1:8080")
+	token := fs.String("token", os.Getenv("ACDSTAT_INGEST_TOKEN"), "ingest token for --to (ACDSTAT_INGEST_TOKEN)")
+	rate := fs.Float64("rate", 0, "lines per second for --to (0: as fast as the server takes them)")
+	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending today, then play today live until interrupted")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := def
+	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch = *days, *perDay, *seed, *sw
+	day, err := time.ParseInLocation("2006-01-02", *start, cfg.Location)
+	if err != nil {
+		return fmt.Errorf("--start: %w", err)
+	}
+	cfg.Start = day
+	if *realtime {
+		if *to == "" {
+			return fmt.Errorf("--realtime needs --to")
+		}
+		now := time.Now().In(cfg.Location)
+		cfg.Start = time.Date(now.Year(), now.Month(), now.Day()-cfg.Days, 0, 0, 0, 0, cfg.Location)
+	}
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := writeTo(*out, stdout, sim.WriteQueueLog); err != nil {
+			return err
+		}
+	}
+	if *truth != "" {
+		if err := writeTo(*truth, stdout, sim.WriteTruth); err != nil {
+			return err
+		}
+	}
+	if *to == "" {
+		if *out == "" && *truth == "" {
+			return fmt.Errorf("say where the lines go: --out FILE, --truth FILE or --to URL")
+		}
+		return nil
+	}
+	target, err := ingestURL(*to)
+	if err != nil {
+		return err
+	}
+	lines := sim.Lines()
+	if *realtime {
+		// History must not reach into today, which Replay plays live.
+		today := cfg.Start.AddDate(0, 0, cfg.Days)
+		n := 0
+		for n < len(lines) && lines[n].Time.Before(today) {
+			n++
+		}
+		lines = lines[:n]
+	}
+	if err := simulate.Send(ctx, target, *token, cfg.Switch, lines, *rate, 5000, nil); err != nil {
+		return fmt.Errorf("cannot send to %s: %w", *to, err)
+	}
+	fmt.Fprintf(stderr, "sent %d queue_log lines (%d queue calls) to %s\n", len(lines), len(sim.Truth().Calls), *to)
+	if !*realtime {
+		return nil
+	}
+	live := cfg
+	live.Days, live.Seed = 1, cfg.Seed+1
+	fmt.Fprintln(stderr, "playing today live; interrupt to stop")
+	return simulate.Replay(ctx, live, func(ctx context.Context, ls []simulate.Line) error {
+		return simulate.Send(ctx, target, *token, cfg.Switch, ls, 0, 500, nil)
+	})
+}
+
+// writeTo writes with fn to a file, or to stdout for "-".
+func writeTo(name string, stdout io.Writer, fn func(io.Writer) error) error {
+	if name == "-" {
+		return fn(stdout)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cannot write %s: %w", name, err)
+	}
+	return f.Close()
+}
+
+// ingestURL completes a server's base address (http://host:port) with the
+// queue_log ingest path; a URL with a path is taken as it is.
+func ingestURL(to string) (string, error) {
+	u, err := url.Parse(to)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("--to %q is not a URL like http://127.0.0.1:8080", to)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/v1/ingest/queue_log"
+	}
+	return u.String(), nil
+}
