@@ -1,0 +1,89 @@
+package cdr
+
+import "time"
+
+// SLA formulas (METRICS.md, "Ratios"). A = answered, A≤T = answered within
+// sla_s, B = abandoned, B≤T = abandoned within sla_s, O = offered,
+// S = short abandoned.
+const (
+	FormulaOfferedExclShort  = "offered_excl_short" // A≤T / (O − S), the default
+	FormulaOffered           = "offered"            // A≤T / O
+	FormulaAnswered          = "answered"           // A≤T / A
+	FormulaAnsweredAbandoned = "answered_abandoned" // A≤T / (A + B)
+	FormulaAbandonedAfter    = "abandoned_after"    // A≤T / (A + B − B≤T)
+	FormulaPositive          = "positive"           // (A≤T + B≤T) / (A + B)
+)
+
+// Formulas lists the six SLA formulas.
+var Formulas = []string{FormulaOfferedExclShort, FormulaOffered, FormulaAnswered, FormulaAnsweredAbandoned, FormulaAbandonedAfter, FormulaPositive}
+
+// MinuteRange is a half-open span of local clock time in minutes after
+// local midnight: {480, 960} is 08:00:00 up to but not including 16:00:00.
+type MinuteRange struct{ From, To int }
+
+// QueueSettings are one queue's settings from the queue file; queues not
+// listed get DefaultQueueSettings. Values are validated by package config.
+type QueueSettings struct {
+	Name     string // the queue name the switch writes
+	Display  string // a name for people, e.g. "Klinisk Servicedesk"
+	Location *time.Location
+	// Hours per weekday (index time.Weekday). A queue with no ranges on any
+	// day is always open (METRICS.md, "Opening hours").
+	Hours [7][]MinuteRange
+	// ClosedDates are local dates ("2006-01-02") the queue is closed.
+	ClosedDates map[string]bool
+	// DanishHolidays closes the queue on Danish public holidays, computed
+	// per year (see DanishHolidays).
+	DanishHolidays bool
+	SLAS           int     // sla_s, default 300
+	ShortAbandonS  int     // short_abandon_s, default 5
+	SLAFormula     string  // one of Formulas, default offered_excl_short
+	SLATarget      float64 // default 0.80
+	FCRTarget      float64 // default 0.60
+}
+
+// DefaultQueueSettings are the settings of a queue the file does not list.
+func DefaultQueueSettings(name string) QueueSettings {
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		loc = time.UTC
+	}
+	return QueueSettings{
+		Name: name, Display: name, Location: loc,
+		SLAS: 300, ShortAbandonS: 5, SLAFormula: FormulaOfferedExclShort,
+		SLATarget: 0.80, FCRTarget: 0.60,
+	}
+}
+
+// Settings are the switch and queue settings of the queue file.
+type Settings struct {
+	// Queues by queue name.
+	Queues map[string]QueueSettings
+	// SwitchZones by switch name: the zone of switches that write local
+	// times. Switches not listed use DefaultSwitchZone.
+	SwitchZones       map[string]*time.Location
+	DefaultSwitchZone *time.Location
+}
+
+// Queue returns a queue's settings, or the defaults for an unlisted queue.
+func (s *Settings) Queue(name string) QueueSettings {
+	if s != nil {
+		if q, ok := s.Queues[name]; ok {
+			return q
+		}
+	}
+	return DefaultQueueSettings(name)
+}
+
+// PeriodKeys are the starts of the periods holding an instant, in a queue's
+// zone: each is the UTC instant at which that local period begins. They are
+// computed in Go because ClickHouse 18.16 takes only a constant zone
+// (CLICKHOUSE.md), and stored with every rollup row.
+type PeriodKeys struct {
+	Bucket  time.Time // 15 minutes
+	Hour    time.Time // local hour (a DST day has 23 or 25 of them)
+	Day     time.Time // local midnight
+	Month   time.Time
+	Quarter time.Time
+	Year    time.Time
+}
