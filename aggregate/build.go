@@ -68,8 +68,9 @@ type EventSource interface {
 
 // CallStore reads and writes queue calls.
 type CallStore interface {
-	// CurrentStays gives the version of every live stored stay of the calls.
-	CurrentStays(ctx context.Context, refs []cdr.CallRef) (map[cdr.Key]uint64, error)
+	// CurrentStays gives the version and enter time of every live stored
+	// stay of the calls.
+	CurrentStays(ctx context.Context, refs []cdr.CallRef) (map[cdr.Key]cdr.StoredStay, error)
 	WriteCalls(ctx context.Context, calls []cdr.StoredCall) error
 }
 
@@ -212,7 +213,7 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 // stay whose version differs from the stored one, and a tombstone for every
 // stored stay the events no longer produce. It is pure, so a run over
 // unchanged events writes nothing.
-func Plan(events []cdr.Event, stored map[cdr.Key]uint64, opt cdr.BuildOptions) []cdr.StoredCall {
+func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions) []cdr.StoredCall {
 	versions := callVersions(events)
 	calls := cdr.BuildCalls(events, opt)
 	var out []cdr.StoredCall
@@ -227,10 +228,16 @@ func Plan(events []cdr.Event, stored map[cdr.Key]uint64, opt cdr.BuildOptions) [
 		k := c.Key()
 		seen[k] = true
 		v := versions[callKey{c.Switch, c.CallID}].version(closedStale[callKey{c.Switch, c.CallID}])
-		if old, ok := stored[k]; ok && old == v {
-			continue
+		sc := cdr.StoredCall{QueueCall: c, Version: v}
+		if old, ok := stored[k]; ok {
+			if old.Version == v {
+				continue
+			}
+			if !old.EnterTime.Equal(c.EnterTime) {
+				sc.PrevEnterTime = old.EnterTime
+			}
 		}
-		out = append(out, cdr.StoredCall{QueueCall: c, Version: v})
+		out = append(out, sc)
 	}
 	// Stored stays the events no longer produce get a tombstone; they belong
 	// to calls whose events were read, which are exactly the calls in stored.
@@ -239,11 +246,14 @@ func Plan(events []cdr.Event, stored map[cdr.Key]uint64, opt cdr.BuildOptions) [
 			continue
 		}
 		vb, ok := versions[callKey{k.Switch, k.CallID}]
-		v := old + 1
+		v := old.Version + 1
 		if ok && vb.version(closedStale[callKey{k.Switch, k.CallID}]) > v {
 			v = vb.version(closedStale[callKey{k.Switch, k.CallID}])
 		}
-		out = append(out, cdr.StoredCall{QueueCall: cdr.QueueCall{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, Seq: k.Seq}, Version: v, Deleted: true})
+		out = append(out, cdr.StoredCall{
+			QueueCall: cdr.QueueCall{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, Seq: k.Seq, EnterTime: old.EnterTime},
+			Version:   v, Deleted: true, PrevEnterTime: old.EnterTime,
+		})
 	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key(), out[j].Key()) })
 	return out

@@ -82,7 +82,7 @@ func TestPlanWritesOnlyWhatChanged(t *testing.T) {
 	if len(first) != 1 || first[0].Outcome != cdr.Answered || first[0].Deleted {
 		t.Fatalf("first plan = %+v; want one answered call", first)
 	}
-	stored := map[cdr.Key]uint64{first[0].Key(): first[0].Version}
+	stored := map[cdr.Key]cdr.StoredStay{first[0].Key(): {Version: first[0].Version, EnterTime: first[0].EnterTime}}
 	if again := Plan(events, stored, opt); len(again) != 0 {
 		t.Errorf("plan over unchanged events = %+v; want nothing to write", again)
 	}
@@ -96,6 +96,15 @@ func TestPlanWritesOnlyWhatChanged(t *testing.T) {
 	if len(next) != 1 || next[0].Version <= first[0].Version {
 		t.Fatalf("plan after late event = %+v; want one row with a version above %d", next, first[0].Version)
 	}
+	if !next[0].PrevEnterTime.IsZero() {
+		t.Errorf("PrevEnterTime = %v; want zero when the enter time did not move", next[0].PrevEnterTime)
+	}
+	// A stay whose enter time moves names the old one, so the bucket it left
+	// is rolled up again.
+	moved := map[cdr.Key]cdr.StoredStay{first[0].Key(): {Version: 1, EnterTime: t0.Add(-time.Hour)}}
+	if out := Plan(events, moved, opt); len(out) != 1 || !out[0].PrevEnterTime.Equal(t0.Add(-time.Hour)) {
+		t.Errorf("plan over a moved stay = %+v; want PrevEnterTime %v", out, t0.Add(-time.Hour))
+	}
 }
 
 func TestPlanTombstonesStaysThatVanished(t *testing.T) {
@@ -105,7 +114,7 @@ func TestPlanTombstonesStaysThatVanished(t *testing.T) {
 		ev(20, "c2", "klinisk", "NONE", "ABANDON", in, "1", "1", "20"),
 	}
 	gone := cdr.Key{Switch: "default", CallID: "c2", Queue: "klinisk", Seq: 1}
-	stored := map[cdr.Key]uint64{gone: 5}
+	stored := map[cdr.Key]cdr.StoredStay{gone: {Version: 5, EnterTime: t0.Add(time.Hour)}}
 	out := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour)})
 	var tomb *cdr.StoredCall
 	for i := range out {
@@ -116,6 +125,10 @@ func TestPlanTombstonesStaysThatVanished(t *testing.T) {
 	if tomb == nil || !tomb.Deleted || tomb.Version <= 5 {
 		t.Fatalf("plan = %+v; want a tombstone for %v above version 5", out, gone)
 	}
+	// The tombstone keeps the stay's enter time, so its bucket is rolled up again.
+	if !tomb.EnterTime.Equal(t0.Add(time.Hour)) || !tomb.PrevEnterTime.Equal(t0.Add(time.Hour)) {
+		t.Errorf("tombstone enter %v prev %v; want both %v", tomb.EnterTime, tomb.PrevEnterTime, t0.Add(time.Hour))
+	}
 }
 
 func TestPlanStaleClosureRaisesVersion(t *testing.T) {
@@ -125,7 +138,7 @@ func TestPlanStaleClosureRaisesVersion(t *testing.T) {
 	if len(waiting) != 1 || waiting[0].Outcome != cdr.Waiting {
 		t.Fatalf("before the stale timeout: %+v; want one waiting stay", waiting)
 	}
-	stored := map[cdr.Key]uint64{waiting[0].Key(): waiting[0].Version}
+	stored := map[cdr.Key]cdr.StoredStay{waiting[0].Key(): {Version: waiting[0].Version, EnterTime: waiting[0].EnterTime}}
 	closed := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour), StaleAfter: time.Hour})
 	if len(closed) != 1 || closed[0].Outcome != cdr.Unknown || closed[0].Version <= waiting[0].Version {
 		t.Fatalf("after the stale timeout: %+v; want unknown with a version above %d", closed, waiting[0].Version)

@@ -90,4 +90,15 @@ type StoredCall struct {
 	QueueCall
 	Version uint64
 	Deleted bool
+	// PrevEnterTime is the enter time of the stored row this one replaces,
+	// when it differs (zero otherwise), so the rollup also recomputes the
+	// bucket the stay left. A tombstone keeps the enter time of the stay it
+	// hides in EnterTime and PrevEnterTime.
+	PrevEnterTime time.Time
+}
+
+// StoredStay is what the build job needs to know of a stored stay.
+type StoredStay struct {
+	Version   uint64
+	EnterTime time.Time
 }

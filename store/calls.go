@@ -10,7 +10,7 @@ import (
 	"github.com/acdstat/acdstat/cdr"
 )
 
-const insertCallsSQL = "INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb, last_event_time)"
+const insertCallsSQL = "INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb, last_event_time, prev_enter_time)"
 
 // WriteCalls writes queue calls in one INSERT (built_at is the server's
 // clock). A row with a higher version replaces the stored one of the same
@@ -27,7 +27,7 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 		seq                                                = make([]uint16, n)
 		version                                            = make([]uint64, n)
 		deleted, transferred                               = make([]uint8, n), make([]uint8, n)
-		enter, answer, end, last                           = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+		enter, answer, end, last, prev                     = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		waitS, talkS                                       = make([]uint32, n), make([]uint32, n)
 	)
 	epoch := time.Unix(0, 0).UTC()
@@ -36,7 +36,7 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 		if c.Deleted {
 			sw[i], callID[i], queue[i], seq[i] = c.Switch, c.CallID, c.Queue, c.Seq
 			version[i], deleted[i], outcome[i] = c.Version, 1, cdr.Unknown.String()
-			enter[i], answer[i], end[i], last[i] = epoch, epoch, epoch, epoch
+			enter[i], answer[i], end[i], last[i], prev[i] = orEpoch(c.EnterTime), epoch, epoch, epoch, orEpoch(c.PrevEnterTime)
 			continue
 		}
 		if c.Outcome.String() == "invalid" {
@@ -44,14 +44,14 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 		}
 		sw[i], callID[i], queue[i], seq[i] = c.Switch, c.CallID, c.Queue, c.Seq
 		version[i], outcome[i] = c.Version, c.Outcome.String()
-		enter[i], answer[i], end[i], last[i] = orEpoch(c.EnterTime), orEpoch(c.AnswerTime), orEpoch(c.EndTime), orEpoch(c.LastEventTime)
+		enter[i], answer[i], end[i], last[i], prev[i] = orEpoch(c.EnterTime), orEpoch(c.AnswerTime), orEpoch(c.EndTime), orEpoch(c.LastEventTime), orEpoch(c.PrevEnterTime)
 		waitS[i], talkS[i] = c.WaitS, c.TalkS
 		if c.Transferred {
 			transferred[i] = 1
 		}
 		agent[i], caller[i], endVerb[i] = c.Agent, c.Caller, c.EndVerb
 	}
-	cols := []any{sw, callID, queue, seq, version, deleted, outcome, enter, answer, end, waitS, talkS, transferred, agent, caller, endVerb, last}
+	cols := []any{sw, callID, queue, seq, version, deleted, outcome, enter, answer, end, waitS, talkS, transferred, agent, caller, endVerb, last, prev}
 	return s.sendColumns(ctx, "queue_calls", insertCallsSQL, cols)
 }
 
@@ -63,17 +63,17 @@ func orEpoch(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// CurrentStays returns the version of every stored, not deleted stay of the
+// CurrentStays returns the version and enter time of every stored, not deleted stay of the
 // given calls (by switch and call id): the newest version of each stay,
 // left out when that version is a tombstone.
-func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]uint64, error) {
-	out := map[cdr.Key]uint64{}
+func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]cdr.StoredStay, error) {
+	out := map[cdr.Key]cdr.StoredStay{}
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": maxQuerySize}))
 	for _, chunk := range chunkRefs(refs) {
 		// The same as queue_calls_current, with the filter inside the GROUP BY
 		// so the primary key (switch, call_id, …) is used: 18.16 does not push
 		// a WHERE into a view's subquery.
-		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d
+		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d, argMax(enter_time, version) AS e
 FROM queue_calls
 WHERE (switch, call_id) IN (?)
 GROUP BY switch, call_id, queue, seq
@@ -83,13 +83,14 @@ HAVING d = 0`, refSet(chunk))
 		}
 		for rows.Next() {
 			var k cdr.Key
-			var v uint64
+			var st cdr.StoredStay
 			var d uint8
-			if err := rows.Scan(&k.Switch, &k.CallID, &k.Queue, &k.Seq, &v, &d); err != nil {
+			if err := rows.Scan(&k.Switch, &k.CallID, &k.Queue, &k.Seq, &st.Version, &d, &st.EnterTime); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("cannot read current stays: %w", err)
 			}
-			out[k] = v
+			st.EnterTime = st.EnterTime.UTC()
+			out[k] = st
 		}
 		err = rows.Err()
 		rows.Close()

@@ -404,7 +404,7 @@ func TestWriteCallsNewestVersionWins(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CurrentStays: %v", err)
 	}
-	wantStays := map[cdr.Key]uint64{answered.Key(): 2, waiting.Key(): 1}
+	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
 	if !reflect.DeepEqual(stays, wantStays) {
 		t.Fatalf("got %v; want %v", stays, wantStays)
 	}
@@ -426,7 +426,7 @@ func TestTombstoneHidesStay(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CurrentStays: %v", err)
 	}
-	if want := map[cdr.Key]uint64{a.Key(): 1}; !reflect.DeepEqual(stays, want) {
+	if want := map[cdr.Key]cdr.StoredStay{a.Key(): {Version: 1, EnterTime: t0}}; !reflect.DeepEqual(stays, want) {
 		t.Fatalf("got %v; want %v", stays, want)
 	}
 	counts, _ := s.QueueOutcomeCounts(ctx)

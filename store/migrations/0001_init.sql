@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS queue_calls (
     caller          String,
     end_verb        String,
     last_event_time DateTime,
+    prev_enter_time DateTime,
     built_at        DateTime DEFAULT now()
 ) ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(enter_time)
