@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -37,9 +38,51 @@ func Load(environ []string) (Config, error) {
 		Prefix:      "ACDSTAT_",
 	})
 	if err != nil {
-		return cfg, fmt.Errorf("cannot read settings: %w", err)
+		return cfg, fmt.Errorf("cannot read settings: %w", nameVariables(err))
 	}
 	return cfg, nil
+}
+
+// nameVariables rewrites env's parse errors, which name the Go field, so
+// they name the variable a person sets instead.
+func nameVariables(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return err
+	}
+	names := variableNames(reflect.TypeFor[Config](), "ACDSTAT_")
+	var out []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) && names[pe.Name] != "" {
+			out = append(out, fmt.Errorf("%s: %w", names[pe.Name], pe.Err))
+			continue
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// variableNames maps the Go field names of a settings struct to their
+// variables (the first one wins should two fields share a name).
+func variableNames(t reflect.Type, prefix string) map[string]string {
+	out := map[string]string{}
+	for f := range t.Fields() {
+		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() != "time" {
+			for k, v := range variableNames(f.Type, prefix+f.Tag.Get("envPrefix")) {
+				if _, ok := out[k]; !ok {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if name, _, _ := strings.Cut(f.Tag.Get("env"), ","); name != "" {
+			if _, ok := out[f.Name]; !ok {
+				out[f.Name] = prefix + name
+			}
+		}
+	}
+	return out
 }
 
 // Validate checks every setting and returns all problems at once, each

@@ -25,7 +25,7 @@ import (
 func TestMain(m *testing.M) { chtest.Main(m) }
 
 // testEnv returns the settings of a test's own database.
-func testEnv(t *testing.T, extra ...string) []string {
+func testEnv(t testing.TB, extra ...string) []string {
 	t.Helper()
 	addr, db := chtest.NewDatabase(t)
 	return append([]string{
@@ -47,7 +47,7 @@ func envValue(environ []string, key string) string {
 	return ""
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

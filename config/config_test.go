@@ -1,0 +1,74 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, env ...string) Config {
+	t.Helper()
+	cfg, err := Load(env)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return cfg
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	cfg := load(t)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if cfg.HTTPAddr != "127.0.0.1:8080" || cfg.ClickHouse.Database != "acdstat" || cfg.ClickHouse.Addr[0] != "127.0.0.1:9000" {
+		t.Errorf("got %+v; want the defaults of DESIGN.md", cfg)
+	}
+}
+
+func TestEnvironmentIsRead(t *testing.T) {
+	cfg := load(t, "ACDSTAT_CLICKHOUSE_ADDR=ch1:9000,ch2:9000", "ACDSTAT_INGEST_TOKEN=t", "ACDSTAT_STALE_AFTER=2h")
+	if len(cfg.ClickHouse.Addr) != 2 || cfg.ClickHouse.Addr[1] != "ch2:9000" {
+		t.Errorf("addresses: got %v; want two", cfg.ClickHouse.Addr)
+	}
+	if cfg.Intake.IngestToken != "t" || cfg.Jobs.StaleAfter.Hours() != 2 {
+		t.Errorf("got %+v; want token t and stale 2h", cfg)
+	}
+}
+
+func TestValidateNamesTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"ACDSTAT_HTTP_ADDR=0.0.0.0:8080"}, "ACDSTAT_INGEST_TOKEN must be set"},
+		{[]string{"ACDSTAT_HTTP_ADDR=:8080", "ACDSTAT_INGEST_TOKEN=x"}, "ACDSTAT_READ_TOKEN must be set"},
+		{[]string{"ACDSTAT_HTTP_ADDR=nonsense"}, "ACDSTAT_HTTP_ADDR"},
+		{[]string{"ACDSTAT_CLICKHOUSE_DATABASE=a-b; DROP"}, "ACDSTAT_CLICKHOUSE_DATABASE"},
+		{[]string{"ACDSTAT_CLICKHOUSE_PASSWORD=a", "ACDSTAT_CLICKHOUSE_PASSWORD_FILE=/f"}, "exclusive"},
+		{[]string{"ACDSTAT_STALE_AFTER=-1h"}, "ACDSTAT_STALE_AFTER"},
+		{[]string{"ACDSTAT_LOG_FORMAT=xml"}, "ACDSTAT_LOG_FORMAT"},
+		{[]string{"ACDSTAT_MAX_BODY_BYTES=0"}, "ACDSTAT_MAX_BODY_BYTES"},
+	} {
+		err := load(t, tc.env...).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v; want an error containing %q", tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestUnparsableValueIsAnError(t *testing.T) {
+	_, err := Load([]string{"ACDSTAT_STALE_AFTER=four hours"})
+	if err == nil || !strings.Contains(err.Error(), "STALE_AFTER") {
+		t.Errorf("got %v; want an error naming STALE_AFTER", err)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:80": true, "[::1]:80": true, "localhost:80": true,
+		":80": false, "0.0.0.0:80": false, "10.0.0.1:80": false,
+	} {
+		if got := IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v; want %v", addr, got, want)
+		}
+	}
+}

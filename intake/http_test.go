@@ -1,0 +1,126 @@
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// memSink keeps what it is given; the end-to-end tests in cmd/acdstat run
+// the same handler against ClickHouse.
+type memSink struct {
+	mu      sync.Mutex
+	events  []cdr.Event
+	rejects []Reject
+	fail    error
+}
+
+func (s *memSink) Accept(_ context.Context, events []cdr.Event, rejects []Reject) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	s.events = append(s.events, events...)
+	s.rejects = append(s.rejects, rejects...)
+	return nil
+}
+
+func newServer(t *testing.T, cfg Config, sink Sink) *httptest.Server {
+	t.Helper()
+	if cfg.SwitchTimezone == "" {
+		cfg.SwitchTimezone = "Europe/Copenhagen"
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	h, err := NewHandler(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func post(t *testing.T, url, body string) (int, http.Header, Answer, string) {
+	t.Helper()
+	resp, err := http.Post(url, "text/plain", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var a Answer
+	_ = json.Unmarshal(raw, &a)
+	return resp.StatusCode, resp.Header, a, string(raw)
+}
+
+const enter = "1700000000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n"
+
+func TestDuplicatesWithinARequestAreCountedOnce(t *testing.T) {
+	sink := &memSink{}
+	srv := newServer(t, Config{}, sink)
+	status, _, a, raw := post(t, srv.URL+"/v1/ingest/queue_log?switch=pbx1", enter+enter+enter)
+	if status != 200 || a.Accepted != 1 || a.Duplicates != 2 {
+		t.Fatalf("status %d answer %s; want 200, accepted 1, duplicates 2", status, raw)
+	}
+	if len(sink.events) != 1 || sink.events[0].Switch != "pbx1" {
+		t.Errorf("sink got %+v; want one event of switch pbx1", sink.events)
+	}
+}
+
+func TestTooLargeBodyIs413(t *testing.T) {
+	srv := newServer(t, Config{MaxBodyBytes: 100}, &memSink{})
+	status, _, _, raw := post(t, srv.URL+"/v1/ingest/queue_log", strings.Repeat(enter, 10))
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(raw, "smaller requests") {
+		t.Errorf("status %d body %s; want 413 saying to send smaller requests", status, raw)
+	}
+}
+
+func TestBadSwitchAndFormatAre400(t *testing.T) {
+	srv := newServer(t, Config{}, &memSink{})
+	for _, q := range []string{"?switch=bad%20name", "?format=cdr"} {
+		status, _, _, raw := post(t, srv.URL+"/v1/ingest/queue_log"+q, enter)
+		if status != http.StatusBadRequest || !strings.Contains(raw, `"error"`) {
+			t.Errorf("%s: status %d body %s; want 400 with an error", q, status, raw)
+		}
+	}
+	status, _, _, raw := post(t, srv.URL+"/v1/ingest/queue_log", "\n\n")
+	if status != http.StatusBadRequest || !strings.Contains(raw, "no lines") {
+		t.Errorf("empty body: status %d body %s; want 400 saying there are no lines", status, raw)
+	}
+}
+
+func TestDBFormIsReadInTheSwitchZone(t *testing.T) {
+	sink := &memSink{}
+	srv := newServer(t, Config{SwitchTimezone: "Europe/Copenhagen"}, sink)
+	body := "time,callid,queuename,agent,event,data1,data2,data3,data4,data5\n" +
+		"2025-07-01 10:00:00,c1.1,servicedesk,NONE,ENTERQUEUE,,4512345678,1,,\n"
+	status, _, _, raw := post(t, srv.URL+"/v1/ingest/queue_log?format=queue_log_db", body)
+	if status != 200 || len(sink.events) != 1 {
+		t.Fatalf("status %d body %s; want one event", status, raw)
+	}
+	if got := sink.events[0].Time.UTC().Format("15:04"); got != "08:00" {
+		t.Errorf("10:00 Copenhagen summer time stored as %s UTC; want 08:00", got)
+	}
+}
+
+func TestStoreFailureIs503AndNothingIsAcknowledged(t *testing.T) {
+	srv := newServer(t, Config{}, &memSink{fail: errors.New("clickhouse down")})
+	status, h, _, raw := post(t, srv.URL+"/v1/ingest/queue_log", enter)
+	if status != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(raw, "send it again") {
+		t.Errorf("status %d Retry-After %q body %s; want 503 with Retry-After asking to resend", status, h.Get("Retry-After"), raw)
+	}
+}
