@@ -1,0 +1,139 @@
+// Package report turns summed counts into the report rows of METRICS.md
+// ("The report row") and writes them as JSON, CSV (also the Danish
+// spreadsheet way), Markdown or a terminal table that reads like the source
+// report's monthly table.
+//
+// It is pure: the counts come from the caller (store.PeriodCounts in
+// acdstat report), and every ratio is computed here from them with
+// cdr.Counts.Ratios, so a report and the views agree by construction.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// Row is one report row: one queue, one period, all calls or in-hours calls.
+// The JSON names are the contract of METRICS.md; a nil pointer is null (a
+// ratio whose denominator is zero, or sla_met/fcr_met of a null ratio).
+type Row struct {
+	Switch string `json:"switch"` // "*" for all switches
+	Queue  string `json:"queue"`
+	// Display is the queue's name for people; only the table and Markdown
+	// titles show it.
+	Display string `json:"-"`
+	Period  string `json:"period"`
+	// PeriodStart is the local start of the period, in the queue's zone, so
+	// it marshals as ISO 8601 with the local offset
+	// (2016-10-01T00:00:00+02:00).
+	PeriodStart time.Time `json:"period_start"`
+	Hours       string    `json:"hours"` // "all" or "in"
+
+	Offered            uint64   `json:"offered"`
+	Answered           uint64   `json:"answered"`
+	Abandoned          uint64   `json:"abandoned"`
+	ShortAbandoned     uint64   `json:"short_abandoned"`
+	Timeout            uint64   `json:"timeout"`
+	ExitKey            uint64   `json:"exit_key"`
+	ExitOther          uint64   `json:"exit_other"`
+	Unknown            uint64   `json:"unknown"`
+	AnsweredWithinSLA  uint64   `json:"answered_within_sla"`
+	AbandonedWithinSLA uint64   `json:"abandoned_within_sla"`
+	Transferred        uint64   `json:"transferred"`
+	ServiceLevel       *float64 `json:"service_level"`
+	SLAFormula         string   `json:"sla_formula"`
+	SLAS               int      `json:"sla_s"`
+	ShortAbandonS      int      `json:"short_abandon_s"`
+	SLATarget          float64  `json:"sla_target"`
+	SLAMet             *bool    `json:"sla_met"`
+	ASA                *float64 `json:"asa_s"`
+	AvgWait            *float64 `json:"avg_wait_s"`
+	MaxWaitS           uint64   `json:"max_wait_s"`
+	P50Wait            *float64 `json:"p50_wait_s"`
+	P90Wait            *float64 `json:"p90_wait_s"`
+	P95Wait            *float64 `json:"p95_wait_s"`
+	AbandonRate        *float64 `json:"abandon_rate"`
+	AvgTalk            *float64 `json:"avg_talk_s"`
+	Dispositions       uint64   `json:"dispositions"`
+	FCRRate            *float64 `json:"fcr_rate"`
+	FCRTarget          float64  `json:"fcr_target"`
+	FCRMet             *bool    `json:"fcr_met"`
+}
+
+// MaxRows bounds the rows of one report (15-minute periods over 30 years),
+// so a mistyped range fails instead of filling memory.
+const MaxRows = 1 << 20
+
+// Build returns one row per period of q's zone that overlaps [from, to),
+// in order: from the period holding from (its start is from itself when
+// from is a period start, as acdstat report arranges) up to the last period
+// starting before to. Periods missing from sums get zero counts and null
+// ratios.
+//
+// sums holds the summed counts by period start (any zone: they are compared
+// as instants), as store.PeriodCounts returns them. A key that is not the
+// start of one of the periods is an error: it means the rollups were made
+// with another zone or period grid than q's (rebuild them), and silently
+// dropping it would lose calls. switchName is "*" (or "") for all switches;
+// hours is "all" or "in". Build does not modify sums.
+func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.Time, sums map[time.Time]cdr.Counts) ([]Row, error) {
+	if hours != "all" && hours != "in" {
+		return nil, fmt.Errorf("report: hours must be all or in, got %q", hours)
+	}
+	if switchName == "" {
+		switchName = "*"
+	}
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	start, err := cdr.PeriodStart(period, from, loc)
+	if err != nil {
+		return nil, err
+	}
+	byUnix := make(map[int64]cdr.Counts, len(sums))
+	for k, c := range sums {
+		byUnix[k.Unix()] = c
+	}
+	rows := []Row{}
+	for p := start; p.Before(to); {
+		if len(rows) == MaxRows {
+			return nil, fmt.Errorf("report: more than %d %s periods from %s to %s", MaxRows, period, from.Format(time.RFC3339), to.Format(time.RFC3339))
+		}
+		c := byUnix[p.Unix()]
+		delete(byUnix, p.Unix())
+		rows = append(rows, newRow(q, switchName, period, hours, p, &c))
+		next := cdr.NextPeriod(period, p, loc)
+		if !next.After(p) {
+			return nil, errors.New("report: period does not advance") // a bug in the calendar, never an endless loop
+		}
+		p = next
+	}
+	if len(byUnix) > 0 {
+		u := slices.Min(slices.Collect(maps.Keys(byUnix))) // the earliest, so the message is stable
+		return nil, fmt.Errorf("report: counts at %s are not at the start of a %s in %s between %s and %s; were the rollups made with another time zone? (acdstat rebuild)",
+			time.Unix(u, 0).In(loc).Format(time.RFC3339), period, loc, from.In(loc).Format(time.RFC3339), to.In(loc).Format(time.RFC3339))
+	}
+	return rows, nil
+}
+
+func newRow(q cdr.QueueSettings, switchName, period, hours string, start time.Time, c *cdr.Counts) Row {
+	r := c.Ratios(q)
+	return Row{
+		Switch: switchName, Queue: q.Name, Display: q.Display, Period: period, PeriodStart: start, Hours: hours,
+		Offered: c.Offered, Answered: c.Answered, Abandoned: c.Abandoned, ShortAbandoned: c.ShortAbandoned,
+		Timeout: c.Timeout, ExitKey: c.ExitKey, ExitOther: c.ExitOther, Unknown: c.Unknown,
+		AnsweredWithinSLA: c.AnsweredWithinSLA, AbandonedWithinSLA: c.AbandonedWithinSLA, Transferred: c.Transferred,
+		ServiceLevel: r.ServiceLevel, SLAFormula: q.SLAFormula, SLAS: q.SLAS, ShortAbandonS: q.ShortAbandonS,
+		SLATarget: q.SLATarget, SLAMet: r.SLAMet,
+		ASA: r.ASA, AvgWait: r.AvgWait, MaxWaitS: c.MaxWaitS,
+		P50Wait: r.P50Wait, P90Wait: r.P90Wait, P95Wait: r.P95Wait,
+		AbandonRate: r.AbandonRate, AvgTalk: r.AvgTalk,
+		Dispositions: c.Dispositions, FCRRate: r.FCRRate, FCRTarget: q.FCRTarget, FCRMet: r.FCRMet,
+	}
+}

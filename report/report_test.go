@@ -1,0 +1,248 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func copenhagen(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func local(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02", s, copenhagen(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// monthRows is a hand-made quarter and a bit of the clinical desk:
+// September meets both targets, October misses the service level (and has
+// the daylight-saving change), November has no calls, December has calls
+// but no dispositions.
+func monthRows(t *testing.T) []Row {
+	t.Helper()
+	q := cdr.DefaultQueueSettings("klinisk")
+	q.Display = "Klinisk Servicedesk"
+	sums := map[time.Time]cdr.Counts{
+		local(t, "2016-09-01").UTC(): {
+			Offered: 1200, Answered: 1130, Abandoned: 50, Timeout: 10, ExitKey: 5, ExitOther: 3, Unknown: 2,
+			ShortAbandoned: 20, AnsweredWithinSLA: 1010, AbandonedWithinSLA: 30, Transferred: 40,
+			WaitAnsweredS: 1130 * 42, WaitAllS: 1130*42 + 70*95, TalkS: 1130 * 410, MaxWaitS: 1510,
+			WaitHist:     map[uint32]uint64{10: 600, 42: 300, 95: 200, 400: 100},
+			Dispositions: 900, ResolvedFirstContact: 600,
+		},
+		// In Copenhagen's October offset (+02:00); given in UTC, as the store does.
+		local(t, "2016-10-01").UTC(): {
+			Offered: 1500, Answered: 1300, Abandoned: 180, Timeout: 15, Unknown: 5,
+			ShortAbandoned: 30, AnsweredWithinSLA: 1020, AbandonedWithinSLA: 90, Transferred: 55,
+			WaitAnsweredS: 1300 * 171, WaitAllS: 1300*171 + 200*240, TalkS: 1300 * 395, MaxWaitS: 3725,
+			WaitHist:     map[uint32]uint64{20: 700, 171: 400, 420: 300, cdr.WaitBucket(3725): 100},
+			Dispositions: 1000, ResolvedFirstContact: 550,
+		},
+		local(t, "2016-12-01"): {
+			Offered: 10, Answered: 9, Abandoned: 1, AnsweredWithinSLA: 9,
+			WaitAnsweredS: 90, WaitAllS: 95, TalkS: 2000, MaxWaitS: 12,
+			WaitHist: map[uint32]uint64{5: 1, 10: 9},
+		},
+	}
+	rows, err := Build(q, "*", "month", "all", local(t, "2016-09-01"), local(t, "2017-01-01"), sums)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return rows
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from %s:\ngot:\n%s\nwant:\n%s", name, path, got, want)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	rows := monthRows(t)
+	if len(rows) != 4 {
+		t.Fatalf("got %d rows; want 4 (Sep to Dec)", len(rows))
+	}
+	for _, tc := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"month.json", func(b *bytes.Buffer) error { return WriteJSON(b, rows) }},
+		{"month.csv", func(b *bytes.Buffer) error { return WriteCSV(b, rows, false) }},
+		{"month_danish.csv", func(b *bytes.Buffer) error { return WriteCSV(b, rows, true) }},
+		{"month.md", func(b *bytes.Buffer) error { return WriteMarkdown(b, rows) }},
+		{"month.txt", func(b *bytes.Buffer) error { return WriteTable(b, rows) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tc.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, b.Bytes())
+		})
+	}
+}
+
+func TestRowFields(t *testing.T) {
+	rows := monthRows(t)
+	b, err := json.Marshal(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	// The field names of METRICS.md, "The report row": all of them, no others.
+	want := strings.Fields(`switch queue period period_start hours offered answered abandoned
+		short_abandoned timeout exit_key exit_other unknown answered_within_sla abandoned_within_sla
+		transferred service_level sla_formula sla_s short_abandon_s sla_target sla_met asa_s avg_wait_s
+		max_wait_s p50_wait_s p90_wait_s p95_wait_s abandon_rate avg_talk_s dispositions fcr_rate
+		fcr_target fcr_met`)
+	if len(got[0]) != len(want) {
+		t.Errorf("got %d fields; want %d", len(got[0]), len(want))
+	}
+	for _, k := range want {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("field %s missing", k)
+		}
+	}
+	if s := got[1]["period_start"]; s != "2016-10-01T00:00:00+02:00" {
+		t.Errorf("October period_start: got %v; want 2016-10-01T00:00:00+02:00", s)
+	}
+	if s := got[2]["period_start"]; s != "2016-11-01T00:00:00+01:00" {
+		t.Errorf("November period_start: got %v; want 2016-11-01T00:00:00+01:00", s)
+	}
+	if got[1]["sla_met"] != false || got[0]["sla_met"] != true {
+		t.Errorf("sla_met: got %v, %v; want true, false", got[0]["sla_met"], got[1]["sla_met"])
+	}
+	if got[3]["fcr_rate"] != nil || got[3]["fcr_met"] != nil {
+		t.Errorf("December without dispositions: fcr_rate %v, fcr_met %v; want null", got[3]["fcr_rate"], got[3]["fcr_met"])
+	}
+	if csvCols := len(csvColumns); csvCols != len(want) {
+		t.Errorf("got %d CSV columns; want %d", csvCols, len(want))
+	}
+}
+
+func TestNoCalls(t *testing.T) {
+	q := cdr.DefaultQueueSettings("servicedesk")
+	rows, err := Build(q, "", "month", "in", local(t, "2024-01-01"), local(t, "2025-01-01"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 12 {
+		t.Fatalf("got %d rows; want 12", len(rows))
+	}
+	for i, r := range rows {
+		if want := local(t, "2024-01-01").AddDate(0, i, 0); !r.PeriodStart.Equal(want) {
+			t.Errorf("row %d: got start %v; want %v", i, r.PeriodStart, want)
+		}
+		if r.Switch != "*" || r.Hours != "in" || r.Queue != "servicedesk" {
+			t.Errorf("row %d: got %s/%s/%s", i, r.Switch, r.Queue, r.Hours)
+		}
+		if r.Offered != 0 || r.Answered != 0 || r.Abandoned != 0 || r.MaxWaitS != 0 || r.Dispositions != 0 {
+			t.Errorf("row %d: got counts %+v; want zero", i, r)
+		}
+		for name, p := range map[string]*float64{
+			"service_level": r.ServiceLevel, "asa_s": r.ASA, "avg_wait_s": r.AvgWait, "p50_wait_s": r.P50Wait,
+			"p90_wait_s": r.P90Wait, "p95_wait_s": r.P95Wait, "abandon_rate": r.AbandonRate,
+			"avg_talk_s": r.AvgTalk, "fcr_rate": r.FCRRate,
+		} {
+			if p != nil {
+				t.Errorf("row %d: %s got %v; want null", i, name, *p)
+			}
+		}
+		if r.SLAMet != nil || r.FCRMet != nil {
+			t.Errorf("row %d: got sla_met %v, fcr_met %v; want null", i, r.SLAMet, r.FCRMet)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteJSON(&b, rows[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`"service_level": null`, `"sla_met": null`, `"offered": 0`, `"p95_wait_s": null`} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("JSON lacks %s:\n%s", s, b.String())
+		}
+	}
+	b.Reset()
+	if err := WriteTable(&b, rows); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "NaN") || strings.Count(b.String(), "\n") < 14 {
+		t.Errorf("table of no calls:\n%s", b.String())
+	}
+	b.Reset()
+	if err := WriteJSON(&b, nil); err != nil || strings.TrimSpace(b.String()) != "[]" {
+		t.Errorf("no rows: got %q, %v; want []", b.String(), err)
+	}
+}
+
+func TestBuildPeriods(t *testing.T) {
+	q := cdr.DefaultQueueSettings("q")
+	f := func(period, from, to string, want int) {
+		t.Helper()
+		rows, err := Build(q, "*", period, "all", local(t, from), local(t, to), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != want {
+			t.Fatalf("%s %s..%s: got %d rows; want %d", period, from, to, len(rows), want)
+		}
+	}
+	f("hour", "2016-10-30", "2016-10-31", 25) // autumn daylight-saving day
+	f("hour", "2016-03-27", "2016-03-28", 23) // spring
+	f("15m", "2016-10-30", "2016-10-31", 100)
+	f("day", "2016-10-01", "2016-11-01", 31)
+	f("quarter", "2016-01-01", "2017-01-01", 4)
+	f("year", "2016-01-01", "2018-01-01", 2)
+	f("month", "2016-01-01", "2016-01-01", 0)
+	f("month", "2016-01-15", "2016-03-01", 2) // the period holding from is the first
+
+	if _, err := Build(q, "*", "week", "all", local(t, "2016-01-01"), local(t, "2016-02-01"), nil); err == nil {
+		t.Errorf("period week: got no error; want one")
+	}
+	if _, err := Build(q, "*", "month", "some", local(t, "2016-01-01"), local(t, "2016-02-01"), nil); err == nil {
+		t.Errorf("hours some: got no error; want one")
+	}
+	// Counts that are not at a period start (rolled up in another zone) are
+	// an error, not silently dropped.
+	utcMonth := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := Build(q, "*", "month", "all", local(t, "2016-01-01"), local(t, "2016-02-01"), map[time.Time]cdr.Counts{utcMonth: {Offered: 1}})
+	if err == nil || !strings.Contains(err.Error(), "time zone") {
+		t.Errorf("misaligned counts: got %v; want an error naming the time zone", err)
+	}
+}
