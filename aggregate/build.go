@@ -27,6 +27,15 @@ type Config struct {
 	Window time.Duration `env:"BUILD_WINDOW" envDefault:"28h"`
 	// ChunkCalls is how many calls are rebuilt per store round trip.
 	ChunkCalls int `env:"BUILD_CHUNK" envDefault:"5000"`
+	// RollupEvery is the rollup schedule, a robfig/cron spec.
+	RollupEvery string `env:"ROLLUP_SCHEDULE" envDefault:"@every 10s"`
+	// RollupMargin is re-read below the rollup watermark on every run, so
+	// queue calls whose insert was in flight when the last run read are not
+	// missed.
+	RollupMargin time.Duration `env:"ROLLUP_MARGIN" envDefault:"2m"`
+	// RollupChunk is how many 15-minute buckets are recomputed per store
+	// round trip.
+	RollupChunk int `env:"ROLLUP_CHUNK" envDefault:"5000"`
 }
 
 // Validate checks the settings and names the one that is wrong.
@@ -40,6 +49,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ACDSTAT_BUILD_WINDOW: must be at least ACDSTAT_STALE_AFTER (%s), got %s", c.StaleAfter, c.Window)
 	case c.ChunkCalls <= 0:
 		return fmt.Errorf("ACDSTAT_BUILD_CHUNK: must be positive, got %d", c.ChunkCalls)
+	case c.RollupMargin < 0:
+		return fmt.Errorf("ACDSTAT_ROLLUP_MARGIN: must not be negative, got %s", c.RollupMargin)
+	case c.RollupChunk <= 0:
+		return fmt.Errorf("ACDSTAT_ROLLUP_CHUNK: must be positive, got %d", c.RollupChunk)
 	}
 	return nil
 }
@@ -84,11 +97,20 @@ type Builder struct {
 	marks  Watermarks
 	events EventSource
 	calls  CallStore
+	// sources are the builders of non-queue_log events (WithSources).
+	sources map[string]cdr.BuildFunc
 }
 
 // NewBuilder returns a build-calls job.
 func NewBuilder(cfg Config, log *slog.Logger, marks Watermarks, events EventSource, calls CallStore) *Builder {
 	return &Builder{cfg: cfg, log: log, marks: marks, events: events, calls: calls}
+}
+
+// WithSources sets the builders of event sources that cdr does not build
+// itself (cdr.BuildOptions.Sources), e.g. SIP. Call it before Run.
+func (b *Builder) WithSources(sources map[string]cdr.BuildFunc) *Builder {
+	b.sources = sources
+	return b
 }
 
 // BuildStats says what one run did.
@@ -149,7 +171,7 @@ func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time
 	if err != nil {
 		return 0, fmt.Errorf("cannot read stored calls: %w", err)
 	}
-	out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter})
+	out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter, Sources: b.sources})
 	if len(out) == 0 {
 		return 0, nil
 	}

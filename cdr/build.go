@@ -93,7 +93,18 @@ type BuildOptions struct {
 	Now time.Time
 	// StaleAfter: 0 means DefaultStaleAfter.
 	StaleAfter time.Duration
+	// Sources builds the queue calls of events that are not queue_log
+	// events, by their Source (for example SIP, whose correlation lives in
+	// package sip, which cdr cannot import). Events of a source with no
+	// builder here or in cdr's own table are ignored.
+	Sources map[string]BuildFunc
 }
+
+// BuildFunc builds the queue calls of the events of one source.
+type BuildFunc func(events []Event, opt BuildOptions) []QueueCall
+
+// sourceBuilders are the builders cdr itself has for other sources.
+var sourceBuilders = map[string]BuildFunc{}
 
 // buildMaxWaitS is the longest wait a switch may report (METRICS.md,
 // Validation: a wait over 24 h is rejected); a longer one is not trusted.
@@ -110,6 +121,9 @@ const StaleVerb = "stale"
 func BuildCalls(events []Event, opt BuildOptions) []QueueCall {
 	if opt.StaleAfter <= 0 {
 		opt.StaleAfter = DefaultStaleAfter
+	}
+	if other := buildOtherSources(events, opt); other != nil {
+		return other
 	}
 	evs := make([]bevent, 0, len(events))
 	groups := make(map[bgroup]int32, len(events)/4+1)
@@ -605,4 +619,45 @@ func buildAgent(a string) string {
 		return ""
 	}
 	return a
+}
+
+// buildOtherSources hands the events of sources other than queue_log to
+// their builders and returns all queue calls, sorted; it returns nil when
+// every event is a queue_log event, the common case, which BuildCalls then
+// builds itself without copying.
+func buildOtherSources(events []Event, opt BuildOptions) []QueueCall {
+	bySource := map[string][]Event{}
+	for i := range events {
+		if s := events[i].Source; s != SourceQueueLog && s != SourceQueueLogDB {
+			bySource[s] = append(bySource[s], events[i])
+		}
+	}
+	if len(bySource) == 0 {
+		return nil
+	}
+	var queueLog []Event
+	for i := range events {
+		if s := events[i].Source; s == SourceQueueLog || s == SourceQueueLogDB {
+			queueLog = append(queueLog, events[i])
+		}
+	}
+	out := BuildCalls(queueLog, opt)
+	sources := make([]string, 0, len(bySource))
+	for s := range bySource {
+		sources = append(sources, s)
+	}
+	slices.Sort(sources)
+	for _, s := range sources {
+		build := opt.Sources[s]
+		if build == nil {
+			build = sourceBuilders[s]
+		}
+		if build != nil {
+			out = append(out, build(bySource[s], opt)...)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b QueueCall) int {
+		return cmp.Or(cmp.Compare(a.Switch, b.Switch), cmp.Compare(a.CallID, b.CallID), cmp.Compare(a.Queue, b.Queue), cmp.Compare(a.Seq, b.Seq))
+	})
+	return out
 }
