@@ -235,3 +235,31 @@ func (s *Store) CountEvents(ctx context.Context) (int, error) {
 	}
 	return int(n), nil
 }
+
+// CallsWithEventsBetween returns each (switch, call id) with an event whose
+// own time lies in [from, to), with the span of those events' times: the
+// calls a rebuild of that range recomputes. It reads the events of the range
+// (partitions are by event time).
+func (s *Store) CallsWithEventsBetween(ctx context.Context, from, to time.Time) ([]CallRef, error) {
+	rows, err := s.conn.Query(ctx, `SELECT switch, call_id, min(time), max(time)
+FROM events
+WHERE time >= ? AND time < ?
+GROUP BY switch, call_id`, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("cannot list calls with events: %w", err)
+	}
+	defer rows.Close()
+	var refs []CallRef
+	for rows.Next() {
+		var r CallRef
+		if err := rows.Scan(&r.Switch, &r.CallID, &r.MinTime, &r.MaxTime); err != nil {
+			return nil, fmt.Errorf("cannot list calls with events: %w", err)
+		}
+		r.MinTime, r.MaxTime = r.MinTime.UTC(), r.MaxTime.UTC()
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot list calls with events: %w", err)
+	}
+	return refs, nil
+}

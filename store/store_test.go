@@ -169,19 +169,19 @@ func TestMigrateAppliesInOrder(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
 	ms, err := loadMigrations(fstest.MapFS{
-		"m/0002_b.sql": {Data: []byte("CREATE TABLE IF NOT EXISTS t2 (x UInt8) ENGINE = MergeTree ORDER BY x\n-- +statement\nCREATE TABLE IF NOT EXISTS t3 AS t2")},
+		"m/9002_b.sql": {Data: []byte("CREATE TABLE IF NOT EXISTS t2 (x UInt8) ENGINE = MergeTree ORDER BY x\n-- +statement\nCREATE TABLE IF NOT EXISTS t3 AS t2")},
 		"m/0001_a.sql": {Data: []byte("SELECT 1")},
-		"m/0003_c.sql": {Data: []byte("CREATE TABLE broken")},
+		"m/9003_c.sql": {Data: []byte("CREATE TABLE broken")},
 	}, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
 	applied, err := s.migrate(ctx, ms)
-	if err == nil || !strings.Contains(err.Error(), "0003_c.sql") {
-		t.Fatalf("got %v; want an error naming 0003_c.sql", err)
+	if err == nil || !strings.Contains(err.Error(), "9003_c.sql") {
+		t.Fatalf("got %v; want an error naming 9003_c.sql", err)
 	}
-	// 0001 is already recorded by the embedded schema, so only 0002 runs.
-	if want := []string{"0002_b.sql"}; !reflect.DeepEqual(applied, want) {
+	// 0001 is already recorded by the embedded schema, so only 9002 runs.
+	if want := []string{"9002_b.sql"}; !reflect.DeepEqual(applied, want) {
 		t.Fatalf("got %v; want %v", applied, want)
 	}
 	var n uint64

@@ -1,0 +1,261 @@
+package aggregate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// RollupJob is the name of the rollup job's watermark.
+const RollupJob = "rollup"
+
+// RollupSource finds the buckets that changed and reads their calls.
+type RollupSource interface {
+	// ServerNow is the store's clock: the clock of built_at.
+	ServerNow(ctx context.Context) (time.Time, error)
+	// ChangedBuckets lists the buckets touched by queue-call rows built (by
+	// server insert time) in [from, to).
+	ChangedBuckets(ctx context.Context, from, to time.Time) ([]cdr.BucketRef, error)
+	// CallsInBuckets returns the current, offered queue calls whose enter
+	// time lies in the buckets.
+	CallsInBuckets(ctx context.Context, refs []cdr.BucketRef) ([]cdr.QueueCall, error)
+	// BucketsWithCounts returns those of refs with a stored rollup row that
+	// has an offered call (in any version).
+	BucketsWithCounts(ctx context.Context, refs []cdr.BucketRef) ([]cdr.BucketRef, error)
+}
+
+// RollupWriter stores rollup rows; a row replaces the stored one of the same
+// key with a lower version.
+type RollupWriter interface {
+	WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error
+}
+
+// QueueLister lists the (switch, queue) pairs with calls or rollup rows in a
+// range (BucketRef.Start is zero), for RollupRange.
+type QueueLister interface {
+	QueuesBetween(ctx context.Context, from, to time.Time) ([]cdr.BucketRef, error)
+}
+
+// Roller is the rollup job: it recomputes every 15-minute bucket that a
+// changed queue call touches, from the deduplicated calls, and writes the
+// bucket's rows again: each in_hours row with calls, and both rows where a
+// stored row of the bucket had calls (so zeros replace counts that went
+// away). Empty rows of buckets that never had a call are not written.
+//
+// It is safe to run from several acdstat instances at once. A run's rows
+// carry its version, the server time when it started in nanoseconds
+// (seconds from the server, the sub-second part from the local clock to
+// order two runs started in the same second), and a bucket's rows are
+// always a full recount, never an increment: two runs over the same calls
+// write the same counts, and the later run wins. A run that read before a
+// queue call landed may win over one that read after it, but that call's
+// row is a touch in call_touches, so the next run to see it recomputes its
+// bucket with a higher version. Nothing is ever counted twice. The same
+// holds for a bucket that was emptied: the run that reads the emptying
+// touch writes zeros if it sees a stored row with calls; should a slower
+// concurrent run's counts land only after that check, the touch is read
+// again by the runs of the next RollupMargin, which see them and write
+// zeros over them.
+type Roller struct {
+	cfg      Config
+	log      *slog.Logger
+	settings *cdr.Settings
+	marks    Watermarks
+	src      RollupSource
+	out      RollupWriter
+}
+
+// NewRoller returns a rollup job counting with settings (nil: defaults for
+// every queue). The settings are read, never modified.
+func NewRoller(cfg Config, log *slog.Logger, settings *cdr.Settings, marks Watermarks, src RollupSource, out RollupWriter) *Roller {
+	return &Roller{cfg: cfg, log: log, settings: settings, marks: marks, src: src, out: out}
+}
+
+// RollupStats says what one run did.
+type RollupStats struct {
+	Buckets int // 15-minute buckets recomputed
+	Calls   int // queue calls counted
+	Rows    int // rollup rows written
+	Upto    time.Time
+}
+
+// Run recomputes the buckets touched by queue calls built since the
+// watermark (less the margin), then advances the watermark. The first run
+// reads every touch, which is a rollup from scratch.
+func (r *Roller) Run(ctx context.Context) (RollupStats, error) {
+	var st RollupStats
+	upto, err := r.src.ServerNow(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cannot read server time: %w", err)
+	}
+	mark, _, err := r.marks.Watermark(ctx, RollupJob)
+	if err != nil {
+		return st, fmt.Errorf("cannot read watermark: %w", err)
+	}
+	w := RollupWindow(mark, upto, r.cfg.RollupMargin)
+	// The window includes its end; ChangedBuckets' range does not.
+	refs, err := r.src.ChangedBuckets(ctx, w.From, w.To.Add(time.Second))
+	if err != nil {
+		return st, fmt.Errorf("cannot list changed buckets: %w", err)
+	}
+	st, err = r.roll(ctx, refs, RollupVersion(upto, time.Now()))
+	if err != nil {
+		return st, err
+	}
+	if err := r.marks.SetWatermark(ctx, RollupJob, upto); err != nil {
+		return st, fmt.Errorf("cannot advance watermark: %w", err)
+	}
+	st.Upto = upto
+	return st, nil
+}
+
+// RollupRange recomputes every 15-minute bucket in [from, to) of every
+// queue with calls or rollup rows there (for acdstat rebuild, after a
+// change of settings or of the builder). It does not move the watermark.
+func (r *Roller) RollupRange(ctx context.Context, queues QueueLister, from, to time.Time) (RollupStats, error) {
+	upto, err := r.src.ServerNow(ctx)
+	if err != nil {
+		return RollupStats{}, fmt.Errorf("cannot read server time: %w", err)
+	}
+	qs, err := queues.QueuesBetween(ctx, from, to)
+	if err != nil {
+		return RollupStats{}, err
+	}
+	st, err := r.roll(ctx, BucketsBetween(qs, from, to), RollupVersion(upto, time.Now()))
+	st.Upto = upto
+	return st, err
+}
+
+// roll recomputes refs in chunks under one version. The chunks follow time
+// (all queues of a few days at once), so one chunk is one narrow read and
+// its insert touches one or two monthly partitions: every partition an
+// INSERT touches costs the server a part of its own (about 100 ms here).
+func (r *Roller) roll(ctx context.Context, refs []cdr.BucketRef, version uint64) (RollupStats, error) {
+	refs = SortBuckets(refs)
+	st := RollupStats{Buckets: len(refs)}
+	for start := 0; start < len(refs); start += r.cfg.RollupChunk {
+		chunk := refs[start:min(start+r.cfg.RollupChunk, len(refs))]
+		calls, err := r.src.CallsInBuckets(ctx, chunk)
+		if err != nil {
+			return st, fmt.Errorf("cannot read calls of %d buckets: %w", len(chunk), err)
+		}
+		// Both rows of a bucket with stored counts, and the rows of the
+		// calls' buckets: writing a zero row where nothing was stored would
+		// double the rows for nothing.
+		stored, err := r.src.BucketsWithCounts(ctx, chunk)
+		if err != nil {
+			return st, fmt.Errorf("cannot read stored rollups of %d buckets: %w", len(chunk), err)
+		}
+		rows := cdr.Rollup(calls, r.settings, stored)
+		if err := r.out.WriteRollups(ctx, rows, version); err != nil {
+			return st, fmt.Errorf("cannot write %d rollup rows: %w", len(rows), err)
+		}
+		st.Calls += len(calls)
+		st.Rows += len(rows)
+	}
+	return st, nil
+}
+
+// SortBuckets returns refs sorted by start, switch and queue (a copy).
+func SortBuckets(refs []cdr.BucketRef) []cdr.BucketRef {
+	out := slices.Clone(refs)
+	slices.SortFunc(out, func(a, b cdr.BucketRef) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Switch, b.Switch); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Queue, b.Queue)
+	})
+	return out
+}
+
+// RollupWindow returns the built_at window a rollup run reads: from the
+// watermark less the margin (never before 1970) up to upto, both included.
+func RollupWindow(mark, upto time.Time, margin time.Duration) Window {
+	from := mark.Add(-margin)
+	if epoch := time.Unix(0, 0).UTC(); from.Before(epoch) {
+		from = epoch
+	}
+	return Window{From: from, To: upto}
+}
+
+// RollupVersion is the version of a run's rows: the server's start time in
+// nanoseconds, with the sub-second part of the local clock (the server's
+// clock gives whole seconds) so two runs started in one second differ.
+func RollupVersion(serverNow, localNow time.Time) uint64 {
+	return uint64(max(serverNow.Unix(), 0))*uint64(time.Second) + uint64(localNow.Nanosecond())
+}
+
+// BucketsBetween returns every 15-minute bucket in [from, to) of each
+// (switch, queue) of queues, in time order. from is rounded down to its
+// bucket.
+func BucketsBetween(queues []cdr.BucketRef, from, to time.Time) []cdr.BucketRef {
+	var out []cdr.BucketRef
+	for t := cdr.BucketOf(from); t.Before(to); t = t.Add(cdr.BucketMinutes * time.Minute) {
+		for _, q := range queues {
+			out = append(out, cdr.BucketRef{Switch: q.Switch, Queue: q.Queue, Start: t})
+		}
+	}
+	return out
+}
+
+// RangeSource lists the calls with events in a range of event times.
+type RangeSource interface {
+	CallsWithEventsBetween(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
+}
+
+// RebuildBetween rebuilds the queue calls of every call id with an event
+// whose time lies in [from, to) from all of its events, and writes every
+// stay again (and tombstones for stays no longer produced), whether or not
+// the events changed: a rebuild follows a fix of the builder, which the
+// events' versions cannot know of. It does so by counting each event as
+// ingested no earlier than now, so the rewritten rows get a higher version
+// than any stored one; a later event still gets a higher version again.
+// The rows' built_at makes the rollup job recompute the buckets they touch;
+// RollupRange recomputes the whole range. It does not move the watermark.
+func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to time.Time) (BuildStats, error) {
+	var st BuildStats
+	now, err := b.events.ServerNow(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cannot read server time: %w", err)
+	}
+	refs, err := src.CallsWithEventsBetween(ctx, from, to)
+	if err != nil {
+		return st, err
+	}
+	refs = MergeRefs(refs)
+	st.Calls = len(refs)
+	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
+		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
+		events, err := b.events.CallEvents(ctx, chunk, b.cfg.Window)
+		if err != nil {
+			return st, fmt.Errorf("cannot read events of %d calls: %w", len(chunk), err)
+		}
+		for i := range events {
+			if events[i].IngestedAt.Before(now) {
+				events[i].IngestedAt = now
+			}
+		}
+		stored, err := b.calls.CurrentStays(ctx, chunk)
+		if err != nil {
+			return st, fmt.Errorf("cannot read stored calls: %w", err)
+		}
+		out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter})
+		if len(out) == 0 {
+			continue
+		}
+		if err := b.calls.WriteCalls(ctx, out); err != nil {
+			return st, fmt.Errorf("cannot write %d queue calls: %w", len(out), err)
+		}
+		st.Written += len(out)
+	}
+	st.Upto = now
+	return st, nil
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/acdstat/acdstat/config"
+)
+
+// cmdCheckConfig validates the settings and the queue file, prints what was
+// understood, and exits: for a config change before a restart.
+func cmdCheckConfig(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	s, err := newSettings("check-config", environ, stderr)
+	if err != nil {
+		return err
+	}
+	s.fs.StringVar(&s.cfg.Queues, "queues", s.cfg.Queues, "the queue and switch settings file (ACDSTAT_QUEUES)")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	settings, err := config.LoadQueues(s.cfg.Queues)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Queues == "" {
+		fmt.Fprintln(stdout, "settings are valid; no queue file (ACDSTAT_QUEUES): every queue gets the defaults")
+		return nil
+	}
+	names := make([]string, 0, len(settings.Queues))
+	for n := range settings.Queues {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(stdout, "settings are valid; %s lists %d queues and %d switches:\n", s.cfg.Queues, len(names), len(settings.SwitchZones))
+	for _, n := range names {
+		q := settings.Queues[n]
+		fmt.Fprintf(stdout, "  %-16s %-24s %s, sla %ds (%s, target %.0f %%), fcr target %.0f %%, opening hours: %v, Danish holidays: %v\n",
+			n, q.Display, q.Location, q.SLAS, q.SLAFormula, q.SLATarget*100, q.FCRTarget*100, q.HasHours(), q.DanishHolidays)
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/config"
+	"github.com/acdstat/acdstat/report"
+)
+
+// reportFormats are the --format values of acdstat report.
+var reportFormats = []string{"table", "csv", "json", "markdown"}
+
+// cmdReport prints the report rows of METRICS.md for one queue, one row per
+// period in the range, read from the rollups.
+//
+// It opens the store with openStore, which migrates: on a fresh database a
+// report then prints the asked periods with zero calls instead of failing on
+// a missing rollup table, and a database from before the rollups gets them.
+// Migrating is idempotent and cheap when nothing is pending; the price is
+// that the ClickHouse user needs the right to create tables, as serve,
+// ingest and migrate already do.
+func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	s, err := newSettings("report", environ, stderr)
+	if err != nil {
+		return err
+	}
+	queue := s.fs.String("queue", "", "the queue to report on (required)")
+	sw := s.fs.String("switch", "*", "the switch the calls came from; * for all switches")
+	fromArg := s.fs.String("from", "", "first local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM in the queue's time zone, included (default: 1 January of this year)")
+	toArg := s.fs.String("to", "", "local date or date-time where the report ends, excluded (default: the end of the current period)")
+	period := s.fs.String("period", cdr.PeriodMonth, fmt.Sprintf("one row per %v", cdr.Periods))
+	hours := s.fs.String("hours", "all", "all calls, or only those that joined in opening hours: all or in")
+	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
+	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
+	queuesFile := s.fs.String("queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES); without one a queue has the default settings")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	switch {
+	case s.fs.NArg() > 0:
+		return fmt.Errorf("report: unexpected argument %q", s.fs.Arg(0))
+	case *queue == "":
+		return fmt.Errorf("report: --queue is required")
+	case !slices.Contains(cdr.Periods, *period):
+		return fmt.Errorf("report: --period %q: use one of %v", *period, cdr.Periods)
+	case *hours != "all" && *hours != "in":
+		return fmt.Errorf("report: --hours %q: use all or in", *hours)
+	case !slices.Contains(reportFormats, *format):
+		return fmt.Errorf("report: --format %q: use one of %v", *format, reportFormats)
+	case *danish && *format != "csv":
+		return fmt.Errorf("report: --danish applies to --format csv only")
+	}
+	if *sw == "" {
+		*sw = "*"
+	}
+
+	q := cdr.DefaultQueueSettings(*queue)
+	if *queuesFile != "" {
+		qs, err := config.LoadQueues(*queuesFile)
+		if err != nil {
+			return err
+		}
+		q = qs.Queue(*queue)
+	}
+	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, time.Now(), stderr)
+	if err != nil {
+		return err
+	}
+
+	log := newLogger(s.cfg, stderr)
+	st, err := openStore(ctx, s.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sums, err := st.PeriodCounts(ctx, *sw, *queue, *period, from, to, *hours == "in")
+	if err != nil {
+		return err
+	}
+	rows, err := report.Build(q, *sw, *period, *hours, from, to, sums)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		return report.WriteJSON(stdout, rows)
+	case "csv":
+		return report.WriteCSV(stdout, rows, *danish)
+	case "markdown":
+		return report.WriteMarkdown(stdout, rows)
+	}
+	return report.WriteTable(stdout, rows)
+}
+
+// reportRange is report.Range with its notes on stderr and its errors
+// naming the flags.
+func reportRange(period, fromArg, toArg string, loc *time.Location, now time.Time, stderr io.Writer) (from, to time.Time, err error) {
+	from, to, notes, err := report.Range(period, fromArg, toArg, loc, now)
+	var re *report.RangeError
+	if errors.As(err, &re) {
+		return from, to, fmt.Errorf("report: --%s: %s", re.Field, re.Msg)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "acdstat report: --%s\n", n)
+	}
+	return from, to, err
+}
+
+// parseLocal is report.ParseLocal (acdstat rebuild reads its range so too).
+func parseLocal(s string, loc *time.Location) (time.Time, error) { return report.ParseLocal(s, loc) }

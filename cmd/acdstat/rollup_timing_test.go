@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/aggregate"
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/config"
+	"github.com/acdstat/acdstat/simulate"
+	"github.com/acdstat/acdstat/store"
+)
+
+// rollupCalls sizes the stored history of BenchmarkRollup; CI runs the small
+// default, `make bench` may pass -rollup.calls=10000000.
+var (
+	rollupCalls   = flag.Int("rollup.calls", 20000, "queue calls stored before BenchmarkRollup")
+	rebuildPerDay = flag.Int("rebuild.perday", 1000, "simulated callers per weekday for BenchmarkRebuild (a week)")
+)
+
+const benchQueues = 10
+
+func benchStore(b *testing.B, environ []string) (*store.Store, config.Config) {
+	b.Helper()
+	cfg, err := config.Load(environ)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := openStore(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st, cfg
+}
+
+// writeHistory stores n answered and abandoned queue calls of 10 queues
+// spread over the 12 months of 2024, in 100k-row column inserts.
+func writeHistory(b *testing.B, st *store.Store, n int) {
+	b.Helper()
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	step := float64(366*24*time.Hour) / float64(n)
+	batch := make([]cdr.StoredCall, 0, 100_000)
+	outcomes := []cdr.Outcome{cdr.Answered, cdr.Answered, cdr.Answered, cdr.Abandoned, cdr.Timeout, cdr.Unknown}
+	for i := 0; i < n; i++ {
+		enter := t0.Add(time.Duration(float64(i) * step)).Truncate(time.Second)
+		batch = append(batch, cdr.StoredCall{QueueCall: cdr.QueueCall{
+			Switch: "pbx", CallID: fmt.Sprintf("%d.%d", enter.Unix(), i), Queue: fmt.Sprintf("q%d", i%benchQueues),
+			Outcome: outcomes[i%len(outcomes)], EnterTime: enter, EndTime: enter.Add(time.Minute),
+			WaitS: uint32(i % 700), TalkS: uint32(i % 400), Transferred: i%17 == 0,
+		}, Version: 1})
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := st.WriteCalls(context.Background(), batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+// BenchmarkRollup measures, on -rollup.calls stored queue calls of 10
+// queues over 12 months: the rollup from scratch (every bucket), the
+// incremental jobs (build and rollup) after 1,000 new calls arrive as
+// queue_log events, and the report query of 12 months × 10 queues.
+func BenchmarkRollup(b *testing.B) {
+	environ := testEnv(b)
+	st, cfg := benchStore(b, environ)
+	// The margin re-reads what was built in the last minutes; the history
+	// here was written seconds ago, which never happens in service, so the
+	// incremental runs are measured without it.
+	cfg.Jobs.RollupMargin, cfg.Jobs.Margin = 0, 0
+	ctx := context.Background()
+	start := time.Now()
+	writeHistory(b, st, *rollupCalls)
+	b.Logf("stored %d queue calls in %v", *rollupCalls, time.Since(start))
+	// built_at has whole seconds and a run re-reads the second of its
+	// watermark: start the rollup a second later, so the incremental runs
+	// below re-read the new calls only, not the history's last batch.
+	time.Sleep(1100 * time.Millisecond)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	roller := newRoller(cfg, log, nil, st)
+
+	b.Run("from_scratch", func(b *testing.B) {
+		for b.Loop() {
+			if err := st.SetWatermark(ctx, aggregate.RollupJob, time.Unix(0, 0)); err != nil {
+				b.Fatal(err)
+			}
+			stats, err := roller.Run(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if stats.Calls != *rollupCalls {
+				b.Fatalf("rolled up %d calls; want %d", stats.Calls, *rollupCalls)
+			}
+		}
+		b.ReportMetric(float64(*rollupCalls*b.N)/b.Elapsed().Seconds(), "calls/s")
+	})
+
+	b.Run("incremental_1000", func(b *testing.B) {
+		builder := aggregate.NewBuilder(cfg.Jobs, log, st, st, st)
+		round := 0
+		for b.Loop() {
+			b.StopTimer()
+			round++
+			var evs []cdr.Event
+			t0 := time.Date(2024, 6, 3, 9, 0, 0, 0, time.UTC).Add(time.Duration(round) * 24 * time.Hour)
+			for i := 0; i < 1000; i++ {
+				at := t0.Add(time.Duration(i) * 20 * time.Second)
+				id := fmt.Sprintf("new%d.%d", round, i)
+				for j, verb := range []string{"ENTERQUEUE", "CONNECT", "COMPLETECALLER"} {
+					data := [5]string{"", "4512345678", "1"}
+					if verb == "CONNECT" {
+						data = [5]string{"30", "x", "1"}
+					} else if verb == "COMPLETECALLER" {
+						data = [5]string{"30", "90", "1"}
+					}
+					e := cdr.Event{Switch: "pbx", Source: cdr.SourceQueueLog, Time: at.Add(time.Duration(j*30) * time.Second), CallID: id, Queue: fmt.Sprintf("q%d", i%benchQueues), Agent: "PJSIP/1", Verb: verb, Data: data}
+					e.ID = cdr.EventID(&e)
+					evs = append(evs, e)
+				}
+			}
+			if err := st.InsertEvents(ctx, evs); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(1100 * time.Millisecond) // the events' ingest second is in the past
+			b.StartTimer()
+			bs, err := builder.Run(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rs, err := roller.Run(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if bs.Written < 1000 || rs.Calls < 1000 {
+				b.Fatalf("built %d rows, rolled up %d calls; want at least 1000 each", bs.Written, rs.Calls)
+			}
+		}
+	})
+
+	b.Run("report_12m_10q", func(b *testing.B) {
+		loc := simulate.Copenhagen()
+		from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
+		for b.Loop() {
+			for q := 0; q < benchQueues; q++ {
+				got, err := st.PeriodCounts(ctx, "", fmt.Sprintf("q%d", q), "month", from, to, false)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(got) != 12 {
+					b.Fatalf("got %d months; want 12", len(got))
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkRebuild measures acdstat rebuild: queue calls rebuilt from their
+// raw events and the range rolled up, for a simulated week.
+func BenchmarkRebuild(b *testing.B) {
+	environ := testEnv(b)
+	cfg := simulate.DefaultConfig()
+	cfg.CallsPerDay = *rebuildPerDay
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(b.TempDir(), "queue_log")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sim.WriteQueueLog(f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	if err := run(context.Background(), []string{"ingest", "--no-build", "--format", "queue_log", file}, environ, io.Discard, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	calls := len(sim.Truth().Calls)
+	for b.Loop() {
+		if err := run(context.Background(), []string{"rebuild", "--from", "2025-10-25", "--to", "2025-11-03"}, environ, io.Discard, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(calls*b.N)/b.Elapsed().Seconds(), "calls/s")
+}

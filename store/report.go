@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// periodColumns maps a period (cdr.Periods) to the rollup_15m column that
+// holds its start. The column name goes into SQL, so it only ever comes from
+// this map, never from the caller.
+var periodColumns = map[string]string{
+	"15m":     "bucket",
+	"hour":    "hour_start",
+	"day":     "day_start",
+	"month":   "month_start",
+	"quarter": "quarter_start",
+	"year":    "year_start",
+}
+
+// PeriodCounts sums the rollup rows of one queue whose 15-minute bucket is in
+// [from, to), per period start of the given period (the UTC instant where the
+// local period begins, as the rollup stored it in the queue's zone). A
+// switchName of "" or "*" sums every switch; inHoursOnly keeps the calls that
+// joined while the queue was open. Periods without rows are absent from the
+// map: the caller (report.Build) fills them with zero counts.
+//
+// The table is read with FINAL: a rollup row's key (switch, queue, bucket,
+// in_hours) never moves to another partition, so FINAL sees every version of
+// a key together and keeps the newest. The histograms are merged with sumMap
+// and max_wait_s with max; every other count is a sum.
+func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.Counts, error) {
+	col, ok := periodColumns[period]
+	if !ok {
+		return nil, fmt.Errorf("cannot read period counts: unknown period %q", period)
+	}
+	out := map[time.Time]cdr.Counts{}
+	if !from.Before(to) {
+		return out, nil
+	}
+	var q strings.Builder
+	q.WriteString(`SELECT ` + col + ` AS period_start,
+	sum(offered), sum(answered), sum(abandoned), sum(timeout), sum(exit_key), sum(exit_other), sum(unknown),
+	sum(short_abandoned), sum(answered_within_sla), sum(abandoned_within_sla), sum(transferred),
+	sum(wait_answered_s), sum(wait_all_s), sum(talk_s), max(max_wait_s),
+	tupleElement(sumMap(wait_hist_keys, wait_hist_counts) AS hist, 1), tupleElement(hist, 2),
+	sum(dispositions), sum(resolved_first_contact)
+FROM rollup_15m FINAL
+WHERE queue = ? AND bucket >= ? AND bucket < ?`)
+	args := []any{queue, from.UTC(), to.UTC()}
+	if switchName != "" && switchName != "*" {
+		q.WriteString(" AND switch = ?")
+		args = append(args, switchName)
+	}
+	if inHoursOnly {
+		q.WriteString(" AND in_hours = 1")
+	}
+	q.WriteString("\nGROUP BY period_start\nORDER BY period_start")
+
+	rows, err := s.conn.Query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			start time.Time
+			c     cdr.Counts
+			keys  []uint32
+			vals  []uint64
+		)
+		if err := rows.Scan(&start,
+			&c.Offered, &c.Answered, &c.Abandoned, &c.Timeout, &c.ExitKey, &c.ExitOther, &c.Unknown,
+			&c.ShortAbandoned, &c.AnsweredWithinSLA, &c.AbandonedWithinSLA, &c.Transferred,
+			&c.WaitAnsweredS, &c.WaitAllS, &c.TalkS, &c.MaxWaitS,
+			&keys, &vals,
+			&c.Dispositions, &c.ResolvedFirstContact); err != nil {
+			return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
+		}
+		if len(keys) != len(vals) {
+			return nil, fmt.Errorf("cannot read period counts of %s: histogram of %d keys and %d counts", queue, len(keys), len(vals))
+		}
+		if len(keys) > 0 {
+			c.WaitHist = make(map[uint32]uint64, len(keys))
+			for i, k := range keys {
+				c.WaitHist[k] += vals[i]
+			}
+		}
+		out[start.UTC()] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
+	}
+	return out, nil
+}
