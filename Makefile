@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build run test test-unit lint bench fuzz clean
+.PHONY: help build run test test-unit lint bench fuzz clean faults
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,3 +43,6 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 clean: ## stop private servers and remove build output
 	-scripts/clickhouse.sh stop .run/clickhouse
 	rm -rf bin
+
+faults: ## the full fault run of issue 4 (1 M events, 60 s ClickHouse outage, 3 SIGKILLs); figures go to docs/RELIABILITY.md
+	ACDSTAT_FAULTS=full $(GO) test -count=1 -run '^TestFaults$$' -v -timeout 60m ./cmd/acdstat

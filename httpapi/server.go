@@ -31,6 +31,8 @@ type Server struct {
 	ln    net.Listener
 	srv   *http.Server
 	ready ReadyFunc
+	// metrics serves /metrics; GuardMetrics wraps it before Serve.
+	metrics http.Handler
 }
 
 // New builds the server; gather serves /metrics.
@@ -42,7 +44,8 @@ func New(addr string, log *slog.Logger, gather prometheus.Gatherer, ready ReadyF
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gather, promhttp.HandlerOpts{}))
+	s.metrics = promhttp.HandlerFor(gather, promhttp.HandlerOpts{})
+	mux.Handle("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.metrics.ServeHTTP(w, r) }))
 	for _, m := range mounts {
 		m.Register(mux)
 	}
@@ -74,7 +77,13 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // in-flight requests up to 30 s, and returns nil.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(s.ln) }()
+	go func() {
+		if s.srv.TLSConfig != nil {
+			errc <- s.srv.ServeTLS(s.ln, "", "") // certificates set by UseTLS
+			return
+		}
+		errc <- s.srv.Serve(s.ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)

@@ -1,0 +1,30 @@
+package httpapi
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+)
+
+// UseTLS makes Serve speak HTTPS with the certificate and key in these PEM
+// files (ACDSTAT_TLS_CERT, ACDSTAT_TLS_KEY). Both empty: plain HTTP. It
+// loads them now, so a bad file is reported at start-up; call it before
+// Serve. The files are read once: restart to take a renewed certificate.
+func (s *Server) UseTLS(certFile, keyFile string) error {
+	if certFile == "" && keyFile == "" {
+		return nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("cannot load ACDSTAT_TLS_CERT/ACDSTAT_TLS_KEY: %w", err)
+	}
+	s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	return nil
+}
+
+// GuardMetrics wraps /metrics, e.g. with a token check; call it before Serve.
+// /livez and /readyz stay open: orchestrators probe them without credentials,
+// and they tell nothing but ok or not.
+func (s *Server) GuardMetrics(wrap func(http.Handler) http.Handler) {
+	s.metrics = wrap(s.metrics)
+}

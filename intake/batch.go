@@ -1,0 +1,215 @@
+package intake
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// batchVersion is the first byte of every encoded batch. A new layout gets a
+// new number, and UnmarshalBatch keeps reading the old ones that a spool may
+// still hold after an upgrade.
+const batchVersion = 1
+
+// ErrBadBatch is wrapped by every UnmarshalBatch error.
+var ErrBadBatch = errors.New("intake: bad encoded batch")
+
+// MarshalBatch encodes events and rejects for the spool: a version byte,
+// then each event's id (8 bytes), switch, source, time (Unix seconds,
+// varint), micros, call id, queue, agent, verb, data1..data5 and line, then
+// each reject's switch, source, line, field, reason and raw text. Strings
+// are a uvarint length and the bytes. IngestedAt is not encoded (it is
+// stamped by the store).
+func MarshalBatch(events []cdr.Event, rejects []Reject) []byte {
+	size := 1 + 2*binary.MaxVarintLen64
+	for i := range events {
+		e := &events[i]
+		size += 8 + 5*binary.MaxVarintLen64 + len(e.Switch) + len(e.Source) + len(e.CallID) + len(e.Queue) + len(e.Agent) + len(e.Verb) + 10
+		for _, d := range e.Data {
+			size += len(d) + 2
+		}
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, batchVersion)
+	buf = binary.AppendUvarint(buf, uint64(len(events)))
+	for i := range events {
+		e := &events[i]
+		buf = binary.BigEndian.AppendUint64(buf, e.ID)
+		buf = appendString(buf, e.Switch)
+		buf = appendString(buf, e.Source)
+		buf = binary.AppendVarint(buf, e.Time.Unix())
+		buf = binary.AppendUvarint(buf, uint64(e.Micros))
+		buf = appendString(buf, e.CallID)
+		buf = appendString(buf, e.Queue)
+		buf = appendString(buf, e.Agent)
+		buf = appendString(buf, e.Verb)
+		for _, d := range e.Data {
+			buf = appendString(buf, d)
+		}
+		buf = binary.AppendUvarint(buf, uint64(max(e.Line, 0)))
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(rejects)))
+	for _, r := range rejects {
+		var de cdr.DecodeError
+		if r.DecodeError != nil {
+			de = *r.DecodeError
+		}
+		buf = appendString(buf, r.Switch)
+		buf = appendString(buf, r.Source)
+		buf = binary.AppendUvarint(buf, uint64(max(de.Line, 0)))
+		buf = appendString(buf, de.Field)
+		buf = appendString(buf, de.Reason)
+		buf = appendString(buf, de.Raw)
+	}
+	return buf
+}
+
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}
+
+// Smallest encodings, to bound counts by the bytes left before allocating.
+const (
+	minEventBytes  = 8 + 1 + 1 + 1 + 1 + 4 + 5 + 1 // id, 2 strings, time, micros, 4 strings, 5 data, line
+	minRejectBytes = 6
+)
+
+// UnmarshalBatch decodes what MarshalBatch wrote. Any malformed input is an
+// error wrapping ErrBadBatch, never a panic. The result shares no memory
+// with b.
+func UnmarshalBatch(b []byte) ([]cdr.Event, []Reject, error) {
+	d := decoder{b: b}
+	if len(b) == 0 {
+		return nil, nil, fmt.Errorf("%w: empty", ErrBadBatch)
+	}
+	if v := d.byte(); v != batchVersion {
+		return nil, nil, fmt.Errorf("%w: version %d is not known (this acdstat reads %d)", ErrBadBatch, v, batchVersion)
+	}
+	n := d.count(minEventBytes)
+	events := make([]cdr.Event, n)
+	for i := range events {
+		e := &events[i]
+		e.ID = d.uint64()
+		e.Switch, e.Source = d.string(), d.string()
+		e.Time = time.Unix(d.varint(), 0).UTC()
+		micros := d.uvarint()
+		if micros >= 1_000_000 {
+			d.fail("micros %d out of range", micros)
+		}
+		e.Micros = uint32(micros)
+		e.CallID, e.Queue, e.Agent, e.Verb = d.string(), d.string(), d.string(), d.string()
+		for j := range e.Data {
+			e.Data[j] = d.string()
+		}
+		e.Line = d.int()
+	}
+	n = d.count(minRejectBytes)
+	rejects := make([]Reject, n)
+	for i := range rejects {
+		r := &rejects[i]
+		r.Switch, r.Source = d.string(), d.string()
+		r.DecodeError = &cdr.DecodeError{Line: d.int(), Field: d.string(), Reason: d.string(), Raw: d.string()}
+	}
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("%d bytes after the last record", len(d.b)-d.off)
+	}
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	return events, rejects, nil
+}
+
+// decoder reads fields of b; after the first error every read returns a
+// zero value and err keeps that first error.
+type decoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: at byte %d: %s", ErrBadBatch, d.off, fmt.Sprintf(format, args...))
+	}
+	d.off = len(d.b)
+}
+
+func (d *decoder) byte() byte {
+	if d.off >= len(d.b) {
+		d.fail("cut short")
+		return 0
+	}
+	d.off++
+	return d.b[d.off-1]
+}
+
+func (d *decoder) uint64() uint64 {
+	if len(d.b)-d.off < 8 {
+		d.fail("cut short")
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b[d.off:])
+	d.off += 8
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("bad number")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("bad number")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+// int reads a line number.
+func (d *decoder) int() int {
+	v := d.uvarint()
+	if v > 1<<31-1 {
+		d.fail("line %d out of range", v)
+		return 0
+	}
+	return int(v)
+}
+
+// count reads a record count and checks that the bytes left can hold it.
+func (d *decoder) count(minBytes int) int {
+	v := d.uvarint()
+	if d.err != nil {
+		return 0
+	}
+	if v > uint64(len(d.b)-d.off)/uint64(minBytes) {
+		d.fail("count %d does not fit in %d bytes", v, len(d.b)-d.off)
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.b)-d.off) {
+		d.fail("string of %d bytes runs past the end", n)
+		return ""
+	}
+	s := string(d.b[d.off : d.off+int(n)])
+	d.off += int(n)
+	return s
+}
