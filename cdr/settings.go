@@ -40,6 +40,9 @@ type QueueSettings struct {
 	SLAFormula     string  // one of Formulas, default offered_excl_short
 	SLATarget      float64 // default 0.80
 	FCRTarget      float64 // default 0.60
+	// Numbers are the dialled numbers (SIP Request-URI or To user) that
+	// reach this queue, for switches reporting by SIP.
+	Numbers []string
 }
 
 // DefaultQueueSettings are the settings of a queue the file does not list.

@@ -1,0 +1,195 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// SourceSIP is the Source of every event made from a SIP message.
+const SourceSIP = "sip"
+
+// The fields of an event's Data made by Facts. Data[dataKV] is a URL query
+// string (url.Values.Encode) of what correlation needs, with the keys below.
+const (
+	dataCallID  = 0 // the leg's own Call-ID
+	dataFromTag = 1
+	dataToTag   = 2
+	dataCSeq    = 3 // number and method, e.g. "1 INVITE"
+	dataKV      = 4
+)
+
+// Keys of Data[4].
+const (
+	kvRURIUser = "ruri"  // Request-URI user (requests)
+	kvToUser   = "to"    // To user
+	kvFromUser = "from"  // From user (the caller number on an INVITE)
+	kvQueue    = "q"     // the queue header's value
+	kvLink     = "link"  // the linking header's value or the HEP correlation id
+	kvEnter    = "enter" // the queue-entry header's value
+	kvSrc      = "src"   // source address of the packet as captured
+	kvDst      = "dst"
+)
+
+// ErrIgnored is returned by Facts for a message that plays no part in a
+// call's queue figures (OPTIONS, REGISTER, NOTIFY, 100 Trying, …); the
+// listeners count it and drop it, it is not a reject.
+var ErrIgnored = errors.New("sip: message not needed")
+
+// ErrSIP is wrapped by every error of Facts for a message that cannot be
+// read as SIP.
+var ErrSIP = errors.New("sip: invalid SIP message")
+
+// Meta is what the transport knows of a message.
+type Meta struct {
+	// Switch the event belongs to.
+	Switch string
+	// Time is the capture time (HEP) or else the arrival time.
+	Time     time.Time
+	Src, Dst netip.AddrPort
+	// Correlation is the HEP correlation id (chunk 0x0011), if any.
+	Correlation string
+	// Headers names the switch's headers to read; empty names are not read.
+	Headers Headers
+}
+
+// Headers names the headers a switch may set (DESIGN.md settings
+// ACDSTAT_SIP_*_HEADER).
+type Headers struct {
+	// Queue names the queue the call entered, e.g. X-Queue.
+	Queue string
+	// Link carries, on an agent leg, the caller leg's Call-ID, e.g.
+	// X-Caller-Call-ID.
+	Link string
+	// Enter is the queue-entry time (epoch seconds, with a fraction, or
+	// RFC 3339).
+	Enter string
+}
+
+// methods are the requests that take part in a call's figures.
+var methods = map[sipmsg.RequestMethod]bool{
+	sipmsg.INVITE: true, sipmsg.ACK: true, sipmsg.CANCEL: true, sipmsg.BYE: true,
+}
+
+var parser = sipmsg.NewParser()
+
+// Facts reads one SIP message into an event of Source "sip" (DESIGN.md):
+// Verb is the method or the status code, Data holds the leg's Call-ID,
+// From-tag, To-tag, CSeq and the k=v facts correlation needs, and CallID is
+// the correlation key: the linked caller's Call-ID when the message carries
+// the linking header or a HEP correlation id other than its own Call-ID,
+// else its own Call-ID. It returns ErrIgnored for messages of no interest
+// and an error wrapping ErrSIP for bytes that are not a usable SIP message.
+func Facts(payload []byte, meta Meta) (cdr.Event, error) {
+	var ev cdr.Event
+	msg, err := parser.ParseSIP(payload)
+	if err != nil {
+		return ev, fmt.Errorf("%w: %v", ErrSIP, err)
+	}
+	cid := msg.CallID()
+	cseq := msg.CSeq()
+	if cid == nil || cid.Value() == "" || cseq == nil {
+		return ev, fmt.Errorf("%w: no Call-ID or CSeq", ErrSIP)
+	}
+	kv := url.Values{}
+	switch m := msg.(type) {
+	case *sipmsg.Request:
+		if !methods[m.Method] {
+			return ev, ErrIgnored
+		}
+		ev.Verb = string(m.Method)
+		if u := m.Recipient.User; u != "" {
+			kv.Set(kvRURIUser, u)
+		}
+	case *sipmsg.Response:
+		if m.StatusCode < 101 || m.StatusCode > 699 || !methods[cseq.MethodName] || cseq.MethodName == sipmsg.ACK {
+			return ev, ErrIgnored
+		}
+		ev.Verb = strconv.Itoa(m.StatusCode)
+	default:
+		return ev, fmt.Errorf("%w: neither request nor response", ErrSIP)
+	}
+	ev.Source = SourceSIP
+	ev.Switch = meta.Switch
+	if ev.Switch == "" {
+		ev.Switch = cdr.DefaultSwitch
+	}
+	t := meta.Time.UTC()
+	ev.Time = t.Truncate(time.Second)
+	ev.Micros = uint32(t.Nanosecond() / 1000)
+	own := cid.Value()
+	ev.Data[dataCallID] = own
+	if f := msg.From(); f != nil {
+		ev.Data[dataFromTag], _ = f.Params.Get("tag")
+		if u := f.Address.User; u != "" {
+			kv.Set(kvFromUser, u)
+		}
+	}
+	if to := msg.To(); to != nil {
+		ev.Data[dataToTag], _ = to.Params.Get("tag")
+		if u := to.Address.User; u != "" {
+			kv.Set(kvToUser, u)
+		}
+	}
+	ev.Data[dataCSeq] = strconv.FormatUint(uint64(cseq.SeqNo), 10) + " " + string(cseq.MethodName)
+	header := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		if hs := msg.GetHeaders(name); len(hs) > 0 {
+			return strings.TrimSpace(hs[0].Value())
+		}
+		return ""
+	}
+	if q := header(meta.Headers.Queue); q != "" {
+		kv.Set(kvQueue, q)
+	}
+	if e := header(meta.Headers.Enter); e != "" {
+		kv.Set(kvEnter, e)
+	}
+	link := header(meta.Headers.Link)
+	if link == "" && meta.Correlation != own {
+		link = meta.Correlation
+	}
+	ev.CallID = own
+	if link != "" && link != own {
+		kv.Set(kvLink, link)
+		ev.CallID = link
+	}
+	if meta.Src.IsValid() {
+		kv.Set(kvSrc, meta.Src.String())
+	}
+	if meta.Dst.IsValid() {
+		kv.Set(kvDst, meta.Dst.String())
+	}
+	ev.Data[dataKV] = kv.Encode()
+	ev.ID = cdr.EventID(&ev)
+	return ev, nil
+}
+
+// parseEnter reads a queue-entry header: epoch seconds (with an optional
+// fraction) or RFC 3339.
+func parseEnter(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f <= 0 || f > 1e11 {
+			return time.Time{}, false
+		}
+		sec := int64(f)
+		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), true
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), true
+	}
+	return time.Time{}, false
+}

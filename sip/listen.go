@@ -1,0 +1,604 @@
+package sip
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// Config holds the SIP settings; config composes it under ACDSTAT_. An
+// address "off" disables that listener.
+type Config struct {
+	// HEPAddr receives HEPv3 over UDP and TCP on the same port.
+	HEPAddr string `env:"HEP_ADDR" envDefault:"127.0.0.1:9060"`
+	// SIPAddr receives plain SIP copies over UDP and TCP on the same port.
+	SIPAddr string `env:"SIP_ADDR" envDefault:"127.0.0.1:5065"`
+	// Switch names the switch of every SIP event; empty means
+	// "hep-<capture id>" for HEP and "default" for plain copies.
+	Switch string `env:"SIP_SWITCH"`
+	// HEPPassword, when set, must equal every HEP packet's auth key.
+	HEPPassword string `env:"HEP_PASSWORD"`
+	// AllowCIDRs lists the senders accepted; empty accepts all, which is
+	// only allowed on loopback listeners (Validate).
+	AllowCIDRs []string `env:"ALLOW_CIDRS" envSeparator:","`
+	// QueueHeader, LinkHeader and EnterHeader name the switch's headers
+	// (see Headers).
+	QueueHeader string `env:"SIP_QUEUE_HEADER"`
+	LinkHeader  string `env:"SIP_LINK_HEADER"`
+	EnterHeader string `env:"SIP_ENTER_HEADER"`
+	// IVRFirst: only a linked agent leg's 2xx is an answer.
+	IVRFirst bool `env:"SIP_IVR_FIRST"`
+	// MaxCalls bounds the calls of one correlation run.
+	MaxCalls int `env:"SIP_MAX_CALLS" envDefault:"200000"`
+	// QueueSize bounds the events between the sockets and the sink; UDP
+	// packets that find it full are dropped and counted.
+	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
+	// BatchSize is the most events handed to the sink at once.
+	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
+}
+
+// Off is the address value that disables a listener.
+const Off = "off"
+
+// Validate checks the settings, naming the variables at fault.
+func (c Config) Validate() error {
+	var errs []error
+	for _, a := range []struct{ name, v string }{{"ACDSTAT_HEP_ADDR", c.HEPAddr}, {"ACDSTAT_SIP_ADDR", c.SIPAddr}} {
+		if a.v == Off {
+			continue
+		}
+		host, _, err := net.SplitHostPort(a.v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port or off: %v", a.name, a.v, err))
+			continue
+		}
+		if ip, err := netip.ParseAddr(host); (err != nil || !ip.IsLoopback()) && host != "localhost" && len(c.AllowCIDRs) == 0 {
+			errs = append(errs, fmt.Errorf("%s: %s is reachable from other machines, so ACDSTAT_ALLOW_CIDRS must list the senders", a.name, a.v))
+		}
+	}
+	if _, err := parseCIDRs(c.AllowCIDRs); err != nil {
+		errs = append(errs, fmt.Errorf("ACDSTAT_ALLOW_CIDRS: %w", err))
+	}
+	if c.QueueSize <= 0 || c.BatchSize <= 0 || c.MaxCalls <= 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE, ACDSTAT_SIP_MAX_CALLS: must be positive, got %d, %d, %d", c.QueueSize, c.BatchSize, c.MaxCalls))
+	}
+	return errors.Join(errs...)
+}
+
+// Correlation returns the correlation settings, with numbers → queue from
+// the queue settings.
+func (c Config) Correlation(numbers map[string]string) CorrelationConfig {
+	return CorrelationConfig{Numbers: numbers, IVRFirst: c.IVRFirst, MaxCalls: c.MaxCalls}
+}
+
+func parseCIDRs(ss []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range ss {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", s)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// AcceptFunc takes decoded events; a nil error means they are stored
+// durably (intake's Sink.Accept with no rejects).
+type AcceptFunc func(ctx context.Context, events []cdr.Event) error
+
+// udpReadBuffer is the receive buffer asked for on UDP sockets: the default
+// loses packets in bursts (research/sip-anchors.md §1.3).
+const udpReadBuffer = 4 << 20
+
+// maxPacket is the largest HEP packet or SIP message read.
+const maxPacket = 65535
+
+// Listener receives HEPv3 and plain SIP copies and hands their events to
+// the sink. It never sends anything back.
+type Listener struct {
+	cfg    Config
+	log    *slog.Logger
+	accept AcceptFunc
+	allow  []netip.Prefix
+	hdrs   Headers
+	links  *linkTable
+	queue  chan cdr.Event
+
+	hepUDP, sipUDP net.PacketConn
+	hepTCP, sipTCP net.Listener
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+
+	received *prometheus.CounterVec
+	decoded  prometheus.Counter
+	ignored  prometheus.Counter
+	rejected *prometheus.CounterVec
+	dropped  prometheus.Counter
+}
+
+// NewListener makes a listener; Listen binds it.
+func NewListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, accept AcceptFunc) (*Listener, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	allow, _ := parseCIDRs(cfg.AllowCIDRs)
+	l := &Listener{
+		cfg: cfg, log: log, accept: accept, allow: allow,
+		hdrs:  Headers{Queue: cfg.QueueHeader, Link: cfg.LinkHeader, Enter: cfg.EnterHeader},
+		links: newLinkTable(100_000),
+		queue: make(chan cdr.Event, cfg.QueueSize),
+		conns: map[net.Conn]struct{}{},
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "acdstat_sip_packets_received_total", Help: "HEP packets and SIP messages received, by listener.",
+		}, []string{"listener"}),
+		decoded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "acdstat_sip_packets_decoded_total", Help: "SIP messages decoded into events.",
+		}),
+		ignored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "acdstat_sip_packets_ignored_total", Help: "SIP messages of no interest to queue calls (OPTIONS, REGISTER, 100 Trying, ...).",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "acdstat_sip_packets_rejected_total", Help: "Packets refused, by reason.",
+		}, []string{"reason"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "acdstat_sip_dropped_total", Help: "UDP events dropped because the queue to the sink was full.",
+		}),
+	}
+	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "acdstat_sip_queue_depth", Help: "Events waiting for the sink.",
+	}, func() float64 { return float64(len(l.queue)) })
+	for _, c := range []prometheus.Collector{l.received, l.decoded, l.ignored, l.rejected, l.dropped, depth} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("cannot register sip metrics: %w", err)
+		}
+	}
+	return l, nil
+}
+
+// Listen binds the enabled listeners, UDP and TCP on the same port (with
+// port 0, UDP takes the port TCP got).
+func (l *Listener) Listen() error {
+	bind := func(addr string) (net.PacketConn, net.Listener, error) {
+		if addr == Off {
+			return nil, nil, nil
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot listen on tcp %s: %w", addr, err)
+		}
+		pc, err := net.ListenPacket("udp", ln.Addr().String())
+		if err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("cannot listen on udp %s: %w", ln.Addr(), err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
+				l.log.Warn("cannot set UDP receive buffer", "addr", pc.LocalAddr(), "err", err)
+			}
+		}
+		return pc, ln, nil
+	}
+	var err error
+	if l.hepUDP, l.hepTCP, err = bind(l.cfg.HEPAddr); err != nil {
+		return err
+	}
+	if l.sipUDP, l.sipTCP, err = bind(l.cfg.SIPAddr); err != nil {
+		l.close()
+		return err
+	}
+	return nil
+}
+
+// HEPAddr and SIPAddr return the bound address (host:port, UDP and TCP),
+// or "" when disabled.
+func (l *Listener) HEPAddr() string { return addrOf(l.hepTCP) }
+
+// SIPAddr: see HEPAddr.
+func (l *Listener) SIPAddr() string { return addrOf(l.sipTCP) }
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
+}
+
+func (l *Listener) close() {
+	for _, c := range []io.Closer{l.hepUDP, l.sipUDP, l.hepTCP, l.sipTCP} {
+		if c != nil {
+			c.Close()
+		}
+	}
+	l.mu.Lock()
+	for c := range l.conns {
+		c.Close()
+	}
+	l.mu.Unlock()
+}
+
+// Serve reads until ctx is cancelled, then stops reading, hands the queued
+// events to the sink (for at most 10 s) and returns nil.
+func (l *Listener) Serve(ctx context.Context) error {
+	var readers sync.WaitGroup
+	if l.hepUDP != nil {
+		readers.Go(func() { l.serveUDP(ctx, l.hepUDP, true) })
+		readers.Go(func() { l.serveTCP(ctx, l.hepTCP, true) })
+	}
+	if l.sipUDP != nil {
+		readers.Go(func() { l.serveUDP(ctx, l.sipUDP, false) })
+		readers.Go(func() { l.serveTCP(ctx, l.sipTCP, false) })
+	}
+	delivered := make(chan struct{})
+	dctx, cancelDeliver := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(delivered); l.deliver(dctx) }()
+	<-ctx.Done()
+	l.close()
+	readers.Wait()
+	close(l.queue)
+	// Drain with a fresh deadline, not the cancelled ctx.
+	timer := time.AfterFunc(10*time.Second, cancelDeliver)
+	<-delivered
+	timer.Stop()
+	cancelDeliver()
+	return nil
+}
+
+// deliver hands batches to the sink, retrying a failed batch until it is
+// taken or ctx ends; meanwhile the queue fills, UDP drops and TCP waits.
+func (l *Listener) deliver(ctx context.Context) {
+	batch := make([]cdr.Event, 0, l.cfg.BatchSize)
+	flush := func() {
+		for backoff := 100 * time.Millisecond; len(batch) > 0; backoff = min(2*backoff, 5*time.Second) {
+			err := l.accept(ctx, batch)
+			if err == nil {
+				break
+			}
+			l.log.Warn("cannot hand SIP events to the sink", "events", len(batch), "err", err)
+			select {
+			case <-ctx.Done():
+				l.log.Error("SIP events lost at shutdown", "events", len(batch))
+				l.dropped.Add(float64(len(batch)))
+				batch = batch[:0]
+				return
+			case <-time.After(backoff):
+			}
+		}
+		batch = batch[:0]
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case ev, ok := <-l.queue:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, ev)
+			if len(batch) >= l.cfg.BatchSize {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+func (l *Listener) allowed(a net.Addr) bool {
+	if len(l.allow) == 0 {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range l.allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Listener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool) {
+	name := "sip_udp"
+	if hep {
+		name = "hep_udp"
+	}
+	received := l.received.WithLabelValues(name)
+	buf := make([]byte, maxPacket+1)
+	local := addrPort(pc.LocalAddr())
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				l.log.Error("cannot read UDP", "listener", name, "err", err)
+			}
+			return
+		}
+		received.Inc()
+		if !l.allowed(from) {
+			l.rejected.WithLabelValues("source").Inc()
+			continue
+		}
+		if n > maxPacket {
+			l.rejected.WithLabelValues("too_large").Inc()
+			continue
+		}
+		pkt := buf[:n]
+		if !hep && len(bytes.TrimSpace(pkt)) == 0 {
+			continue // keep-alive
+		}
+		ev, ok := l.event(pkt, hep, addrPort(from), local)
+		if !ok {
+			continue
+		}
+		select {
+		case l.queue <- ev:
+		default:
+			l.dropped.Inc()
+		}
+	}
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(a.String())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// event decodes one packet; the reason of a refusal is counted.
+func (l *Listener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
+	meta := Meta{Switch: l.cfg.Switch, Time: time.Now(), Src: from, Dst: local, Headers: l.hdrs}
+	payload := pkt
+	if hep {
+		p, err := DecodeHEP(pkt)
+		if err != nil {
+			l.rejected.WithLabelValues("hep").Inc()
+			return cdr.Event{}, false
+		}
+		if l.cfg.HEPPassword != "" && p.AuthKey != l.cfg.HEPPassword {
+			l.rejected.WithLabelValues("auth").Inc()
+			return cdr.Event{}, false
+		}
+		if p.PayloadType != HEPTypeSIP {
+			l.ignored.Inc()
+			return cdr.Event{}, false
+		}
+		if meta.Switch == "" {
+			meta.Switch = "hep-" + strconv.FormatUint(uint64(p.CaptureID), 10)
+		}
+		if !p.Time.IsZero() {
+			meta.Time = p.Time
+		}
+		meta.Src, meta.Dst, meta.Correlation = p.Src, p.Dst, p.Correlation
+		payload = p.Payload
+	}
+	ev, err := Facts(payload, meta)
+	switch {
+	case errors.Is(err, ErrIgnored):
+		l.ignored.Inc()
+		return ev, false
+	case err != nil:
+		l.rejected.WithLabelValues("sip").Inc()
+		return ev, false
+	}
+	l.links.resolve(&ev)
+	l.decoded.Inc()
+	return ev, true
+}
+
+func (l *Listener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
+	var conns sync.WaitGroup
+	defer conns.Wait()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+				l.log.Error("cannot accept TCP", "err", err)
+			}
+			return
+		}
+		if !l.allowed(c.RemoteAddr()) {
+			l.rejected.WithLabelValues("source").Inc()
+			c.Close()
+			continue
+		}
+		l.mu.Lock()
+		if ctx.Err() != nil {
+			l.mu.Unlock()
+			c.Close()
+			return
+		}
+		l.conns[c] = struct{}{}
+		l.mu.Unlock()
+		conns.Go(func() {
+			defer func() {
+				l.mu.Lock()
+				delete(l.conns, c)
+				l.mu.Unlock()
+				c.Close()
+			}()
+			l.readStream(ctx, c, hep)
+		})
+	}
+}
+
+// readStream reads back-to-back HEP packets (framed by their length) or SIP
+// messages (framed by Content-Length) from one connection. A full queue
+// blocks the reader: TCP pushes back on the sender.
+func (l *Listener) readStream(ctx context.Context, c net.Conn, hep bool) {
+	name := "sip_tcp"
+	if hep {
+		name = "hep_tcp"
+	}
+	received := l.received.WithLabelValues(name)
+	from, local := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	r := bufio.NewReaderSize(c, 64<<10)
+	for {
+		var pkt []byte
+		var err error
+		if hep {
+			pkt, err = readHEPFrame(r)
+		} else {
+			pkt, err = readSIPFrame(r)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
+				l.rejected.WithLabelValues("framing").Inc()
+				l.log.Warn("closing stream", "listener", name, "remote", from, "err", err)
+			}
+			return
+		}
+		received.Inc()
+		ev, ok := l.event(pkt, hep, from, local)
+		if !ok {
+			continue
+		}
+		select {
+		case l.queue <- ev:
+		case <-ctx.Done():
+			l.dropped.Inc()
+			return
+		}
+	}
+}
+
+// readHEPFrame reads one HEP packet of a stream.
+func readHEPFrame(r *bufio.Reader) ([]byte, error) {
+	h, err := r.Peek(hepHeaderLen)
+	if err != nil {
+		if len(h) == 0 && errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("cannot read HEP header: %w", err)
+	}
+	n, err := HEPLength(h)
+	if err != nil {
+		return nil, err
+	}
+	pkt := make([]byte, n)
+	if _, err := io.ReadFull(r, pkt); err != nil {
+		return nil, fmt.Errorf("cannot read HEP packet: %w", err)
+	}
+	return pkt, nil
+}
+
+// readSIPFrame reads one SIP message of a stream: the headers up to the
+// empty line, then Content-Length bytes of body (0 when absent). CRLF
+// keep-alives between messages are skipped.
+func readSIPFrame(r *bufio.Reader) ([]byte, error) {
+	var msg []byte
+	length := 0
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(msg) == 0 && len(line) == 0 {
+				return nil, io.EOF
+			}
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return nil, errors.New("sip: header line too long")
+			}
+			return nil, fmt.Errorf("cannot read SIP message: %w", err)
+		}
+		trimmed := bytes.TrimRight(line, "\r\n")
+		if len(trimmed) == 0 {
+			if len(msg) == 0 {
+				continue // keep-alive
+			}
+			msg = append(msg, line...)
+			break
+		}
+		msg = append(msg, line...)
+		if len(msg) > maxPacket {
+			return nil, errors.New("sip: message too large")
+		}
+		name, value, ok := bytes.Cut(trimmed, []byte(":"))
+		if !ok {
+			continue
+		}
+		name = bytes.TrimSpace(name)
+		if bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l")) {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(value)))
+			if err != nil || n < 0 || n > maxPacket {
+				return nil, fmt.Errorf("sip: bad Content-Length %q", value)
+			}
+			length = n
+		}
+	}
+	if len(msg)+length > maxPacket {
+		return nil, errors.New("sip: message too large")
+	}
+	body := make([]byte, length)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, fmt.Errorf("cannot read SIP body: %w", err)
+	}
+	return append(msg, body...), nil
+}
+
+// linkTable remembers which caller leg an agent leg was linked to by its
+// INVITE, so the agent leg's later messages, which do not carry the
+// linking header, get the same correlation key. It is bounded: the oldest
+// link is forgotten first. A restart forgets the links of calls in flight
+// (their later agent-leg messages then form a group of their own, which
+// makes no queue call); the HEP correlation id, carried on every packet,
+// has no such gap.
+type linkTable struct {
+	mu    sync.Mutex
+	m     map[string]string
+	order []string
+	next  int
+}
+
+func newLinkTable(n int) *linkTable {
+	return &linkTable{m: make(map[string]string), order: make([]string, n)}
+}
+
+func (t *linkTable) resolve(ev *cdr.Event) {
+	own := ev.Data[dataCallID]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ev.CallID != own {
+		if _, ok := t.m[own]; !ok {
+			if old := t.order[t.next]; old != "" {
+				delete(t.m, old)
+			}
+			t.order[t.next] = own
+			t.next = (t.next + 1) % len(t.order)
+		}
+		t.m[own] = ev.CallID
+		return
+	}
+	if link, ok := t.m[own]; ok {
+		ev.CallID = link
+		ev.ID = cdr.EventID(ev)
+	}
+}

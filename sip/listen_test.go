@@ -1,0 +1,234 @@
+package sip
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+type collector struct {
+	mu  sync.Mutex
+	evs []cdr.Event
+}
+
+func (c *collector) accept(_ context.Context, evs []cdr.Event) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.evs = append(c.evs, evs...)
+	return nil
+}
+
+func (c *collector) wait(t *testing.T, n int) []cdr.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		got := append([]cdr.Event(nil), c.evs...)
+		c.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d events, want %d", len(got), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func startListener(t *testing.T, cfg Config) (*Listener, *collector, *prometheus.Registry) {
+	t.Helper()
+	if cfg.HEPAddr == "" {
+		cfg.HEPAddr = "127.0.0.1:0"
+	}
+	if cfg.SIPAddr == "" {
+		cfg.SIPAddr = "127.0.0.1:0"
+	}
+	cfg.QueueSize, cfg.BatchSize, cfg.MaxCalls = 1000, 10, 10
+	col := &collector{}
+	reg := prometheus.NewRegistry()
+	l, err := NewListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, col.accept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("Serve did not return")
+		}
+	})
+	return l, col, reg
+}
+
+func sipMessage(method, callID, extra string) string {
+	body := "v=0\r\n"
+	return method + " sip:7001@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n" +
+		"From: <sip:caller@10.0.0.1>;tag=f1\r\nTo: <sip:7001@10.0.0.2>\r\nCall-ID: " + callID + "\r\nCSeq: 1 " + method + "\r\n" +
+		extra + "Content-Type: application/sdp\r\nContent-Length: " + "5" + "\r\n\r\n" + body
+}
+
+func hepOf(t *testing.T, payload string, capture uint32, pw string, at time.Time) []byte {
+	t.Helper()
+	b, err := EncodeHEP(HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("192.0.2.1:5060"), Dst: netip.MustParseAddrPort("192.0.2.2:5060"),
+		Time: at, PayloadType: HEPTypeSIP, CaptureID: capture, AuthKey: pw, Payload: []byte(payload)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestListenerHEP(t *testing.T) {
+	l, col, reg := startListener(t, Config{HEPPassword: "pw", SIPAddr: Off, LinkHeader: "X-Caller-Call-ID"})
+	at := time.Date(2025, 1, 2, 3, 4, 5, 678000000, time.UTC)
+	u, err := net.Dial("udp", l.HEPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	for _, pkt := range [][]byte{
+		hepOf(t, sipMessage("INVITE", "udp-1", ""), 7, "pw", at),
+		hepOf(t, sipMessage("INVITE", "udp-2", ""), 7, "wrong", at), // refused: password
+		[]byte("HEP3\x00\x09garbage"),                               // refused: not HEP
+		hepOf(t, sipMessage("OPTIONS", "udp-3", ""), 7, "pw", at),   // ignored
+	} {
+		if _, err := u.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := col.wait(t, 1)
+	if e := evs[0]; e.CallID != "udp-1" || e.Switch != "hep-7" || e.Time.Unix() != at.Unix() || e.Micros != 678000 ||
+		!strings.Contains(e.Data[dataKV], "src=192.0.2.1%3A5060") {
+		t.Errorf("udp event %+v", e)
+	}
+	// TCP: an agent leg's INVITE linked to udp-1, then its 200 without the
+	// header, written in odd pieces.
+	c, err := net.Dial("tcp", l.HEPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := append(hepOf(t, sipMessage("INVITE", "agent-1", "X-Caller-Call-ID: udp-1\r\n"), 7, "pw", at.Add(time.Second)),
+		hepOf(t, strings.Replace(sipMessage("BYE", "agent-1", ""), "CSeq: 1 BYE", "CSeq: 2 BYE", 1), 7, "pw", at.Add(2*time.Second))...)
+	for len(stream) > 0 {
+		n := min(len(stream), 37)
+		if _, err := c.Write(stream[:n]); err != nil {
+			t.Fatal(err)
+		}
+		stream = stream[n:]
+	}
+	c.Close()
+	evs = col.wait(t, 3)
+	for _, e := range evs[1:] {
+		if e.CallID != "udp-1" || e.Data[dataCallID] != "agent-1" {
+			t.Errorf("linked event %+v", e)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if got := testutil.ToFloat64(l.rejected.WithLabelValues("auth")); got != 1 {
+		t.Errorf("auth rejects %v", got)
+	}
+	if got := testutil.ToFloat64(l.rejected.WithLabelValues("hep")); got != 1 {
+		t.Errorf("hep rejects %v", got)
+	}
+	if got := testutil.ToFloat64(l.ignored); got != 1 {
+		t.Errorf("ignored %v", got)
+	}
+	if n, err := testutil.GatherAndCount(reg, "acdstat_sip_packets_received_total"); err != nil || n != 2 {
+		t.Errorf("received series %d %v", n, err)
+	}
+}
+
+func TestListenerPlainSIP(t *testing.T) {
+	l, col, _ := startListener(t, Config{HEPAddr: Off, Switch: "pbx"})
+	u, err := net.Dial("udp", l.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if _, err := u.Write([]byte(sipMessage("INVITE", "p-udp", ""))); err != nil {
+		t.Fatal(err)
+	}
+	col.wait(t, 1)
+	c, err := net.Dial("tcp", l.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A keep-alive, then two messages back to back, with bodies.
+	if _, err := io.WriteString(c, "\r\n\r\n"+sipMessage("INVITE", "p-tcp-1", "")+sipMessage("CANCEL", "p-tcp-1", "")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	evs := col.wait(t, 3)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.CallID+" "+e.Verb+" "+e.Switch)
+		if !strings.Contains(e.Data[dataKV], "src=127.0.0.1") {
+			t.Errorf("plain copy's source: %s", e.Data[dataKV])
+		}
+	}
+	if strings.Join(got, ",") != "p-udp INVITE pbx,p-tcp-1 INVITE pbx,p-tcp-1 CANCEL pbx" {
+		t.Errorf("events %v", got)
+	}
+}
+
+func TestListenerAllowlist(t *testing.T) {
+	l, col, _ := startListener(t, Config{SIPAddr: Off, AllowCIDRs: []string{"10.0.0.0/8"}})
+	u, err := net.Dial("udp", l.HEPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if _, err := u.Write(hepOf(t, sipMessage("INVITE", "x", ""), 1, "", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.ToFloat64(l.rejected.WithLabelValues("source")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("packet from a source outside the allowlist was not refused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(col.evs) != 0 {
+		t.Errorf("events from a refused source: %v", col.evs)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := Config{HEPAddr: "127.0.0.1:9060", SIPAddr: Off, QueueSize: 1, BatchSize: 1, MaxCalls: 1}
+	if err := ok.Validate(); err != nil {
+		t.Error(err)
+	}
+	open := ok
+	open.HEPAddr = "0.0.0.0:9060"
+	if err := open.Validate(); err == nil || !strings.Contains(err.Error(), "ACDSTAT_ALLOW_CIDRS") {
+		t.Errorf("open listener without allowlist: %v", err)
+	}
+	open.AllowCIDRs = []string{"10.1.0.0/16", "192.0.2.7"}
+	if err := open.Validate(); err != nil {
+		t.Error(err)
+	}
+	open.AllowCIDRs = []string{"nonsense"}
+	if err := open.Validate(); err == nil {
+		t.Error("bad CIDR accepted")
+	}
+}

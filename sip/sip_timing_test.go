@@ -1,0 +1,103 @@
+package sip
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+var benchInvite = []byte("INVITE sip:7001@10.0.0.2:5060 SIP/2.0\r\n" +
+	"Via: SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK-15506-1-0\r\n" +
+	"From: sipp <sip:sipp@10.0.0.1:5070>;tag=15506SIPpTag001\r\n" +
+	"To: 7001 <sip:7001@10.0.0.2:5060>\r\n" +
+	"Call-ID: 1-15506@10.0.0.1\r\n" +
+	"CSeq: 1 INVITE\r\n" +
+	"Contact: sip:sipp@10.0.0.1:5070\r\n" +
+	"Max-Forwards: 70\r\n" +
+	"Content-Type: application/sdp\r\n" +
+	"Content-Length:   129\r\n\r\n" +
+	"v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6004 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+func BenchmarkFacts(b *testing.B) {
+	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060")}
+	b.SetBytes(int64(len(benchInvite)))
+	for b.Loop() {
+		if _, err := Facts(benchInvite, meta); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func BenchmarkDecodeHEP(b *testing.B) {
+	pkt, err := EncodeHEP(HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060"),
+		Time: time.Unix(1700000000, 0), PayloadType: 1, CaptureID: 2001, Payload: benchInvite})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(pkt)))
+	for b.Loop() {
+		if _, err := DecodeHEP(pkt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+}
+
+// benchCalls makes n answered calls of 6 messages each, mirrored twice.
+func benchCalls(b *testing.B, n int) []cdr.Event {
+	var evs []cdr.Event
+	for i := range n {
+		l := newLeg(b, fmt.Sprintf("call-%d", i), "7001")
+		ms := i * 100
+		l.at(ms, "INVITE", "", 1, "INVITE", false).at(ms+1000, "180", "b", 1, "INVITE", false).
+			at(ms+9000, "200", "b", 1, "INVITE", false).at(ms+9100, "ACK", "b", 1, "ACK", false)
+		if i%2 == 0 { // half still talking: in flight
+			l.at(ms+60000, "BYE", "b", 2, "BYE", false).at(ms+60100, "200", "b", 2, "BYE", false)
+		}
+		evs = append(evs, l.evs...)
+		evs = append(evs, mirrored(l.evs, time.Millisecond)...)
+	}
+	return evs
+}
+
+func BenchmarkBuildCalls(b *testing.B) {
+	for _, n := range []int{1000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			evs := benchCalls(b, n)
+			b.ResetTimer()
+			for b.Loop() {
+				if calls := BuildCalls(evs, cdr.BuildOptions{}, testCfg); len(calls) != n {
+					b.Fatalf("%d calls", len(calls))
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "calls/s")
+			b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkWindowMemory reports the heap held by 100,000 calls in the
+// correlation window (their events) and the peak of one build over them.
+func BenchmarkWindowMemory(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		evs := benchCalls(b, 100_000)
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		calls := BuildCalls(evs, cdr.BuildOptions{}, testCfg)
+		var m2 runtime.MemStats
+		runtime.ReadMemStats(&m2)
+		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "MiB-events")
+		b.ReportMetric(float64(m2.TotalAlloc-m1.TotalAlloc)/(1<<20), "MiB-allocated-by-build")
+		b.ReportMetric(float64(len(evs)), "events")
+		runtime.KeepAlive(calls)
+		runtime.KeepAlive(evs)
+	}
+}
