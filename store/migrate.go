@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // The schema lives in migrations/NNNN_name.sql, applied in version order.
@@ -133,7 +136,7 @@ func (s *Store) migrate(ctx context.Context, ms []migration) (applied []string, 
 			continue
 		}
 		for i, stmt := range m.statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.name, i+1, err)
 			}
 		}
@@ -173,4 +176,16 @@ func (s *Store) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
 		return nil, fmt.Errorf("cannot read schema_migrations: %w", err)
 	}
 	return done, nil
+}
+
+// columnExists reports whether err is ClickHouse's "column with this name
+// already exists" (code 44) for an ALTER TABLE … ADD COLUMN statement: such a
+// statement ran before (18.16 has no ADD COLUMN IF NOT EXISTS), so it is done.
+func columnExists(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	if !errors.As(err, &ex) || ex.Code != 44 {
+		return false
+	}
+	s := strings.ToUpper(strings.Join(strings.Fields(stmt), " "))
+	return strings.Contains(s, "ALTER TABLE ") && strings.Contains(s, " ADD COLUMN ")
 }

@@ -1,0 +1,305 @@
+package cdr
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The real Asterisk CDR files of ../shared/testdata/acd (PROVENANCE.md):
+// read at test time, never copied into the repository.
+const (
+	realAstCSV    = "../../shared/testdata/acd/asterisk_cdr_csv_newcdrcolumns_Master.csv"
+	realAstCustom = "../../shared/testdata/acd/asterisk_cdr_custom_Master.csv"
+)
+
+type cdrGoldenCall struct {
+	CallID, Queue string
+	Seq           uint16
+	Outcome       string
+	Enter, Answer string
+	End           string
+	WaitS, TalkS  uint32
+	Agent, Caller string
+}
+
+// cdrGolden decodes in with dec and opt, builds the queue calls, and
+// compares events, rejects and calls with golden (-update rewrites it).
+func cdrGolden(t *testing.T, dec DecodeFunc, in, golden string, opt DecodeOptions) ([]Event, []*DecodeError, []QueueCall) {
+	t.Helper()
+	b, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, rejects, _ := qlDecode(t, dec, string(b), opt)
+	calls := BuildCalls(events, BuildOptions{Now: opt.Now})
+	g := struct {
+		qlGolden
+		Calls []cdrGoldenCall `json:"calls"`
+	}{qlGolden{Events: []qlGoldenEvent{}, Rejects: []qlGoldenReject{}}, []cdrGoldenCall{}}
+	for _, e := range events {
+		g.Events = append(g.Events, qlGoldenEvent{e.Line, fmt.Sprintf("%016x", e.ID), e.Switch, e.Source,
+			e.Time.Format(time.RFC3339), e.Micros, e.CallID, e.Queue, e.Agent, e.Verb, e.Data})
+	}
+	for _, r := range rejects {
+		raw := r.Raw
+		if len(raw) > 80 {
+			raw = raw[:80]
+		}
+		g.Rejects = append(g.Rejects, qlGoldenReject{r.Line, r.Field, r.Reason, raw})
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(time.RFC3339)
+	}
+	for _, c := range calls {
+		g.Calls = append(g.Calls, cdrGoldenCall{c.CallID, c.Queue, c.Seq, c.Outcome.String(), ts(c.EnterTime), ts(c.AnswerTime),
+			ts(c.EndTime), c.WaitS, c.TalkS, c.Agent, c.Caller})
+	}
+	got, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return events, rejects, calls
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cdr -run TestCDRFileGolden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from %s; got:\n%s", in, golden, got)
+	}
+	return events, rejects, calls
+}
+
+func cdrOpt(t *testing.T) DecodeOptions {
+	return DecodeOptions{Switch: "pbx1", Location: qlCopenhagen(t), Now: time.Unix(1717010000, 0)}
+}
+
+// TestCDRFileGolden decodes the hand-written inputs of testdata/cdrfile.
+func TestCDRFileGolden(t *testing.T) {
+	for _, c := range []struct {
+		in  string
+		dec DecodeFunc
+	}{
+		{"generic.csv", DecodeCDRCSV},
+		{"generic.ndjson", DecodeCDRJSON},
+		{"generic_array.json", DecodeCDRJSON},
+		{"asterisk.csv", DecodeAsteriskCDR},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			in := "testdata/cdrfile/" + c.in
+			cdrGolden(t, c.dec, in, in+".golden", cdrOpt(t))
+		})
+	}
+}
+
+// TestGenericCSVRows checks what a user reads in the calls of generic.csv.
+func TestGenericCSVRows(t *testing.T) {
+	b, err := os.ReadFile("testdata/cdrfile/generic.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, rejects, _ := qlDecode(t, DecodeCDRCSV, string(b), cdrOpt(t))
+	calls := BuildCalls(events, BuildOptions{})
+	byID := map[string][]QueueCall{}
+	for _, c := range calls {
+		byID[c.CallID] = append(byID[c.CallID], c)
+	}
+	// c1 twice (two stays, in time order), c2 once (its row repeated), c3;
+	// c5 is refused (answered with no talk_s and no end_time).
+	if len(calls) != 4 {
+		t.Fatalf("got %d calls; want 4: %+v", len(calls), calls)
+	}
+	c1 := byID["c1"]
+	if len(c1) != 2 || c1[0].Outcome != Answered || c1[0].WaitS != 20 || c1[0].TalkS != 300 || c1[0].Agent != "alice" || c1[1].Seq != 1 || c1[1].TalkS != 60 {
+		t.Errorf("c1: got %+v", c1)
+	}
+	if c := byID["c2"]; len(c) != 1 || c[0].Outcome != Abandoned || c[0].WaitS != 45 {
+		t.Errorf("c2 (written twice): got %+v; want one abandoned stay, wait 45", c)
+	}
+	if c := byID["c3"]; len(c) != 1 || c[0].Outcome != Timeout || c[0].WaitS != 30 || c[0].EnterTime.Unix() != 1709290800 {
+		t.Errorf("c3: got %+v; want a timeout after 30 s", c)
+	}
+	if c := byID["c4"]; len(c) != 0 {
+		t.Errorf("c4 has no queue: got calls %+v", c)
+	}
+	want := map[int]string{ // line: field
+		6: "talk_s", 7: "enter_time", 8: "answer_time", 9: "outcome", 10: "wait_s", 11: "call_id",
+	}
+	if len(rejects) != len(want) {
+		t.Errorf("got %d rejects %v; want %d", len(rejects), rejects, len(want))
+	}
+	for _, r := range rejects {
+		if want[r.Line] != r.Field {
+			t.Errorf("line %d: rejected in field %q (%s); want %q", r.Line, r.Field, r.Reason, want[r.Line])
+		}
+		if r.Line == 7 && !strings.Contains(r.Reason, "has no seconds") {
+			t.Errorf("line 7: reason %q; want it to say the time has no seconds", r.Reason)
+		}
+	}
+}
+
+// TestAsteriskCDRReal reads the real cdr_csv (newcdrcolumns, 21 columns) and
+// cdr_custom files: every row is one CDR event, none is refused, and no
+// queue call is made from them (their lastapp are Dial and Hangup).
+func TestAsteriskCDRReal(t *testing.T) {
+	for _, c := range []struct {
+		path     string
+		rows     int
+		callIDs  int
+		answered int
+	}{
+		// python3 csv.reader: rows, distinct linkedid (column 20), disposition ANSWERED
+		{realAstCSV, 84, 36, 37},
+		// cdr_custom has no linkedid: the uniqueid (column 17) names the call.
+		{realAstCustom, 14, 14, 11},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			b, err := os.ReadFile(c.path)
+			if os.IsNotExist(err) {
+				t.Skipf("%s is absent (../shared is not beside the repository)", c.path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, rejects, _ := qlDecode(t, DecodeAsteriskCDR, string(b), cdrOpt(t))
+			if len(rejects) != 0 {
+				t.Errorf("got rejects %v; want none", rejects)
+			}
+			ids := map[string]bool{}
+			answered := 0
+			for _, e := range events {
+				if e.Source != SourceAsteriskCDR || e.Verb != FSVerbCDR {
+					t.Fatalf("event %+v: want source asterisk_cdr, verb CDR", e)
+				}
+				ids[e.CallID] = true
+				if e.Data[3] == "ANSWERED" {
+					answered++
+				}
+			}
+			if len(events) != c.rows || len(ids) != c.callIDs || answered != c.answered {
+				t.Errorf("got %d events, %d call ids, %d answered; want %d, %d, %d", len(events), len(ids), answered, c.rows, c.callIDs, c.answered)
+			}
+			if calls := BuildCalls(events, BuildOptions{}); len(calls) != 0 {
+				t.Errorf("got %d queue calls from CDRs; want none (queue figures need queue_log)", len(calls))
+			}
+		})
+	}
+}
+
+// TestAsteriskCDRLocalTime: cdr_csv's times are the switch's wall clock.
+func TestAsteriskCDRLocalTime(t *testing.T) {
+	line := `"","1","2","ctx","c","SIP/a-1","","Hangup","","2024-01-27 15:07:24","","2024-01-27 15:07:51",27,0,"NO ANSWER","DOCUMENTATION"` + "\n"
+	events, rejects, _ := qlDecode(t, DecodeAsteriskCDR, line, DecodeOptions{Location: qlCopenhagen(t)})
+	if len(rejects) != 0 || len(events) != 1 {
+		t.Fatalf("got %v, %v", events, rejects)
+	}
+	if got := events[0].Time.Format(time.RFC3339); got != "2024-01-27T14:07:24Z" {
+		t.Errorf("got %s; want 14:07:24 UTC (15:07:24 in Copenhagen)", got)
+	}
+	if events[0].CallID != "SIP/a-1" {
+		t.Errorf("16 columns: CallID %q; want the channel", events[0].CallID)
+	}
+}
+
+// TestCDRFormatsAreRegistered: the formats are known by name.
+func TestCDRFormatsAreRegistered(t *testing.T) {
+	for _, f := range []string{"asterisk_cdr", "csv", "json"} {
+		if _, err := Decoder(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestBuildCDRCallsOrderAndRepeats: the calls do not depend on the order or
+// repeats of events.
+func TestBuildCDRCallsOrderAndRepeats(t *testing.T) {
+	b, err := os.ReadFile("testdata/cdrfile/generic.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, _ := qlDecode(t, DecodeCDRCSV, string(b), cdrOpt(t))
+	want := fmt.Sprint(BuildCalls(events, BuildOptions{}))
+	rev := make([]Event, 0, 2*len(events))
+	for i := len(events) - 1; i >= 0; i-- {
+		rev = append(rev, events[i], events[i])
+	}
+	if got := fmt.Sprint(BuildCalls(rev, BuildOptions{})); got != want {
+		t.Errorf("reversed and doubled: got %s; want %s", got, want)
+	}
+}
+
+func FuzzDecodeAsteriskCDR(f *testing.F) {
+	for _, p := range []string{"testdata/cdrfile/asterisk.csv", realAstCustom} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add("\"a\",\"b\nc")
+	f.Fuzz(func(t *testing.T, in string) {
+		cdrFuzzCheck(t, DecodeAsteriskCDR, in, nil)
+	})
+}
+
+func FuzzDecodeCDRCSV(f *testing.F) {
+	if b, err := os.ReadFile("testdata/cdrfile/generic.csv"); err == nil {
+		f.Add(string(b))
+	}
+	f.Add("call_id,enter_time\n1,1\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		cdrFuzzCheck(t, DecodeCDRCSV, in, nil)
+		cdrFuzzCheck(t, DecodeCDRCSV, in, &CDRMap{NoHeader: true, Columns: map[string]string{"call_id": "1", "enter_time": "2", "queue": "3", "outcome": "4"}, TimeFormat: "2006/1/2 15:04:05"})
+	})
+}
+
+func FuzzDecodeCDRJSON(f *testing.F) {
+	for _, p := range []string{"testdata/cdrfile/generic.ndjson", "testdata/cdrfile/generic_array.json"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(string(b))
+		}
+	}
+	f.Add(`[{"call_id":"x","enter_time":1,"queue":"q","outcome":"answered","wait_s":1e9}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		cdrFuzzCheck(t, DecodeCDRJSON, in, nil)
+	})
+}
+
+// cdrFuzzCheck: decoding never fails on bytes alone, events are well formed
+// and building them never panics.
+func cdrFuzzCheck(t *testing.T, dec DecodeFunc, in string, m *CDRMap) {
+	var events []Event
+	err := dec(strings.NewReader(in), DecodeOptions{Map: m}, func(b Batch) error {
+		events = append(events, b.Events...)
+		for _, r := range b.Rejects {
+			if r.Line < 1 {
+				t.Fatalf("reject with line %d: %v", r.Line, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("decode error %v", err)
+	}
+	for _, e := range events {
+		if e.CallID == "" || e.ID != EventID(&e) || e.Time.Unix() < 0 || e.Time.Unix() > qlMaxEpoch {
+			t.Fatalf("bad event %+v", e)
+		}
+	}
+	for _, c := range BuildCalls(events, BuildOptions{}) {
+		if c.WaitS > buildMaxWaitS || c.EndTime.Before(c.EnterTime) {
+			t.Fatalf("bad call %+v", c)
+		}
+	}
+}
