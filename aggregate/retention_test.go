@@ -1,0 +1,116 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAgeUnmarshalText(t *testing.T) {
+	f := func(in string, want Age, wantErr bool) {
+		t.Helper()
+		var a Age
+		err := a.UnmarshalText([]byte(in))
+		if (err != nil) != wantErr || a != want {
+			t.Fatalf("UnmarshalText(%q) = %+v, %v; want %+v, error %v", in, a, err, want, wantErr)
+		}
+		if err == nil && in != "" && a.String() != strings.TrimSpace(in) {
+			t.Fatalf("String() = %q; want %q", a.String(), in)
+		}
+	}
+	f("400d", Age{Days: 400}, false)
+	f("2y", Age{Years: 2}, false)
+	f("0", Age{}, false)
+	f("", Age{}, false)
+	f("400", Age{}, true)
+	f("-3d", Age{}, true)
+	f("0d", Age{}, true)
+	f("3w", Age{}, true)
+	f("1.5y", Age{}, true)
+}
+
+func TestRetentionConfigValidate(t *testing.T) {
+	f := func(c RetentionConfig, want string) {
+		t.Helper()
+		c.Schedule = "0 3 * * *"
+		err := c.Validate()
+		if want == "" {
+			if err != nil {
+				t.Fatalf("got %v; want no error", err)
+			}
+			return
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v; want an error containing %q", err, want)
+		}
+	}
+	f(RetentionConfig{Events: Age{Days: 400}}, "")
+	f(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 10}}, "")
+	f(RetentionConfig{}, "")
+	f(RetentionConfig{Events: Age{Days: 7}}, "ACDSTAT_RETENTION_EVENTS")
+	f(RetentionConfig{Events: Age{Years: 2}, Rollups: Age{Days: 400}}, "ACDSTAT_RETENTION_ROLLUPS")
+}
+
+func TestRetentionPlan(t *testing.T) {
+	now := time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC)
+	raw := time.Date(2025, 1, 25, 3, 0, 0, 0, time.UTC) // 400 days before
+	got := RetentionPlan(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 5}}, now)
+	want := []TableCutoff{
+		{"events", raw}, {"event_touches", raw}, {"rejects", raw}, {"queue_calls", raw}, {"call_touches", raw},
+		{"rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v; want %v", got, want)
+	}
+	if got := RetentionPlan(RetentionConfig{}, now); len(got) != 0 {
+		t.Fatalf("keep forever: got %v; want nothing", got)
+	}
+}
+
+func TestCheckRebuildRange(t *testing.T) {
+	now := time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC)
+	c := RetentionConfig{Events: Age{Days: 400}}
+	if err := c.CheckRebuildRange(time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), now); err != nil {
+		t.Fatalf("inside the retention: got %v; want nil", err)
+	}
+	err := c.CheckRebuildRange(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC), now)
+	if err == nil || !strings.Contains(err.Error(), "ACDSTAT_RETENTION_EVENTS=400d") {
+		t.Fatalf("before the retention: got %v; want a refusal naming ACDSTAT_RETENTION_EVENTS", err)
+	}
+	if err := (RetentionConfig{}).CheckRebuildRange(time.Unix(0, 0), now); err != nil {
+		t.Fatalf("keep forever: got %v; want nil", err)
+	}
+}
+
+// dropRecorder records what the Pruner asks to drop.
+type dropRecorder struct {
+	now   time.Time
+	calls []TableCutoff
+	fail  string
+}
+
+func (d *dropRecorder) ServerNow(context.Context) (time.Time, error) { return d.now, nil }
+
+func (d *dropRecorder) DropPartitionsBefore(_ context.Context, table string, cutoff time.Time) ([]string, error) {
+	d.calls = append(d.calls, TableCutoff{table, cutoff})
+	if table == d.fail {
+		return nil, errors.New("boom")
+	}
+	return []string{"202401"}, nil
+}
+
+func TestPrunerRunGoesOnAfterAFailure(t *testing.T) {
+	d := &dropRecorder{now: time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC), fail: "events"}
+	p := NewPruner(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 5}}, slog.New(slog.DiscardHandler), d)
+	n, err := p.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("got %v; want the events table's error", err)
+	}
+	if n != 5 || len(d.calls) != 6 {
+		t.Fatalf("dropped %d partitions in %d calls; want 5 in 6", n, len(d.calls))
+	}
+}

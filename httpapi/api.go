@@ -1,0 +1,438 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/report"
+)
+
+// CountsReader sums the rollups of one queue per period start
+// (store.PeriodCounts).
+type CountsReader interface {
+	PeriodCounts(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.Counts, error)
+}
+
+// QueueNamer lists the queues that have rollup rows (store.RollupQueues).
+type QueueNamer interface {
+	RollupQueues(ctx context.Context) ([]string, error)
+}
+
+// CallbackReader lists abandoned callers not answered since
+// (store.AbandonedCallers) and counts the callers waiting now
+// (store.WaitingNow).
+type CallbackReader interface {
+	AbandonedCallers(ctx context.Context, switchName, queue string, from, to time.Time) ([]cdr.QueueCall, error)
+	WaitingNow(ctx context.Context, switchName, queue string, since time.Time) (int, time.Time, error)
+}
+
+// Reject is one refused input line as GET /v1/rejects shows it.
+type Reject struct {
+	Switch     string    `json:"switch"`
+	Source     string    `json:"source"`
+	Line       int       `json:"line"`
+	Field      string    `json:"field"`
+	Reason     string    `json:"reason"`
+	Raw        string    `json:"raw"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// RejectReader lists recent rejects, newest first, of one switch (all when
+// sw is empty).
+type RejectReader interface {
+	Rejects(ctx context.Context, sw string, limit int) ([]Reject, error)
+}
+
+// Sources are what the read API and the dashboard read; the store satisfies
+// all of them (Rejects through a small adapter in cmd/acdstat).
+type Sources struct {
+	Counts    CountsReader
+	Queues    QueueNamer
+	Callbacks CallbackReader
+	Rejects   RejectReader
+}
+
+// API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
+// /v1/callbacks) and the dashboard at /. Every answer is computed per
+// request; the API keeps no state beyond its settings and is safe for
+// concurrent use.
+type API struct {
+	src      Sources
+	settings *cdr.Settings
+	wrap     func(http.Handler) http.Handler
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewAPI returns the read API. settings are the queue file's (nil: every
+// queue has the defaults); wrap adds access control (nil: none).
+func NewAPI(src Sources, settings *cdr.Settings, log *slog.Logger, wrap func(http.Handler) http.Handler) *API {
+	if wrap == nil {
+		wrap = func(h http.Handler) http.Handler { return h }
+	}
+	return &API{src: src, settings: settings, wrap: wrap, log: log, now: time.Now}
+}
+
+// Register mounts the read API and the dashboard.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("GET /v1/report", a.wrap(http.HandlerFunc(a.report)))
+	mux.Handle("GET /v1/queues", a.wrap(http.HandlerFunc(a.queues)))
+	mux.Handle("GET /v1/rejects", a.wrap(http.HandlerFunc(a.rejects)))
+	mux.Handle("GET /v1/callbacks", a.wrap(http.HandlerFunc(a.callbacks)))
+	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
+}
+
+// maxAPIRows bounds the rows of one GET /v1/report: a year of 15-minute
+// periods is 35,040; more is a mistyped range, not a report.
+const maxAPIRows = 40000
+
+// maxRejects bounds GET /v1/rejects?limit=.
+const maxRejects = 1000
+
+// userError is a request a person must change; its message says how.
+type userError struct {
+	status int
+	msg    string
+}
+
+func (e *userError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &userError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// fail answers err as JSON {"error": "..."}: a userError with its status,
+// anything else (ClickHouse down, a query failing) as 503 with the cause.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ue *userError
+	if errors.As(err, &ue) {
+		writeError(w, ue.status, ue.msg)
+		return
+	}
+	a.log.Warn("read request failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusServiceUnavailable, "cannot read the figures from ClickHouse (is it running? see acdstat's log): "+err.Error())
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// knownQueues returns the queues of the queue file and those with rollup
+// rows, sorted, and which of them have rollup rows.
+func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error) {
+	names, err := a.src.Queues.RollupQueues(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	hasData := make(map[string]bool, len(names))
+	for _, n := range names {
+		hasData[n] = true
+	}
+	all := slices.Clone(names)
+	if a.settings != nil {
+		for n := range a.settings.Queues {
+			if !hasData[n] {
+				all = append(all, n)
+			}
+		}
+	}
+	sort.Strings(all)
+	return all, hasData, nil
+}
+
+// queueOf returns the settings of a queue the caller asked for, or an error
+// naming the queues that exist.
+func (a *API) queueOf(ctx context.Context, name string) (cdr.QueueSettings, error) {
+	known, _, err := a.knownQueues(ctx)
+	if err != nil {
+		return cdr.QueueSettings{}, err
+	}
+	list := strings.Join(known, ", ")
+	if list == "" {
+		list = "none yet (no queue file, and no calls rolled up)"
+	}
+	if name == "" {
+		return cdr.QueueSettings{}, badRequest("queue is required (?queue=NAME); known queues: %s", list)
+	}
+	if !slices.Contains(known, name) {
+		return cdr.QueueSettings{}, &userError{http.StatusNotFound, fmt.Sprintf("queue %q has no data and is not in the queue file; known queues: %s", name, list)}
+	}
+	return a.settings.Queue(name), nil
+}
+
+// readRange parses from and to like acdstat report (report.Range).
+func readRange(period, fromArg, toArg string, loc *time.Location, now time.Time) (time.Time, time.Time, error) {
+	from, to, _, err := report.Range(period, fromArg, toArg, loc, now)
+	var re *report.RangeError
+	if errors.As(err, &re) {
+		arg := fromArg
+		if re.Field == "to" {
+			arg = toArg
+		}
+		if _, perr := report.ParseLocal(arg, loc); perr != nil {
+			return from, to, badRequest("%s must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, a local time in the queue's zone %s; got %q", re.Field, loc, arg)
+		}
+		return from, to, badRequest("%s", re.Error())
+	}
+	return from, to, err
+}
+
+func switchParam(r *http.Request) string {
+	sw := r.URL.Query().Get("switch")
+	if sw == "" {
+		return "*"
+	}
+	return sw
+}
+
+func hoursParam(r *http.Request) (string, error) {
+	h := r.URL.Query().Get("hours")
+	switch h {
+	case "":
+		return "all", nil
+	case "all", "in":
+		return h, nil
+	}
+	return "", badRequest("hours must be all (every call) or in (calls that joined in opening hours); got %q", h)
+}
+
+// reportRows reads and builds the report rows of one queue.
+func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
+	sums, err := a.src.Counts.PeriodCounts(ctx, sw, q.Name, period, from, to, hours == "in")
+	if err != nil {
+		return nil, err
+	}
+	return report.Build(q, sw, period, hours, from, to, sums)
+}
+
+// countPeriods returns how many periods [from, to) holds, stopping past
+// limit.
+func countPeriods(period string, from, to time.Time, loc *time.Location, limit int) int {
+	n := 0
+	for p := from; p.Before(to) && n <= limit; p = cdr.NextPeriod(period, p, loc) {
+		n++
+	}
+	return n
+}
+
+// report serves GET /v1/report: the report rows of METRICS.md as JSON (an
+// array) or CSV.
+func (a *API) report(w http.ResponseWriter, r *http.Request) {
+	if err := a.serveReport(w, r); err != nil {
+		a.fail(w, r, err)
+	}
+}
+
+func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	period := v.Get("period")
+	if period == "" {
+		period = cdr.PeriodMonth
+	}
+	if !slices.Contains(cdr.Periods, period) {
+		return badRequest("period must be one of %s; got %q", strings.Join(cdr.Periods, ", "), period)
+	}
+	hours, err := hoursParam(r)
+	if err != nil {
+		return err
+	}
+	format := v.Get("format")
+	if format == "" {
+		format = "json"
+	}
+	if format != "json" && format != "csv" {
+		return badRequest("format must be json or csv; got %q", format)
+	}
+	q, err := a.queueOf(r.Context(), v.Get("queue"))
+	if err != nil {
+		return err
+	}
+	from, to, err := readRange(period, v.Get("from"), v.Get("to"), q.Location, a.now())
+	if err != nil {
+		return err
+	}
+	if n := countPeriods(period, from, to, q.Location, maxAPIRows); n > maxAPIRows {
+		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
+			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
+	}
+	rows, err := a.reportRows(r.Context(), q, switchParam(r), period, hours, from, to)
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_%s_%s.csv"`, safeName(q.Name), period, from.Format("2006-01-02")))
+		return report.WriteCSV(w, rows, false)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return report.WriteJSON(w, rows)
+}
+
+// safeName keeps letters, digits, '-' and '_' of a queue name for a file
+// name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// queueInfo is one queue as GET /v1/queues shows it.
+type queueInfo struct {
+	Name           string              `json:"name"`
+	Display        string              `json:"display"`
+	Zone           string              `json:"zone"`
+	Hours          map[string][]string `json:"hours"` // weekday (mon…sun) → "08:00-16:00"; empty: always open
+	ClosedDates    []string            `json:"closed_dates"`
+	DanishHolidays bool                `json:"danish_holidays"`
+	SLAS           int                 `json:"sla_s"`
+	ShortAbandonS  int                 `json:"short_abandon_s"`
+	SLAFormula     string              `json:"sla_formula"`
+	SLATarget      float64             `json:"sla_target"`
+	FCRTarget      float64             `json:"fcr_target"`
+	InQueueFile    bool                `json:"in_queue_file"`
+	HasData        bool                `json:"has_data"`
+}
+
+var weekdays = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+func newQueueInfo(q cdr.QueueSettings, inFile, hasData bool) queueInfo {
+	info := queueInfo{
+		Name: q.Name, Display: q.Display, Zone: "UTC", Hours: map[string][]string{}, ClosedDates: []string{},
+		DanishHolidays: q.DanishHolidays, SLAS: q.SLAS, ShortAbandonS: q.ShortAbandonS, SLAFormula: q.SLAFormula,
+		SLATarget: q.SLATarget, FCRTarget: q.FCRTarget, InQueueFile: inFile, HasData: hasData,
+	}
+	if q.Location != nil {
+		info.Zone = q.Location.String()
+	}
+	for d, rs := range q.Hours {
+		for _, m := range rs {
+			info.Hours[weekdays[d]] = append(info.Hours[weekdays[d]], fmt.Sprintf("%02d:%02d-%02d:%02d", m.From/60, m.From%60, m.To/60, m.To%60))
+		}
+	}
+	for d := range q.ClosedDates {
+		info.ClosedDates = append(info.ClosedDates, d)
+	}
+	sort.Strings(info.ClosedDates)
+	return info
+}
+
+// queues serves GET /v1/queues: every queue of the queue file and every
+// queue with rolled-up calls, with its settings.
+func (a *API) queues(w http.ResponseWriter, r *http.Request) {
+	known, hasData, err := a.knownQueues(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]queueInfo, 0, len(known))
+	for _, n := range known {
+		inFile := false
+		if a.settings != nil {
+			_, inFile = a.settings.Queues[n]
+		}
+		out = append(out, newQueueInfo(a.settings.Queue(n), inFile, hasData[n]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// rejects serves GET /v1/rejects?switch=S&limit=N: the newest refused lines
+// with their reasons.
+func (a *API) rejects(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	limit := 100
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxRejects {
+			a.fail(w, r, badRequest("limit must be a whole number from 1 to %d; got %q", maxRejects, s))
+			return
+		}
+		limit = n
+	}
+	rs, err := a.src.Rejects.Rejects(r.Context(), v.Get("switch"), limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if rs == nil {
+		rs = []Reject{}
+	}
+	writeJSON(w, http.StatusOK, rs)
+}
+
+// callback is one abandoned caller to ring back.
+type callback struct {
+	Switch    string    `json:"switch"`
+	Queue     string    `json:"queue"`
+	CallID    string    `json:"call_id"`
+	Caller    string    `json:"caller"`
+	EnterTime time.Time `json:"enter_time"` // local, in the queue's zone
+	WaitS     uint32    `json:"wait_s"`
+}
+
+// callbacks serves GET /v1/callbacks?queue=Q&from=D&to=D&switch=S: the
+// callers who abandoned the queue in the range (default: today) and were not
+// answered in any queue of the same switch since.
+func (a *API) callbacks(w http.ResponseWriter, r *http.Request) {
+	cbs, err := a.readCallbacks(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cbs)
+}
+
+func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
+	v := r.URL.Query()
+	q, err := a.queueOf(r.Context(), v.Get("queue"))
+	if err != nil {
+		return nil, err
+	}
+	fromArg, toArg := v.Get("from"), v.Get("to")
+	if fromArg == "" {
+		if toArg != "" {
+			return nil, badRequest("from is required when to is given (YYYY-MM-DD)")
+		}
+		fromArg = a.now().In(q.Location).Format("2006-01-02")
+	}
+	if toArg == "" {
+		from, err := report.ParseLocal(fromArg, q.Location)
+		if err != nil {
+			return nil, badRequest("from must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, a local time in the queue's zone %s; got %q", q.Location, fromArg)
+		}
+		toArg = from.AddDate(0, 0, 1).Format("2006-01-02")
+	}
+	from, to, err := readRange(cdr.PeriodDay, fromArg, toArg, q.Location, a.now())
+	if err != nil {
+		return nil, err
+	}
+	calls, err := a.src.Callbacks.AbandonedCallers(r.Context(), switchParam(r), q.Name, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]callback, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, callback{Switch: c.Switch, Queue: c.Queue, CallID: c.CallID, Caller: c.Caller, EnterTime: c.EnterTime.In(q.Location), WaitS: c.WaitS})
+	}
+	return out, nil
+}

@@ -1,0 +1,381 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/report"
+)
+
+// labels holds every text of the dashboard, per language (?lang=en|da).
+var labels = map[string]map[string]string{
+	"en": {
+		"title": "acdstat", "desk": "Desk", "year": "Year", "hours": "Calls", "hours_all": "all calls", "hours_in": "in opening hours",
+		"switch": "Switch", "all_switches": "all switches", "show": "Show",
+		"calls_title": "Calls per month", "calls_note": "Bars: calls offered. Lines: abandoned calls (left axis); ASA, the average wait of answered calls, and the average wait of all callers (right axis, m:ss).",
+		"offered": "Calls offered", "abandoned": "Abandoned", "asa": "ASA", "avg_wait": "Average wait, all callers",
+		"sla_title": "Answered within %s", "sla_note": "Service level by the formula %s; the dashed line is the %s target.",
+		"service_level": "Service level", "answered_within_sla": "Answered within", "target": "target",
+		"fcr_title": "First-contact resolution", "fcr_note": "Share of answered calls with a disposition that were resolved at first contact; the dashed line is the %s target.",
+		"fcr_rate": "First-contact resolution", "dispositions": "Dispositions", "no_dispositions": "no dispositions yet",
+		"today_title": "Today, per 15 minutes", "waiting_now": "Calls waiting now", "waiting_since": "longest waiting since",
+		"sl_today": "Service level so far today", "offered_today": "Calls offered today",
+		"period": "Month", "time": "Time", "met": "met", "missed": "missed", "none": "–",
+		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in the queue file (ACDSTAT_QUEUES).",
+		"error":     "Cannot read the figures", "api": "The same figures as JSON", "numbers": "Numbers",
+		"months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+	},
+	"da": {
+		"title": "acdstat", "desk": "Desk", "year": "År", "hours": "Opkald", "hours_all": "alle opkald", "hours_in": "i åbningstiden",
+		"switch": "Central", "all_switches": "alle centraler", "show": "Vis",
+		"calls_title": "Opkald pr. måned", "calls_note": "Søjler: modtagne opkald. Linjer: afbrudte opkald (venstre akse); ASA, gennemsnitlig ventetid for besvarede opkald, og gennemsnitlig ventetid for alle opkald (højre akse, m:ss).",
+		"offered": "Modtagne opkald", "abandoned": "Afbrudte", "asa": "ASA", "avg_wait": "Gns. ventetid, alle opkald",
+		"sla_title": "Besvaret inden for %s", "sla_note": "Serviceniveau efter formlen %s; den stiplede linje er målet på %s.",
+		"service_level": "Serviceniveau", "answered_within_sla": "Besvaret inden for", "target": "mål",
+		"fcr_title": "Straksafklaring", "fcr_note": "Andel af besvarede opkald med en afslutningskode, der blev løst ved første kontakt; den stiplede linje er målet på %s.",
+		"fcr_rate": "Straksafklaring", "dispositions": "Afslutningskoder", "no_dispositions": "ingen afslutningskoder endnu",
+		"today_title": "I dag, pr. 15 minutter", "waiting_now": "Opkald i kø nu", "waiting_since": "længst ventende siden",
+		"sl_today": "Serviceniveau i dag indtil nu", "offered_today": "Modtagne opkald i dag",
+		"period": "Måned", "time": "Tid", "met": "nået", "missed": "ikke nået", "none": "–",
+		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i køfilen (ACDSTAT_QUEUES).",
+		"error":     "Kan ikke læse tallene", "api": "De samme tal som JSON", "numbers": "Tal",
+		"months": "jan feb mar apr maj jun jul aug sep okt nov dec",
+	},
+}
+
+// cell is one number of a table under a chart: Field is its report-row
+// name and Value its exact value (empty for null) in data attributes, so a
+// test can compare the page with GET /v1/report; Text is what people read.
+type cell struct {
+	Field, Value, Text string
+	Class              string
+}
+
+type tableRow struct {
+	Label, Start string
+	Cells        []cell
+}
+
+type legendItem struct{ Class, Name string }
+
+type panel struct {
+	ID, Title, Note string
+	SVG             template.HTML
+	Legend          []legendItem
+	Header          []string
+	Rows            []tableRow
+	Empty           string // shown instead of the chart when set
+	Numbers         string // the title of the table of numbers
+}
+
+type option struct {
+	Value, Text string
+	Selected    bool
+}
+
+type dashboardData struct {
+	Lang, Err, NoQueues string
+	L                   map[string]string
+	Queues, Years       []option
+	Hours               []option
+	Switch              string
+	Desk, Zone          string
+	Panels              []panel
+	Today               *todayData
+	APIURL              string
+}
+
+type todayData struct {
+	Date                 string
+	Waiting              int
+	WaitingSince         string
+	Offered              uint64
+	ServiceLevel         cell
+	Panel                panel
+	HasCalls, HasWaiting bool
+}
+
+func f64(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
+}
+
+func u64(v uint64) *float64 { f := float64(v); return &f }
+
+func pctText(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', 1, 64) + " %"
+}
+
+// targetText formats a target without needless decimals ("80 %").
+func targetText(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + " %"
+}
+
+func minSecText(v float64) string {
+	s := int64(math.Round(v))
+	if s >= 3600 {
+		return strconv.FormatInt(s/3600, 10) + ":" + two(s/60%60) + ":" + two(s%60)
+	}
+	return strconv.FormatInt(s/60, 10) + ":" + two(s%60)
+}
+
+func two(v int64) string {
+	if v < 10 {
+		return "0" + strconv.FormatInt(v, 10)
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func countCell(field string, v uint64) cell {
+	return cell{Field: field, Value: strconv.FormatUint(v, 10), Text: strconv.FormatUint(v, 10)}
+}
+
+func ratioCell(field string, v *float64, met *bool, l map[string]string) cell {
+	c := cell{Field: field, Value: f64(v), Text: l["none"]}
+	if v != nil {
+		c.Text = pctText(*v)
+		if met != nil {
+			if *met {
+				c.Text += " ✓"
+				c.Class = "met"
+			} else {
+				c.Text += " ✗"
+				c.Class = "missed"
+			}
+		}
+	}
+	return c
+}
+
+func waitCell(field string, v *float64, l map[string]string) cell {
+	c := cell{Field: field, Value: f64(v), Text: l["none"]}
+	if v != nil {
+		c.Text = minSecText(*v)
+	}
+	return c
+}
+
+func secondsText(s int) string {
+	if s > 0 && s%60 == 0 {
+		return strconv.Itoa(s/60) + " min"
+	}
+	return strconv.Itoa(s) + " s"
+}
+
+// dashboard serves GET /?queue=Q&year=Y&switch=S&hours=all|in&lang=en|da:
+// the source report's charts per desk and month, and today per 15 minutes.
+func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	lang := v.Get("lang")
+	if _, ok := labels[lang]; !ok {
+		lang = "en"
+	}
+	l := labels[lang]
+	d := dashboardData{Lang: lang, L: l, Switch: v.Get("switch")}
+	status := http.StatusOK
+	if err := a.fillDashboard(r.Context(), &d, v); err != nil {
+		d.Err = err.Error()
+		status = http.StatusServiceUnavailable
+		if ue, ok := err.(*userError); ok {
+			status = ue.status
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := dashboardPage.Execute(w, d); err != nil {
+		a.log.Warn("cannot render the dashboard", "err", err)
+	}
+}
+
+func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values) error {
+	l := d.L
+	known, _, err := a.knownQueues(ctx)
+	if err != nil {
+		return err
+	}
+	if len(known) == 0 {
+		d.NoQueues = l["no_queues"]
+		return nil
+	}
+	name := v.Get("queue")
+	if name == "" {
+		name = known[0]
+	}
+	q, err := a.queueOf(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, n := range known {
+		qs := a.settings.Queue(n)
+		text := qs.Display
+		if text == "" {
+			text = n
+		}
+		d.Queues = append(d.Queues, option{Value: n, Text: text, Selected: n == name})
+	}
+	d.Desk, d.Zone = q.Display, q.Location.String()
+	if d.Desk == "" {
+		d.Desk = q.Name
+	}
+	now := a.now().In(q.Location)
+	year := now.Year()
+	if s := v.Get("year"); s != "" {
+		y, err := strconv.Atoi(s)
+		if err != nil || y < 1970 || y > 9999 {
+			return badRequest("year must be a year such as %d; got %q", now.Year(), s)
+		}
+		year = y
+	}
+	for y := now.Year() + 1; y >= min(year, now.Year())-5; y-- {
+		d.Years = append(d.Years, option{Value: strconv.Itoa(y), Text: strconv.Itoa(y), Selected: y == year})
+	}
+	hours := v.Get("hours")
+	if hours != "in" {
+		hours = "all"
+	}
+	d.Hours = []option{{"all", l["hours_all"], hours == "all"}, {"in", l["hours_in"], hours == "in"}}
+	sw := d.Switch
+	if sw == "" {
+		sw = "*"
+	}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, q.Location)
+	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, q.Location)
+	rows, err := a.reportRows(ctx, q, sw, cdr.PeriodMonth, hours, from, to)
+	if err != nil {
+		return err
+	}
+	api := url.Values{"queue": {q.Name}, "period": {cdr.PeriodMonth}, "from": {from.Format("2006-01-02")}, "to": {to.Format("2006-01-02")}, "hours": {hours}}
+	if d.Switch != "" {
+		api.Set("switch", d.Switch)
+	}
+	d.APIURL = "/v1/report?" + api.Encode()
+	d.Panels = monthPanels(rows, l)
+
+	if year == now.Year() {
+		t, err := a.today(ctx, q, sw, hours, now, l)
+		if err != nil {
+			return err
+		}
+		d.Today = t
+	}
+	return nil
+}
+
+func monthPanels(rows []report.Row, l map[string]string) []panel {
+	months := strings.Fields(l["months"])
+	var labelsX []string
+	var offered, abandoned, asa, avgWait, sl, fcr []*float64
+	var dispositions uint64
+	for _, r := range rows {
+		labelsX = append(labelsX, months[r.PeriodStart.Month()-1])
+		offered, abandoned = append(offered, u64(r.Offered)), append(abandoned, u64(r.Abandoned))
+		asa, avgWait = append(asa, r.ASA), append(avgWait, r.AvgWait)
+		sl, fcr = append(sl, r.ServiceLevel), append(fcr, r.FCRRate)
+		dispositions += r.Dispositions
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	r0 := rows[0]
+	count := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	calls := panel{ID: "calls", Title: l["calls_title"], Note: l["calls_note"],
+		Legend: []legendItem{{"s-offered", l["offered"]}, {"s-abandoned", l["abandoned"]}, {"s-asa", l["asa"]}, {"s-wait", l["avg_wait"]}},
+		Header: []string{l["period"], l["offered"], l["abandoned"], l["asa"], l["avg_wait"]},
+	}
+	calls.SVG = chart{Title: l["calls_title"], Labels: labelsX, LeftFmt: count, RightFmt: minSecText, Series: []series{
+		{Name: l["offered"], Class: "s-offered", Bar: true, Values: offered},
+		{Name: l["abandoned"], Class: "s-abandoned", Values: abandoned},
+		{Name: l["asa"], Class: "s-asa", Right: true, Values: asa},
+		{Name: l["avg_wait"], Class: "s-wait", Right: true, Dashed: true, Values: avgWait},
+	}}.svg()
+	target := r0.SLATarget
+	slp := panel{ID: "sla", Title: fmt.Sprintf(l["sla_title"], secondsText(r0.SLAS)), Note: fmt.Sprintf(l["sla_note"], r0.SLAFormula, targetText(target)),
+		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + targetText(target)}},
+		Header: []string{l["period"], l["service_level"], l["answered_within_sla"] + " " + secondsText(r0.SLAS), l["offered"]},
+	}
+	slp.SVG = chart{Title: slp.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &target, TargetLabel: l["target"] + " " + targetText(target),
+		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
+	fcrTarget := r0.FCRTarget
+	fp := panel{ID: "fcr", Title: l["fcr_title"], Note: fmt.Sprintf(l["fcr_note"], targetText(fcrTarget)),
+		Legend: []legendItem{{"s-fcr", l["fcr_rate"]}, {"s-target", l["target"] + " " + targetText(fcrTarget)}},
+		Header: []string{l["period"], l["fcr_rate"], l["dispositions"]},
+	}
+	if dispositions == 0 {
+		fp.Empty = l["no_dispositions"]
+	} else {
+		fp.SVG = chart{Title: fp.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &fcrTarget, TargetLabel: l["target"] + " " + targetText(fcrTarget),
+			Series: []series{{Name: l["fcr_rate"], Class: "s-fcr", Bar: true, Values: fcr}}}.svg()
+	}
+	for i, r := range rows {
+		start := r.PeriodStart.Format(time.RFC3339)
+		calls.Rows = append(calls.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
+			countCell("offered", r.Offered), countCell("abandoned", r.Abandoned), waitCell("asa_s", r.ASA, l), waitCell("avg_wait_s", r.AvgWait, l)}})
+		slp.Rows = append(slp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
+			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l), countCell("answered_within_sla", r.AnsweredWithinSLA), countCell("offered", r.Offered)}})
+		fp.Rows = append(fp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
+			ratioCell("fcr_rate", r.FCRRate, r.FCRMet, l), countCell("dispositions", r.Dispositions)}})
+	}
+	calls.Numbers, slp.Numbers, fp.Numbers = l["numbers"], l["numbers"], l["numbers"]
+	return []panel{calls, slp, fp}
+}
+
+// today reads today's 15-minute rows, the day so far and the calls waiting
+// now.
+func (a *API) today(ctx context.Context, q cdr.QueueSettings, sw, hours string, now time.Time, l map[string]string) (*todayData, error) {
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.Location)
+	next := day.AddDate(0, 0, 1)
+	rows, err := a.reportRows(ctx, q, sw, cdr.Period15m, hours, day, next)
+	if err != nil {
+		return nil, err
+	}
+	dayRows, err := a.reportRows(ctx, q, sw, cdr.PeriodDay, hours, day, next)
+	if err != nil {
+		return nil, err
+	}
+	n, since, err := a.src.Callbacks.WaitingNow(ctx, sw, q.Name, day)
+	if err != nil {
+		return nil, err
+	}
+	t := &todayData{Date: day.Format("2006-01-02"), Waiting: n, HasWaiting: n > 0}
+	if n > 0 {
+		t.WaitingSince = since.In(q.Location).Format("15:04:05")
+	}
+	if len(dayRows) == 1 {
+		t.Offered = dayRows[0].Offered
+		t.ServiceLevel = ratioCell("service_level", dayRows[0].ServiceLevel, dayRows[0].SLAMet, l)
+	}
+	var labelsX []string
+	var sl []*float64
+	for _, r := range rows {
+		labelsX = append(labelsX, r.PeriodStart.Format("15:04"))
+		sl = append(sl, r.ServiceLevel)
+	}
+	target := q.SLATarget
+	p := panel{ID: "today", Title: l["today_title"],
+		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + targetText(target)}},
+		Header: []string{l["time"], l["offered"], l["answered_within_sla"] + " " + secondsText(q.SLAS), l["service_level"]},
+	}
+	p.SVG = chart{Title: p.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &target, TargetLabel: l["target"] + " " + targetText(target),
+		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
+	for i, r := range rows {
+		if r.Offered == 0 {
+			continue
+		}
+		t.HasCalls = true
+		p.Rows = append(p.Rows, tableRow{Label: labelsX[i], Start: r.PeriodStart.Format(time.RFC3339), Cells: []cell{
+			countCell("offered", r.Offered), countCell("answered_within_sla", r.AnsweredWithinSLA), ratioCell("service_level", r.ServiceLevel, r.SLAMet, l)}})
+	}
+	p.Numbers = l["numbers"]
+	t.Panel = p
+	return t, nil
+}
