@@ -19,6 +19,7 @@ var forbidden = map[string][]string{
 	"aggregate": {module + "/store", module + "/intake", module + "/httpapi", "github.com/ClickHouse/"},
 	"intake":    {module + "/store", module + "/aggregate", "github.com/ClickHouse/"},
 	"httpapi":   {module + "/store", module + "/intake", module + "/aggregate", "github.com/ClickHouse/"},
+	"report":    {module + "/store", module + "/intake", "github.com/ClickHouse/"},
 	"store":     {module + "/intake", module + "/aggregate", module + "/httpapi", module + "/sip"},
 }
 

@@ -35,7 +35,7 @@ type Config struct {
 	RollupMargin time.Duration `env:"ROLLUP_MARGIN" envDefault:"2m"`
 	// RollupChunk is how many 15-minute buckets are recomputed per store
 	// round trip.
-	RollupChunk int `env:"ROLLUP_CHUNK" envDefault:"5000"`
+	RollupChunk int `env:"ROLLUP_CHUNK" envDefault:"25000"`
 }
 
 // Validate checks the settings and names the one that is wrong.
@@ -263,8 +263,9 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 	}
 	// Stored stays the events no longer produce get a tombstone; they belong
 	// to calls whose events were read, which are exactly the calls in stored.
+	onlyDisp := dispositionOnly(events)
 	for k, old := range stored {
-		if seen[k] {
+		if seen[k] || onlyDisp[callKey{k.Switch, k.CallID}] {
 			continue
 		}
 		vb, ok := versions[callKey{k.Switch, k.CallID}]

@@ -104,7 +104,10 @@ type BuildOptions struct {
 type BuildFunc func(events []Event, opt BuildOptions) []QueueCall
 
 // sourceBuilders are the builders cdr itself has for other sources.
-var sourceBuilders = map[string]BuildFunc{}
+var sourceBuilders = map[string]BuildFunc{
+	SourceFreeSWITCH: BuildFreeSWITCHCalls,
+	SourceCDR:        BuildCDRCalls,
+}
 
 // buildMaxWaitS is the longest wait a switch may report (METRICS.md,
 // Validation: a wait over 24 h is rejected); a longer one is not trusted.
@@ -121,6 +124,11 @@ const StaleVerb = "stale"
 func BuildCalls(events []Event, opt BuildOptions) []QueueCall {
 	if opt.StaleAfter <= 0 {
 		opt.StaleAfter = DefaultStaleAfter
+	}
+	if rest, disps := buildSplitDispositions(events); disps != nil {
+		out := BuildCalls(rest, opt)
+		applyDispositions(out, disps)
+		return out
 	}
 	if other := buildOtherSources(events, opt); other != nil {
 		return other

@@ -62,6 +62,12 @@ type QueueCall struct {
 	EndVerb string
 	// LastEventTime is the time of the newest event of this stay.
 	LastEventTime time.Time
+	// Disposition says an answered stay got a disposition (disposition.go);
+	// Resolved then says it was resolved at first contact, DispositionCode
+	// is its code.
+	Disposition     bool
+	Resolved        bool
+	DispositionCode string
 }
 
 // Key identifies a queue call across rebuilds.

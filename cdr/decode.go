@@ -23,6 +23,9 @@ type DecodeOptions struct {
 	// MaxLineBytes caps one line; a longer line is rejected, not fatal.
 	// 0 means 64 KiB.
 	MaxLineBytes int
+	// Map maps a switch's own columns onto the generic CDR schema (formats
+	// csv and json); nil reads our field names (docs/CDR_FORMAT.md).
+	Map *CDRMap
 }
 
 // Batch is what a decoder hands to its callback: the events decoded from a
@@ -40,8 +43,14 @@ type DecodeFunc func(r io.Reader, opt DecodeOptions, fn func(Batch) error) error
 
 // decoders maps a format name (the --format of `acdstat ingest`) to its decoder.
 var decoders = map[string]DecodeFunc{
-	SourceQueueLog:   DecodeQueueLog,
-	SourceQueueLogDB: DecodeQueueLogDB,
+	SourceQueueLog:       DecodeQueueLog,
+	SourceQueueLogDB:     DecodeQueueLogDB,
+	FormatFreeSWITCHJSON: DecodeFreeSWITCHJSON,
+	FormatFreeSWITCHXML:  DecodeFreeSWITCHXML,
+	FormatDisposition:    DecodeDispositions,
+	FormatAsteriskCDR:    DecodeAsteriskCDR,
+	FormatCSV:            DecodeCDRCSV,
+	FormatJSON:           DecodeCDRJSON,
 }
 
 // Decoder returns the decoder of a format, or an error listing the formats.

@@ -9,11 +9,14 @@ import (
 	"net"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 
 	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/intake"
+	"github.com/acdstat/acdstat/sip"
+	"github.com/acdstat/acdstat/spool"
 	"github.com/acdstat/acdstat/store"
 )
 
@@ -22,12 +25,27 @@ type Config struct {
 	ClickHouse store.Config     `envPrefix:"CLICKHOUSE_"`
 	Intake     intake.Config    ``
 	Jobs       aggregate.Config ``
+	SIP        sip.Config       ``
 	HTTPAddr   string           `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	DataDir    string           `env:"DATA_DIR" envDefault:"./data"`
 	ReadToken  string           `env:"READ_TOKEN"`
 	Queues     string           `env:"QUEUES"`
 	LogFormat  string           `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel   string           `env:"LOG_LEVEL" envDefault:"info"`
+
+	// MetricsToken guards /metrics; empty: the read token does. TLSCert
+	// and TLSKey (PEM files) make the HTTP listener speak HTTPS.
+	MetricsToken string `env:"METRICS_TOKEN"`
+	TLSCert      string `env:"TLS_CERT"`
+	TLSKey       string `env:"TLS_KEY"`
+
+	// Retention: ACDSTAT_RETENTION_EVENTS, _ROLLUPS, _SCHEDULE.
+	Retention aggregate.RetentionConfig
+
+	// Spool: ACDSTAT_SPOOL_MAX_BYTES, _SEGMENT_BYTES, _BATCH_BYTES (in
+	// DATA_DIR/spool). DrainTimeout bounds the drain into ClickHouse on stop.
+	Spool        spool.Config
+	DrainTimeout time.Duration `env:"DRAIN_TIMEOUT" envDefault:"10s"`
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
@@ -89,13 +107,20 @@ func variableNames(t reflect.Type, prefix string) map[string]string {
 // naming its variable.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate())
+	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate(), c.Intake.Validate())
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("ACDSTAT_TLS_CERT and ACDSTAT_TLS_KEY: set both or neither"))
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %q is not host:port: %v", c.HTTPAddr, err))
 	} else if !IsLoopback(c.HTTPAddr) && c.Intake.IngestToken == "" {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_INGEST_TOKEN must be set (and ACDSTAT_READ_TOKEN for reading)", c.HTTPAddr))
 	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set", c.HTTPAddr))
+	}
+	errs = append(errs, c.Spool.Validate())
+	if c.DrainTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_DRAIN_TIMEOUT: must not be negative, got %s", c.DrainTimeout))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("ACDSTAT_DATA_DIR: must not be empty"))

@@ -81,6 +81,7 @@ type queueEntry struct {
 	SLAFormula     string            `yaml:"sla_formula"`
 	SLATarget      *float64          `yaml:"sla_target"`
 	FCRTarget      *float64          `yaml:"fcr_target"`
+	Numbers        []string          `yaml:"numbers"`
 }
 
 // defaultZone is the zone of METRICS.md where the file names none.
@@ -405,6 +406,12 @@ func (p *queueParser) queue(name string, e queueEntry, def *time.Location) cdr.Q
 	}
 	if e.Name != "" {
 		q.Display = e.Name
+	}
+	for _, n := range e.Numbers {
+		if n == "" || strings.ContainsAny(n, " \t@;:<>") {
+			fail("numbers", fmt.Sprintf("%q is not a dialled number (the user part of a SIP URI)", n))
+		}
+		q.Numbers = append(q.Numbers, n)
 	}
 	switch {
 	case e.Timezone != "":

@@ -203,7 +203,7 @@ func TestQueueFileErrors(t *testing.T) {
 		{"closed date unpadded", `queues: {klinisk: {closed: ["2025-6-5"]}}`,
 			[]string{`queue "klinisk": closed: "2025-6-5": not a date`}},
 		{"unknown queue key", "queues:\n  klinisk:\n    name: K\n    colour: red\n",
-			[]string{`q.yaml:4: queue "klinisk": colour: unknown key (allowed: name, timezone, hours, closed, danish_holidays, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target)`}},
+			[]string{`q.yaml:4: queue "klinisk": colour: unknown key (allowed: name, timezone, hours, closed, danish_holidays, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target, numbers)`}},
 		{"misspelt key", `queues: {klinisk: {sla_target_pct: 0.8}}`,
 			[]string{`queue "klinisk": sla_target_pct: unknown key`}},
 		{"unknown top key", "queue:\n  klinisk: {}\n",

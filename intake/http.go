@@ -29,6 +29,17 @@ type Config struct {
 	// SwitchTimezone is the time zone of switches that write local times
 	// (the queue_log DB form), until per-switch settings exist.
 	SwitchTimezone string `env:"SWITCH_TIMEZONE" envDefault:"Europe/Copenhagen"`
+	// IngestRate limits the lines per second each source address may send
+	// (0: no limit), with IngestBurst lines at once (0: one second's worth).
+	IngestRate  float64 `env:"INGEST_RATE" envDefault:"0"`
+	IngestBurst int     `env:"INGEST_BURST" envDefault:"0"`
+	// AllowCIDRs lists the source networks intake accepts (empty: all).
+	AllowCIDRs string `env:"ALLOW_CIDRS"`
+	// CallerNumbers is keep, hash or drop (empty: hash when a key is set,
+	// else keep); see Privacy.
+	CallerNumbers     string `env:"CALLER_NUMBERS"`
+	CallerHashKey     string `env:"CALLER_HASH_KEY"`
+	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
 }
 
 // Sink takes decoded events and refused lines. A nil error means they are
@@ -71,6 +82,10 @@ type Handler struct {
 	loc     *time.Location
 	metrics *metrics
 	now     func() time.Time
+	allow   *Allowlist
+	limit   *rateLimiter
+	privacy *Privacy
+	seen    *lastSeen
 }
 
 type metrics struct {
@@ -78,6 +93,7 @@ type metrics struct {
 	accepted *prometheus.CounterVec
 	rejected *prometheus.CounterVec
 	dups     *prometheus.CounterVec
+	refused  *prometheus.CounterVec
 }
 
 // NewHandler returns the ingest handler. reg may be nil.
@@ -91,21 +107,39 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, sink Si
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_accepted_events_total", Help: "Events stored by intake."}, []string{"source"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_rejected_lines_total", Help: "Lines refused by intake, by the field at fault."}, []string{"source", "reason"}),
 		dups:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_duplicate_events_total", Help: "Events repeated within one request."}, []string{"source"}),
+		refused:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_refused_requests_total", Help: "Ingest requests refused before decoding, by reason (allowlist, rate)."}, []string{"reason"}),
 	}
+	allowlist, err := ParseAllowlist(cfg.AllowCIDRs)
+	if err != nil {
+		return nil, fmt.Errorf("ACDSTAT_ALLOW_CIDRS: %w", err)
+	}
+	privacy, err := NewPrivacy(cfg.CallerNumbers, cfg.CallerHashKey, cfg.CallerHashKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	seen := newLastSeen(time.Now)
+	log.Info("intake settings", "caller_numbers", privacy.Mode(), "allow", allowlist.String(),
+		"rate_lines_per_second", cfg.IngestRate, "ingest_token", cfg.IngestToken != "")
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.received, m.accepted, m.rejected, m.dups} {
+		for _, c := range []prometheus.Collector{m.received, m.accepted, m.rejected, m.dups, m.refused, seen} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("cannot register intake metrics: %w", err)
 			}
 		}
 	}
-	return &Handler{cfg: cfg, log: log, sink: sink, loc: loc, metrics: m, now: time.Now}, nil
+	return &Handler{cfg: cfg, log: log, sink: sink, loc: loc, metrics: m, now: time.Now,
+		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, time.Now), privacy: privacy, seen: seen}, nil
 }
 
 // Register mounts the ingest endpoints on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("POST /v1/ingest/queue_log", h.auth(http.HandlerFunc(h.queueLog)))
+	mux.Handle("POST /v1/ingest/queue_log", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.queueLog))))
+	mux.Handle("POST /v1/ingest/freeswitch", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.freeSWITCH))))
+	mux.Handle("POST /v1/ingest/cdr", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.cdrFile))))
+	mux.Handle("POST /v1/dispositions", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.dispositions))))
 }
+
+func (h *Handler) refused(reason string) { h.metrics.refused.WithLabelValues(reason).Inc() }
 
 func (h *Handler) auth(next http.Handler) http.Handler {
 	return RequireToken(h.cfg.IngestToken, "ingest", next)
@@ -160,6 +194,7 @@ func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	decode, _ := cdr.Decoder(format)
+	decode = h.privacy.Wrap(decode)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -174,16 +209,23 @@ func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, "body has no lines: send queue_log lines, one event per line")
 		return
 	}
+	if addr, ok := remoteAddr(r.RemoteAddr); ok {
+		if wait := h.limit.take(addr, countLines(body)); wait > 0 {
+			h.refused("rate")
+			w.Header().Set("Retry-After", retryAfterSeconds(wait))
+			WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("more than ACDSTAT_INGEST_RATE=%g lines per second from %s: nothing of this request was stored, send it again after Retry-After", h.cfg.IngestRate, addr))
+			return
+		}
+	}
 	res, err := Ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
 		Switch: sw, Location: h.loc, Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
 	}, h.sink)
 	h.count(format, res)
 	if err != nil {
-		h.log.Error("cannot store ingest", "switch", sw, "err", err)
-		w.Header().Set("Retry-After", "5")
-		WriteError(w, http.StatusServiceUnavailable, "cannot store the events now; nothing of this request was acknowledged, send it again: "+err.Error())
+		h.storeFailed(w, sw, err)
 		return
 	}
+	h.seen.seen(sw)
 	status := http.StatusOK
 	if res.Accepted == 0 && res.Duplicates == 0 {
 		status = http.StatusBadRequest

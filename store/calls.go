@@ -10,7 +10,7 @@ import (
 	"github.com/acdstat/acdstat/cdr"
 )
 
-const insertCallsSQL = "INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb, last_event_time, prev_enter_time)"
+const insertCallsSQL = "INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb, last_event_time, prev_enter_time, disposition, resolved, disposition_code)"
 
 // WriteCalls writes queue calls in one INSERT (built_at is the server's
 // clock). A row with a higher version replaces the stored one of the same
@@ -29,6 +29,7 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 		deleted, transferred                               = make([]uint8, n), make([]uint8, n)
 		enter, answer, end, last, prev                     = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		waitS, talkS                                       = make([]uint32, n), make([]uint32, n)
+		disp, resolved, dispCode                           = make([]uint8, n), make([]uint8, n), make([]string, n)
 	)
 	epoch := time.Unix(0, 0).UTC()
 	for i := range calls {
@@ -50,8 +51,14 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 			transferred[i] = 1
 		}
 		agent[i], caller[i], endVerb[i] = c.Agent, c.Caller, c.EndVerb
+		if c.Disposition {
+			disp[i], dispCode[i] = 1, c.DispositionCode
+			if c.Resolved {
+				resolved[i] = 1
+			}
+		}
 	}
-	cols := []any{sw, callID, queue, seq, version, deleted, outcome, enter, answer, end, waitS, talkS, transferred, agent, caller, endVerb, last, prev}
+	cols := []any{sw, callID, queue, seq, version, deleted, outcome, enter, answer, end, waitS, talkS, transferred, agent, caller, endVerb, last, prev, disp, resolved, dispCode}
 	return s.sendColumns(ctx, "queue_calls", insertCallsSQL, cols)
 }
 

@@ -35,6 +35,7 @@ func testEnv(t testing.TB, extra ...string) []string {
 		"ACDSTAT_BUILD_SCHEDULE=@every 1s",
 		"ACDSTAT_DATA_DIR=" + t.TempDir(),
 		"ACDSTAT_LOG_LEVEL=warn",
+		"ACDSTAT_HEP_ADDR=off", "ACDSTAT_SIP_ADDR=off", // sip_e2e_test.go sets its own
 	}, extra...)
 }
 
@@ -124,7 +125,9 @@ func startServe(t *testing.T, environ []string) {
 
 func waitReady(t *testing.T, base string, done <-chan error) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
+	// A minute: under a loaded test run a fresh binary takes a while to
+	// connect, migrate and listen.
+	for i := 0; i < 600; i++ {
 		select {
 		case err := <-done:
 			t.Fatalf("serve ended early: %v", err)

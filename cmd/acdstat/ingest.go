@@ -12,6 +12,7 @@ import (
 
 	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/intake"
 	"github.com/acdstat/acdstat/store"
 )
@@ -29,6 +30,7 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	sw := s.fs.String("switch", cdr.DefaultSwitch, "the switch these files come from")
 	tz := s.fs.String("tz", s.cfg.Intake.SwitchTimezone, "the switch's time zone, for formats with local times (ACDSTAT_SWITCH_TIMEZONE)")
 	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
+	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md)")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -37,6 +39,16 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return fmt.Errorf("ingest: name at least one file (use - for standard input)")
 	}
 	decode, err := cdr.Decoder(*format)
+	if err != nil {
+		return err
+	}
+	// The same caller-number setting as serve, so both give the same ids.
+	privacy, err := intake.NewPrivacy(s.cfg.Intake.CallerNumbers, s.cfg.Intake.CallerHashKey, s.cfg.Intake.CallerHashKeyFile)
+	if err != nil {
+		return err
+	}
+	decode = privacy.Wrap(decode)
+	cdrMap, err := config.LoadCDRMap(*mapFile)
 	if err != nil {
 		return err
 	}
@@ -54,7 +66,7 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	var total intake.Result
 	for _, name := range files {
 		res, err := ingestFile(ctx, st, name, *format, decode, cdr.DecodeOptions{
-			Switch: *sw, Location: loc, Now: time.Now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes,
+			Switch: *sw, Location: loc, Now: time.Now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
 		}, stderr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

@@ -23,7 +23,12 @@ commands:
   serve      run intake, the jobs and the HTTP API
   migrate    create or upgrade the ClickHouse schema
   ingest     import files: acdstat ingest --format queue_log FILE...
+  ship       follow a queue_log file and post it: acdstat ship --queue-log PATH --to URL
+  rollup     build queue calls and roll up changed buckets now
+  rebuild    recompute queue calls and rollups from raw events: --from D --to D
   simulate   a synthetic ACD writing queue_log and its ground truth
+  report     the figures of a queue per period: acdstat report --queue Q
+  check-config  validate the settings and the queue file (ACDSTAT_QUEUES)
   version    print the version
 
 Settings come from ACDSTAT_* variables (README.md); flags override them.
@@ -68,8 +73,18 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return cmdMigrate(ctx, rest, environ, stdout, stderr)
 	case "ingest":
 		return cmdIngest(ctx, rest, environ, stdout, stderr)
+	case "ship":
+		return cmdShip(ctx, rest, environ, stderr)
+	case "rollup":
+		return cmdRollup(ctx, rest, environ, stdout, stderr)
+	case "rebuild":
+		return cmdRebuild(ctx, rest, environ, stdout, stderr)
 	case "simulate":
 		return cmdSimulate(ctx, rest, environ, stdout, stderr)
+	case "report":
+		return cmdReport(ctx, rest, environ, stdout, stderr)
+	case "check-config":
+		return cmdCheckConfig(ctx, rest, environ, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "acdstat", version)
 		return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +34,7 @@ func cmdServe(ctx context.Context, args, environ []string, stderr io.Writer) err
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("starting acdstat", "version", version, "http", cfg.HTTPAddr)
-	st, err := openStore(ctx, cfg, log)
+	st, err := waitForStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -43,15 +42,35 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, storeSink{st})
+	reg.MustRegister(newStoreCollector(st))
+	sp, runWriter, err := startSpool(cfg, log, reg, st)
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, st.Ping, ingest, httpapi.NewSummary(st, func(h http.Handler) http.Handler { return intake.RequireToken(cfg.ReadToken, "read", h) }))
+	defer sp.Close()
+	// Every listener acknowledges only what is fsynced in the spool.
+	sink := intake.NewSpoolSink(sp)
+	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, sink)
+	if err != nil {
+		return err
+	}
+	settings, err := config.LoadQueues(cfg.Queues)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, spoolReady(sp), ingest, newReadAPI(cfg, log, settings, st))
+	if err := secureHTTP(srv, cfg); err != nil {
+		return err
+	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
 	builder := aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), st, st, st)
+	roller := newRoller(cfg, log, settings, st)
+	serveSIP, err := startSIP(cfg, log, reg, settings, builder, sink)
+	if err != nil {
+		return err
+	}
 	sched, err := aggregate.NewScheduler(ctx, log.With("component", "jobs"), aggregate.Job{
 		Name: aggregate.BuildJob, Schedule: cfg.Jobs.BuildEvery,
 		Run: func(ctx context.Context) error {
@@ -61,7 +80,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			}
 			return err
 		},
-	})
+	}, aggregate.Job{
+		// Its own job, so a slow rollup never delays building calls; it
+		// picks up what the build job wrote on its next run.
+		Name: aggregate.RollupJob, Schedule: cfg.Jobs.RollupEvery,
+		Run: func(ctx context.Context) error {
+			stats, err := roller.Run(ctx)
+			if err == nil && stats.Rows > 0 {
+				log.Debug("rolled up", "buckets", stats.Buckets, "calls", stats.Calls, "rows", stats.Rows)
+			}
+			return err
+		},
+	}, retentionJob(cfg, log, st))
 	if err != nil {
 		return err
 	}
@@ -70,8 +100,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// requests and finishes the ones in flight, the scheduler waits for a
 	// running job; the store is closed last by the deferred Close.
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx) })
+	intakeStopped := make(chan struct{})
+	g.Go(func() error { defer close(intakeStopped); return srv.Serve(gctx) })
+	g.Go(func() error { return runWriter(gctx, intakeStopped) })
 	g.Go(func() error { return sched.Serve(gctx) })
+	g.Go(func() error { return serveSIP(gctx) })
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
@@ -94,8 +127,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	return st, nil
 }
 
-// storeSink writes intake's events straight to ClickHouse: until the disk
-// spool exists, an acknowledgement means the events are in ClickHouse.
+// storeSink writes events straight to ClickHouse, for `acdstat ingest`,
+// which reads files and so needs no spool: a file is simply read again.
 type storeSink struct{ st *store.Store }
 
 func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []intake.Reject) error {

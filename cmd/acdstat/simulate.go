@@ -26,6 +26,7 @@ func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.
 	to := fs.String("to", "", "post the lines to this acdstat, e.g. http://127.0.0.1:8080")
 	token := fs.String("token", os.Getenv("ACDSTAT_INGEST_TOKEN"), "ingest token for --to (ACDSTAT_INGEST_TOKEN)")
 	rate := fs.Float64("rate", 0, "lines per second for --to (0: as fast as the server takes them)")
+	format := fs.String("format", "queue_log", "what the simulated switch writes: queue_log, or freeswitch (mod_json_cdr CDRs with mod_callcenter variables)")
 	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending today, then play today live until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,6 +48,12 @@ func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.
 	sim, err := simulate.Generate(cfg)
 	if err != nil {
 		return err
+	}
+	if *format != "queue_log" && (*format != "freeswitch" || *realtime) {
+		return fmt.Errorf("--format %q: use queue_log, or freeswitch (without --realtime)", *format)
+	}
+	if *format == "freeswitch" {
+		return simulateFreeSWITCH(ctx, sim, *out, *truth, *to, *token, cfg.Switch, stdout, stderr)
 	}
 	if *out != "" {
 		if err := writeTo(*out, stdout, sim.WriteQueueLog); err != nil {
