@@ -27,7 +27,7 @@ const (
 // not cc_side=agent) gives one event per fact of its queue stay:
 //
 //	verb      time                                   agent     data1            data2             data3        data4    data5
-//	CCJOIN    cc_queue_joined_epoch                  ""        cc_member_uuid   caller_id_number
+//	CCJOIN    cc_queue_joined_epoch                  ""        cc_member_uuid   caller_id_number  destination_number
 //	CCANSWER  cc_queue_answered_epoch                cc_agent  cc_member_uuid   cc_agent_uuid
 //	CCEND     cc_queue_terminated_epoch (answered),  cc_agent  cc_cause         cc_cancel_reason  cc_exit_key  billsec  hangup_cause
 //	          cc_queue_canceled_epoch (cancel),
@@ -353,7 +353,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 	member := c.vars["cc_member_uuid"]
 	var evs []Event
 	if hasJoined {
-		evs = append(evs, ev(joined, queue, "", FSVerbJoin, member, c.get("caller_id_number")))
+		evs = append(evs, ev(joined, queue, "", FSVerbJoin, member, c.get("caller_id_number"), c.get("destination_number")))
 	}
 	// after reads a stay time, ignoring one left over from an earlier stay.
 	after := func(name string) (time.Time, bool, *DecodeError) {

@@ -66,6 +66,8 @@ type Settings struct {
 	// times. Switches not listed use DefaultSwitchZone.
 	SwitchZones       map[string]*time.Location
 	DefaultSwitchZone *time.Location
+	// Entries are the IVR funnel's entry numbers, by name order (funnel.go).
+	Entries []FunnelEntry
 }
 
 // Queue returns a queue's settings, or the defaults for an unlisted queue.

@@ -40,6 +40,12 @@ import (
 //	    sla_formula: offered_excl_short
 //	    sla_target: 0.80          # 0..1, default 0.80
 //	    fcr_target: 0.60          # 0..1, default 0.60
+//	entries:                      # the IVR funnel (config/entries.go)
+//	  main:
+//	    name: Hospital IT         # for people; default the entry's key
+//	    numbers: ["70000"]        # the numbers callers dial (dst, destination_number, entry_number)
+//	    timezone: Europe/Copenhagen
+//	    queues: [servicedesk, klinisk] # the desks behind the menu; empty: any queue
 //
 // Hours: the keys are weekdays (mon tue wed thu fri sat sun) or forward
 // ranges of them (mon-fri); each day may be given once. A value lists one
@@ -60,6 +66,7 @@ type queueFile struct {
 	Switches map[string]switchEntry `yaml:"switches"`
 	Defaults defaultsEntry          `yaml:"defaults"`
 	Queues   map[string]queueEntry  `yaml:"queues"`
+	Entries  map[string]entryEntry  `yaml:"entries"`
 }
 
 type switchEntry struct {
@@ -252,6 +259,8 @@ func (p *queueParser) checkKeys() {
 		switch k {
 		case "defaults":
 			check(v, yamlKeys(reflect.TypeFor[defaultsEntry]()), "", "", " under defaults (queues not listed always get the built-in defaults)")
+		case "entries":
+			p.checkEntryKeys(v, check)
 		case "switches", "queues":
 			if v.Kind != yaml.MappingNode {
 				continue
@@ -278,6 +287,8 @@ var goTypes = strings.NewReplacer(
 	"config.defaultsEntry", "a mapping of defaults",
 	"map[string]config.queueEntry", "a mapping of queues",
 	"map[string]config.switchEntry", "a mapping of switches",
+	"map[string]config.entryEntry", "a mapping of entries",
+	"config.entryEntry", "a mapping of entry settings",
 	"map[string]string", "a mapping",
 	"[]string", "a list",
 	"*int", "a whole number",
@@ -375,6 +386,7 @@ func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 		}
 		s.Queues[name] = q
 	}
+	s.Entries = p.entries(f, def)
 	return s
 }
 

@@ -30,7 +30,8 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	queue := s.fs.String("queue", "", "the queue to report on (required)")
+	queue := s.fs.String("queue", "", "the queue to report on (required, unless --funnel)")
+	funnel := s.fs.String("funnel", "", "report the IVR funnel of this entry of the queue file instead (--period day or month, --format table or json)")
 	sw := s.fs.String("switch", "*", "the switch the calls came from; * for all switches")
 	fromArg := s.fs.String("from", "", "first local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM in the queue's time zone, included (default: 1 January of this year)")
 	toArg := s.fs.String("to", "", "local date or date-time where the report ends, excluded (default: the end of the current period)")
@@ -41,6 +42,9 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	queuesFile := s.fs.String("queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES); without one a queue has the default settings")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if *funnel != "" && s.fs.NArg() == 0 {
+		return reportFunnel(ctx, s, *funnel, *sw, *queuesFile, *period, *fromArg, *toArg, *format, stdout, stderr)
 	}
 	switch {
 	case s.fs.NArg() > 0:

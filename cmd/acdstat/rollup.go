@@ -43,6 +43,11 @@ func cmdRollup(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return fmt.Errorf("cannot roll up: %w", err)
 	}
 	fmt.Fprintf(stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
+	fs, err := newFunneler(s.cfg, log, settings, st).Run(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot count the IVR funnel: %w", err)
+	}
+	fmt.Fprintf(stdout, "IVR funnel: %d calls to entry numbers (of %d call ids)\n", fs.Written, fs.Calls)
 	return nil
 }
 

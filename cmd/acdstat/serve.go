@@ -91,7 +91,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			}
 			return err
 		},
-	}, retentionJob(cfg, log, st))
+	}, funnelJob(cfg, log, settings, st), retentionJob(cfg, log, st))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/acdstat/acdstat/aggregate"
+	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/config"
+	"github.com/acdstat/acdstat/store"
+)
+
+// newFunneler returns the IVR funnel job over st.
+func newFunneler(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) *aggregate.Funneler {
+	return aggregate.NewFunneler(cfg.Jobs, log.With("component", "funnel"), settings, st, st, st)
+}
+
+// funnelJob runs the funnel job on the rollup's schedule.
+func funnelJob(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) aggregate.Job {
+	f := newFunneler(cfg, log, settings, st)
+	return aggregate.Job{Name: aggregate.FunnelJob, Schedule: cfg.Jobs.RollupEvery, Run: func(ctx context.Context) error {
+		stats, err := f.Run(ctx)
+		if err == nil && stats.Written > 0 {
+			log.Debug("funnel", "calls", stats.Calls, "written", stats.Written)
+		}
+		return err
+	}}
+}
+
+// funnelRow is one period of `acdstat report --funnel` (its JSON form).
+type funnelRow struct {
+	Entry        string            `json:"entry"`
+	Switch       string            `json:"switch"`
+	Period       string            `json:"period"`
+	PeriodStart  time.Time         `json:"period_start"`
+	Entered      uint64            `json:"entered"`
+	ReachedQueue uint64            `json:"reached_queue"`
+	Reached      map[string]uint64 `json:"reached"`
+	HungUpInMenu uint64            `json:"hung_up_in_menu"`
+	Other        uint64            `json:"other"`
+}
+
+// reportFunnel prints the funnel of one entry per day or month.
+func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, period, fromArg, toArg, format string, stdout, stderr io.Writer) error {
+	switch {
+	case queuesFile == "":
+		return fmt.Errorf("report: --funnel needs the queue file (--queues or ACDSTAT_QUEUES) that lists the entry")
+	case period != cdr.PeriodDay && period != cdr.PeriodMonth:
+		return fmt.Errorf("report: --funnel: --period %q: use day or month", period)
+	case format != "table" && format != "json":
+		return fmt.Errorf("report: --funnel: --format %q: use table or json", format)
+	}
+	qs, err := config.LoadQueues(queuesFile)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(qs.Entries, func(e cdr.FunnelEntry) bool { return e.Name == entry })
+	if i < 0 {
+		var names []string
+		for _, e := range qs.Entries {
+			names = append(names, e.Name)
+		}
+		return fmt.Errorf("report: --funnel %q: no such entry in %s (entries: %s)", entry, queuesFile, strings.Join(names, ", "))
+	}
+	ent := qs.Entries[i]
+	from, to, err := reportRange(period, fromArg, toArg, ent.Location, time.Now(), stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, s.cfg, newLogger(s.cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	swFilter := sw
+	if swFilter == "*" {
+		swFilter = ""
+	}
+	ps, err := st.FunnelPeriods(ctx, entry, swFilter, period, from, to)
+	if err != nil {
+		return err
+	}
+	rows := make([]funnelRow, 0, len(ps))
+	for _, p := range ps {
+		rows = append(rows, funnelRow{Entry: entry, Switch: sw, Period: period, PeriodStart: p.Start, Entered: p.Entered,
+			ReachedQueue: p.ReachedQueue, Reached: p.Reached, HungUpInMenu: p.HungUpInMenu, Other: p.Other})
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	// The entry's queues first, in their order, then any other reached.
+	queues := slices.Clone(ent.Queues)
+	var extra []string
+	for _, r := range rows {
+		for q := range r.Reached {
+			if !slices.Contains(queues, q) && !slices.Contains(extra, q) {
+				extra = append(extra, q)
+			}
+		}
+	}
+	sort.Strings(extra)
+	queues = append(queues, extra...)
+	fmt.Fprintf(stdout, "%s (%s), switch %s\n", ent.Title, entry, sw)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "period\tentered\treached queue\t")
+	for _, q := range queues {
+		fmt.Fprintf(tw, "%s\t", q)
+	}
+	fmt.Fprint(tw, "hung up in menu\tother\t\n")
+	for _, r := range rows {
+		layout := "2006-01-02"
+		if period == cdr.PeriodMonth {
+			layout = "2006-01"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t", r.PeriodStart.In(ent.Location).Format(layout), r.Entered, r.ReachedQueue)
+		for _, q := range queues {
+			fmt.Fprintf(tw, "%d\t", r.Reached[q])
+		}
+		fmt.Fprintf(tw, "%d\t%d\t\n", r.HungUpInMenu, r.Other)
+	}
+	return tw.Flush()
+}
