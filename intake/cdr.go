@@ -73,15 +73,8 @@ func fsUnwrap(contentType string, body []byte) ([]byte, error) {
 // cdrBody reads a body, unwraps it and ingests it in format, answering as
 // the queue_log handler does.
 func (h *Handler) cdrBody(w http.ResponseWriter, r *http.Request, format string, unwrap func([]byte) ([]byte, error)) {
-	sw := r.URL.Query().Get("switch")
-	if sw == "" {
-		sw = r.Header.Get("X-Acdstat-Switch")
-	}
-	if sw == "" {
-		sw = cdr.DefaultSwitch
-	}
-	if !switchName.MatchString(sw) {
-		WriteError(w, http.StatusBadRequest, fmt.Sprintf("switch %q is not a valid name: use letters, digits and _ . : - (at most 64)", sw))
+	sw, ok := requestSwitch(w, r)
+	if !ok {
 		return
 	}
 	decode, err := cdr.Decoder(format)

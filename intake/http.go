@@ -173,7 +173,9 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 	})
 }
 
-func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
+// requestSwitch is the switch a request names (?switch= or the
+// X-Acdstat-Switch header; DefaultSwitch when neither), or a 400 answer.
+func requestSwitch(w http.ResponseWriter, r *http.Request) (string, bool) {
 	sw := r.URL.Query().Get("switch")
 	if sw == "" {
 		sw = r.Header.Get("X-Acdstat-Switch")
@@ -183,6 +185,14 @@ func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
 	}
 	if !switchName.MatchString(sw) {
 		WriteError(w, http.StatusBadRequest, fmt.Sprintf("switch %q is not a valid name: use letters, digits and _ . : - (at most 64)", sw))
+		return "", false
+	}
+	return sw, true
+}
+
+func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
+	sw, ok := requestSwitch(w, r)
+	if !ok {
 		return
 	}
 	format := r.URL.Query().Get("format")

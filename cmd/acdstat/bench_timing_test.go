@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -34,8 +35,9 @@ func benchLog(b *testing.B) ([]byte, []simulate.Line) {
 
 // BenchmarkQueueLogEndToEnd measures queue_log lines per second from text to
 // rows in ClickHouse, by the CLI path (decode, 50k-row column inserts) and
-// the HTTP path (serve, 50k-line posts), beside the ceiling: clickhouse-client
-// inserting the same decoded events as TabSeparated, in the same run.
+// the HTTP path (serve, 50k-line posts through the spool, until the writer
+// has drained it), beside the ceiling: clickhouse-client inserting the same
+// decoded events as TabSeparated, in the same run.
 func BenchmarkQueueLogEndToEnd(b *testing.B) {
 	text, lines := benchLog(b)
 	var events []cdr.Event
@@ -83,10 +85,14 @@ func BenchmarkQueueLogEndToEnd(b *testing.B) {
 		defer stop()
 		url := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR") + "/v1/ingest/queue_log"
 		b.SetBytes(int64(len(text)))
+		metrics := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR") + "/metrics"
 		for b.Loop() {
 			if err := simulate.Send(context.Background(), url, "", "default", lines, 0, 50000, nil); err != nil {
 				b.Fatal(err)
 			}
+			// A 2xx means "fsynced in the spool"; the lap ends when the
+			// writer has put everything into ClickHouse.
+			waitSpoolEmpty(b, metrics)
 		}
 		perSec(b)
 	})
@@ -143,4 +149,24 @@ func startServeB(b *testing.B, environ []string) (stop func()) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return func() { cancel(); <-done }
+}
+
+// waitSpoolEmpty polls serve's metrics until the spool holds no record.
+func waitSpoolEmpty(b *testing.B, metrics string) {
+	b.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(metrics)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bytes.Contains(body, []byte("\nacdstat_spool_records_pending 0\n")) {
+			return
+		}
+	}
+	b.Fatal("the spool did not drain within 2 minutes")
 }
