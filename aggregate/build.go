@@ -13,6 +13,19 @@ import (
 // BuildJob is the name of the build-calls job's watermark.
 const BuildJob = "build_calls"
 
+// GenerationJob names the build generation, kept in the watermark table as
+// the Unix second of its "watermark". `acdstat rebuild` starts a new
+// generation, so the rows it rewrites (after a fix of a builder) replace
+// every older row, and the daemon's builds after it, which read the
+// generation on every run, compare versions within it: a stale closure or
+// a late event still raises the version, a build over fewer events never
+// replaces one over more.
+const GenerationJob = "build_generation"
+
+// genShift places the generation above the 53 bits of ingest seconds,
+// event count and stale bit; 11 bits leave room for 2,047 rebuilds.
+const genShift = 53
+
 // Config holds the job settings; config composes it under ACDSTAT_.
 type Config struct {
 	// BuildEvery is the build-calls schedule, a robfig/cron spec.
@@ -132,6 +145,10 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
 	}
+	gen, err := b.generation(ctx)
+	if err != nil {
+		return st, err
+	}
 	fresh, revisit := Windows(mark, upto, b.cfg.Margin, b.cfg.StaleAfter+futureSlack)
 	var refs []cdr.CallRef
 	for _, w := range []Window{fresh, revisit} {
@@ -149,7 +166,7 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	st.Calls = len(refs)
 	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
 		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
-		n, err := b.rebuild(ctx, chunk, upto)
+		n, err := b.rebuild(ctx, chunk, upto, gen)
 		if err != nil {
 			return st, err
 		}
@@ -162,7 +179,7 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	return st, nil
 }
 
-func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time) (int, error) {
+func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time, gen uint64) (int, error) {
 	events, err := b.events.CallEvents(ctx, refs, b.cfg.Window)
 	if err != nil {
 		return 0, fmt.Errorf("cannot read events of %d calls: %w", len(refs), err)
@@ -171,7 +188,7 @@ func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time
 	if err != nil {
 		return 0, fmt.Errorf("cannot read stored calls: %w", err)
 	}
-	out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter, Sources: b.sources})
+	out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter, Sources: b.sources}, gen)
 	if len(out) == 0 {
 		return 0, nil
 	}
@@ -179,6 +196,18 @@ func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time
 		return 0, fmt.Errorf("cannot write %d queue calls: %w", len(out), err)
 	}
 	return len(out), nil
+}
+
+// generation reads the current build generation (0 before any rebuild).
+func (b *Builder) generation(ctx context.Context) (uint64, error) {
+	t, ok, err := b.marks.Watermark(ctx, GenerationJob)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read build generation: %w", err)
+	}
+	if !ok || t.Unix() <= 0 {
+		return 0, nil
+	}
+	return min(uint64(t.Unix()), 1<<(64-genShift)-1), nil
 }
 
 // Window is an interval of ingest times, both ends included.
@@ -193,6 +222,9 @@ func (w Window) Empty() bool { return w.To.Before(w.From) }
 // stays may now be closed as unknown although nothing new arrived.
 func Windows(mark, upto time.Time, margin, stale time.Duration) (fresh, revisit Window) {
 	from := mark.Add(-margin)
+	if epoch := time.Unix(0, 0); from.Before(epoch) {
+		from = epoch // DateTime starts at 1970; a zero watermark means "all"
+	}
 	fresh = Window{From: from, To: upto}
 	revisit = Window{From: from.Add(-stale), To: upto.Add(-stale)}
 	if !mark.After(time.Unix(0, 0)) {
@@ -235,8 +267,8 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 // stay whose version differs from the stored one, and a tombstone for every
 // stored stay the events no longer produce. It is pure, so a run over
 // unchanged events writes nothing.
-func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions) []cdr.StoredCall {
-	versions := callVersions(events)
+func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions, gen uint64) []cdr.StoredCall {
+	versions := callVersions(events, gen)
 	calls := cdr.BuildCalls(events, opt)
 	var out []cdr.StoredCall
 	seen := make(map[cdr.Key]bool, len(calls))
@@ -252,7 +284,9 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 		v := versions[callKey{c.Switch, c.CallID}].version(closedStale[callKey{c.Switch, c.CallID}])
 		sc := cdr.StoredCall{QueueCall: c, Version: v}
 		if old, ok := stored[k]; ok {
-			if old.Version == v {
+			// A stored version as high means a build over the same or more
+			// events of this generation (or a later one): nothing to add.
+			if old.Version >= v {
 				continue
 			}
 			if !old.EnterTime.Equal(c.EnterTime) {
@@ -290,21 +324,23 @@ type callKey struct{ sw, id string }
 type versionBasis struct {
 	newest time.Time
 	ids    map[uint64]struct{}
+	gen    uint64
 }
 
-// version packs the basis into one number: ingest seconds, then the event
-// count, then one bit for "closed by the stale timeout", since closing a
-// waiting stay changes the row without any new event.
+// version packs the basis into one number: the build generation, ingest
+// seconds, then the event count, then one bit for "closed by the stale
+// timeout", since closing a waiting stay changes the row without any new
+// event.
 func (v versionBasis) version(stale bool) uint64 {
 	n := uint64(min(len(v.ids), 1<<21-1))
 	s := uint64(0)
 	if stale {
 		s = 1
 	}
-	return uint64(max(v.newest.Unix(), 0))<<22 | n<<1 | s
+	return v.gen<<genShift | uint64(max(v.newest.Unix(), 0))<<22 | n<<1 | s
 }
 
-func callVersions(events []cdr.Event) map[callKey]versionBasis {
+func callVersions(events []cdr.Event, gen uint64) map[callKey]versionBasis {
 	out := make(map[callKey]versionBasis)
 	for i := range events {
 		e := &events[i]
@@ -312,6 +348,7 @@ func callVersions(events []cdr.Event) map[callKey]versionBasis {
 		vb := out[k]
 		if vb.ids == nil {
 			vb.ids = make(map[uint64]struct{})
+			vb.gen = gen
 		}
 		vb.ids[e.ID] = struct{}{}
 		if e.IngestedAt.After(vb.newest) {

@@ -67,6 +67,16 @@ func (f *Funneler) Run(ctx context.Context) (FunnelStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
 	}
+	// A call's queue stays come from the build job: go no further than it
+	// has, or a call classified before its stays exist would be counted as
+	// hung up in the menu for good.
+	if built, ok, err := f.marks.Watermark(ctx, BuildJob); err != nil {
+		return st, fmt.Errorf("cannot read the build watermark: %w", err)
+	} else if !ok {
+		return st, nil
+	} else if built.Before(upto) {
+		upto = built
+	}
 	if f.settings != nil && len(f.settings.Entries) > 0 {
 		w := RollupWindow(mark, upto, f.cfg.RollupMargin)
 		refs, err := f.src.TouchedCalls(ctx, w.From, w.To.Add(time.Second))

@@ -215,9 +215,9 @@ type RangeSource interface {
 // whose time lies in [from, to) from all of its events, and writes every
 // stay again (and tombstones for stays no longer produced), whether or not
 // the events changed: a rebuild follows a fix of the builder, which the
-// events' versions cannot know of. It does so by counting each event as
-// ingested no earlier than now, so the rewritten rows get a higher version
-// than any stored one; a later event still gets a higher version again.
+// events' versions cannot know of. It starts a new build generation
+// (GenerationJob), so the rewritten rows replace every stored one, and the
+// daemon's later builds, in the same generation, keep their ordering.
 // The rows' built_at makes the rollup job recompute the buckets they touch;
 // RollupRange recomputes the whole range. It does not move the watermark.
 func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to time.Time) (BuildStats, error) {
@@ -225,6 +225,14 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 	now, err := b.events.ServerNow(ctx)
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
+	}
+	gen, err := b.generation(ctx)
+	if err != nil {
+		return st, err
+	}
+	gen++
+	if err := b.marks.SetWatermark(ctx, GenerationJob, time.Unix(int64(gen), 0)); err != nil {
+		return st, fmt.Errorf("cannot start build generation %d: %w", gen, err)
 	}
 	refs, err := src.CallsWithEventsBetween(ctx, from, to)
 	if err != nil {
@@ -238,16 +246,11 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 		if err != nil {
 			return st, fmt.Errorf("cannot read events of %d calls: %w", len(chunk), err)
 		}
-		for i := range events {
-			if events[i].IngestedAt.Before(now) {
-				events[i].IngestedAt = now
-			}
-		}
 		stored, err := b.calls.CurrentStays(ctx, chunk)
 		if err != nil {
 			return st, fmt.Errorf("cannot read stored calls: %w", err)
 		}
-		out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter})
+		out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter, Sources: b.sources}, gen)
 		if len(out) == 0 {
 			continue
 		}

@@ -185,7 +185,8 @@ func fsParseJSON(raw []byte, rec int) (*fsCDR, *DecodeError) {
 // is rejected and ends the input. Otherwise as DecodeFreeSWITCHJSON.
 func DecodeFreeSWITCHXML(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	dec := xml.NewDecoder(r)
+	src := &readErrs{r: r}
+	dec := xml.NewDecoder(src)
 	dec.Strict = true
 	q := &qlBatcher{fn: fn, size: opt.BatchSize}
 	rec := 0
@@ -195,8 +196,10 @@ func DecodeFreeSWITCHXML(r io.Reader, opt DecodeOptions, fn func(Batch) error) e
 			break
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+			// Every fault of the bytes (syntax, an unsupported XML
+			// version, a cut document) is the sender's: a reject. Only
+			// a failure to read is ours to return.
+			if src.err == nil || errors.Is(src.err, io.EOF) {
 				q.reject(&DecodeError{Line: rec + 1, Field: "xml", Reason: "not an XML CDR: " + err.Error()})
 				break
 			}
@@ -423,4 +426,19 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 		q.event(e)
 	}
 	return nil
+}
+
+// readErrs remembers the error of the reader it wraps, so a decoder's error
+// can be told apart: the input's fault or the reading's.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrs) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }

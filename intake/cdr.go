@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -82,17 +81,12 @@ func (h *Handler) cdrBody(w http.ResponseWriter, r *http.Request, format string,
 		WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes: send it in smaller requests", tooBig.Limit))
-			return
-		}
-		WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+	body, ok := h.readBody(w, r)
+	if !ok {
 		return
 	}
 	if unwrap != nil {
+		var err error
 		if body, err = unwrap(body); err != nil {
 			WriteError(w, http.StatusBadRequest, err.Error())
 			return
@@ -102,18 +96,5 @@ func (h *Handler) cdrBody(w http.ResponseWriter, r *http.Request, format string,
 		WriteError(w, http.StatusBadRequest, "body is empty: send a CDR")
 		return
 	}
-	h.seen.seen(sw)
-	res, err := Ingest(r.Context(), format, h.privacy.Wrap(decode), bytes.NewReader(body), cdr.DecodeOptions{
-		Switch: sw, Location: h.loc, Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
-	}, h.sink)
-	h.count(format, res)
-	if err != nil {
-		h.storeFailed(w, sw, err)
-		return
-	}
-	status := http.StatusOK
-	if res.Accepted == 0 && res.Duplicates == 0 {
-		status = http.StatusBadRequest
-	}
-	writeJSON(w, status, res.Answer())
+	h.ingestBody(w, r, sw, format, h.privacy.Wrap(decode), body)
 }

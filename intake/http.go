@@ -205,20 +205,37 @@ func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
 	}
 	decode, _ := cdr.Decoder(format)
 	decode = h.privacy.Wrap(decode)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes: send it in smaller requests", tooBig.Limit))
-			return
-		}
-		WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+	body, ok := h.readBody(w, r)
+	if !ok {
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		WriteError(w, http.StatusBadRequest, "body has no lines: send queue_log lines, one event per line")
 		return
 	}
+	h.ingestBody(w, r, sw, format, decode, body)
+}
+
+// readBody reads a request body within ACDSTAT_MAX_BODY_BYTES, or answers
+// 413 (too large) or 400.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			WriteError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes: send it in smaller requests", tooBig.Limit))
+			return nil, false
+		}
+		WriteError(w, http.StatusBadRequest, "cannot read body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// ingestBody is what every ingest handler ends with: the per-source rate
+// limit, decoding into the sink, the switch's last-seen time (only once
+// the events are stored), and the answer.
+func (h *Handler) ingestBody(w http.ResponseWriter, r *http.Request, sw, format string, decode cdr.DecodeFunc, body []byte) {
 	if addr, ok := remoteAddr(r.RemoteAddr); ok {
 		if wait := h.limit.take(addr, countLines(body)); wait > 0 {
 			h.refused("rate")

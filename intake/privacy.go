@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 
@@ -108,11 +109,49 @@ func (p *Privacy) Wrap(decode cdr.DecodeFunc) cdr.DecodeFunc {
 // CDR's QUEUECALL (cdr/cdrfile.go).
 var callerVerbs = map[string]bool{"ENTERQUEUE": true, cdr.FSVerbJoin: true, cdr.FSVerbCDR: true, cdr.CDRVerbCall: true}
 
+// Events applies p to events that did not come through a wrapped decoder,
+// such as the SIP listeners' facts. A nil p changes nothing.
+func (p *Privacy) Events(evs []cdr.Event) {
+	if p == nil {
+		return
+	}
+	for i := range evs {
+		p.event(&evs[i])
+	}
+}
+
+// sipSource and sipFromKey name the SIP facts' source and the key of the
+// caller's From user in their Data[4] (package sip writes url.Values there).
+const (
+	sipSource  = "sip"
+	sipFromKey = "from"
+)
+
 func (p *Privacy) event(e *cdr.Event) {
+	if e.Source == sipSource {
+		p.sipEvent(e)
+		return
+	}
 	if !callerVerbs[e.Verb] || e.Data[1] == "" {
 		return
 	}
 	e.Data[1] = p.caller(e.Data[1])
+	e.ID = cdr.EventID(e)
+}
+
+// sipEvent hashes or drops the From user of a SIP fact, which is the
+// caller's number on the caller's INVITE.
+func (p *Privacy) sipEvent(e *cdr.Event) {
+	kv, err := url.ParseQuery(e.Data[4])
+	if err != nil || kv.Get(sipFromKey) == "" {
+		return
+	}
+	if c := p.caller(kv.Get(sipFromKey)); c == "" {
+		kv.Del(sipFromKey)
+	} else {
+		kv.Set(sipFromKey, c)
+	}
+	e.Data[4] = kv.Encode()
 	e.ID = cdr.EventID(e)
 }
 

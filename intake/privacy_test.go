@@ -98,3 +98,26 @@ func TestMaskDigits(t *testing.T) {
 		}
 	}
 }
+
+// SIP facts carry the caller's From user in their key=value field; the
+// setting reaches it too, and the id follows the changed record.
+func TestPrivacyCoversSIPFacts(t *testing.T) {
+	for _, mode := range []string{CallerHash, CallerDrop} {
+		p, err := NewPrivacy(mode, "a-secret-of-the-hospital", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := cdr.Event{Switch: "hep-2001", Source: "sip", CallID: "abc@pbx", Verb: "INVITE",
+			Data: [5]string{"abc@pbx", "tag1", "", "1 INVITE", "from=4512345678&ruri=7001"}}
+		e.ID = cdr.EventID(&e)
+		before := e.ID
+		evs := []cdr.Event{e}
+		p.Events(evs)
+		if strings.Contains(evs[0].Data[4], "4512345678") || !strings.Contains(evs[0].Data[4], "ruri=7001") {
+			t.Errorf("%s: Data[4] = %q; want the number gone and the rest kept", mode, evs[0].Data[4])
+		}
+		if evs[0].ID == before || evs[0].ID != cdr.EventID(&evs[0]) {
+			t.Errorf("%s: id not recomputed", mode)
+		}
+	}
+}

@@ -210,11 +210,15 @@ func (s *Shipper) Run(ctx context.Context) error {
 				if body[len(body)-1] != '\n' {
 					body = append(body[:len(body):len(body)], '\n')
 				}
-				if err := s.send(ctx, body, lines); err != nil {
-					if ctx.Err() != nil {
-						return nil
+				// Blank lines only: the server would refuse an empty body,
+				// and there is nothing to send; just move past them.
+				if len(bytes.TrimSpace(body)) > 0 {
+					if err := s.send(ctx, body, lines); err != nil {
+						if ctx.Err() != nil {
+							return nil
+						}
+						return err
 					}
-					return err
 				}
 				t.acked += int64(nbytes)
 				t.buf = append(t.buf[:0], t.buf[nbytes:]...)

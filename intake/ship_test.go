@@ -311,3 +311,15 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A run of blank lines is not posted (the server refuses an empty body)
+// and does not stop the shipper: the lines after it still arrive.
+func TestShipperSkipsBlankLines(t *testing.T) {
+	r := newShipRig(t, &recorder{})
+	r.appendTo(r.path, "\n\n\n")
+	r.start()
+	defer r.stop()
+	time.Sleep(50 * time.Millisecond) // longer than MaxWait: the blank batch is due
+	r.appendTo(r.path, r.lines(3))
+	r.waitFor("lines after blank lines")
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -385,7 +386,7 @@ func (l *Listener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.
 			l.rejected.WithLabelValues("hep").Inc()
 			return cdr.Event{}, false
 		}
-		if l.cfg.HEPPassword != "" && p.AuthKey != l.cfg.HEPPassword {
+		if l.cfg.HEPPassword != "" && subtle.ConstantTimeCompare([]byte(p.AuthKey), []byte(l.cfg.HEPPassword)) != 1 {
 			l.rejected.WithLabelValues("auth").Inc()
 			return cdr.Event{}, false
 		}

@@ -160,7 +160,7 @@ func BenchmarkHEPUDPRates(b *testing.B) {
 		b.Run(fmt.Sprintf("rate=%dk", rate/1000), func(b *testing.B) {
 			for b.Loop() {
 				sink := &counter{}
-				l, reg := benchListener(b, true, sink.accept)
+				l, _ := benchListener(b, true, sink.accept)
 				logRcvbuf(b, l)
 				conn, err := net.Dial("udp", l.HEPAddr())
 				if err != nil {
@@ -176,7 +176,6 @@ func BenchmarkHEPUDPRates(b *testing.B) {
 				dropped := int64(testutil.ToFloat64(l.dropped))
 				delivered := waitFor(got-dropped, 500*time.Millisecond, sink.n.Load)
 				kernel := rcvbufErrors(b) - kernel0
-				_ = reg
 				b.ReportMetric(float64(sent), "sent")
 				b.ReportMetric(float64(sent)/took.Seconds(), "sent/s")
 				b.ReportMetric(float64(got), "received")
@@ -237,6 +236,17 @@ func paceUDP(b *testing.B, conn net.Conn, pkts [][]byte, rate int, d time.Durati
 	return sent, time.Since(start)
 }
 
+// cpuTime is the CPU time (user and system) this process has used so
+// far: per message it is a figure the machine's other load does not change
+// much, unlike the wall-clock rates.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // streamCount is how many packets the TCP benchmarks send per operation: a
 // multiple of the batch size, so the last batch is handed over at once and
 // not on the 100 ms tick.
@@ -273,6 +283,7 @@ func BenchmarkHEPTCP(b *testing.B) {
 	sink := &counter{}
 	l, _ := benchListener(b, true, sink.accept)
 	var want int64
+	cpu0 := cpuTime(b)
 	for b.Loop() {
 		want += streamCount
 		streamPackets(b, l.HEPAddr(), pkts, streamCount)
@@ -281,6 +292,7 @@ func BenchmarkHEPTCP(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(streamCount*b.N)/b.Elapsed().Seconds(), "pkts/s")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(streamCount*b.N), "cpu-µs/pkt")
 }
 
 // BenchmarkSIPEndToEnd measures SIP messages per second from the socket to
@@ -333,6 +345,7 @@ func BenchmarkSIPEndToEnd(b *testing.B) {
 				addr, pkts = l.SIPAddr(), msgs
 			}
 			var want int64
+			cpu0 := cpuTime(b)
 			for b.Loop() {
 				want += streamCount
 				streamPackets(b, addr, pkts, streamCount)
@@ -344,6 +357,7 @@ func BenchmarkSIPEndToEnd(b *testing.B) {
 				mu.Unlock()
 			}
 			b.ReportMetric(float64(streamCount*b.N)/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(streamCount*b.N), "cpu-µs/msg")
 		})
 	}
 }

@@ -476,9 +476,16 @@ func (s *Spool) Next(ctx context.Context) (Batch, error) {
 	}
 }
 
-// read reads records from s.rpos up to limit, within the batch budget.
-func (s *Spool) read(limit pos) (Batch, error) {
-	var b Batch
+// read reads records from s.rpos up to limit, within the batch budget. On
+// an error it leaves s.rpos where it was, so nothing read into the lost
+// batch is skipped by the next call.
+func (s *Spool) read(limit pos) (b Batch, err error) {
+	start := s.rpos
+	defer func() {
+		if err != nil {
+			s.rpos = start
+		}
+	}()
 	bytes := 0
 	for bytes < s.cfg.BatchBytes {
 		if !s.rpos.less(limit) {

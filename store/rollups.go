@@ -119,11 +119,11 @@ type bucketKey struct {
 // It is queue_calls_current with the filter inside the GROUP BY (18.16 does
 // not push a WHERE into a view's subquery), and it must not pick the newest
 // version among the rows in the buckets alone: a stay whose enter time a
-// rebuild moved out of a bucket has an old row there. The newer row names
-// the old enter time in prev_enter_time, so the query takes the rows whose
-// enter_time or prev_enter_time is in range, takes the newest of each stay,
-// and keeps it only when that one's enter_time is in range. A chain of moves
-// works the same way, since each row names the enter time of the one before.
+// rebuild moved out of a bucket has an old row there. So the query reads
+// every row of the stays within maxEnterMove of the range (the furthest a
+// rebuild moves an enter time), takes the newest of each stay, and keeps it
+// only when that one's enter_time is in range; a stay then counts in
+// exactly one bucket, whatever order its versions were written in.
 // Only fields the rollup uses are filled (key, outcome, times, waits,
 // transferred, disposition, resolved). refs is not retained.
 func (s *Store) CallsInBuckets(ctx context.Context, refs []cdr.BucketRef) ([]cdr.QueueCall, error) {
@@ -151,10 +151,9 @@ func (s *Store) CallsInBuckets(ctx context.Context, refs []cdr.BucketRef) ([]cdr
 FROM queue_calls
 WHERE (switch, queue) IN (?)
     AND enter_time >= ? AND enter_time < ?
-    AND ((enter_time >= ? AND enter_time < ?) OR (prev_enter_time >= ? AND prev_enter_time < ?))
 GROUP BY switch, call_id, queue, seq
 HAVING d = 0 AND o != 'waiting' AND e >= ? AND e < ?`,
-			set, lo.Add(-maxEnterMove), hi.Add(maxEnterMove), lo, hi, lo, hi, lo, hi)
+			set, lo.Add(-maxEnterMove), hi.Add(maxEnterMove), lo, hi)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read calls of %d buckets: %w", len(chunk), err)
 		}

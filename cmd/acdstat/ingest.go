@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/intake"
@@ -83,7 +82,14 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		total.Rejects = append(total.Rejects, res.Rejects...)
 	}
 	if !*noBuild {
-		b := aggregate.NewBuilder(s.cfg.Jobs, log.With("component", "build"), st, st, st)
+		settings, err := config.LoadQueues(s.cfg.Queues)
+		if err != nil {
+			return err
+		}
+		b, err := newBuilder(s.cfg, log, st, settings)
+		if err != nil {
+			return err
+		}
 		stats, err := b.Run(ctx)
 		if err != nil {
 			return fmt.Errorf("events are stored, but building queue calls failed (serve retries it): %w", err)

@@ -33,7 +33,11 @@ func cmdRollup(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return err
 	}
 	defer st.Close()
-	bs, err := aggregate.NewBuilder(s.cfg.Jobs, log.With("component", "build"), st, st, st).Run(ctx)
+	builder, err := newBuilder(s.cfg, log, st, settings)
+	if err != nil {
+		return err
+	}
+	bs, err := builder.Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot build queue calls: %w", err)
 	}
@@ -93,7 +97,10 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return err
 	}
 	defer st.Close()
-	b := aggregate.NewBuilder(s.cfg.Jobs, log.With("component", "build"), st, st, st)
+	b, err := newBuilder(s.cfg, log, st, settings)
+	if err != nil {
+		return err
+	}
 	bs, err := b.RebuildBetween(ctx, st, from, to)
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)

@@ -12,18 +12,25 @@ import (
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/intake"
 	"github.com/acdstat/acdstat/sip"
+	"github.com/acdstat/acdstat/store"
 )
 
 // startSIP gives the build job the SIP correlator and binds the HEP and
 // plain SIP listeners (ACDSTAT_HEP_ADDR, ACDSTAT_SIP_ADDR; "off" disables
 // one). The function it returns serves them until ctx ends.
 func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, settings *cdr.Settings, builder *aggregate.Builder, sink intake.Sink) (func(context.Context) error, error) {
-	corr, err := sip.NewCorrelator(cfg.SIP.Correlation(queueNumbers(settings)), reg)
+	sources, err := buildSources(cfg, settings, reg)
 	if err != nil {
 		return nil, err
 	}
-	builder.WithSources(map[string]cdr.BuildFunc{sip.SourceSIP: corr.Build})
+	builder.WithSources(sources)
+	// The caller-number setting applies to SIP facts as to every intake.
+	privacy, err := intake.NewPrivacy(cfg.Intake.CallerNumbers, cfg.Intake.CallerHashKey, cfg.Intake.CallerHashKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	l, err := sip.NewListener(cfg.SIP, log.With("component", "sip"), reg, func(ctx context.Context, evs []cdr.Event) error {
+		privacy.Events(evs)
 		return sink.Accept(ctx, evs, nil)
 	})
 	if err != nil {
@@ -56,4 +63,26 @@ func queueNumbers(s *cdr.Settings) map[string]string {
 		}
 	}
 	return out
+}
+
+// buildSources are the builders of event sources that package cdr does not
+// build itself (SIP): every build job, in serve and in the commands that
+// build or rebuild calls, must have them, or a rebuild would tombstone the
+// SIP calls it cannot build.
+func buildSources(cfg config.Config, settings *cdr.Settings, reg prometheus.Registerer) (map[string]cdr.BuildFunc, error) {
+	corr, err := sip.NewCorrelator(cfg.SIP.Correlation(queueNumbers(settings)), reg)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]cdr.BuildFunc{sip.SourceSIP: corr.Build}, nil
+}
+
+// newBuilder is the build job of the one-shot commands (ingest, rollup,
+// rebuild), with every source's builder.
+func newBuilder(cfg config.Config, log *slog.Logger, st *store.Store, settings *cdr.Settings) (*aggregate.Builder, error) {
+	sources, err := buildSources(cfg, settings, prometheus.NewRegistry())
+	if err != nil {
+		return nil, err
+	}
+	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), st, st, st).WithSources(sources), nil
 }

@@ -160,7 +160,13 @@ func (w *spoolWriter) gather(ctx context.Context) (last spool.Batch, events []cd
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil && deadline.IsZero() && errors.Is(err, context.Canceled) {
-				continue // a drain began: the check above decides
+				// A drain began: the check above decides. Records counted
+				// but not readable (a failed fsync) must not make this spin.
+				if w.sp.Stats().Failed != nil {
+					return last, nil, nil, fmt.Errorf("cannot drain the spool: %w", w.sp.Stats().Failed)
+				}
+				time.Sleep(10 * time.Millisecond)
+				continue
 			}
 			if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 				break

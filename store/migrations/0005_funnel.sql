@@ -3,7 +3,8 @@
 -- reached, 'menu': hung up in the menu, 'other': went elsewhere) and the
 -- local period keys of its start in the entry's zone, computed in Go. The
 -- funnel job rewrites the rows of the calls that got events or queue stays
--- with a higher version, so a call is replaced, never added twice; the sort
+-- with a higher version, so a call is replaced, never added twice (also when
+-- it moves to another entry: the entry is not part of the key); the sort
 -- key is the call's identity (a call's start, hence its bucket, can move
 -- when an earlier leg arrives late), so the table is not partitioned by
 -- time: a call's rows must meet in one partition to replace each other.
@@ -13,7 +14,7 @@ CREATE TABLE IF NOT EXISTS funnel_calls (
   start DateTime, bucket DateTime, day_start DateTime, month_start DateTime, tz String,
   outcome String, queue String,
   version UInt64, rolled_at DateTime DEFAULT now()
-) ENGINE = ReplacingMergeTree(version) ORDER BY (entry, switch, call_id)
+) ENGINE = ReplacingMergeTree(version) ORDER BY (switch, call_id)
 SETTINGS index_granularity = 1024
 -- +statement
 -- Views for BI tools: per entry, switch and local day or month (period_start
