@@ -157,9 +157,11 @@ func (d *decoder) uint64() uint64 {
 	return v
 }
 
+// uvarint reads a number in its shortest encoding only (the one
+// MarshalBatch writes), so one batch has one byte form.
 func (d *decoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
 		d.fail("bad number")
 		return 0
 	}
@@ -169,7 +171,7 @@ func (d *decoder) uvarint() uint64 {
 
 func (d *decoder) varint() int64 {
 	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
 		d.fail("bad number")
 		return 0
 	}

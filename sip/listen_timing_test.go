@@ -156,7 +156,7 @@ func rcvbufErrors(b *testing.B) int64 {
 func BenchmarkHEPUDPRates(b *testing.B) {
 	pkts := benchHEP(b, benchMessages(10_000))
 	best := 0
-	for _, rate := range []int{10_000, 25_000, 50_000, 100_000, 200_000} {
+	for _, rate := range []int{10_000, 25_000, 50_000, 75_000, 100_000, 200_000} {
 		b.Run(fmt.Sprintf("rate=%dk", rate/1000), func(b *testing.B) {
 			for b.Loop() {
 				sink := &counter{}
