@@ -182,7 +182,10 @@ func (s *Shipper) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := s.checkReplaced(t); err != nil {
+		if err := s.checkReplaced(ctx, t); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		n, err := s.readMore(t)
@@ -293,7 +296,7 @@ func (s *Shipper) readMore(t *tail) (int, error) {
 // written past the old offset between two looks, or replaced in place).
 // Lines written between the last read and the truncation are lost to us:
 // copytruncate copies them to the rotated file, which we do not read.
-func (s *Shipper) checkReplaced(t *tail) error {
+func (s *Shipper) checkReplaced(ctx context.Context, t *tail) error {
 	fi, err := t.f.Stat()
 	if err != nil {
 		return fmt.Errorf("cannot stat %s: %w", s.cfg.Path, err)
@@ -312,6 +315,20 @@ func (s *Shipper) checkReplaced(t *tail) error {
 		return nil
 	}
 	s.log.Warn("queue_log "+reason+": reading it from the start", "path", s.cfg.Path, "size", fi.Size(), "offset", read)
+	// Complete lines already read from the old contents, still waiting for
+	// their batch, are owed to the server: send them before starting over.
+	for {
+		lines, n := cutBatch(t.buf, s.cfg.MaxLines, s.cfg.MaxBytes)
+		if lines == 0 {
+			break
+		}
+		if body := t.buf[:n]; len(bytes.TrimSpace(body)) > 0 {
+			if err := s.send(ctx, body, lines); err != nil {
+				return err
+			}
+		}
+		t.buf = t.buf[n:]
+	}
 	t.acked, t.buf, t.head, t.since = 0, t.buf[:0], nil, time.Time{}
 	return s.save(t)
 }

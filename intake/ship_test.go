@@ -323,3 +323,33 @@ func TestShipperSkipsBlankLines(t *testing.T) {
 	r.appendTo(r.path, r.lines(3))
 	r.waitFor("lines after blank lines")
 }
+
+// Lines read but still waiting for their batch when the file is truncated
+// (logrotate's copytruncate) are sent before the shipper starts over.
+func TestShipperSendsBufferedLinesOnTruncation(t *testing.T) {
+	r := newShipRig(t, &recorder{})
+	sh, err := NewShipper(ShipConfig{
+		Path: r.path, URL: r.url, Switch: "pbx1", StateFile: r.state,
+		MaxLines: 1000, Poll: 5 * time.Millisecond, MaxWait: time.Hour,
+		MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.appendTo(r.path, r.lines(3))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sh.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond) // read, not sent: the batch waits an hour
+	if got := r.rec.got(); len(got) != 0 {
+		t.Fatalf("sent %v before the batch was due", got)
+	}
+	if err := os.Truncate(r.path, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("buffered lines at truncation")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,11 +101,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// requests and finishes the ones in flight, the scheduler waits for a
 	// running job; the store is closed last by the deferred Close.
 	g, gctx := errgroup.WithContext(ctx)
+	// The writer drains the spool once every intake (HTTP, and SIP with its
+	// final flush) has stopped appending to it.
 	intakeStopped := make(chan struct{})
-	g.Go(func() error { defer close(intakeStopped); return srv.Serve(gctx) })
+	var intakes sync.WaitGroup
+	intakes.Add(2)
+	go func() { intakes.Wait(); close(intakeStopped) }()
+	g.Go(func() error { defer intakes.Done(); return srv.Serve(gctx) })
+	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
 	g.Go(func() error { return runWriter(gctx, intakeStopped) })
 	g.Go(func() error { return sched.Serve(gctx) })
-	g.Go(func() error { return serveSIP(gctx) })
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
