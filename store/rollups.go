@@ -130,20 +130,8 @@ func (s *Store) CallsInBuckets(ctx context.Context, refs []cdr.BucketRef) ([]cdr
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": maxQuerySize}))
 	var out []cdr.QueueCall
 	for _, chunk := range chunkBuckets(refs) {
-		want := make(map[bucketKey]bool, len(chunk))
-		pairs := map[[2]string]bool{}
-		lo, hi := chunk[0].Start, chunk[0].Start
-		for _, r := range chunk {
-			start := cdr.BucketOf(r.Start)
-			want[bucketKey{r.Switch, r.Queue, start.Unix()}] = true
-			pairs[[2]string{r.Switch, r.Queue}] = true
-			lo, hi = minTime(lo, start), maxTime(hi, start)
-		}
+		want, set, lo, hi := bucketChunk(chunk, false)
 		hi = hi.Add(cdr.BucketMinutes * time.Minute)
-		set := make([]clickhouse.GroupSet, 0, len(pairs))
-		for p := range pairs {
-			set = append(set, clickhouse.GroupSet{Value: []any{p[0], p[1]}})
-		}
 		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq,
     argMax(deleted, version) AS d, argMax(outcome, version) AS o, argMax(enter_time, version) AS e,
     argMax(answer_time, version), argMax(end_time, version), argMax(wait_s, version), argMax(talk_s, version), argMax(transferred, version),
@@ -195,6 +183,31 @@ var outcomeByName = func() map[string]cdr.Outcome {
 	}
 	return m
 }()
+
+// bucketChunk is what a query over a chunk of buckets binds and checks:
+// the buckets asked for, their (switch, queue) pairs as bound tuples (in
+// the order (queue, switch) when queueFirst, to match a table's key), and
+// the first and last bucket start.
+func bucketChunk(chunk []cdr.BucketRef, queueFirst bool) (want map[bucketKey]bool, set []clickhouse.GroupSet, first, last time.Time) {
+	want = make(map[bucketKey]bool, len(chunk))
+	pairs := map[[2]string]bool{}
+	first, last = cdr.BucketOf(chunk[0].Start), cdr.BucketOf(chunk[0].Start)
+	for _, r := range chunk {
+		start := cdr.BucketOf(r.Start)
+		want[bucketKey{r.Switch, r.Queue, start.Unix()}] = true
+		if queueFirst {
+			pairs[[2]string{r.Queue, r.Switch}] = true
+		} else {
+			pairs[[2]string{r.Switch, r.Queue}] = true
+		}
+		first, last = minTime(first, start), maxTime(last, start)
+	}
+	set = make([]clickhouse.GroupSet, 0, len(pairs))
+	for p := range pairs {
+		set = append(set, clickhouse.GroupSet{Value: []any{p[0], p[1]}})
+	}
+	return want, set, first, last
+}
 
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {
@@ -287,19 +300,7 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 func (s *Store) BucketsWithCounts(ctx context.Context, refs []cdr.BucketRef) ([]cdr.BucketRef, error) {
 	var out []cdr.BucketRef
 	for _, chunk := range chunkBuckets(refs) {
-		want := make(map[bucketKey]bool, len(chunk))
-		pairs := map[[2]string]bool{}
-		lo, hi := chunk[0].Start, chunk[0].Start
-		for _, r := range chunk {
-			start := cdr.BucketOf(r.Start)
-			want[bucketKey{r.Switch, r.Queue, start.Unix()}] = true
-			pairs[[2]string{r.Queue, r.Switch}] = true
-			lo, hi = minTime(lo, start), maxTime(hi, start)
-		}
-		set := make([]clickhouse.GroupSet, 0, len(pairs))
-		for p := range pairs {
-			set = append(set, clickhouse.GroupSet{Value: []any{p[0], p[1]}})
-		}
+		want, set, lo, hi := bucketChunk(chunk, true)
 		rows, err := s.conn.Query(ctx, `SELECT switch, queue, bucket FROM rollup_15m
 WHERE (queue, switch) IN (?) AND bucket >= ? AND bucket <= ? AND offered > 0
 GROUP BY switch, queue, bucket`, set, lo, hi)
