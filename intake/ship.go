@@ -283,7 +283,11 @@ func (s *Shipper) readMore(t *tail) (int, error) {
 	if len(t.head) < headBytes && t.acked+int64(len(t.buf)) > int64(len(t.head)) {
 		h := make([]byte, headBytes)
 		m, _ := t.f.ReadAt(h, 0)
-		t.head = h[:m]
+		// Only ever extend the head: a file whose start no longer matches
+		// it was replaced meanwhile, which checkReplaced must still see.
+		if bytes.HasPrefix(h[:m], t.head) {
+			t.head = h[:m]
+		}
 	}
 	if n == 0 && t.rotated {
 		t.quiet++
@@ -317,7 +321,10 @@ func (s *Shipper) checkReplaced(ctx context.Context, t *tail) error {
 	s.log.Warn("queue_log "+reason+": reading it from the start", "path", s.cfg.Path, "size", fi.Size(), "offset", read)
 	// Complete lines already read from the old contents, still waiting for
 	// their batch, are owed to the server: send them before starting over.
-	for {
+	// Only after a truncation are they surely old: the file is shorter than
+	// what was read. A replaced file (same size or longer, another start)
+	// may have been read into the buffer already, at the old offset.
+	for reason == "truncated" {
 		lines, n := cutBatch(t.buf, s.cfg.MaxLines, s.cfg.MaxBytes)
 		if lines == 0 {
 			break
