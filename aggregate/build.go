@@ -105,8 +105,11 @@ type CallStore interface {
 // versions order the rows, so two runs over the same events write the same
 // rows and a run over more events wins.
 type Builder struct {
-	cfg    Config
-	log    *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// now is "today" for the stale timeout; the watermarks follow the
+	// store's clock, the clock of ingest times.
+	now    func() time.Time
 	marks  Watermarks
 	events EventSource
 	calls  CallStore
@@ -114,9 +117,10 @@ type Builder struct {
 	sources map[string]cdr.BuildFunc
 }
 
-// NewBuilder returns a build-calls job.
-func NewBuilder(cfg Config, log *slog.Logger, marks Watermarks, events EventSource, calls CallStore) *Builder {
-	return &Builder{cfg: cfg, log: log, marks: marks, events: events, calls: calls}
+// NewBuilder returns a build-calls job; now is the clock of the stale
+// timeout (time.Now outside tests).
+func NewBuilder(cfg Config, log *slog.Logger, now func() time.Time, marks Watermarks, events EventSource, calls CallStore) *Builder {
+	return &Builder{cfg: cfg, log: log, now: now, marks: marks, events: events, calls: calls}
 }
 
 // WithSources sets the builders of event sources that cdr does not build
@@ -124,6 +128,11 @@ func NewBuilder(cfg Config, log *slog.Logger, marks Watermarks, events EventSour
 func (b *Builder) WithSources(sources map[string]cdr.BuildFunc) *Builder {
 	b.sources = sources
 	return b
+}
+
+// buildOptions are the builder's options at this moment.
+func (b *Builder) buildOptions() cdr.BuildOptions {
+	return cdr.BuildOptions{Now: b.now(), StaleAfter: b.cfg.StaleAfter, Sources: b.sources}
 }
 
 // BuildStats says what one run did.
@@ -166,7 +175,7 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	st.Calls = len(refs)
 	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
 		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
-		n, err := b.rebuild(ctx, chunk, upto, gen)
+		n, err := b.rebuild(ctx, chunk, gen)
 		if err != nil {
 			return st, err
 		}
@@ -179,7 +188,7 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	return st, nil
 }
 
-func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time, gen uint64) (int, error) {
+func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, gen uint64) (int, error) {
 	events, err := b.events.CallEvents(ctx, refs, b.cfg.Window)
 	if err != nil {
 		return 0, fmt.Errorf("cannot read events of %d calls: %w", len(refs), err)
@@ -188,7 +197,7 @@ func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, now time.Time
 	if err != nil {
 		return 0, fmt.Errorf("cannot read stored calls: %w", err)
 	}
-	out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter, Sources: b.sources}, gen)
+	out := Plan(events, stored, b.buildOptions(), gen)
 	if len(out) == 0 {
 		return 0, nil
 	}

@@ -50,6 +50,16 @@ func (a Age) String() string {
 	return "0"
 }
 
+// shorterThan says whether a can be shorter than b in some year: a year
+// has 365 or 366 days, so 365d is shorter than 1y in a leap year. The answer
+// does not depend on the date it is asked at.
+func (a Age) shorterThan(b Age) bool {
+	if a.Years > 0 && b.Years > 0 {
+		return a.Years < b.Years
+	}
+	return a.Years*365+a.Days < b.Years*366+b.Days
+}
+
 // Forever reports whether nothing is ever dropped.
 func (a Age) Forever() bool { return a.Years <= 0 && a.Days <= 0 }
 
@@ -83,7 +93,7 @@ func (c RetentionConfig) Validate() error {
 	if !c.Events.Forever() && c.Events.Years == 0 && c.Events.Days < minEventRetention {
 		errs = append(errs, fmt.Errorf("ACDSTAT_RETENTION_EVENTS: %s is too short: keep raw events at least %dd (rebuilds and late events need them), or 0 for ever", c.Events, minEventRetention))
 	}
-	if !c.Events.Forever() && !c.Rollups.Forever() && c.Rollups.Cutoff(time.Now()).After(c.Events.Cutoff(time.Now())) {
+	if !c.Events.Forever() && !c.Rollups.Forever() && c.Rollups.shorterThan(c.Events) {
 		errs = append(errs, fmt.Errorf("ACDSTAT_RETENTION_ROLLUPS: %s is shorter than ACDSTAT_RETENTION_EVENTS (%s): the figures would go before the events they are made of", c.Rollups, c.Events))
 	}
 	if c.Schedule == "" {
@@ -119,7 +129,6 @@ func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 // PartitionDropper drops the partitions of a table that lie wholly before
 // a cutoff and returns their ids.
 type PartitionDropper interface {
-	ServerNow(ctx context.Context) (time.Time, error)
 	DropPartitionsBefore(ctx context.Context, table string, cutoff time.Time) ([]string, error)
 }
 
@@ -127,24 +136,22 @@ type PartitionDropper interface {
 type Pruner struct {
 	cfg RetentionConfig
 	log *slog.Logger
+	now func() time.Time
 	st  PartitionDropper
 }
 
-// NewPruner returns the retention job.
-func NewPruner(cfg RetentionConfig, log *slog.Logger, st PartitionDropper) *Pruner {
-	return &Pruner{cfg: cfg, log: log, st: st}
+// NewPruner returns the retention job; now is its clock (time.Now outside
+// tests), the same clock that `acdstat rebuild` checks its range against.
+func NewPruner(cfg RetentionConfig, log *slog.Logger, now func() time.Time, st PartitionDropper) *Pruner {
+	return &Pruner{cfg: cfg, log: log, now: now, st: st}
 }
 
-// Run drops what RetentionPlan names, by the store's clock. It goes on
-// after a table fails and returns every error at once. Running it twice, or
-// from two instances, drops nothing twice.
+// Run drops what RetentionPlan names at the clock's now. It goes on after a
+// table fails and returns every error at once. Running it twice, or from
+// two instances, drops nothing twice.
 func (p *Pruner) Run(ctx context.Context) (dropped int, err error) {
-	now, err := p.st.ServerNow(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("cannot read server time: %w", err)
-	}
 	var errs []error
-	for _, tc := range RetentionPlan(p.cfg, now) {
+	for _, tc := range RetentionPlan(p.cfg, p.now()) {
 		ids, err := p.st.DropPartitionsBefore(ctx, tc.Table, tc.Cutoff)
 		dropped += len(ids)
 		if err != nil {

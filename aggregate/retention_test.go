@@ -53,6 +53,32 @@ func TestRetentionConfigValidate(t *testing.T) {
 	f(RetentionConfig{}, "")
 	f(RetentionConfig{Events: Age{Days: 7}}, "ACDSTAT_RETENTION_EVENTS")
 	f(RetentionConfig{Events: Age{Years: 2}, Rollups: Age{Days: 400}}, "ACDSTAT_RETENTION_ROLLUPS")
+	// Whatever the year the check runs in: 365 days are shorter than a
+	// leap year, 366 days are not shorter than any year.
+	f(RetentionConfig{Events: Age{Years: 1}, Rollups: Age{Days: 365}}, "ACDSTAT_RETENTION_ROLLUPS")
+	f(RetentionConfig{Events: Age{Years: 1}, Rollups: Age{Days: 366}}, "")
+	f(RetentionConfig{Events: Age{Years: 1}, Rollups: Age{Years: 1}}, "")
+	f(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 1}}, "ACDSTAT_RETENTION_ROLLUPS")
+}
+
+// TestRetentionPlanAtEveryToday checks the cutoffs on the days a calendar
+// gets wrong: a daylight-saving day, 29 February (a year back is 1 March
+// of a common year, as time.AddDate normalises it), and New Year's Eve.
+func TestRetentionPlanAtEveryToday(t *testing.T) {
+	cph, _ := time.LoadLocation("Europe/Copenhagen")
+	for _, tc := range []struct {
+		now        time.Time
+		raw, rolls time.Time
+	}{
+		{time.Date(2026, 3, 29, 3, 30, 0, 0, cph), time.Date(2025, 2, 22, 3, 30, 0, 0, cph), time.Date(2025, 3, 29, 3, 30, 0, 0, cph)},
+		{time.Date(2028, 2, 29, 12, 0, 0, 0, cph), time.Date(2027, 1, 25, 12, 0, 0, 0, cph), time.Date(2027, 3, 1, 12, 0, 0, 0, cph)},
+		{time.Date(2026, 12, 31, 23, 0, 0, 0, cph), time.Date(2025, 11, 26, 23, 0, 0, 0, cph), time.Date(2025, 12, 31, 23, 0, 0, 0, cph)},
+	} {
+		got := RetentionPlan(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 1}}, tc.now)
+		if len(got) != 6 || !got[0].Cutoff.Equal(tc.raw) || !got[5].Cutoff.Equal(tc.rolls) {
+			t.Errorf("at %s: got %v; want events before %s and rollups before %s", tc.now, got, tc.raw, tc.rolls)
+		}
+	}
 }
 
 func TestRetentionPlan(t *testing.T) {
@@ -93,8 +119,6 @@ type dropRecorder struct {
 	fail  string
 }
 
-func (d *dropRecorder) ServerNow(context.Context) (time.Time, error) { return d.now, nil }
-
 func (d *dropRecorder) DropPartitionsBefore(_ context.Context, table string, cutoff time.Time) ([]string, error) {
 	d.calls = append(d.calls, TableCutoff{table, cutoff})
 	if table == d.fail {
@@ -105,7 +129,7 @@ func (d *dropRecorder) DropPartitionsBefore(_ context.Context, table string, cut
 
 func TestPrunerRunGoesOnAfterAFailure(t *testing.T) {
 	d := &dropRecorder{now: time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC), fail: "events"}
-	p := NewPruner(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 5}}, slog.New(slog.DiscardHandler), d)
+	p := NewPruner(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 5}}, slog.New(slog.DiscardHandler), func() time.Time { return d.now }, d)
 	n, err := p.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("got %v; want the events table's error", err)

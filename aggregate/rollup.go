@@ -186,11 +186,16 @@ func RollupWindow(mark, upto time.Time, margin time.Duration) Window {
 	return Window{From: from, To: upto}
 }
 
-// RollupVersion is the version of a run's rows: the server's start time in
-// nanoseconds, with the sub-second part of the local clock (the server's
-// clock gives whole seconds) so two runs started in one second differ.
+// RollupVersion is the version of a run's rows, so the run that started
+// later wins: the local clock in nanoseconds, but never below the start of
+// the server's second. On one machine (or clocks in step) it is the local
+// clock, which orders two runs of one second too; a node whose clock lags
+// the server's still writes versions of the server's second. (It once was
+// the server's second plus the local sub-second part, which goes backwards
+// when the two readings fall either side of a second: a later run's rows
+// then lost to an earlier run's, and a bucket kept stale counts.)
 func RollupVersion(serverNow, localNow time.Time) uint64 {
-	return uint64(max(serverNow.Unix(), 0))*uint64(time.Second) + uint64(localNow.Nanosecond())
+	return uint64(max(localNow.UnixNano(), serverNow.Unix()*int64(time.Second), 0))
 }
 
 // BucketsBetween returns every 15-minute bucket in [from, to) of each
@@ -226,6 +231,7 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
 	}
+	opt := b.buildOptions()
 	gen, err := b.generation(ctx)
 	if err != nil {
 		return st, err
@@ -250,7 +256,7 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 		if err != nil {
 			return st, fmt.Errorf("cannot read stored calls: %w", err)
 		}
-		out := Plan(events, stored, cdr.BuildOptions{Now: now, StaleAfter: b.cfg.StaleAfter, Sources: b.sources}, gen)
+		out := Plan(events, stored, opt, gen)
 		if len(out) == 0 {
 			continue
 		}

@@ -20,10 +20,24 @@ func TestRollupWindow(t *testing.T) {
 
 func TestRollupVersionOrdersRuns(t *testing.T) {
 	s := time.Date(2025, 10, 28, 10, 0, 0, 0, time.UTC)
-	a := RollupVersion(s, time.Unix(5, 999_999_999))
-	b := RollupVersion(s.Add(time.Second), time.Unix(5, 0))
-	if !(a < b) || RollupVersion(s, time.Unix(0, 1)) >= RollupVersion(s, time.Unix(0, 2)) {
-		t.Fatalf("versions do not follow server seconds, then local nanoseconds")
+	// Two runs of one process, the second read the server's clock just
+	// before a second ended and its own just after: it still wins.
+	first := RollupVersion(s, s.Add(900*time.Millisecond))
+	second := RollupVersion(s, s.Add(1001*time.Millisecond))
+	if first >= second {
+		t.Errorf("a run 101 ms later got version %d, not above %d", second, first)
+	}
+	// Within one second the local clock orders runs.
+	if RollupVersion(s, s.Add(1)) >= RollupVersion(s, s.Add(2)) {
+		t.Errorf("versions do not follow the local clock within a second")
+	}
+	// A local clock behind the server's gives the server's second, so a run
+	// on that node is not outranked for the length of its lag.
+	if got := RollupVersion(s, s.Add(-time.Hour)); got != uint64(s.UnixNano()) {
+		t.Errorf("lagging local clock: got %d; want the server's second %d", got, s.UnixNano())
+	}
+	if RollupVersion(s, s.Add(-time.Hour)) >= RollupVersion(s.Add(time.Second), s.Add(-time.Hour)) {
+		t.Errorf("lagging local clock: versions do not follow the server's seconds")
 	}
 }
 

@@ -40,7 +40,8 @@ func TestPBXwareExportQueueCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := BuildCalls(events, BuildOptions{Now: time.Now()})
+	// Long after the export: every stay without an end is stale.
+	calls := BuildCalls(events, BuildOptions{Now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
 	got := map[string]int{}
 	transferred := 0
 	for _, c := range calls {

@@ -39,7 +39,8 @@ func TestDecodeAndBuildGiveTheSimulatorsTruth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			calls := cdr.BuildCalls(events, cdr.BuildOptions{Now: time.Now()})
+			// Long after the simulated week: every stay without an end is stale.
+			calls := cdr.BuildCalls(events, cdr.BuildOptions{Now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)})
 			type key struct {
 				id, queue string
 				seq       int

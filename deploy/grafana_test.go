@@ -149,7 +149,9 @@ func TestDashboardQueriesRun(t *testing.T) {
 
 	// Calls: every day of the last 100 days, at 10:00 local, in two queues;
 	// every third abandoned; and some today, a minute ago.
-	now := time.Now().UTC().Truncate(time.Second)
+	// "Now" for the panels: the spring daylight-saving day of 2026, so the
+	// 100 days behind it cross a change of offset.
+	now := time.Date(2026, 3, 29, 12, 0, 0, 0, time.UTC)
 	loc, _ := time.LoadLocation("Europe/Copenhagen")
 	var calls []cdr.QueueCall
 	add := func(queue string, at time.Time, i int) {

@@ -75,12 +75,13 @@ type API struct {
 }
 
 // NewAPI returns the read API. settings are the queue file's (nil: every
-// queue has the defaults); wrap adds access control (nil: none).
-func NewAPI(src Sources, settings *cdr.Settings, log *slog.Logger, wrap func(http.Handler) http.Handler) *API {
+// queue has the defaults); now is its clock, "today" on the dashboard and
+// in default ranges; wrap adds access control (nil: none).
+func NewAPI(src Sources, settings *cdr.Settings, log *slog.Logger, now func() time.Time, wrap func(http.Handler) http.Handler) *API {
 	if wrap == nil {
 		wrap = func(h http.Handler) http.Handler { return h }
 	}
-	return &API{src: src, settings: settings, wrap: wrap, log: log, now: time.Now}
+	return &API{src: src, settings: settings, wrap: wrap, log: log, now: now}
 }
 
 // Register mounts the read API and the dashboard.

@@ -96,8 +96,9 @@ type metrics struct {
 	refused  *prometheus.CounterVec
 }
 
-// NewHandler returns the ingest handler. reg may be nil.
-func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, sink Sink) (*Handler, error) {
+// NewHandler returns the ingest handler. reg may be nil; now is its clock
+// (the future limit of event times, the time of receipt).
+func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink Sink) (*Handler, error) {
 	loc, err := time.LoadLocation(cfg.SwitchTimezone)
 	if err != nil {
 		return nil, fmt.Errorf("ACDSTAT_SWITCH_TIMEZONE: %w", err)
@@ -117,7 +118,7 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, sink Si
 	if err != nil {
 		return nil, err
 	}
-	seen := newLastSeen(time.Now)
+	seen := newLastSeen(now)
 	log.Info("intake settings", "caller_numbers", privacy.Mode(), "allow", allowlist.String(),
 		"rate_lines_per_second", cfg.IngestRate, "ingest_token", cfg.IngestToken != "")
 	if reg != nil {
@@ -127,8 +128,8 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, sink Si
 			}
 		}
 	}
-	return &Handler{cfg: cfg, log: log, sink: sink, loc: loc, metrics: m, now: time.Now,
-		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, time.Now), privacy: privacy, seen: seen}, nil
+	return &Handler{cfg: cfg, log: log, sink: sink, loc: loc, metrics: m, now: now,
+		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, now), privacy: privacy, seen: seen}, nil
 }
 
 // Register mounts the ingest endpoints on mux.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/acdstat/acdstat/cdr"
 )
@@ -35,6 +36,10 @@ func (s *memSink) Accept(_ context.Context, events []cdr.Event, rejects []Reject
 	return nil
 }
 
+// testNow is the intake's clock in these tests: after every time they
+// send, so no test depends on the day it runs.
+var testNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 func newServer(t *testing.T, cfg Config, sink Sink) *httptest.Server {
 	t.Helper()
 	if cfg.SwitchTimezone == "" {
@@ -43,7 +48,7 @@ func newServer(t *testing.T, cfg Config, sink Sink) *httptest.Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	h, err := NewHandler(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, sink)
+	h, err := NewHandler(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, func() time.Time { return testNow }, sink)
 	if err != nil {
 		t.Fatal(err)
 	}

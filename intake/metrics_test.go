@@ -21,14 +21,12 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // testdata/metrics.golden (go test -update rewrites it).
 func TestMetricsOfAScriptedRun(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
+	clock := time.Unix(1700000000, 0)
 	h, err := NewHandler(Config{SwitchTimezone: "UTC", MaxBodyBytes: 1 << 20, MaxLineBytes: 1 << 10, IngestRate: 1, IngestBurst: 4},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), reg, &memSink{})
+		slog.New(slog.NewTextHandler(io.Discard, nil)), reg, func() time.Time { return clock }, &memSink{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := time.Unix(1700000000, 0)
-	h.seen.now = func() time.Time { return clock }
-	h.limit.now = h.seen.now
 	mux := http.NewServeMux()
 	h.Register(mux)
 	srv := httptest.NewServer(mux)

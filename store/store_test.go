@@ -445,7 +445,7 @@ func TestTombstoneHidesStay(t *testing.T) {
 
 func TestWriteCallsRejectsInvalidOutcome(t *testing.T) {
 	s := newStore(t)
-	c := call("pbx1", "c1", "q", 0, cdr.Outcome(42), 1, time.Now())
+	c := call("pbx1", "c1", "q", 0, cdr.Outcome(42), 1, time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC))
 	if err := s.WriteCalls(context.Background(), []cdr.StoredCall{c}); err == nil {
 		t.Fatalf("got no error; want one")
 	}

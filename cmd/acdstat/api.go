@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
@@ -14,9 +15,9 @@ import (
 
 // newReadAPI is the read API and the dashboard over the store, behind the
 // read token.
-func newReadAPI(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) *httpapi.API {
+func newReadAPI(cfg config.Config, log *slog.Logger, now func() time.Time, settings *cdr.Settings, st *store.Store) *httpapi.API {
 	return httpapi.NewAPI(httpapi.Sources{Counts: st, Queues: st, Callbacks: st, Rejects: rejectReader{st}},
-		settings, log.With("component", "api"), func(h http.Handler) http.Handler { return intake.RequireToken(cfg.ReadToken, "read", h) })
+		settings, log.With("component", "api"), now, func(h http.Handler) http.Handler { return intake.RequireToken(cfg.ReadToken, "read", h) })
 }
 
 // rejectReader gives the store's rejects the shape of the read API.

@@ -72,7 +72,7 @@ func BenchmarkQueueLogEndToEnd(b *testing.B) {
 		b.SetBytes(int64(len(text)))
 		for b.Loop() {
 			var out bytes.Buffer
-			if err := run(context.Background(), args, environ, &out, &out); err != nil {
+			if err := run(context.Background(), testProcess(environ, &out, &out), args); err != nil {
 				b.Fatalf("%v: %s", err, out.String())
 			}
 		}
@@ -104,7 +104,7 @@ func BenchmarkQueueLogEndToEnd(b *testing.B) {
 		}
 		environ := benchEnv(b)
 		// Create the schema through a migrate run.
-		if err := run(context.Background(), []string{"migrate"}, environ, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		if err := run(context.Background(), testProcess(environ, &bytes.Buffer{}, &bytes.Buffer{}), []string{"migrate"}); err != nil {
 			b.Fatal(err)
 		}
 		host, port, _ := net.SplitHostPort(envValue(environ, "ACDSTAT_CLICKHOUSE_ADDR"))
@@ -137,7 +137,7 @@ func startServeB(b *testing.B, environ []string) (stop func()) {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, environ, &bytes.Buffer{}, &bytes.Buffer{}) }()
+	go func() { done <- run(ctx, testProcess(environ, &bytes.Buffer{}, &bytes.Buffer{}), []string{"serve"}) }()
 	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
 	for i := 0; i < 200; i++ {
 		if resp, err := http.Get(base + "/readyz"); err == nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 
 	"github.com/acdstat/acdstat/config"
@@ -11,8 +10,8 @@ import (
 
 // cmdCheckConfig validates the settings and the queue file, prints what was
 // understood, and exits: for a config change before a restart.
-func cmdCheckConfig(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	s, err := newSettings("check-config", environ, stderr)
+func cmdCheckConfig(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("check-config", p)
 	if err != nil {
 		return err
 	}
@@ -25,7 +24,7 @@ func cmdCheckConfig(ctx context.Context, args, environ []string, stdout, stderr 
 		return err
 	}
 	if s.cfg.Queues == "" {
-		fmt.Fprintln(stdout, "settings are valid; no queue file (ACDSTAT_QUEUES): every queue gets the defaults")
+		fmt.Fprintln(p.stdout, "settings are valid; no queue file (ACDSTAT_QUEUES): every queue gets the defaults")
 		return nil
 	}
 	names := make([]string, 0, len(settings.Queues))
@@ -33,10 +32,10 @@ func cmdCheckConfig(ctx context.Context, args, environ []string, stdout, stderr 
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(stdout, "settings are valid; %s lists %d queues and %d switches:\n", s.cfg.Queues, len(names), len(settings.SwitchZones))
+	fmt.Fprintf(p.stdout, "settings are valid; %s lists %d queues and %d switches:\n", s.cfg.Queues, len(names), len(settings.SwitchZones))
 	for _, n := range names {
 		q := settings.Queues[n]
-		fmt.Fprintf(stdout, "  %-16s %-24s %s, sla %ds (%s, target %.0f %%), fcr target %.0f %%, opening hours: %v, Danish holidays: %v\n",
+		fmt.Fprintf(p.stdout, "  %-16s %-24s %s, sla %ds (%s, target %.0f %%), fcr target %.0f %%, opening hours: %v, Danish holidays: %v\n",
 			n, q.Display, q.Location, q.SLAS, q.SLAFormula, q.SLATarget*100, q.FCRTarget*100, q.HasHours(), q.DanishHolidays)
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +25,25 @@ import (
 )
 
 func TestMain(m *testing.M) { chtest.Main(m) }
+
+// testToday is "now" for the tests that set no clock of their own: noon on
+// the Monday after simulate.DefaultConfig's week (26 October to 1 November
+// 2025), so every stay of that week without an end is stale, and the week
+// is well within the raw-event retention. No test depends on the day it
+// runs.
+var testToday = time.Date(2025, 11, 3, 12, 0, 0, 0, simulate.Copenhagen())
+
+// clockFrom is a clock that reads start when it is made and runs on in real
+// time from there: jobs that wait for the clock still see it move.
+func clockFrom(start time.Time) func() time.Time {
+	began := time.Now()
+	return func() time.Time { return start.Add(time.Since(began)) }
+}
+
+// testProcess is the process of a command run in a test, at testToday.
+func testProcess(environ []string, stdout, stderr io.Writer) process {
+	return process{environ: environ, stdout: stdout, stderr: stderr, now: clockFrom(testToday)}
+}
 
 // testEnv returns the settings of a test's own database.
 func testEnv(t testing.TB, extra ...string) []string {
@@ -108,12 +129,21 @@ func waitForCounts(t *testing.T, environ []string, want map[string]map[string]in
 	t.Fatalf("queue calls per queue and outcome:\n got %v\nwant %v", got, want)
 }
 
-// startServe runs serve in this process until the test ends.
+// startServe runs serve in this process until the test ends, at testToday.
 func startServe(t *testing.T, environ []string) {
+	t.Helper()
+	startServeAt(t, environ, clockFrom(testToday))
+}
+
+// startServeAt runs serve in this process until the test ends, on a clock
+// of the test's: time.Now where a real peer (kamailio, a SIP sender) stamps
+// what it sends with the real time.
+func startServeAt(t *testing.T, environ []string, now func() time.Time) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, environ, io.Discard, os.Stderr) }()
+	p := process{environ: environ, stdout: io.Discard, stderr: os.Stderr, now: now}
+	go func() { done <- run(ctx, p, []string{"serve"}) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -179,7 +209,7 @@ func TestCLIIngestGivesTheSimulatorsTruthAndMixesWithHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"ingest", "--format", "queue_log", file}, environ, &out, io.Discard); err != nil {
+	if err := run(context.Background(), testProcess(environ, &out, io.Discard), []string{"ingest", "--format", "queue_log", file}); err != nil {
 		t.Fatalf("ingest: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "0 lines rejected") {
@@ -197,7 +227,7 @@ func TestCLIIngestGivesTheSimulatorsTruthAndMixesWithHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"ingest", "--format", "queue_log", file}, environ, &out, io.Discard); err != nil {
+	if err := run(context.Background(), testProcess(environ, &out, io.Discard), []string{"ingest", "--format", "queue_log", file}); err != nil {
 		t.Fatalf("second ingest: %v\n%s", err, out.String())
 	}
 	time.Sleep(3 * time.Second)
@@ -273,57 +303,124 @@ func TestIngestTokenIsRequiredWhenSet(t *testing.T) {
 }
 
 // TestServeKilledMidIngest kills a real acdstat process with SIGKILL while a
-// sender posts, restarts it, and lets the sender resend what was not
-// acknowledged: the stored queue calls equal the truth, not one more.
+// sender posts, twice, each time after a set number of batches was
+// acknowledged (so each kill lands mid-ingest whatever the machine's speed),
+// restarts it, and lets the sender resend what was not acknowledged: the
+// stored queue calls equal the truth, not one more. The servers' logs are
+// printed when it fails.
 func TestServeKilledMidIngest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills a real server")
 	}
-	environ := testEnv(t)
+	// The real clock runs in the child: keeping raw events for ever makes
+	// the 2025 week independent of the day the test runs.
+	environ := testEnv(t, "ACDSTAT_RETENTION_EVENTS=0")
 	bin := filepath.Join(t.TempDir(), "acdstat")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	start := func() *exec.Cmd {
+	var logs lockedBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serve's logs:\n%s", logs.String())
+		}
+	})
+	type server struct {
+		cmd  *exec.Cmd
+		done chan error
+	}
+	start := func(n int) server {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), environ...)
-		var logs bytes.Buffer
-		cmd.Stderr = &logs
+		fmt.Fprintf(&logs, "--- serve #%d\n", n)
+		cmd.Stdout, cmd.Stderr = &logs, &logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		return cmd
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		return server{cmd, done}
 	}
 	url := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
 	sim := smallSim(t, 23)
 	want := sim.Truth().ByQueueOutcome()
 
-	cmd := start()
-	waitReady(t, url, nil)
-	ingestURL := url + "/v1/ingest/queue_log"
+	srv := start(1)
+	waitReady(t, url, srv.done)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	acks := &ackCounter{rt: http.DefaultTransport}
 	var wg sync.WaitGroup
 	var sendErr error
+	sent := make(chan struct{})
 	wg.Go(func() {
-		// Small batches at a bounded rate, so the kill lands mid-ingest.
-		sendErr = simulate.Send(ctx, ingestURL, "", "default", sim.Lines(), 8000, 200, &http.Client{Timeout: 5 * time.Second})
+		defer close(sent)
+		// Small batches at a bounded rate, so the kills land mid-ingest.
+		sendErr = simulate.Send(ctx, url+"/v1/ingest/queue_log", "", "default", sim.Lines(), 8000, 200, &http.Client{Transport: acks, Timeout: 5 * time.Second})
 	})
-	for _, after := range []time.Duration{700 * time.Millisecond, 900 * time.Millisecond} {
-		time.Sleep(after)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	for i, after := range []int64{5, 12} {
+		if !acks.waitFor(after, sent) {
+			t.Fatalf("the sender finished after %d acknowledged batches, before kill %d at %d", acks.n.Load(), i+1, after)
+		}
+		if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		_ = cmd.Wait()
-		cmd = start()
+		<-srv.done
+		srv = start(i + 2)
+		waitReady(t, url, srv.done)
 	}
 	wg.Wait()
 	if sendErr != nil {
 		t.Fatalf("sender: %v", sendErr)
 	}
 	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		_ = srv.cmd.Process.Signal(syscall.SIGTERM)
+		<-srv.done
 	}()
 	waitForCounts(t, environ, want, time.Minute)
+}
+
+// ackCounter counts the requests a server acknowledged (200).
+type ackCounter struct {
+	rt http.RoundTripper
+	n  atomic.Int64
+}
+
+func (a *ackCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := a.rt.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusOK {
+		a.n.Add(1)
+	}
+	return resp, err
+}
+
+// waitFor waits until n requests were acknowledged; false if done closes
+// first.
+func (a *ackCounter) waitFor(n int64, done <-chan struct{}) bool {
+	for a.n.Load() < n {
+		select {
+		case <-done:
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+// lockedBuffer is a bytes.Buffer that several writers may share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

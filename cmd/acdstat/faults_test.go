@@ -186,6 +186,9 @@ func faultEnv(t *testing.T, addr string, extra ...string) []string {
 		"ACDSTAT_DATA_DIR=" + t.TempDir(),
 		"ACDSTAT_LOG_LEVEL=info",
 		"ACDSTAT_DRAIN_TIMEOUT=20s",
+		// The child runs on the real clock: keeping raw events for ever
+		// makes the simulated 2025 independent of the day the test runs.
+		"ACDSTAT_RETENTION_EVENTS=0",
 	}, extra...)
 }
 
@@ -201,7 +204,7 @@ func sentTruth(t *testing.T, lines []simulate.Line) (map[string]int, int) {
 	decode, _ := cdr.Decoder(cdr.SourceQueueLog)
 	seen := map[uint64]bool{}
 	byVerb := map[string]int{}
-	err := decode(&body, cdr.DecodeOptions{Switch: "default", Location: time.UTC, Now: time.Now()}, func(b cdr.Batch) error {
+	err := decode(&body, cdr.DecodeOptions{Switch: "default", Location: time.UTC, Now: testToday}, func(b cdr.Batch) error {
 		for _, e := range b.Events {
 			if !seen[e.ID] {
 				seen[e.ID] = true

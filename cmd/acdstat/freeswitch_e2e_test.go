@@ -92,7 +92,7 @@ func TestFreeSWITCHDayEqualsTruthAndQueueLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := run(ctx, []string{"ingest", "--format", "freeswitch_json", file}, fs, &out, io.Discard); err != nil {
+	if err := run(ctx, testProcess(fs, &out, io.Discard), []string{"ingest", "--format", "freeswitch_json", file}); err != nil {
 		t.Fatalf("ingest: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "0 lines rejected") {
@@ -114,7 +114,7 @@ func TestFreeSWITCHDayEqualsTruthAndQueueLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"ingest", "--format", "queue_log", qfile}, ql, &out, io.Discard); err != nil {
+	if err := run(ctx, testProcess(ql, &out, io.Discard), []string{"ingest", "--format", "queue_log", qfile}); err != nil {
 		t.Fatalf("ingest: %v\n%s", err, out.String())
 	}
 	fromQL := storedCalls(t, ql)

@@ -71,7 +71,7 @@ func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, perio
 		return fmt.Errorf("report: --funnel %q: no such entry in %s (entries: %s)", entry, queuesFile, strings.Join(names, ", "))
 	}
 	ent := qs.Entries[i]
-	from, to, err := reportRange(period, fromArg, toArg, ent.Location, time.Now(), stderr)
+	from, to, err := reportRange(period, fromArg, toArg, ent.Location, s.now(), stderr)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"os"
 	"sync/atomic"
@@ -13,15 +14,14 @@ import (
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/intake"
-	"github.com/acdstat/acdstat/store"
 )
 
 // ingestBatch is the number of events per ClickHouse insert: large, because
 // every insert costs the server 20-25 ms of CPU (CLICKHOUSE.md).
 const ingestBatch = 50000
 
-func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	s, err := newSettings("ingest", environ, stderr)
+func cmdIngest(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("ingest", p)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("--tz: %w", err)
 	}
-	log := newLogger(s.cfg, stderr)
+	log := newLogger(s.cfg, p.stderr)
 	st, err := openStore(ctx, s.cfg, log)
 	if err != nil {
 		return err
@@ -64,19 +64,19 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 
 	var total intake.Result
 	for _, name := range files {
-		res, err := ingestFile(ctx, st, name, *format, decode, cdr.DecodeOptions{
-			Switch: *sw, Location: loc, Now: time.Now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
-		}, stderr)
+		res, err := ingestFile(ctx, storeSink{st: st, now: s.now}, name, *format, decode, cdr.DecodeOptions{
+			Switch: *sw, Location: loc, Now: s.now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
+		}, p.stderr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		fmt.Fprintf(stdout, "%s: %d events stored, %d duplicates, %d lines rejected\n", name, res.Accepted, res.Duplicates, len(res.Rejects))
+		fmt.Fprintf(p.stdout, "%s: %d events stored, %d duplicates, %d lines rejected\n", name, res.Accepted, res.Duplicates, len(res.Rejects))
 		for i, rj := range res.Rejects {
 			if i == 50 {
-				fmt.Fprintf(stdout, "  … %d more rejected lines (all are stored with their reason)\n", len(res.Rejects)-i)
+				fmt.Fprintf(p.stdout, "  … %d more rejected lines (all are stored with their reason)\n", len(res.Rejects)-i)
 				break
 			}
-			fmt.Fprintf(stdout, "  rejected %s\n", rj.DecodeError.Error())
+			fmt.Fprintf(p.stdout, "  rejected %s\n", rj.DecodeError.Error())
 		}
 		total.Accepted += res.Accepted
 		total.Rejects = append(total.Rejects, res.Rejects...)
@@ -86,7 +86,7 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		b, err := newBuilder(s.cfg, log, st, settings)
+		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
 		if err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		if err != nil {
 			return fmt.Errorf("events are stored, but building queue calls failed (serve retries it): %w", err)
 		}
-		fmt.Fprintf(stdout, "queue calls built for %d call ids (%d rows written)\n", stats.Calls, stats.Written)
+		fmt.Fprintf(p.stdout, "queue calls built for %d call ids (%d rows written)\n", stats.Calls, stats.Written)
 	}
 	if len(total.Rejects) > 0 {
 		return exitCode(3)
@@ -102,7 +102,7 @@ func cmdIngest(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	return nil
 }
 
-func ingestFile(ctx context.Context, st *store.Store, name, format string, decode cdr.DecodeFunc, opt cdr.DecodeOptions, stderr io.Writer) (intake.Result, error) {
+func ingestFile(ctx context.Context, sink storeSink, name, format string, decode cdr.DecodeFunc, opt cdr.DecodeOptions, stderr io.Writer) (intake.Result, error) {
 	var r io.Reader = os.Stdin
 	var size int64
 	if name != "-" {
@@ -122,7 +122,7 @@ func ingestFile(ctx context.Context, st *store.Store, name, format string, decod
 		stop := progress(stderr, name, size, cr)
 		defer stop()
 	}
-	return intake.Ingest(ctx, format, decode, r, opt, storeSink{st})
+	return intake.Ingest(ctx, format, decode, r, opt, sink)
 }
 
 type countingReader struct {

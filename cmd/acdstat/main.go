@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/acdstat/acdstat/config"
 )
@@ -40,7 +41,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	err := run(ctx, process{environ: os.Environ(), stdout: os.Stdout, stderr: os.Stderr, now: time.Now}, os.Args[1:])
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -60,39 +61,50 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+// process is what a command gets from the process that runs it: the
+// environment, the output streams and the clock. The clock is "today" for
+// everything that depends on the date (retention, default report ranges,
+// the stale timeout, the future limit of event times, the dashboard's
+// today); tests set it, so no test depends on the day it runs.
+type process struct {
+	environ        []string
+	stdout, stderr io.Writer
+	now            func() time.Time
+}
+
+func run(ctx context.Context, p process, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(p.stderr, usage)
 		return exitCode(2)
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return cmdServe(ctx, rest, environ, stderr)
+		return cmdServe(ctx, p, rest)
 	case "migrate":
-		return cmdMigrate(ctx, rest, environ, stdout, stderr)
+		return cmdMigrate(ctx, p, rest)
 	case "ingest":
-		return cmdIngest(ctx, rest, environ, stdout, stderr)
+		return cmdIngest(ctx, p, rest)
 	case "ship":
-		return cmdShip(ctx, rest, environ, stderr)
+		return cmdShip(ctx, p, rest)
 	case "rollup":
-		return cmdRollup(ctx, rest, environ, stdout, stderr)
+		return cmdRollup(ctx, p, rest)
 	case "rebuild":
-		return cmdRebuild(ctx, rest, environ, stdout, stderr)
+		return cmdRebuild(ctx, p, rest)
 	case "simulate":
-		return cmdSimulate(ctx, rest, environ, stdout, stderr)
+		return cmdSimulate(ctx, p, rest)
 	case "report":
-		return cmdReport(ctx, rest, environ, stdout, stderr)
+		return cmdReport(ctx, p, rest)
 	case "check-config":
-		return cmdCheckConfig(ctx, rest, environ, stdout, stderr)
+		return cmdCheckConfig(ctx, p, rest)
 	case "version":
-		fmt.Fprintln(stdout, "acdstat", version)
+		fmt.Fprintln(p.stdout, "acdstat", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(p.stdout, usage)
 		return nil
 	}
-	fmt.Fprintf(stderr, "acdstat: unknown command %q\n\n%s", cmd, usage)
+	fmt.Fprintf(p.stderr, "acdstat: unknown command %q\n\n%s", cmd, usage)
 	return exitCode(2)
 }
 
@@ -101,15 +113,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 type settings struct {
 	cfg config.Config
 	fs  *flag.FlagSet
+	now func() time.Time
 }
 
-func newSettings(name string, environ []string, stderr io.Writer) (*settings, error) {
-	cfg, err := config.Load(environ)
+func newSettings(name string, p process) (*settings, error) {
+	cfg, err := config.Load(p.environ)
 	if err != nil {
 		return nil, err
 	}
-	s := &settings{cfg: cfg, fs: flag.NewFlagSet("acdstat "+name, flag.ContinueOnError)}
-	s.fs.SetOutput(stderr)
+	s := &settings{cfg: cfg, fs: flag.NewFlagSet("acdstat "+name, flag.ContinueOnError), now: p.now}
+	s.fs.SetOutput(p.stderr)
 	s.fs.Func("clickhouse", "ClickHouse native address(es), comma-separated (ACDSTAT_CLICKHOUSE_ADDR)", func(v string) error {
 		s.cfg.ClickHouse.Addr = strings.Split(v, ",")
 		return nil

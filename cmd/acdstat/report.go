@@ -25,8 +25,8 @@ var reportFormats = []string{"table", "csv", "json", "markdown"}
 // Migrating is idempotent and cheap when nothing is pending; the price is
 // that the ClickHouse user needs the right to create tables, as serve,
 // ingest and migrate already do.
-func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	s, err := newSettings("report", environ, stderr)
+func cmdReport(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("report", p)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return err
 	}
 	if *funnel != "" && s.fs.NArg() == 0 {
-		return reportFunnel(ctx, s, *funnel, *sw, *queuesFile, *period, *fromArg, *toArg, *format, stdout, stderr)
+		return reportFunnel(ctx, s, *funnel, *sw, *queuesFile, *period, *fromArg, *toArg, *format, p.stdout, p.stderr)
 	}
 	switch {
 	case s.fs.NArg() > 0:
@@ -72,12 +72,12 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		}
 		q = qs.Queue(*queue)
 	}
-	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, time.Now(), stderr)
+	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now(), p.stderr)
 	if err != nil {
 		return err
 	}
 
-	log := newLogger(s.cfg, stderr)
+	log := newLogger(s.cfg, p.stderr)
 	st, err := openStore(ctx, s.cfg, log)
 	if err != nil {
 		return err
@@ -93,13 +93,13 @@ func cmdReport(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	}
 	switch *format {
 	case "json":
-		return report.WriteJSON(stdout, rows)
+		return report.WriteJSON(p.stdout, rows)
 	case "csv":
-		return report.WriteCSV(stdout, rows, *danish)
+		return report.WriteCSV(p.stdout, rows, *danish)
 	case "markdown":
-		return report.WriteMarkdown(stdout, rows)
+		return report.WriteMarkdown(p.stdout, rows)
 	}
-	return report.WriteTable(stdout, rows)
+	return report.WriteTable(p.stdout, rows)
 }
 
 // reportRange is report.Range with its notes on stderr and its errors

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"time"
 
@@ -14,8 +14,8 @@ import (
 )
 
 // cmdRollup runs the build and rollup jobs once, now.
-func cmdRollup(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	s, err := newSettings("rollup", environ, stderr)
+func cmdRollup(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("rollup", p)
 	if err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func cmdRollup(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, stderr)
+	log := newLogger(s.cfg, p.stderr)
 	settings, err := config.LoadQueues(s.cfg.Queues)
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func cmdRollup(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 		return err
 	}
 	defer st.Close()
-	builder, err := newBuilder(s.cfg, log, st, settings)
+	builder, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
 	if err != nil {
 		return err
 	}
@@ -41,24 +41,24 @@ func cmdRollup(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("cannot build queue calls: %w", err)
 	}
-	fmt.Fprintf(stdout, "queue calls built for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
+	fmt.Fprintf(p.stdout, "queue calls built for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
 	rs, err := newRoller(s.cfg, log, settings, st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot roll up: %w", err)
 	}
-	fmt.Fprintf(stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
+	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
 	fs, err := newFunneler(s.cfg, log, settings, st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
-	fmt.Fprintf(stdout, "IVR funnel: %d calls to entry numbers (of %d call ids)\n", fs.Written, fs.Calls)
+	fmt.Fprintf(p.stdout, "IVR funnel: %d calls to entry numbers (of %d call ids)\n", fs.Written, fs.Calls)
 	return nil
 }
 
 // cmdRebuild recomputes queue calls and rollups of a range from the raw
 // events.
-func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	s, err := newSettings("rebuild", environ, stderr)
+func cmdRebuild(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("rebuild", p)
 	if err != nil {
 		return err
 	}
@@ -84,10 +84,10 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if !from.Before(to) {
 		return fmt.Errorf("rebuild: --from %s is not before --to %s", *fromArg, *toArg)
 	}
-	if err := s.cfg.Retention.CheckRebuildRange(from, time.Now()); err != nil {
+	if err := s.cfg.Retention.CheckRebuildRange(from, s.now()); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, stderr)
+	log := newLogger(s.cfg, p.stderr)
 	settings, err := config.LoadQueues(s.cfg.Queues)
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return err
 	}
 	defer st.Close()
-	b, err := newBuilder(s.cfg, log, st, settings)
+	b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
 	if err != nil {
 		return err
 	}
@@ -105,13 +105,13 @@ func cmdRebuild(ctx context.Context, args, environ []string, stdout, stderr io.W
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
 	}
-	fmt.Fprintf(stdout, "queue calls rebuilt for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
+	fmt.Fprintf(p.stdout, "queue calls rebuilt for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
 	r := newRoller(s.cfg, log, settings, st)
 	rs, err := r.RollupRange(ctx, st, from, to)
 	if err != nil {
 		return fmt.Errorf("cannot roll up %s to %s: %w", *fromArg, *toArg, err)
 	}
-	fmt.Fprintf(stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
+	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
 	// Stays that the rebuild moved out of the range, and calls built since
 	// the last run, are the incremental job's.
 	if _, err := r.Run(ctx); err != nil {

@@ -252,26 +252,62 @@ func writeLines(t *testing.T, name string, lines []simulate.Line) string {
 
 func runCmd(t *testing.T, environ []string, args ...string) string {
 	t.Helper()
+	return runCmdAt(t, clockFrom(testToday), environ, args...)
+}
+
+// runCmdAt runs a command with the clock now.
+func runCmdAt(t *testing.T, now func() time.Time, environ []string, args ...string) string {
+	t.Helper()
 	var out bytes.Buffer
-	if err := run(context.Background(), args, environ, &out, io.Discard); err != nil {
+	if err := run(context.Background(), process{environ: environ, stdout: &out, stderr: io.Discard, now: now}, args); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
 	return out.String()
 }
 
-// TestRollupGivesTheSimulatorsFigures ingests the simulated week around the
-// October 2025 daylight-saving change and the 1 November month boundary in
-// two halves, rolling up after each (the second half ends calls that the
-// first roll-up counted as waiting or unknown: late events change buckets
-// already rolled up), and checks every count and ratio per queue, day and
-// month, for all calls and in-hours calls, as a BI tool reads them.
+// TestRollupGivesTheSimulatorsFigures ingests a simulated week in two
+// halves, rolling up after each (the second half ends calls that the first
+// roll-up counted as waiting or unknown: late events change buckets already
+// rolled up), and checks every count and ratio per queue, day and month,
+// for all calls and in-hours calls, as a BI tool reads them; then runs the
+// jobs again, resends everything and rebuilds the week, and checks that
+// nothing a user reads changes. It runs at several "todays" (the clock of
+// every command): the week of the October 2025 daylight-saving change and
+// the 1 November month boundary, a Monday after; the spring
+// daylight-saving day itself, and the week that holds it; 29 February
+// itself, and the week that holds it and 1 March.
 func TestRollupGivesTheSimulatorsFigures(t *testing.T) {
+	loc := simulate.Copenhagen()
+	for _, tc := range []struct {
+		name        string
+		today       time.Time
+		start       time.Time
+		callsPerDay int
+		mustHave    []time.Time // local days the truth must hold
+	}{
+		{"autumn DST and a month boundary", testToday, time.Date(2025, 10, 26, 0, 0, 0, 0, loc), 400,
+			[]time.Time{time.Date(2025, 10, 26, 0, 0, 0, 0, loc), time.Date(2025, 11, 1, 0, 0, 0, 0, loc)}},
+		{"today is the spring DST day", time.Date(2026, 3, 29, 10, 30, 0, 0, loc), time.Date(2026, 3, 22, 0, 0, 0, 0, loc), 150, nil},
+		{"the week of the spring DST day", time.Date(2026, 3, 30, 9, 0, 0, 0, loc), time.Date(2026, 3, 23, 0, 0, 0, 0, loc), 150,
+			[]time.Time{time.Date(2026, 3, 29, 0, 0, 0, 0, loc)}},
+		{"today is 29 February", time.Date(2028, 2, 29, 12, 0, 0, 0, loc), time.Date(2028, 2, 22, 0, 0, 0, 0, loc), 150, nil},
+		{"the week of 29 February and 1 March", time.Date(2028, 3, 2, 9, 0, 0, 0, loc), time.Date(2028, 2, 24, 0, 0, 0, 0, loc), 150,
+			[]time.Time{time.Date(2028, 2, 29, 0, 0, 0, 0, loc), time.Date(2028, 3, 1, 0, 0, 0, 0, loc)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := simulate.DefaultConfig()
+			cfg.Start, cfg.CallsPerDay = tc.start, tc.callsPerDay
+			rollupAgreesWithTheTruth(t, cfg, clockFrom(tc.today), tc.mustHave)
+		})
+	}
+}
+
+func rollupAgreesWithTheTruth(t *testing.T, cfg simulate.Config, now func() time.Time, mustHave []time.Time) {
 	queues := filepath.Join(t.TempDir(), "queues.yaml")
 	if err := os.WriteFile(queues, []byte(hospitalQueues), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	environ := testEnv(t, "ACDSTAT_QUEUES="+queues)
-	cfg := simulate.DefaultConfig()
 	sim, err := simulate.Generate(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -280,10 +316,10 @@ func TestRollupGivesTheSimulatorsFigures(t *testing.T) {
 	loc := cfg.Location
 	lines := sim.Lines()
 	half := len(lines) / 2
-	runCmd(t, environ, "ingest", "--format", "queue_log", writeLines(t, "first", lines[:half]))
-	runCmd(t, environ, "rollup")
-	runCmd(t, environ, "ingest", "--format", "queue_log", writeLines(t, "second", lines[half:]))
-	runCmd(t, environ, "rollup")
+	runCmdAt(t, now, environ, "ingest", "--format", "queue_log", writeLines(t, "first", lines[:half]))
+	runCmdAt(t, now, environ, "rollup")
+	runCmdAt(t, now, environ, "ingest", "--format", "queue_log", writeLines(t, "second", lines[half:]))
+	runCmdAt(t, now, environ, "rollup")
 
 	day := func(t time.Time) time.Time {
 		l := t.In(loc)
@@ -303,16 +339,18 @@ func TestRollupGivesTheSimulatorsFigures(t *testing.T) {
 	compareFigures(t, "queue_month", readFigures(t, conn, "queue_month", "default"), wantMonths)
 	compareFigures(t, "queue_month *", readFigures(t, conn, "queue_month", "*"), wantMonths)
 	t.Logf("%d queue calls: %d day rows and %d month rows equal the truth", len(truth.Calls), len(wantDays), len(wantMonths))
-	// The 25-hour day holds 25 local hours of calls and the calls at local
-	// midnight on the 1st are in November: both are in the truth's keys.
-	if _, ok := wantDays[viewKey{"servicedesk", time.Date(2025, 10, 26, 0, 0, 0, 0, loc).UTC(), "all"}]; !ok {
-		t.Errorf("no calls on the daylight-saving day in the truth")
-	}
-	if _, ok := wantMonths[viewKey{"servicedesk", time.Date(2025, 11, 1, 0, 0, 0, 0, loc).UTC(), "all"}]; !ok {
-		t.Errorf("no November calls in the truth")
+	// A daylight-saving day holds 23 or 25 local hours of calls, and the
+	// calls at local midnight on the 1st are in the new month: both are in
+	// the truth's keys where the week holds them.
+	for _, d := range mustHave {
+		if _, ok := wantDays[viewKey{"servicedesk", d.UTC(), "all"}]; !ok {
+			t.Errorf("no calls on %s in the truth", d.Format(time.DateOnly))
+		}
 	}
 
-	// The first customer's BI query works as written.
+	// The first customer's BI query works as written: a row per month of
+	// the servicedesk, for all and in-hours calls (zeros included), per
+	// switch and for all.
 	rows, err := conn.Query(context.Background(), "SELECT * FROM "+envValue(environ, "ACDSTAT_CLICKHOUSE_DATABASE")+".queue_month WHERE queue = 'servicedesk'")
 	if err != nil {
 		t.Fatalf("BI query: %v", err)
@@ -322,15 +360,21 @@ func TestRollupGivesTheSimulatorsFigures(t *testing.T) {
 		n++
 	}
 	rows.Close()
-	if n != 8 { // 2 months × (all, in) × (default, *)
-		t.Fatalf("BI query: got %d rows; want 8", n)
+	months := map[time.Time]bool{}
+	for k := range wantMonths {
+		if k.Queue == "servicedesk" {
+			months[k.Start] = true
+		}
+	}
+	if want := 4 * len(months); n != want { // (all, in) × (the switch, *)
+		t.Fatalf("BI query: got %d rows; want %d", n, want)
 	}
 
 	// Running the jobs again changes nothing a user reads.
 	before := readFigures(t, conn, "queue_15m", "default")
-	runCmd(t, environ, "rollup")
-	runCmd(t, environ, "ingest", "--format", "queue_log", writeLines(t, "again", lines))
-	runCmd(t, environ, "rollup")
+	runCmdAt(t, now, environ, "rollup")
+	runCmdAt(t, now, environ, "ingest", "--format", "queue_log", writeLines(t, "again", lines))
+	runCmdAt(t, now, environ, "rollup")
 	if after := readFigures(t, conn, "queue_15m", "default"); !reflect.DeepEqual(before, after) {
 		t.Fatalf("queue_15m changed after running the jobs again and resending every line")
 	}
@@ -338,7 +382,9 @@ func TestRollupGivesTheSimulatorsFigures(t *testing.T) {
 
 	// rebuild recomputes calls and rollups of a range from the raw events
 	// and changes nothing either.
-	runCmd(t, environ, "rebuild", "--from", "2025-10-25", "--to", "2025-11-03")
+	first := cfg.Start.AddDate(0, 0, -1).Format(time.DateOnly)
+	last := cfg.Start.AddDate(0, 0, cfg.Days+1).Format(time.DateOnly)
+	runCmdAt(t, now, environ, "rebuild", "--from", first, "--to", last)
 	compareFigures(t, "queue_day after rebuild", readFigures(t, conn, "queue_day", "default"), wantDays)
 }
 

@@ -104,7 +104,7 @@ func BenchmarkRollup(b *testing.B) {
 	})
 
 	b.Run("incremental_1000", func(b *testing.B) {
-		builder := aggregate.NewBuilder(cfg.Jobs, log, st, st, st)
+		builder := aggregate.NewBuilder(cfg.Jobs, log, clockFrom(testToday), st, st, st)
 		round := 0
 		for b.Loop() {
 			b.StopTimer()
@@ -181,12 +181,12 @@ func BenchmarkRebuild(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
-	if err := run(context.Background(), []string{"ingest", "--no-build", "--format", "queue_log", file}, environ, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), testProcess(environ, io.Discard, io.Discard), []string{"ingest", "--no-build", "--format", "queue_log", file}); err != nil {
 		b.Fatal(err)
 	}
 	calls := len(sim.Truth().Calls)
 	for b.Loop() {
-		if err := run(context.Background(), []string{"rebuild", "--from", "2025-10-25", "--to", "2025-11-03"}, environ, io.Discard, io.Discard); err != nil {
+		if err := run(context.Background(), testProcess(environ, io.Discard, io.Discard), []string{"rebuild", "--from", "2025-10-25", "--to", "2025-11-03"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -123,7 +123,7 @@ func TestTheClickHousePasswordIsNeverLogged(t *testing.T) {
 		environ := append(testEnv(t, setting), "ACDSTAT_LOG_LEVEL=debug")
 		var logs bytes.Buffer
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := run(ctx, []string{"serve"}, environ, &logs, &logs)
+		err := run(ctx, testProcess(environ, &logs, &logs), []string{"serve"})
 		cancel()
 		if err == nil {
 			t.Fatalf("%s: serve started with a wrong password", name)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -20,8 +19,8 @@ import (
 	"github.com/acdstat/acdstat/store"
 )
 
-func cmdServe(ctx context.Context, args, environ []string, stderr io.Writer) error {
-	s, err := newSettings("serve", environ, stderr)
+func cmdServe(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("serve", p)
 	if err != nil {
 		return err
 	}
@@ -29,11 +28,13 @@ func cmdServe(ctx context.Context, args, environ []string, stderr io.Writer) err
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, stderr)
-	return serve(ctx, s.cfg, log)
+	log := newLogger(s.cfg, p.stderr)
+	return serve(ctx, s.cfg, log, s.now)
 }
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// serve runs everything; now is the clock of everything that depends on
+// the date (time.Now outside tests).
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) error {
 	log.Info("starting acdstat", "version", version, "http", cfg.HTTPAddr)
 	st, err := waitForStore(ctx, cfg, log)
 	if err != nil {
@@ -51,7 +52,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	defer sp.Close()
 	// Every listener acknowledges only what is fsynced in the spool.
 	sink := intake.NewSpoolSink(sp)
-	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, sink)
+	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, sink)
 	if err != nil {
 		return err
 	}
@@ -59,16 +60,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, spoolReady(sp), ingest, newReadAPI(cfg, log, settings, st))
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, spoolReady(sp), ingest, newReadAPI(cfg, log, now, settings, st))
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	builder := aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), st, st, st)
+	builder, err := newBuilder(cfg, log, reg, now, st, settings)
+	if err != nil {
+		return err
+	}
 	roller := newRoller(cfg, log, settings, st)
-	serveSIP, err := startSIP(cfg, log, reg, settings, builder, sink)
+	serveSIP, err := startSIP(cfg, log, reg, sink)
 	if err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, settings, st), retentionJob(cfg, log, st))
+	}, funnelJob(cfg, log, settings, st), retentionJob(cfg, log, now, st))
 	if err != nil {
 		return err
 	}
@@ -135,7 +139,10 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 
 // storeSink writes events straight to ClickHouse, for `acdstat ingest`,
 // which reads files and so needs no spool: a file is simply read again.
-type storeSink struct{ st *store.Store }
+type storeSink struct {
+	st  *store.Store
+	now func() time.Time
+}
 
 func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []intake.Reject) error {
 	if len(events) > 0 {
@@ -145,7 +152,7 @@ func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []int
 	}
 	if len(rejects) > 0 {
 		rs := make([]store.Reject, len(rejects))
-		now := time.Now()
+		now := s.now()
 		for i, r := range rejects {
 			rs[i] = store.RejectOf(r.Switch, r.Source, r.DecodeError, now)
 		}
@@ -156,20 +163,20 @@ func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []int
 	return nil
 }
 
-func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
-	s, err := newSettings("migrate", environ, stderr)
+func cmdMigrate(ctx context.Context, p process, args []string) error {
+	s, err := newSettings("migrate", p)
 	if err != nil {
 		return err
 	}
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, stderr)
+	log := newLogger(s.cfg, p.stderr)
 	st, err := openStore(ctx, s.cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, "schema of %s is up to date (ClickHouse %s)\n", s.cfg.ClickHouse.Database, st.ServerVersion())
+	fmt.Fprintf(p.stdout, "schema of %s is up to date (ClickHouse %s)\n", s.cfg.ClickHouse.Database, st.ServerVersion())
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -15,14 +14,14 @@ import (
 
 // cmdShip follows a queue_log file and posts it to a server. It needs no
 // ClickHouse settings: it runs on the switch.
-func cmdShip(ctx context.Context, args, environ []string, stderr io.Writer) error {
+func cmdShip(ctx context.Context, p process, args []string) error {
 	fs := flag.NewFlagSet("acdstat ship", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(p.stderr)
 	var cfg intake.ShipConfig
 	fs.StringVar(&cfg.Path, "queue-log", "/var/log/asterisk/queue_log", "the queue_log file to follow")
 	fs.StringVar(&cfg.URL, "to", "", "the acdstat server, e.g. https://acdstat.example:8080")
 	fs.StringVar(&cfg.Switch, "switch", "default", "the name of this switch")
-	fs.StringVar(&cfg.Token, "token", envOf(environ, "ACDSTAT_INGEST_TOKEN"), "the ingest token (ACDSTAT_INGEST_TOKEN)")
+	fs.StringVar(&cfg.Token, "token", envOf(p.environ, "ACDSTAT_INGEST_TOKEN"), "the ingest token (ACDSTAT_INGEST_TOKEN)")
 	tokenFile := fs.String("token-file", "", "read the ingest token from this file")
 	fs.StringVar(&cfg.StateFile, "state", "", "where the acknowledged offset is kept (default: the queue_log path + .acdstat-offset)")
 	fs.IntVar(&cfg.MaxLines, "batch-lines", 5000, "post at most this many lines at once")
@@ -32,7 +31,7 @@ func cmdShip(ctx context.Context, args, environ []string, stderr io.Writer) erro
 		return err
 	}
 	if cfg.URL == "" {
-		fmt.Fprintln(stderr, "ship: --to is required")
+		fmt.Fprintln(p.stderr, "ship: --to is required")
 		fs.Usage()
 		return exitCode(2)
 	}
@@ -47,7 +46,7 @@ func cmdShip(ctx context.Context, args, environ []string, stderr io.Writer) erro
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	log := slog.New(slog.NewTextHandler(p.stderr, &slog.HandlerOptions{Level: lvl}))
 	sh, err := intake.NewShipper(cfg, log)
 	if err != nil {
 		return err

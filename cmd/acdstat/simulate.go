@@ -12,9 +12,9 @@ import (
 	"github.com/acdstat/acdstat/simulate"
 )
 
-func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+func cmdSimulate(ctx context.Context, p process, args []string) error {
 	fs := flag.NewFlagSet("acdstat simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(p.stderr)
 	def := simulate.DefaultConfig()
 	start := fs.String("start", def.Start.Format("2006-01-02"), "first local day simulated (YYYY-MM-DD, Europe/Copenhagen)")
 	days := fs.Int("days", def.Days, "number of local days")
@@ -24,7 +24,7 @@ func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.
 	out := fs.String("out", "", "write the queue_log to this file (- for standard output)")
 	truth := fs.String("truth", "", "write the ground truth (JSON) to this file")
 	to := fs.String("to", "", "post the lines to this acdstat, e.g. http://127.0.0.1:8080")
-	token := fs.String("token", os.Getenv("ACDSTAT_INGEST_TOKEN"), "ingest token for --to (ACDSTAT_INGEST_TOKEN)")
+	token := fs.String("token", envOf(p.environ, "ACDSTAT_INGEST_TOKEN"), "ingest token for --to (ACDSTAT_INGEST_TOKEN)")
 	rate := fs.Float64("rate", 0, "lines per second for --to (0: as fast as the server takes them)")
 	format := fs.String("format", "queue_log", "what the simulated switch writes: queue_log, or freeswitch (mod_json_cdr CDRs with mod_callcenter variables)")
 	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending today, then play today live until interrupted")
@@ -42,7 +42,7 @@ func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.
 		if *to == "" {
 			return fmt.Errorf("--realtime needs --to")
 		}
-		now := time.Now().In(cfg.Location)
+		now := p.now().In(cfg.Location)
 		cfg.Start = time.Date(now.Year(), now.Month(), now.Day()-cfg.Days, 0, 0, 0, 0, cfg.Location)
 	}
 	sim, err := simulate.Generate(cfg)
@@ -53,15 +53,15 @@ func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.
 		return fmt.Errorf("--format %q: use queue_log, or freeswitch (without --realtime)", *format)
 	}
 	if *format == "freeswitch" {
-		return simulateFreeSWITCH(ctx, sim, *out, *truth, *to, *token, cfg.Switch, stdout, stderr)
+		return simulateFreeSWITCH(ctx, sim, *out, *truth, *to, *token, cfg.Switch, p.stdout, p.stderr)
 	}
 	if *out != "" {
-		if err := writeTo(*out, stdout, sim.WriteQueueLog); err != nil {
+		if err := writeTo(*out, p.stdout, sim.WriteQueueLog); err != nil {
 			return err
 		}
 	}
 	if *truth != "" {
-		if err := writeTo(*truth, stdout, sim.WriteTruth); err != nil {
+		if err := writeTo(*truth, p.stdout, sim.WriteTruth); err != nil {
 			return err
 		}
 	}
@@ -88,13 +88,13 @@ func cmdSimulate(ctx context.Context, args, environ []string, stdout, stderr io.
 	if err := simulate.Send(ctx, target, *token, cfg.Switch, lines, *rate, 5000, nil); err != nil {
 		return fmt.Errorf("cannot send to %s: %w", *to, err)
 	}
-	fmt.Fprintf(stderr, "sent %d queue_log lines (%d queue calls) to %s\n", len(lines), len(sim.Truth().Calls), *to)
+	fmt.Fprintf(p.stderr, "sent %d queue_log lines (%d queue calls) to %s\n", len(lines), len(sim.Truth().Calls), *to)
 	if !*realtime {
 		return nil
 	}
 	live := cfg
 	live.Days, live.Seed = 1, cfg.Seed+1
-	fmt.Fprintln(stderr, "playing today live; interrupt to stop")
+	fmt.Fprintln(p.stderr, "playing today live; interrupt to stop")
 	return simulate.Replay(ctx, live, func(ctx context.Context, ls []simulate.Line) error {
 		return simulate.Send(ctx, target, *token, cfg.Switch, ls, 0, 500, nil)
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,15 +16,10 @@ import (
 	"github.com/acdstat/acdstat/store"
 )
 
-// startSIP gives the build job the SIP correlator and binds the HEP and
-// plain SIP listeners (ACDSTAT_HEP_ADDR, ACDSTAT_SIP_ADDR; "off" disables
-// one). The function it returns serves them until ctx ends.
-func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, settings *cdr.Settings, builder *aggregate.Builder, sink intake.Sink) (func(context.Context) error, error) {
-	sources, err := buildSources(cfg, settings, reg)
-	if err != nil {
-		return nil, err
-	}
-	builder.WithSources(sources)
+// startSIP binds the HEP and plain SIP listeners (ACDSTAT_HEP_ADDR,
+// ACDSTAT_SIP_ADDR; "off" disables one). The function it returns serves
+// them until ctx ends.
+func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, sink intake.Sink) (func(context.Context) error, error) {
 	// The caller-number setting applies to SIP facts as to every intake.
 	privacy, err := intake.NewPrivacy(cfg.Intake.CallerNumbers, cfg.Intake.CallerHashKey, cfg.Intake.CallerHashKeyFile)
 	if err != nil {
@@ -77,12 +73,13 @@ func buildSources(cfg config.Config, settings *cdr.Settings, reg prometheus.Regi
 	return map[string]cdr.BuildFunc{sip.SourceSIP: corr.Build}, nil
 }
 
-// newBuilder is the build job of the one-shot commands (ingest, rollup,
-// rebuild), with every source's builder.
-func newBuilder(cfg config.Config, log *slog.Logger, st *store.Store, settings *cdr.Settings) (*aggregate.Builder, error) {
-	sources, err := buildSources(cfg, settings, prometheus.NewRegistry())
+// newBuilder is the build job, with every source's builder: serve's, and
+// that of the one-shot commands (ingest, rollup, rebuild), which pass a
+// registry of their own. now is the clock of the stale timeout.
+func newBuilder(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, st *store.Store, settings *cdr.Settings) (*aggregate.Builder, error) {
+	sources, err := buildSources(cfg, settings, reg)
 	if err != nil {
 		return nil, err
 	}
-	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), st, st, st).WithSources(sources), nil
+	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, st, st, st).WithSources(sources), nil
 }
