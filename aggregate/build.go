@@ -38,6 +38,10 @@ type Config struct {
 	// Window is how far around the new events a call's older events are
 	// looked up; it bounds the cost of a call to its own neighbourhood.
 	Window time.Duration `env:"BUILD_WINDOW" envDefault:"28h"`
+	// DispositionWindow is how long after its call a disposition may arrive
+	// and still reach it (a ticket closed days later is normal); the daemon
+	// and a rebuild reach as far (Builder.callEvents).
+	DispositionWindow time.Duration `env:"DISPOSITION_WINDOW" envDefault:"720h"`
 	// ChunkCalls is how many calls are rebuilt per store round trip.
 	ChunkCalls int `env:"BUILD_CHUNK" envDefault:"5000"`
 	// RollupEvery is the rollup schedule, a robfig/cron spec.
@@ -60,6 +64,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ACDSTAT_BUILD_MARGIN: must not be negative, got %s", c.Margin)
 	case c.Window < c.StaleAfter:
 		return fmt.Errorf("ACDSTAT_BUILD_WINDOW: must be at least ACDSTAT_STALE_AFTER (%s), got %s", c.StaleAfter, c.Window)
+	case c.DispositionWindow < c.Window:
+		return fmt.Errorf("ACDSTAT_DISPOSITION_WINDOW: must be at least ACDSTAT_BUILD_WINDOW (%s), got %s", c.Window, c.DispositionWindow)
 	case c.ChunkCalls <= 0:
 		return fmt.Errorf("ACDSTAT_BUILD_CHUNK: must be positive, got %d", c.ChunkCalls)
 	case c.RollupMargin < 0:
@@ -90,6 +96,9 @@ type EventSource interface {
 	// CallEvents returns every stored event of the calls whose event time
 	// lies within window of each call's span, IngestedAt filled.
 	CallEvents(ctx context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error)
+	// CallDispositions returns the stored dispositions of the calls whose
+	// time lies after each call's span, up to after past its end.
+	CallDispositions(ctx context.Context, refs []cdr.CallRef, after time.Duration) ([]cdr.Event, error)
 }
 
 // CallStore reads and writes queue calls.
@@ -98,6 +107,21 @@ type CallStore interface {
 	// stay of the calls.
 	CurrentStays(ctx context.Context, refs []cdr.CallRef) (map[cdr.Key]cdr.StoredStay, error)
 	WriteCalls(ctx context.Context, calls []cdr.StoredCall) error
+}
+
+// RejectWriter stores what the build job refuses: stays whose figures break
+// METRICS.md's validation (cdr.InvalidStayReject).
+type RejectWriter interface {
+	InsertRejects(ctx context.Context, source string, rejects []cdr.Reject) error
+}
+
+// BuildStore is everything the build job reads and writes; store.Store
+// implements it.
+type BuildStore interface {
+	Watermarks
+	EventSource
+	CallStore
+	RejectWriter
 }
 
 // Builder is the build-calls job. It is safe to run from several acdstat
@@ -109,25 +133,20 @@ type Builder struct {
 	log *slog.Logger
 	// now is "today" for the stale timeout; the watermarks follow the
 	// store's clock, the clock of ingest times.
-	now    func() time.Time
-	marks  Watermarks
-	events EventSource
-	calls  CallStore
-	// sources are the builders of non-queue_log events (WithSources).
+	now func() time.Time
+	st  BuildStore
+	// sources are the builders of the events that package cdr does not
+	// build itself (cdr.BuildOptions.Sources).
 	sources map[string]cdr.BuildFunc
 }
 
-// NewBuilder returns a build-calls job; now is the clock of the stale
-// timeout (time.Now outside tests).
-func NewBuilder(cfg Config, log *slog.Logger, now func() time.Time, marks Watermarks, events EventSource, calls CallStore) *Builder {
-	return &Builder{cfg: cfg, log: log, now: now, marks: marks, events: events, calls: calls}
-}
-
-// WithSources sets the builders of event sources that cdr does not build
-// itself (cdr.BuildOptions.Sources), e.g. SIP. Call it before Run.
-func (b *Builder) WithSources(sources map[string]cdr.BuildFunc) *Builder {
-	b.sources = sources
-	return b
+// NewBuilder returns a build-calls job. now is the clock of the stale
+// timeout (time.Now outside tests). sources builds the events of sources
+// that package cdr does not build itself, such as SIP; a builder without
+// them would tombstone the stored calls of those sources, so every build
+// job, the daemon's and the one-shot commands', is made with the same.
+func NewBuilder(cfg Config, log *slog.Logger, now func() time.Time, sources map[string]cdr.BuildFunc, st BuildStore) *Builder {
+	return &Builder{cfg: cfg, log: log, now: now, st: st, sources: sources}
 }
 
 // buildOptions are the builder's options at this moment.
@@ -146,11 +165,11 @@ type BuildStats struct {
 // timeout has passed since the last run, then advances the watermark.
 func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	var st BuildStats
-	upto, err := b.events.ServerNow(ctx)
+	upto, err := b.st.ServerNow(ctx)
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
 	}
-	mark, _, err := b.marks.Watermark(ctx, BuildJob)
+	mark, _, err := b.st.Watermark(ctx, BuildJob)
 	if err != nil {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
 	}
@@ -165,7 +184,7 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 			continue
 		}
 		// The window includes its end; TouchedCalls' range does not.
-		r, err := b.events.TouchedCalls(ctx, w.From, w.To.Add(time.Second))
+		r, err := b.st.TouchedCalls(ctx, w.From, w.To.Add(time.Second))
 		if err != nil {
 			return st, fmt.Errorf("cannot list touched calls: %w", err)
 		}
@@ -173,43 +192,119 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	}
 	refs = MergeRefs(refs)
 	st.Calls = len(refs)
+	opt := b.buildOptions()
 	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
 		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
-		n, err := b.rebuild(ctx, chunk, gen)
+		n, err := b.buildChunk(ctx, chunk, opt, gen)
 		if err != nil {
 			return st, err
 		}
 		st.Written += n
 	}
-	if err := b.marks.SetWatermark(ctx, BuildJob, upto); err != nil {
+	if err := b.st.SetWatermark(ctx, BuildJob, upto); err != nil {
 		return st, fmt.Errorf("cannot advance watermark: %w", err)
 	}
 	st.Upto = upto
 	return st, nil
 }
 
-func (b *Builder) rebuild(ctx context.Context, refs []cdr.CallRef, gen uint64) (int, error) {
-	events, err := b.events.CallEvents(ctx, refs, b.cfg.Window)
+// buildChunk rebuilds the calls of refs from their stored events, writes
+// the rows Plan gives, and stores the stays it refuses as rejects. It
+// returns the number of rows written.
+func (b *Builder) buildChunk(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64) (int, error) {
+	events, err := b.callEvents(ctx, refs)
 	if err != nil {
-		return 0, fmt.Errorf("cannot read events of %d calls: %w", len(refs), err)
+		return 0, err
 	}
-	stored, err := b.calls.CurrentStays(ctx, refs)
+	stored, err := b.st.CurrentStays(ctx, refs)
 	if err != nil {
 		return 0, fmt.Errorf("cannot read stored calls: %w", err)
 	}
-	out := Plan(events, stored, b.buildOptions(), gen)
+	out, invalid := Plan(events, stored, opt, gen)
+	if len(invalid) > 0 {
+		rejects := make([]cdr.Reject, len(invalid))
+		at := b.now()
+		for i := range invalid {
+			rejects[i] = cdr.InvalidStayReject(&invalid[i], at)
+		}
+		if err := b.st.InsertRejects(ctx, cdr.SourceBuild, rejects); err != nil {
+			return 0, fmt.Errorf("cannot store %d refused stays: %w", len(rejects), err)
+		}
+	}
 	if len(out) == 0 {
 		return 0, nil
 	}
-	if err := b.calls.WriteCalls(ctx, out); err != nil {
+	if err := b.st.WriteCalls(ctx, out); err != nil {
 		return 0, fmt.Errorf("cannot write %d queue calls: %w", len(out), err)
 	}
 	return len(out), nil
 }
 
+// callEvents reads the events a build of refs needs: every event within
+// the build window of each call's span, and the dispositions that reach the
+// call from further away (METRICS.md: a disposition goes to the last
+// answered stay of its call, and may be given up to DispositionWindow
+// after it). Both directions are read, so that whichever of the call and
+// its disposition a run starts from (the daemon from what just arrived, a
+// rebuild from what lies in its range) it builds the same stays: forward,
+// the dispositions after a call's span; back, the call's events before a
+// disposition that came with no event of its call before it.
+func (b *Builder) callEvents(ctx context.Context, refs []cdr.CallRef) ([]cdr.Event, error) {
+	events, err := b.st.CallEvents(ctx, refs, b.cfg.Window)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read events of %d calls: %w", len(refs), err)
+	}
+	later, err := b.st.CallDispositions(ctx, refs, b.cfg.DispositionWindow)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read dispositions of %d calls: %w", len(refs), err)
+	}
+	events = append(events, later...)
+	if back := reachBack(events, b.cfg.DispositionWindow); len(back) > 0 {
+		more, err := b.st.CallEvents(ctx, back, b.cfg.Window)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read events of %d calls before their dispositions: %w", len(back), err)
+		}
+		events = append(events, more...)
+	}
+	// BuildCalls counts an event once however often it comes; the version
+	// counts distinct ids too, so the repeats are harmless.
+	return events, nil
+}
+
+// reachBack returns, for each call whose earliest disposition has no other
+// event of the call at or before it, the span from window before that
+// disposition up to it: where to look for the call it was given for.
+func reachBack(events []cdr.Event, window time.Duration) []cdr.CallRef {
+	type span struct{ disp, other time.Time }
+	spans := map[callKey]*span{}
+	for i := range events {
+		e := &events[i]
+		k := callKey{e.Switch, e.CallID}
+		sp := spans[k]
+		if sp == nil {
+			sp = &span{}
+			spans[k] = sp
+		}
+		t := &sp.other
+		if cdr.IsDisposition(e) {
+			t = &sp.disp
+		}
+		if t.IsZero() || e.Time.Before(*t) {
+			*t = e.Time
+		}
+	}
+	var out []cdr.CallRef
+	for k, sp := range spans {
+		if !sp.disp.IsZero() && (sp.other.IsZero() || sp.other.After(sp.disp)) {
+			out = append(out, cdr.CallRef{Switch: k.sw, CallID: k.id, MinTime: sp.disp.Add(-window), MaxTime: sp.disp})
+		}
+	}
+	return MergeRefs(out)
+}
+
 // generation reads the current build generation (0 before any rebuild).
 func (b *Builder) generation(ctx context.Context) (uint64, error) {
-	t, ok, err := b.marks.Watermark(ctx, GenerationJob)
+	t, ok, err := b.st.Watermark(ctx, GenerationJob)
 	if err != nil {
 		return 0, fmt.Errorf("cannot read build generation: %w", err)
 	}
@@ -274,11 +369,22 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 
 // Plan builds the queue calls of events and returns the rows to write: every
 // stay whose version differs from the stored one, and a tombstone for every
-// stored stay the events no longer produce. It is pure, so a run over
-// unchanged events writes nothing.
-func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions, gen uint64) []cdr.StoredCall {
+// stored stay the events no longer produce. Stays that break METRICS.md's
+// validation (QueueCall.Invalid) are not written (a stored one gets a
+// tombstone) and are returned in invalid, for the rejects. It is pure, so a
+// run over unchanged events writes nothing.
+func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions, gen uint64) (rows []cdr.StoredCall, invalid []cdr.QueueCall) {
 	versions := callVersions(events, gen)
 	calls := cdr.BuildCalls(events, opt)
+	valid := calls[:0:0]
+	for _, c := range calls {
+		if c.Invalid != "" {
+			invalid = append(invalid, c)
+			continue
+		}
+		valid = append(valid, c)
+	}
+	calls = valid
 	var out []cdr.StoredCall
 	seen := make(map[cdr.Key]bool, len(calls))
 	closedStale := make(map[callKey]bool)
@@ -322,7 +428,7 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key(), out[j].Key()) })
-	return out
+	return out, invalid
 }
 
 type callKey struct{ sw, id string }

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -78,21 +79,21 @@ func TestPlanWritesOnlyWhatChanged(t *testing.T) {
 		ev(90, "c1", "servicedesk", "PJSIP/2101", "COMPLETECALLER", in, "30", "60", "1"),
 	}
 	opt := cdr.BuildOptions{Now: t0.Add(2 * time.Hour)}
-	first := Plan(events, nil, opt, 0)
+	first, _ := Plan(events, nil, opt, 0)
 	if len(first) != 1 || first[0].Outcome != cdr.Answered || first[0].Deleted {
 		t.Fatalf("first plan = %+v; want one answered call", first)
 	}
 	stored := map[cdr.Key]cdr.StoredStay{first[0].Key(): {Version: first[0].Version, EnterTime: first[0].EnterTime}}
-	if again := Plan(events, stored, opt, 0); len(again) != 0 {
+	if again, _ := Plan(events, stored, opt, 0); len(again) != 0 {
 		t.Errorf("plan over unchanged events = %+v; want nothing to write", again)
 	}
 	// The same events repeated (a resent batch) change nothing either.
-	if again := Plan(append(events, events...), stored, opt, 0); len(again) != 0 {
+	if again, _ := Plan(append(events, events...), stored, opt, 0); len(again) != 0 {
 		t.Errorf("plan over repeated events = %+v; want nothing to write", again)
 	}
 	// A late event raises the version so the rebuilt row wins.
 	late := append(events, ev(10, "c1", "servicedesk", "PJSIP/2102", "RINGNOANSWER", in.Add(time.Minute), "1000"))
-	next := Plan(late, stored, opt, 0)
+	next, _ := Plan(late, stored, opt, 0)
 	if len(next) != 1 || next[0].Version <= first[0].Version {
 		t.Fatalf("plan after late event = %+v; want one row with a version above %d", next, first[0].Version)
 	}
@@ -102,7 +103,7 @@ func TestPlanWritesOnlyWhatChanged(t *testing.T) {
 	// A stay whose enter time moves names the old one, so the bucket it left
 	// is rolled up again.
 	moved := map[cdr.Key]cdr.StoredStay{first[0].Key(): {Version: 1, EnterTime: t0.Add(-time.Hour)}}
-	if out := Plan(events, moved, opt, 0); len(out) != 1 || !out[0].PrevEnterTime.Equal(t0.Add(-time.Hour)) {
+	if out, _ := Plan(events, moved, opt, 0); len(out) != 1 || !out[0].PrevEnterTime.Equal(t0.Add(-time.Hour)) {
 		t.Errorf("plan over a moved stay = %+v; want PrevEnterTime %v", out, t0.Add(-time.Hour))
 	}
 }
@@ -115,7 +116,7 @@ func TestPlanTombstonesStaysThatVanished(t *testing.T) {
 	}
 	gone := cdr.Key{Switch: "default", CallID: "c2", Queue: "klinisk", Seq: 1}
 	stored := map[cdr.Key]cdr.StoredStay{gone: {Version: 5, EnterTime: t0.Add(time.Hour)}}
-	out := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour)}, 0)
+	out, _ := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour)}, 0)
 	var tomb *cdr.StoredCall
 	for i := range out {
 		if out[i].Key() == gone {
@@ -134,12 +135,12 @@ func TestPlanTombstonesStaysThatVanished(t *testing.T) {
 func TestPlanStaleClosureRaisesVersion(t *testing.T) {
 	in := t0
 	events := []cdr.Event{ev(0, "c3", "sp_helpdesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1")}
-	waiting := Plan(events, nil, cdr.BuildOptions{Now: t0.Add(time.Minute), StaleAfter: time.Hour}, 0)
+	waiting, _ := Plan(events, nil, cdr.BuildOptions{Now: t0.Add(time.Minute), StaleAfter: time.Hour}, 0)
 	if len(waiting) != 1 || waiting[0].Outcome != cdr.Waiting {
 		t.Fatalf("before the stale timeout: %+v; want one waiting stay", waiting)
 	}
 	stored := map[cdr.Key]cdr.StoredStay{waiting[0].Key(): {Version: waiting[0].Version, EnterTime: waiting[0].EnterTime}}
-	closed := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour), StaleAfter: time.Hour}, 0)
+	closed, _ := Plan(events, stored, cdr.BuildOptions{Now: t0.Add(2 * time.Hour), StaleAfter: time.Hour}, 0)
 	if len(closed) != 1 || closed[0].Outcome != cdr.Unknown || closed[0].Version <= waiting[0].Version {
 		t.Fatalf("after the stale timeout: %+v; want unknown with a version above %d", closed, waiting[0].Version)
 	}
@@ -153,31 +154,63 @@ func TestPlanVersionsAcrossInstancesAndGenerations(t *testing.T) {
 		ev(90, "c4", "servicedesk", "PJSIP/2101", "COMPLETECALLER", in, "30", "60", "1"),
 	}
 	opt := cdr.BuildOptions{Now: t0.Add(3 * time.Hour)}
-	full := Plan(all, nil, opt, 0)
+	full, _ := Plan(all, nil, opt, 0)
 	if len(full) != 1 {
 		t.Fatalf("plan = %+v; want one call", full)
 	}
 	stored := map[cdr.Key]cdr.StoredStay{full[0].Key(): {Version: full[0].Version, EnterTime: full[0].EnterTime}}
 	// An instance that read fewer events (the ENTERQUEUE not yet visible)
 	// must not replace the row built from all of them.
-	if out := Plan(all[1:], stored, opt, 0); len(out) != 0 {
+	if out, _ := Plan(all[1:], stored, opt, 0); len(out) != 0 {
 		t.Errorf("a build over fewer events wrote %+v; want nothing", out)
 	}
 	// A rebuild starts a new generation: the same events replace the row.
-	next := Plan(all, stored, opt, 1)
+	next, _ := Plan(all, stored, opt, 1)
 	if len(next) != 1 || next[0].Version <= full[0].Version {
 		t.Fatalf("plan in generation 1 = %+v; want one row above version %d", next, full[0].Version)
 	}
 	// Within the new generation, a stale closure still raises the version.
 	waitOnly := all[:1]
 	g1 := map[cdr.Key]cdr.StoredStay{}
-	w := Plan(waitOnly, g1, cdr.BuildOptions{Now: t0.Add(30 * time.Minute), StaleAfter: time.Hour}, 1)
+	w, _ := Plan(waitOnly, g1, cdr.BuildOptions{Now: t0.Add(30 * time.Minute), StaleAfter: time.Hour}, 1)
 	if len(w) != 1 || w[0].Outcome != cdr.Waiting {
 		t.Fatalf("plan before the stale timeout = %+v; want one waiting stay", w)
 	}
 	g1[w[0].Key()] = cdr.StoredStay{Version: w[0].Version, EnterTime: w[0].EnterTime}
-	closed := Plan(waitOnly, g1, cdr.BuildOptions{Now: t0.Add(3 * time.Hour), StaleAfter: time.Hour}, 1)
+	closed, _ := Plan(waitOnly, g1, cdr.BuildOptions{Now: t0.Add(3 * time.Hour), StaleAfter: time.Hour}, 1)
 	if len(closed) != 1 || closed[0].Outcome != cdr.Unknown {
 		t.Errorf("stale closure in generation 1 = %+v; want the stay closed as unknown", closed)
+	}
+}
+
+// TestPlanRefusesInvalidStays: a stay with a wait over 24 h is not written
+// and is returned for the rejects; one that an earlier build stored (before
+// its end arrived) gets a tombstone, so it is no longer counted.
+func TestPlanRefusesInvalidStays(t *testing.T) {
+	in := t0.Add(time.Hour)
+	enter := ev(0, "c1", "servicedesk", "NONE", "ENTERQUEUE", in)
+	opt := cdr.BuildOptions{Now: t0.Add(6 * time.Hour)}
+	// Before the end: an unknown stay, stored.
+	first, invalid := Plan([]cdr.Event{enter}, nil, opt, 0)
+	if len(first) != 1 || first[0].Outcome != cdr.Unknown || len(invalid) != 0 {
+		t.Fatalf("first plan = %+v, %+v; want one unknown stay", first, invalid)
+	}
+	stored := map[cdr.Key]cdr.StoredStay{first[0].Key(): {Version: first[0].Version, EnterTime: first[0].EnterTime}}
+	// The end says the caller waited 25 h.
+	end := ev(100, "c1", "servicedesk", "NONE", "ABANDON", in.Add(time.Minute), "1", "1", "90000")
+	rows, invalid := Plan([]cdr.Event{enter, end}, stored, opt, 0)
+	if len(rows) != 1 || !rows[0].Deleted || rows[0].Key() != first[0].Key() {
+		t.Errorf("rows = %+v; want a tombstone of the stored stay", rows)
+	}
+	if len(invalid) != 1 || !strings.Contains(invalid[0].Invalid, "90000 s is over 24 h") {
+		t.Fatalf("invalid = %+v; want the stay with its reason", invalid)
+	}
+	r := cdr.InvalidStayReject(&invalid[0], in)
+	if r.Source != cdr.SourceBuild || !strings.Contains(r.Reason, "not counted") || !strings.Contains(r.Raw, "call c1 in queue servicedesk") {
+		t.Errorf("reject = %+v; want the build's reject naming the call and the reason", r)
+	}
+	// Never stored: nothing to write.
+	if rows, invalid := Plan([]cdr.Event{enter, end}, nil, opt, 0); len(rows) != 0 || len(invalid) != 1 {
+		t.Errorf("fresh: rows %+v, invalid %+v; want no row and one refused stay", rows, invalid)
 	}
 }

@@ -227,7 +227,7 @@ type RangeSource interface {
 // RollupRange recomputes the whole range. It does not move the watermark.
 func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to time.Time) (BuildStats, error) {
 	var st BuildStats
-	now, err := b.events.ServerNow(ctx)
+	now, err := b.st.ServerNow(ctx)
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
 	}
@@ -237,7 +237,7 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 		return st, err
 	}
 	gen++
-	if err := b.marks.SetWatermark(ctx, GenerationJob, time.Unix(int64(gen), 0)); err != nil {
+	if err := b.st.SetWatermark(ctx, GenerationJob, time.Unix(int64(gen), 0)); err != nil {
 		return st, fmt.Errorf("cannot start build generation %d: %w", gen, err)
 	}
 	refs, err := src.CallsWithEventsBetween(ctx, from, to)
@@ -247,23 +247,11 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 	refs = MergeRefs(refs)
 	st.Calls = len(refs)
 	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
-		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
-		events, err := b.events.CallEvents(ctx, chunk, b.cfg.Window)
+		n, err := b.buildChunk(ctx, refs[start:min(start+b.cfg.ChunkCalls, len(refs))], opt, gen)
 		if err != nil {
-			return st, fmt.Errorf("cannot read events of %d calls: %w", len(chunk), err)
+			return st, err
 		}
-		stored, err := b.calls.CurrentStays(ctx, chunk)
-		if err != nil {
-			return st, fmt.Errorf("cannot read stored calls: %w", err)
-		}
-		out := Plan(events, stored, opt, gen)
-		if len(out) == 0 {
-			continue
-		}
-		if err := b.calls.WriteCalls(ctx, out); err != nil {
-			return st, fmt.Errorf("cannot write %d queue calls: %w", len(out), err)
-		}
-		st.Written += len(out)
+		st.Written += n
 	}
 	st.Upto = now
 	return st, nil

@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -18,7 +19,10 @@ import (
 // once; the rest are ordered by Time, Micros, a rank for ties within one
 // instant (ENTERQUEUE and the refusals below; then RINGNOANSWER, RINGCANCELED
 // and every other verb that decides nothing; then CONNECT; then the ends),
-// then ID. So the result is the same whatever the order of the input and
+// then ID. Where the file form and the DB form of one log mix within one
+// second of one (Switch, CallID, Queue), the microseconds are ignored (the
+// file form has none to compare with) and the ranks order them. So the
+// result is the same whatever the order of the input, the mix of forms, and
 // however often an event repeats. Events of no call (CallID "", NONE,
 // REALTIME, MANAGER, CLI) or of no queue (Queue "" or NONE) are agent and
 // system events and are ignored. All times of a QueueCall are the events'
@@ -35,10 +39,15 @@ import (
 //     EnterTime = time − wait (− talk for COMPLETE* and transfers), the
 //     switch's figures where it wrote them ("where the joining was not seen,
 //     end − wait").
-//   - After a stay has ended, a CONNECT or a different second end before the
-//     next ENTERQUEUE belongs to that ended stay and changes nothing but its
+//   - After a stay has ended, a CONNECT or an end whose own figures put its
+//     caller's joining at or after that end opens a new stay the same way:
+//     the caller joined again and that ENTERQUEUE was lost (each stay is its
+//     own queue call). Any other CONNECT or second end before the next
+//     ENTERQUEUE belongs to the ended stay and changes nothing but its
 //     LastEventTime: the first end is kept (e.g. COMPLETEAGENT after ABANDON
-//     stays abandoned). So a late or repeated event never makes a second stay.
+//     stays abandoned). So a late or repeated event never makes a second
+//     stay. While a stay is open, a CONNECT or an end is its own, whatever
+//     its figures say.
 //   - Every other verb (RINGNOANSWER, RINGCANCELED, DID, INFO, unknown custom
 //     verbs, AGENTDUMP before a CONNECT) belongs to the newest stay of its
 //     queue and only moves its LastEventTime; before any stay it is ignored.
@@ -47,9 +56,12 @@ import (
 //
 // Outcomes and figures. The switch's own figures win over timestamp
 // differences (METRICS.md, wait_s), when they are whole numbers from 0 to
-// 24 h for waits (a longer wait is invalid, METRICS.md "Validation") or 0 and
-// up for talk; otherwise the difference of the timestamps, rounded down and
-// never below 0, is used.
+// 24 h for waits or 0 and up for talk; otherwise the difference of the
+// timestamps, rounded down and never below 0, is used. A stay whose wait is
+// below 0 or over 24 h (METRICS.md, Validation), as the switch wrote it in
+// the field the stay's figures come from or as the timestamps give it, is
+// kept with its reason in Invalid: it is refused and not counted, and its
+// Seq stays taken so the stays after it keep theirs.
 //   - CONNECT: Answered; AnswerTime its time, WaitS data1, Agent its agent.
 //     A second CONNECT in the same stay is ignored.
 //   - COMPLETECALLER, COMPLETEAGENT end an answered stay, TalkS data2. Seen
@@ -172,6 +184,7 @@ func BuildCalls(events []Event, opt BuildOptions) []QueueCall {
 		evs[i].grp = pos[evs[i].grp]
 	}
 	slices.SortFunc(evs, buildCompare)
+	buildMixedSeconds(evs)
 	evs = buildDedupe(evs)
 
 	if len(evs) == 0 {
@@ -304,6 +317,35 @@ func buildCompare(a, b bevent) int {
 	return cmp.Compare(a.id, b.id)
 }
 
+// buildMixedSeconds handles the file form and the DB form of one log mixed
+// within one second of one (Switch, CallID, Queue): the file form has whole
+// seconds (Micros 0), so the microseconds of the DB form cannot order events
+// across the two forms (an ENTERQUEUE at .7 by one path would come after the
+// ABANDON at .0 by the other). In such a run the microseconds are ignored
+// and the verbs' tie ranks order the events, as they do in the file form
+// alone. evs is sorted by buildCompare and stays so.
+func buildMixedSeconds(evs []bevent) {
+	for i := 0; i < len(evs); {
+		j, file, db := i, false, false
+		for ; j < len(evs) && evs[j].grp == evs[i].grp && evs[j].unix == evs[i].unix; j++ {
+			switch evs[j].e.Source {
+			case SourceQueueLog:
+				file = true
+			case SourceQueueLogDB:
+				db = true
+			}
+		}
+		if file && db {
+			run := evs[i:j]
+			for k := range run {
+				run[k].micros = 0
+			}
+			slices.SortFunc(run, buildCompare)
+		}
+		i = j
+	}
+}
+
 // buildDedupe drops repeats of an ID from sorted events, keeping the first
 // (the smallest Micros). Repeats lie within one run of equal group and second.
 func buildDedupe(evs []bevent) []bevent {
@@ -365,9 +407,41 @@ func buildCallID(out []QueueCall, stays []bstay, evs []bevent, opt BuildOptions)
 		if !s.ended {
 			buildClose(s, buildStale(stays, i, opt))
 		}
+		if s.c.Invalid == "" && s.c.WaitS > buildMaxWaitS {
+			s.c.Invalid = fmt.Sprintf("a wait of %d s from the timestamps is over 24 h", s.c.WaitS)
+		}
 		out = append(out, s.c)
 	}
 	return out, stays
+}
+
+// buildCheckWait marks s invalid when data field f (1-based; 0 for none) of
+// e holds a wait below 0 or over 24 h (METRICS.md, Validation). The
+// figures of the stay fall back to the timestamps; the reason is kept.
+func buildCheckWait(s *bstay, e *Event, f int) {
+	if f <= 0 || s.c.Invalid != "" {
+		return
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(e.Data[f-1]), 10, 64)
+	switch {
+	case err != nil:
+	case n < 0:
+		s.c.Invalid = fmt.Sprintf("%s data%d: the switch's wait of %d s is negative", e.Verb, f, n)
+	case n > buildMaxWaitS:
+		s.c.Invalid = fmt.Sprintf("%s data%d: the switch's wait of %d s is over 24 h", e.Verb, f, n)
+	}
+}
+
+// buildHoldField is the data field (1-based) of the holdtime of a COMPLETE*
+// or transfer event (buildAnsweredFields).
+func buildHoldField(e *Event, kind bkind) int {
+	switch {
+	case kind == bkComplete:
+		return 1
+	case e.Verb == "ATTENDEDTRANSFER" && strings.TrimSpace(e.Data[0]) == "LINK":
+		return 4
+	}
+	return 3
 }
 
 // buildStale says whether the open stay i has gone stale: by time, or because
@@ -441,17 +515,17 @@ func buildQueue(stays []bstay, evs []bevent) []bstay {
 			}
 			continue
 		case bkConnect, bkComplete, bkTransfer, bkLeave:
-			if cur < 0 {
+			enter, figures := buildImpliedEnter(e, v.kind, v.waitF)
+			if (cur < 0 || buildJoinedAfter(&stays[cur], enter, figures)) && len(stays)-first <= math.MaxUint16 {
 				stays = append(stays, bstay{c: QueueCall{
-					Switch: e.Switch,
-					CallID: e.CallID,
-					Queue:  e.Queue,
-					Seq:    0,
-					// EnterTime is set by buildOpenFrom.
+					Switch:        e.Switch,
+					CallID:        e.CallID,
+					Queue:         e.Queue,
+					Seq:           uint16(len(stays) - first),
+					EnterTime:     enter,
 					LastEventTime: e.Time,
 				}})
 				cur = len(stays) - 1
-				buildOpenFrom(&stays[cur], be, v.kind, v.waitF)
 			}
 		}
 		if cur < 0 {
@@ -472,9 +546,13 @@ func buildQueue(stays []bstay, evs []bevent) []bstay {
 				s.c.AnswerTime = e.Time
 				s.c.Agent = buildAgent(e.Agent)
 				s.c.WaitS = buildWait(e, 1, e.Time, s.c.EnterTime)
+				buildCheckWait(s, e, 1)
 			}
 		case bkComplete, bkTransfer:
 			hold, talk := buildAnsweredFields(e, v.kind)
+			if !s.answered {
+				buildCheckWait(s, e, buildHoldField(e, v.kind))
+			}
 			buildEndAnswered(s, e, hold, talk)
 			s.c.Transferred = v.kind == bkTransfer
 		case bkAgentDump:
@@ -490,6 +568,7 @@ func buildQueue(stays []bstay, evs []bevent) []bstay {
 			buildEnd(s, e)
 			s.c.Outcome = v.outcome
 			s.c.WaitS = buildWait(e, v.waitF, e.Time, s.c.EnterTime)
+			buildCheckWait(s, e, v.waitF)
 		}
 	}
 	return stays
@@ -501,7 +580,7 @@ func buildQueue(stays []bstay, evs []bevent) []bstay {
 // round. While a stay is open, an end in the same instant as the ENTERQUEUE
 // at evs[0] belongs to the open stay, so it is moved in front of it.
 func buildEndFirst(evs []bevent) {
-	for j := 1; j < len(evs) && evs[j].e.Time.Equal(evs[0].e.Time) && evs[j].e.Micros == evs[0].e.Micros; j++ {
+	for j := 1; j < len(evs) && evs[j].unix == evs[0].unix && evs[j].micros == evs[0].micros; j++ {
 		switch buildVerbs[evs[j].e.Verb].kind {
 		case bkComplete, bkTransfer, bkLeave:
 			end := evs[j]
@@ -512,28 +591,36 @@ func buildEndFirst(evs []bevent) {
 	}
 }
 
-// buildOpenFrom sets the EnterTime of a stay first seen at a CONNECT or an
-// end: the event's time less the switch's wait (and talk) where it wrote them.
-func buildOpenFrom(s *bstay, be bevent, kind bkind, waitF int) {
-	e := be.e
+// buildImpliedEnter is when the caller of a CONNECT or an end joined by the
+// switch's own figures: the event's time less its wait (and talk, for
+// COMPLETE* and transfers). figures is false when the event carries none, and
+// enter is then the event's time.
+func buildImpliedEnter(e *Event, kind bkind, waitF int) (enter time.Time, figures bool) {
 	var back int64
 	switch kind {
 	case bkComplete, bkTransfer:
 		hold, talk := buildAnsweredFields(e, kind)
-		if n, ok := buildSecs(hold, buildMaxWaitS); ok {
-			back += n
-		}
-		if n, ok := buildSecs(talk, math.MaxUint32); ok {
-			back += n
-		}
+		h, holdOK := buildSecs(hold, buildMaxWaitS)
+		n, talkOK := buildSecs(talk, math.MaxUint32)
+		back, figures = h+n, holdOK && talkOK
 	default:
 		if waitF > 0 {
-			if n, ok := buildSecs(e.Data[waitF-1], buildMaxWaitS); ok {
-				back = n
-			}
+			back, figures = buildSecs(e.Data[waitF-1], buildMaxWaitS)
 		}
 	}
-	s.c.EnterTime = e.Time.Add(-time.Duration(back) * time.Second)
+	return e.Time.Add(-time.Duration(back) * time.Second), figures
+}
+
+// buildJoinedAfter says whether an answer or end whose own figures put its
+// caller's joining at enter belongs to a new stay rather than to s: a stay
+// whose ENTERQUEUE was lost (METRICS.md: where the joining was not seen,
+// enter = end − wait; each stay is its own queue call). That is so when s has
+// ended at or before enter: a late event of s would put its joining before
+// s's end. Without the switch's figures nothing says so, and the event is
+// s's. While s is open, an answer or end is s's, whatever its figures: they
+// may disagree with the timestamps by more than a lost joining would.
+func buildJoinedAfter(s *bstay, enter time.Time, figures bool) bool {
+	return figures && s.ended && !enter.Before(s.c.EndTime)
 }
 
 // buildAnsweredFields returns the holdtime and calltime fields of a COMPLETE*

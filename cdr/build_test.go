@@ -368,6 +368,60 @@ func buildCases() []buildCase {
 		onSwitch("pbx-a", abandoned), onSwitch("pbx-a", answered),
 		onSwitch("pbx-b", abandoned), onSwitch("pbx-b", answered),
 	}, evs...)
+	// METRICS.md: where the joining was not seen, enter = end − wait, and
+	// each stay is its own queue call. A later CONNECT or end whose own
+	// figures say the caller joined after the previous stay ended is a
+	// second stay whose ENTERQUEUE was lost, not a late event of the first.
+	add("a second stay whose ENTERQUEUE was lost, answered", time.Time{}, []QueueCall{
+		w(bcall(id, "sd", 0, Abandoned), func(c *QueueCall) {
+			c.EnterTime, c.EndTime, c.LastEventTime = bt(0), bt(20), bt(20)
+			c.WaitS, c.EndVerb = 20, "ABANDON"
+		}),
+		w(bcall(id, "sd", 1, Answered), func(c *QueueCall) {
+			c.EnterTime, c.AnswerTime, c.EndTime, c.LastEventTime = bt(170), bt(200), bt(260), bt(260)
+			c.WaitS, c.TalkS, c.Agent, c.EndVerb = 30, 60, "SIP/101", "COMPLETECALLER"
+		})},
+		bev(0, id, "sd", "NONE", "ENTERQUEUE"),
+		bev(20, id, "sd", "NONE", "ABANDON", "1", "1", "20"),
+		bev(200, id, "sd", "SIP/101", "CONNECT", "30", "x", "1"),
+		bev(260, id, "sd", "SIP/101", "COMPLETECALLER", "30", "60", "1"),
+	)
+	add("a second stay whose ENTERQUEUE was lost, abandoned", time.Time{}, []QueueCall{
+		w(bcall(id, "sd", 0, Answered), func(c *QueueCall) {
+			c.EnterTime, c.AnswerTime, c.EndTime, c.LastEventTime = bt(0), bt(10), bt(50), bt(50)
+			c.WaitS, c.TalkS, c.Agent, c.EndVerb = 10, 40, "SIP/101", "COMPLETEAGENT"
+		}),
+		w(bcall(id, "sd", 1, Abandoned), func(c *QueueCall) {
+			c.EnterTime, c.EndTime, c.LastEventTime = bt(260), bt(300), bt(300)
+			c.WaitS, c.EndVerb = 40, "ABANDON"
+		})},
+		bev(0, id, "sd", "NONE", "ENTERQUEUE"),
+		bev(10, id, "sd", "SIP/101", "CONNECT", "10", "x", "1"),
+		bev(50, id, "sd", "SIP/101", "COMPLETEAGENT", "10", "40", "1"),
+		bev(300, id, "sd", "NONE", "ABANDON", "1", "1", "40"),
+	)
+	// Not a second stay: the switch's holdtime is a second or two more than
+	// the timestamps say (it counts from its own join instant).
+	add("a holdtime one second over the timestamps is the same stay", time.Time{}, []QueueCall{
+		w(bcall(id, "sd", 0, Answered), func(c *QueueCall) {
+			c.EnterTime, c.AnswerTime, c.EndTime, c.LastEventTime = bt(0), bt(12), bt(40), bt(40)
+			c.WaitS, c.TalkS, c.Agent, c.EndVerb = 11, 28, "SIP/101", "COMPLETECALLER"
+		})},
+		bev(0, id, "sd", "NONE", "ENTERQUEUE"),
+		bev(12, id, "sd", "SIP/101", "CONNECT", "11", "x", "1"),
+		bev(40, id, "sd", "SIP/101", "COMPLETECALLER", "11", "28", "1"),
+	)
+	// A late end of the first stay (its figures put its joining before the
+	// first stay's end) stays a late event: the first end is kept.
+	add("a late COMPLETEAGENT after ABANDON is not a second stay", time.Time{}, []QueueCall{
+		w(bcall(id, "sd", 0, Abandoned), func(c *QueueCall) {
+			c.EnterTime, c.EndTime, c.LastEventTime = bt(0), bt(20), bt(25)
+			c.WaitS, c.EndVerb = 20, "ABANDON"
+		})},
+		bev(0, id, "sd", "NONE", "ENTERQUEUE"),
+		bev(20, id, "sd", "NONE", "ABANDON", "1", "1", "20"),
+		bev(25, id, "sd", "SIP/101", "COMPLETEAGENT", "20", "5", "1"),
+	)
 	return cases
 }
 
@@ -535,6 +589,94 @@ func TestBuildCallsDuplicatesAcrossForms(t *testing.T) {
 		if got := BuildCalls(in, opt); !reflect.DeepEqual(got, want) {
 			t.Errorf("got %+v; want %+v", got, want)
 		}
+	}
+}
+
+// TestBuildCallsInvalidWaits: METRICS.md rejects a wait below 0 or over
+// 24 h and does not count it, whether the switch wrote the wait or the
+// timestamps give it. The stay keeps its place (its Seq), so the stays
+// after it keep theirs, and says why.
+func TestBuildCallsInvalidWaits(t *testing.T) {
+	day := 24 * 60 * 60
+	for _, tc := range []struct {
+		name   string
+		evs    []Event
+		reason string
+	}{
+		{"the switch's waittime over 24 h", []Event{
+			bev(0, "1.1", "sd", "NONE", "ENTERQUEUE"),
+			bev(100, "1.1", "sd", "NONE", "ABANDON", "1", "1", "90000"),
+		}, "ABANDON data3: the switch's wait of 90000 s is over 24 h"},
+		{"a negative holdtime", []Event{
+			bev(0, "1.1", "sd", "NONE", "ENTERQUEUE"),
+			bev(10, "1.1", "sd", "SIP/101", "CONNECT", "-5", "x", "1"),
+			bev(70, "1.1", "sd", "SIP/101", "COMPLETECALLER", "-5", "60", "1"),
+		}, "CONNECT data1: the switch's wait of -5 s is negative"},
+		{"a wait over 24 h by the timestamps", []Event{
+			bev(0, "1.1", "sd", "NONE", "ENTERQUEUE"),
+			bev(day+1, "1.1", "sd", "NONE", "ABANDON", "1", "1"),
+		}, "a wait of 86401 s from the timestamps is over 24 h"},
+		{"an unknown stay whose events span over 24 h", []Event{
+			bev(0, "1.1", "sd", "NONE", "ENTERQUEUE"),
+			bev(day+5, "1.1", "sd", "SIP/101", "RINGNOANSWER", "1000"),
+		}, "a wait of 86405 s from the timestamps is over 24 h"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			next := bev(2*day, "1.1", "sd", "NONE", "ENTERQUEUE")
+			end := bev(2*day+30, "1.1", "sd", "NONE", "ABANDON", "1", "1", "30")
+			got := BuildCalls(append(tc.evs, next, end), BuildOptions{Now: bt(3 * day)})
+			if len(got) != 2 {
+				t.Fatalf("got %d stays %+v; want 2", len(got), got)
+			}
+			if got[0].Invalid != tc.reason || got[0].Seq != 0 {
+				t.Errorf("first stay: got Seq %d, Invalid %q; want Seq 0, %q", got[0].Seq, got[0].Invalid, tc.reason)
+			}
+			if got[1].Invalid != "" || got[1].Seq != 1 || got[1].Outcome != Abandoned || got[1].WaitS != 30 {
+				t.Errorf("second stay: got %+v; want a valid abandoned stay 1 with wait 30", got[1])
+			}
+		})
+	}
+	// Exactly 24 h is a valid wait.
+	got := BuildCalls([]Event{bev(0, "1.2", "sd", "NONE", "ENTERQUEUE"), bev(day, "1.2", "sd", "NONE", "ABANDON", "1", "1", "86400")}, BuildOptions{})
+	if len(got) != 1 || got[0].Invalid != "" || got[0].WaitS != 86400 {
+		t.Errorf("a wait of exactly 24 h: got %+v; want a valid stay", got)
+	}
+}
+
+// TestBuildCallsMixedFormsInOneSecond: the file form has whole seconds, the
+// DB form microseconds; when the two forms of one call mix within a second
+// (the ENTERQUEUE came by one path only, the ABANDON by the other), the
+// microseconds cannot order them, and the verbs' natural order must.
+func TestBuildCallsMixedFormsInOneSecond(t *testing.T) {
+	enter := bev(0, "1.1", "sd", "NONE", "ENTERQUEUE", "", "4512345678")
+	enter.Source, enter.Micros = SourceQueueLogDB, 700000
+	abandon := bev(0, "1.1", "sd", "NONE", "ABANDON", "1", "1", "0")
+	want := bcall("1.1", "sd", 0, Abandoned)
+	want.EnterTime, want.EndTime, want.LastEventTime = bt(0), bt(0), bt(0)
+	want.Caller, want.EndVerb = "4512345678", "ABANDON"
+	for _, in := range [][]Event{{enter, abandon}, {abandon, enter}} {
+		buildCheck(t, BuildCalls(in, BuildOptions{Now: bt(3600)}), []QueueCall{want})
+	}
+	// And the other way round: ENTERQUEUE from the file, the end from the
+	// DB export with microseconds.
+	enter = bev(0, "1.1", "sd", "NONE", "ENTERQUEUE", "", "4512345678")
+	abandon.Source, abandon.Micros = SourceQueueLogDB, 100
+	buildCheck(t, BuildCalls([]Event{abandon, enter}, BuildOptions{Now: bt(3600)}), []QueueCall{want})
+
+	// A transfer back into the same queue, the transfer from the DB export
+	// and the new ENTERQUEUE from the file, in one second: the transfer ends
+	// the first stay, the ENTERQUEUE opens the second.
+	evs := []Event{
+		bev(0, "2.1", "sd", "NONE", "ENTERQUEUE"),
+		bev(10, "2.1", "sd", "SIP/101", "CONNECT", "10", "x", "1"),
+		bev(40, "2.1", "sd", "SIP/101", "BLINDTRANSFER", "7001", "default", "10", "30", "1"),
+		bev(40, "2.1", "sd", "NONE", "ENTERQUEUE"),
+		bev(50, "2.1", "sd", "NONE", "ABANDON", "1", "1", "10"),
+	}
+	evs[2].Source, evs[2].Micros = SourceQueueLogDB, 300000
+	got := BuildCalls(evs, BuildOptions{Now: bt(3600)})
+	if len(got) != 2 || got[0].Outcome != Answered || !got[0].Transferred || got[1].Outcome != Abandoned || !got[1].EnterTime.Equal(bt(40)) {
+		t.Errorf("transfer back in a mixed second: got %+v; want a transferred stay and an abandoned one from 40 s", got)
 	}
 }
 

@@ -68,6 +68,13 @@ type QueueCall struct {
 	Disposition     bool
 	Resolved        bool
 	DispositionCode string
+	// Invalid, when not empty, says why the stay breaks the validation of
+	// METRICS.md (a wait below 0 or over 24 h, whether the switch wrote it
+	// or the timestamps give it): such a stay is refused with that reason
+	// and not counted. It is not stored: the build job writes no row for
+	// it (a tombstone where an earlier build stored one) and lists it with
+	// the rejects.
+	Invalid string
 }
 
 // Key identifies a queue call across rebuilds.

@@ -3,6 +3,7 @@ package cdr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrInvalid is wrapped by every DecodeError, so callers can map a rejected
@@ -28,3 +29,39 @@ func (e *DecodeError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrInvalid) true for every DecodeError.
 func (e *DecodeError) Unwrap() error { return ErrInvalid }
+
+// Reject is an input acdstat refused, as operators see it (GET /v1/rejects):
+// a line a decoder refused, or a stay the build job refused (Source
+// SourceBuild, Line 0). Line, Field and Reason are those of the DecodeError.
+type Reject struct {
+	Switch string
+	Source string
+	Line   int
+	Field  string
+	Reason string
+	Raw    string
+	// ReceivedAt is when acdstat got the input; zero means now.
+	ReceivedAt time.Time
+}
+
+// SourceBuild is the Source of the rejects of the build job: stays whose
+// figures break METRICS.md's validation (QueueCall.Invalid).
+const SourceBuild = "build"
+
+// RejectOf makes the Reject of a decoder's error.
+func RejectOf(sw, source string, e *DecodeError, receivedAt time.Time) Reject {
+	return Reject{Switch: sw, Source: source, Line: e.Line, Field: e.Field, Reason: e.Reason, Raw: e.Raw, ReceivedAt: receivedAt}
+}
+
+// InvalidStayReject makes the Reject of a stay with Invalid set: the
+// reason, and a line that names the stay for people. A rebuild of the same
+// stay gives the same Reject but for receivedAt.
+func InvalidStayReject(c *QueueCall, receivedAt time.Time) Reject {
+	return Reject{
+		Switch: c.Switch, Source: SourceBuild, Field: "wait",
+		Reason: c.Invalid + "; the stay is not counted",
+		Raw: fmt.Sprintf("call %s in queue %s, stay %d, joined %s, ended %s (%s)",
+			c.CallID, c.Queue, c.Seq, c.EnterTime.UTC().Format(time.RFC3339), c.EndTime.UTC().Format(time.RFC3339), c.EndVerb),
+		ReceivedAt: receivedAt,
+	}
+}

@@ -32,9 +32,13 @@ import (
 //	PENALTY RINGINUSE AGENTLOGIN AGENTLOGOFF AGENTCALLBACKLOGIN AGENTCALLBACKLOGOFF
 //	OUTCALL QUEUESTART CONFIGRELOAD: free parameters, nothing checked.
 //
-// Only the WAIT and TALK fields are validated (METRICS.md: a negative wait or
-// one over 24 h is rejected); the transfer holdtimes are not, because the
-// ATTENDEDTRANSFER LINK form shifts them one field to the right.
+// Only the WAIT and TALK fields are checked: a WAIT must be a whole number,
+// a TALK a whole number from 0 to 24 h. A WAIT that is negative or over 24 h
+// is a fact of the log, kept: METRICS.md refuses the stay it belongs to, not
+// the line, so the builder marks that stay invalid (QueueCall.Invalid) and it
+// is not counted, where refusing the line here would leave its ENTERQUEUE
+// alone to be counted as unknown. The transfer holdtimes are not checked,
+// because the ATTENDEDTRANSFER LINK form shifts them one field to the right.
 var qlVerbs = map[string][]qlTimeField{
 	"ENTERQUEUE":          nil,
 	"CONNECT":             {{0, "wait"}},
@@ -320,8 +324,8 @@ func qlCheckVerb(v string) string {
 	return ""
 }
 
-// qlCheckSeconds checks a wait or talk field: empty, or whole seconds from 0
-// to 24 h.
+// qlCheckSeconds checks a wait or talk field: empty, or whole seconds; a
+// talk from 0 to 24 h (a wait out of that range is the builder's to judge).
 func qlCheckSeconds(s, what string) string {
 	if s == "" {
 		return ""
@@ -329,6 +333,9 @@ func qlCheckSeconds(s, what string) string {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return fmt.Sprintf("%s %q is not a whole number of seconds", what, s)
+	}
+	if what == "wait" {
+		return ""
 	}
 	if n < 0 {
 		return fmt.Sprintf("%s %d s is negative", what, n)

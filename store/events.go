@@ -156,6 +156,31 @@ type callKey struct{ sw, callID string }
 // Events are ordered by time, micros and id. Many refs are split into several
 // queries; refs is not retained.
 func (s *Store) CallEvents(ctx context.Context, refs []CallRef, window time.Duration) ([]cdr.Event, error) {
+	return s.callEvents(ctx, refs, window, window, "")
+}
+
+// CallDispositions returns the dispositions (verb DISPOSITION) of the given
+// calls whose time lies in (ref.MaxTime, ref.MaxTime + after], as
+// CallEvents returns events: the dispositions given after a call, beyond
+// the build window.
+func (s *Store) CallDispositions(ctx context.Context, refs []CallRef, after time.Duration) ([]cdr.Event, error) {
+	evs, err := s.callEvents(ctx, refs, 0, after, cdr.VerbDisposition)
+	if err != nil {
+		return nil, err
+	}
+	// The span's own end is CallEvents'; only what lies after it is new.
+	want := spans(refs)
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Time.After(want[callKey{e.Switch, e.CallID}].MaxTime) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// spans gives each call of refs its widest span.
+func spans(refs []CallRef) map[callKey]CallRef {
 	want := make(map[callKey]CallRef, len(refs))
 	for _, r := range refs {
 		k := callKey{r.Switch, r.CallID}
@@ -169,6 +194,14 @@ func (s *Store) CallEvents(ctx context.Context, refs []CallRef, window time.Dura
 		}
 		want[k] = r
 	}
+	return want
+}
+
+// callEvents returns the events of the calls whose time lies in
+// [ref.MinTime − before, ref.MaxTime + after], of one verb when verb is not
+// empty (CallEvents).
+func (s *Store) callEvents(ctx context.Context, refs []CallRef, before, after time.Duration, verb string) ([]cdr.Event, error) {
+	want := spans(refs)
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": maxQuerySize}))
 	var out []cdr.Event
 	for _, chunk := range chunkRefs(refs) {
@@ -181,14 +214,14 @@ func (s *Store) CallEvents(ctx context.Context, refs []CallRef, window time.Dura
 				hi = r.MaxTime
 			}
 		}
-		// The chunk's time span prunes partitions; each call's own window is
+		// The chunk's time span prunes partitions; each call's own span is
 		// applied below.
 		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, id,
     any(source), any(time), any(time_us), any(queue), any(agent), any(verb),
     any(data1), any(data2), any(data3), any(data4), any(data5), min(ingested_at)
 FROM events
-WHERE time >= ? AND time <= ? AND (switch, call_id) IN (?)
-GROUP BY switch, call_id, id`, lo.Add(-window).UTC(), hi.Add(window).UTC(), refSet(chunk))
+WHERE time >= ? AND time <= ? AND (switch, call_id) IN (?) AND (? = '' OR verb = ?)
+GROUP BY switch, call_id, id`, lo.Add(-before).UTC(), hi.Add(after).UTC(), refSet(chunk), verb, verb)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read call events: %w", err)
 		}
@@ -201,7 +234,7 @@ GROUP BY switch, call_id, id`, lo.Add(-window).UTC(), hi.Add(window).UTC(), refS
 			}
 			e.Time, e.IngestedAt = e.Time.UTC(), e.IngestedAt.UTC()
 			r := want[callKey{e.Switch, e.CallID}]
-			if e.Time.Before(r.MinTime.Add(-window)) || e.Time.After(r.MaxTime.Add(window)) {
+			if e.Time.Before(r.MinTime.Add(-before)) || e.Time.After(r.MaxTime.Add(after)) {
 				continue
 			}
 			out = append(out, e)

@@ -10,22 +10,12 @@ import (
 	"github.com/acdstat/acdstat/cdr"
 )
 
-// Reject is an input line a decoder refused, stored so operators can see it
-// (GET /v1/rejects).
-type Reject struct {
-	Switch string
-	Source string
-	Line   int
-	Field  string
-	Reason string
-	Raw    string
-	// ReceivedAt is when acdstat got the line; zero means now.
-	ReceivedAt time.Time
-}
+// Reject is an input acdstat refused (cdr.Reject).
+type Reject = cdr.Reject
 
-// RejectOf makes the Reject of a decoder's error.
+// RejectOf makes the Reject of a decoder's error (cdr.RejectOf).
 func RejectOf(sw, source string, e *cdr.DecodeError, receivedAt time.Time) Reject {
-	return Reject{Switch: sw, Source: source, Line: e.Line, Field: e.Field, Reason: e.Reason, Raw: e.Raw, ReceivedAt: receivedAt}
+	return cdr.RejectOf(sw, source, e, receivedAt)
 }
 
 // RejectID is the deterministic id of a reject: the first 8 bytes of the

@@ -104,7 +104,7 @@ func BenchmarkRollup(b *testing.B) {
 	})
 
 	b.Run("incremental_1000", func(b *testing.B) {
-		builder := aggregate.NewBuilder(cfg.Jobs, log, clockFrom(testToday), st, st, st)
+		builder := aggregate.NewBuilder(cfg.Jobs, log, clockFrom(testToday), nil, st)
 		round := 0
 		for b.Loop() {
 			b.StopTimer()

@@ -81,5 +81,5 @@ func newBuilder(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, 
 	if err != nil {
 		return nil, err
 	}
-	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, st, st, st).WithSources(sources), nil
+	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, sources, st), nil
 }
