@@ -62,9 +62,13 @@ func DefaultQueueSettings(name string) QueueSettings {
 type Settings struct {
 	// Queues by queue name.
 	Queues map[string]QueueSettings
-	// SwitchZones by switch name: the zone of switches that write local
-	// times. Switches not listed use DefaultSwitchZone.
-	SwitchZones       map[string]*time.Location
+	// SwitchZones by switch name: the zones that the switches listed under
+	// switches in the queue file write their local times in.
+	SwitchZones map[string]*time.Location
+	// DefaultSwitchZone is the queue file's defaults.timezone: the zone of
+	// the switches it does not list. It is nil where the file does not set
+	// it, so that ACDSTAT_SWITCH_TIMEZONE applies (see SwitchZone); the
+	// Europe/Copenhagen default of queues is another matter.
 	DefaultSwitchZone *time.Location
 	// Entries are the IVR funnel's entry numbers, by name order (funnel.go).
 	Entries []FunnelEntry
@@ -78,6 +82,32 @@ func (s *Settings) Queue(name string) QueueSettings {
 		}
 	}
 	return DefaultQueueSettings(name)
+}
+
+// SwitchZone returns the zone in which switch name writes local wall-clock
+// times (queue_log table exports, cdr_csv, generic CDRs with local times):
+// the switch's own entry under switches in the queue file; else the file's
+// defaults.timezone, where the file sets it; else fallback, the zone of
+// ACDSTAT_SWITCH_TIMEZONE; else Europe/Copenhagen, the default of
+// METRICS.md. Every intake path that decodes local times (HTTP ingest and
+// `acdstat ingest`) takes its zone from here, so that the same line gets
+// the same instant, and so the same event id, by whatever path it comes
+// (EventID hashes the instant). Only an explicit `acdstat ingest --tz`, for
+// a one-off file, is put before it by its caller. s may be nil (no queue
+// file).
+func (s *Settings) SwitchZone(name string, fallback *time.Location) *time.Location {
+	if s != nil {
+		if loc := s.SwitchZones[name]; loc != nil {
+			return loc
+		}
+		if s.DefaultSwitchZone != nil {
+			return s.DefaultSwitchZone
+		}
+	}
+	if fallback != nil {
+		return fallback
+	}
+	return defaultLocation()
 }
 
 // PeriodKeys are the starts of the periods holding an instant, in a queue's

@@ -22,7 +22,7 @@ import (
 // The queue settings file (ACDSTAT_QUEUES) is YAML. Every key is optional;
 // unknown keys are errors. An example is deploy/queues.example.yaml.
 //
-//	switches:                     # switches that write local times (cdr_csv, DB exports)
+//	switches:                     # the zone each switch writes local times in (cdr_csv, DB exports)
 //	  pbx1: {timezone: Europe/Copenhagen}
 //	defaults:
 //	  timezone: Europe/Copenhagen # switches not listed, and listed queues without a timezone
@@ -60,6 +60,11 @@ import (
 // hours, 300 s, 5 s, offered_excl_short, 0.80, 0.60) whatever defaults
 // says: defaults holds only timezone, for switches and listed queues. List
 // every queue whose zone is not Europe/Copenhagen.
+//
+// A switch's local times are read in its zone under switches; else in
+// defaults.timezone where the file sets it; else in ACDSTAT_SWITCH_TIMEZONE
+// (cdr.Settings.SwitchZone). Without defaults.timezone, listed queues still
+// default to Europe/Copenhagen, but switches do not.
 
 // queueFile is the YAML document of the queue file.
 type queueFile struct {
@@ -130,7 +135,7 @@ func (e *QueueFileError) Error() string {
 
 // LoadQueues reads the queue settings file at path (ACDSTAT_QUEUES). An
 // empty path means no file: every queue gets cdr.DefaultQueueSettings and
-// every switch Europe/Copenhagen.
+// every switch ACDSTAT_SWITCH_TIMEZONE.
 func LoadQueues(path string) (*cdr.Settings, error) {
 	if path == "" {
 		return ParseQueues(nil, "")
@@ -365,8 +370,14 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 // settings converts and validates the decoded file.
 func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 	s := &cdr.Settings{}
+	// def is the zone of listed queues and entries that give none
+	// (Europe/Copenhagen when defaults.timezone is not set). Switches get
+	// defaults.timezone only where the file sets it: otherwise
+	// ACDSTAT_SWITCH_TIMEZONE applies to them (cdr.Settings.SwitchZone).
 	def := p.zone(f.Defaults.Timezone, "", "", "defaults.timezone", "defaults", "timezone")
-	s.DefaultSwitchZone = def
+	if f.Defaults.Timezone != "" {
+		s.DefaultSwitchZone = def
+	}
 	for _, name := range sortedKeys(f.Switches) {
 		sw := f.Switches[name]
 		if sw.Timezone == "" {

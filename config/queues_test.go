@@ -93,8 +93,14 @@ func TestQueueFileNone(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if got := s.DefaultSwitchZone.String(); got != "Europe/Copenhagen" {
-			t.Errorf("%s: got %v; want %v", tc.name, got, "Europe/Copenhagen")
+		// No defaults.timezone: the file leaves switches to
+		// ACDSTAT_SWITCH_TIMEZONE (here London) instead of giving them
+		// the Copenhagen default of queues.
+		if s.DefaultSwitchZone != nil {
+			t.Errorf("%s: default switch zone: got %v; want none", tc.name, s.DefaultSwitchZone)
+		}
+		if got := s.SwitchZone("pbx1", london(t)).String(); got != "Europe/London" {
+			t.Errorf("%s: switch zone: got %v; want %v", tc.name, got, "Europe/London")
 		}
 		if got := s.Queue("q"); !reflect.DeepEqual(got, cdr.DefaultQueueSettings("q")) {
 			t.Errorf("%s: got %+v; want the defaults", tc.name, got)
@@ -102,6 +108,49 @@ func TestQueueFileNone(t *testing.T) {
 	}
 	if _, err := LoadQueues(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file: got %v; want an error naming the file", err)
+	}
+}
+
+func london(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestQueueFileSwitchZones checks which zone each switch's local times are
+// read in: its own entry, else defaults.timezone where the file sets it,
+// else ACDSTAT_SWITCH_TIMEZONE (passed as the fallback, here London).
+// Without defaults.timezone, queues keep their own Copenhagen default.
+func TestQueueFileSwitchZones(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       map[string]string // switch → zone
+		queueZone  string
+	}{
+		{"switches only", "switches: {pbx1: {timezone: Asia/Tokyo}}\nqueues: {q: {}}",
+			map[string]string{"pbx1": "Asia/Tokyo", "pbx2": "Europe/London"}, "Europe/Copenhagen"},
+		{"switches and defaults", "switches: {pbx1: {timezone: Asia/Tokyo}}\ndefaults: {timezone: America/New_York}\nqueues: {q: {}}",
+			map[string]string{"pbx1": "Asia/Tokyo", "pbx2": "America/New_York"}, "America/New_York"},
+		{"defaults only", "defaults: {timezone: UTC}\nqueues: {q: {}}",
+			map[string]string{"pbx1": "UTC"}, "UTC"},
+		{"queues only", "queues: {q: {timezone: Asia/Tokyo}}",
+			map[string]string{"pbx1": "Europe/London"}, "Asia/Tokyo"},
+	} {
+		s, err := ParseQueues([]byte(tc.yaml), "q.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for sw, want := range tc.want {
+			if got := s.SwitchZone(sw, london(t)).String(); got != want {
+				t.Errorf("%s: switch %s: got %v; want %v", tc.name, sw, got, want)
+			}
+		}
+		if got := s.Queue("q").Location.String(); got != tc.queueZone {
+			t.Errorf("%s: queue zone: got %v; want %v", tc.name, got, tc.queueZone)
+		}
 	}
 }
 

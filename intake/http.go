@@ -26,8 +26,10 @@ type Config struct {
 	MaxBodyBytes int64 `env:"MAX_BODY_BYTES" envDefault:"33554432"`
 	// MaxLineBytes caps one line of a body.
 	MaxLineBytes int `env:"MAX_LINE_BYTES" envDefault:"65536"`
-	// SwitchTimezone is the time zone of switches that write local times
-	// (the queue_log DB form), until per-switch settings exist.
+	// SwitchTimezone is the zone of local times (queue_log table exports,
+	// cdr_csv, generic CDRs) from switches that the queue file gives no
+	// zone, by their own entry or by defaults.timezone
+	// (cdr.Settings.SwitchZone).
 	SwitchTimezone string `env:"SWITCH_TIMEZONE" envDefault:"Europe/Copenhagen"`
 	// IngestRate limits the lines per second each source address may send
 	// (0: no limit), with IngestBurst lines at once (0: one second's worth).
@@ -40,6 +42,16 @@ type Config struct {
 	CallerNumbers     string `env:"CALLER_NUMBERS"`
 	CallerHashKey     string `env:"CALLER_HASH_KEY"`
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
+}
+
+// SwitchZone loads SwitchTimezone, the fallback of cdr.Settings.SwitchZone:
+// HTTP intake and `acdstat ingest` both read it here.
+func (c Config) SwitchZone() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.SwitchTimezone)
+	if err != nil {
+		return nil, fmt.Errorf("ACDSTAT_SWITCH_TIMEZONE: %w", err)
+	}
+	return loc, nil
 }
 
 // Sink takes decoded events and refused lines. A nil error means they are
@@ -74,18 +86,21 @@ const maxRejectsListed = 1000
 
 var switchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 
-// Handler serves POST /v1/ingest/queue_log.
+// Handler serves the ingest endpoints that Register mounts.
 type Handler struct {
-	cfg     Config
-	log     *slog.Logger
-	sink    Sink
-	loc     *time.Location
-	metrics *metrics
-	now     func() time.Time
-	allow   *Allowlist
-	limit   *rateLimiter
-	privacy *Privacy
-	seen    *lastSeen
+	cfg  Config
+	log  *slog.Logger
+	sink Sink
+	// settings are the queue file's switches (nil: no file) and loc is
+	// ACDSTAT_SWITCH_TIMEZONE: together they give each request's zone.
+	settings *cdr.Settings
+	loc      *time.Location
+	metrics  *metrics
+	now      func() time.Time
+	allow    *Allowlist
+	limit    *rateLimiter
+	privacy  *Privacy
+	seen     *lastSeen
 }
 
 type metrics struct {
@@ -97,11 +112,15 @@ type metrics struct {
 }
 
 // NewHandler returns the ingest handler. reg may be nil; now is its clock
-// (the future limit of event times, the time of receipt).
-func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink Sink) (*Handler, error) {
-	loc, err := time.LoadLocation(cfg.SwitchTimezone)
+// (the future limit of event times, the time of receipt). settings are the
+// queue file's (nil when there is none): every request reads local times
+// in the zone of the switch it names, settings.SwitchZone with
+// ACDSTAT_SWITCH_TIMEZONE as the fallback. The handler does not change
+// settings, and reads them concurrently.
+func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, settings *cdr.Settings, sink Sink) (*Handler, error) {
+	loc, err := cfg.SwitchZone()
 	if err != nil {
-		return nil, fmt.Errorf("ACDSTAT_SWITCH_TIMEZONE: %w", err)
+		return nil, err
 	}
 	m := &metrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_received_lines_total", Help: "Lines received by intake."}, []string{"source"}),
@@ -128,7 +147,7 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now fun
 			}
 		}
 	}
-	return &Handler{cfg: cfg, log: log, sink: sink, loc: loc, metrics: m, now: now,
+	return &Handler{cfg: cfg, log: log, sink: sink, settings: settings, loc: loc, metrics: m, now: now,
 		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, now), privacy: privacy, seen: seen}, nil
 }
 
@@ -234,8 +253,9 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 }
 
 // ingestBody is what every ingest handler ends with: the per-source rate
-// limit, decoding into the sink, the switch's last-seen time (only once
-// the events are stored), and the answer.
+// limit, decoding into the sink (local times in the zone of switch sw), the
+// switch's last-seen time (only once the events are stored), and the
+// answer.
 func (h *Handler) ingestBody(w http.ResponseWriter, r *http.Request, sw, format string, decode cdr.DecodeFunc, body []byte) {
 	if addr, ok := remoteAddr(r.RemoteAddr); ok {
 		if wait := h.limit.take(addr, countLines(body)); wait > 0 {
@@ -246,7 +266,7 @@ func (h *Handler) ingestBody(w http.ResponseWriter, r *http.Request, sw, format 
 		}
 	}
 	res, err := Ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
-		Switch: sw, Location: h.loc, Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
+		Switch: sw, Location: h.settings.SwitchZone(sw, h.loc), Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
 	}, h.sink)
 	h.count(format, res)
 	if err != nil {

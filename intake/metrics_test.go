@@ -23,7 +23,7 @@ func TestMetricsOfAScriptedRun(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	clock := time.Unix(1700000000, 0)
 	h, err := NewHandler(Config{SwitchTimezone: "UTC", MaxBodyBytes: 1 << 20, MaxLineBytes: 1 << 10, IngestRate: 1, IngestBurst: 4},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), reg, func() time.Time { return clock }, &memSink{})
+		slog.New(slog.NewTextHandler(io.Discard, nil)), reg, func() time.Time { return clock }, nil, &memSink{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	}
 	format := s.fs.String("format", cdr.SourceQueueLog, fmt.Sprintf("input format: %v", cdr.Formats()))
 	sw := s.fs.String("switch", cdr.DefaultSwitch, "the switch these files come from")
-	tz := s.fs.String("tz", s.cfg.Intake.SwitchTimezone, "the switch's time zone, for formats with local times (ACDSTAT_SWITCH_TIMEZONE)")
+	tz := s.fs.String("tz", "", "the zone of these files' local times, over the zone of --switch in the queue file and ACDSTAT_SWITCH_TIMEZONE (for a one-off file)")
 	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
 	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md)")
 	if err := s.parse(args); err != nil {
@@ -51,9 +51,13 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(*tz)
+	settings, err := config.LoadQueues(s.cfg.Queues)
 	if err != nil {
-		return fmt.Errorf("--tz: %w", err)
+		return err
+	}
+	loc, err := ingestZone(settings, s.cfg.Intake, *sw, *tz)
+	if err != nil {
+		return err
 	}
 	log := newLogger(s.cfg, p.stderr)
 	st, err := openStore(ctx, s.cfg, log)
@@ -82,10 +86,6 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		total.Rejects = append(total.Rejects, res.Rejects...)
 	}
 	if !*noBuild {
-		settings, err := config.LoadQueues(s.cfg.Queues)
-		if err != nil {
-			return err
-		}
 		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
 		if err != nil {
 			return err
@@ -100,6 +100,26 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		return exitCode(3)
 	}
 	return nil
+}
+
+// ingestZone is the zone of local times in the files of switch sw: tz
+// (--tz) where it is given, for a one-off file; else the zone serve gives
+// that switch (cdr.Settings.SwitchZone, with ACDSTAT_SWITCH_TIMEZONE as the
+// fallback), so that a file and the same lines sent to serve have the same
+// instants and event ids.
+func ingestZone(settings *cdr.Settings, cfg intake.Config, sw, tz string) (*time.Location, error) {
+	if tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return nil, fmt.Errorf("--tz: %w", err)
+		}
+		return loc, nil
+	}
+	fallback, err := cfg.SwitchZone()
+	if err != nil {
+		return nil, err
+	}
+	return settings.SwitchZone(sw, fallback), nil
 }
 
 func ingestFile(ctx context.Context, sink storeSink, name, format string, decode cdr.DecodeFunc, opt cdr.DecodeOptions, stderr io.Writer) (intake.Result, error) {

@@ -50,13 +50,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	defer sp.Close()
-	// Every listener acknowledges only what is fsynced in the spool.
-	sink := intake.NewSpoolSink(sp)
-	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, sink)
+	// The queue file comes before intake: it names the zone of each
+	// switch's local times (cdr.Settings.SwitchZone).
+	settings, err := config.LoadQueues(cfg.Queues)
 	if err != nil {
 		return err
 	}
-	settings, err := config.LoadQueues(cfg.Queues)
+	// Every listener acknowledges only what is fsynced in the spool.
+	sink := intake.NewSpoolSink(sp)
+	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, settings, sink)
 	if err != nil {
 		return err
 	}
