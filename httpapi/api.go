@@ -179,9 +179,10 @@ func (a *API) queueOf(ctx context.Context, name string) (cdr.QueueSettings, erro
 	return a.settings.Queue(name), nil
 }
 
-// readRange parses from and to like acdstat report (report.Range).
+// readRange parses from and to like acdstat report (report.Range): the
+// range as asked, on quarter hours, never widened to whole periods.
 func readRange(period, fromArg, toArg string, loc *time.Location, now time.Time) (time.Time, time.Time, error) {
-	from, to, _, err := report.Range(period, fromArg, toArg, loc, now)
+	from, to, err := report.Range(period, fromArg, toArg, loc, now)
 	var re *report.RangeError
 	if errors.As(err, &re) {
 		arg := fromArg
@@ -235,7 +236,9 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 }
 
 // report serves GET /v1/report: the report rows of METRICS.md as JSON (an
-// array) or CSV.
+// array) or CSV. Where from or to lies inside a period, the first or last
+// row counts only the part in the range and says so (partial,
+// counted_from, counted_to), as in acdstat report.
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)

@@ -63,6 +63,14 @@ type Row struct {
 	FCRRate            *float64 `json:"fcr_rate"`
 	FCRTarget          float64  `json:"fcr_target"`
 	FCRMet             *bool    `json:"fcr_met"`
+
+	// Partial is true when the row counts only part of its period, because
+	// the range starts or ends inside it; CountedFrom and CountedTo are the
+	// part it counts, [CountedFrom, CountedTo), local like PeriodStart: the
+	// whole period (PeriodStart to the next period's start) unless Partial.
+	Partial     bool      `json:"partial"`
+	CountedFrom time.Time `json:"counted_from"`
+	CountedTo   time.Time `json:"counted_to"`
 }
 
 // MaxRows bounds the rows of one report (15-minute periods over 30 years),
@@ -70,13 +78,15 @@ type Row struct {
 const MaxRows = 1 << 20
 
 // Build returns one row per period of q's zone that overlaps [from, to),
-// in order: from the period holding from (its start is from itself when
-// from is a period start, as acdstat report arranges) up to the last period
-// starting before to. Periods missing from sums get zero counts and null
-// ratios.
+// in order: from the period holding from up to the last period starting
+// before to. Where from or to lies inside a period (report.Range keeps them
+// as asked), the first or last row counts only the part of its period in
+// the range and says so: Partial, with CountedFrom and CountedTo. Periods
+// missing from sums get zero counts and null ratios.
 //
 // sums holds the summed counts by period start (any zone: they are compared
-// as instants), as store.PeriodCounts returns them. A key that is not the
+// as instants) of the buckets in [from, to) only, as store.PeriodCounts
+// returns them, so a partial row's counts are its part. A key that is not the
 // start of one of the periods is an error: it means the rollups were made
 // with another zone or period grid than q's (rebuild them), and silently
 // dropping it would lose calls. switchName is "*" (or "") for all switches;
@@ -107,11 +117,20 @@ func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.
 		}
 		c := byUnix[p.Unix()]
 		delete(byUnix, p.Unix())
-		rows = append(rows, newRow(q, switchName, period, hours, p, &c))
 		next := cdr.NextPeriod(period, p, loc)
 		if !next.After(p) {
 			return nil, errors.New("report: period does not advance") // a bug in the calendar, never an endless loop
 		}
+		r := newRow(q, switchName, period, hours, p, &c)
+		r.CountedFrom, r.CountedTo = p, next
+		if from.After(p) {
+			r.CountedFrom = from.In(loc)
+		}
+		if to.Before(next) {
+			r.CountedTo = to.In(loc)
+		}
+		r.Partial = !r.CountedFrom.Equal(p) || !r.CountedTo.Equal(next)
+		rows = append(rows, r)
 		p = next
 	}
 	if len(byUnix) > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,7 +132,7 @@ func TestRowFields(t *testing.T) {
 		short_abandoned timeout exit_key exit_other unknown answered_within_sla abandoned_within_sla
 		transferred service_level sla_formula sla_s short_abandon_s sla_target sla_met asa_s avg_wait_s
 		max_wait_s p50_wait_s p90_wait_s p95_wait_s abandon_rate avg_talk_s dispositions fcr_rate
-		fcr_target fcr_met`)
+		fcr_target fcr_met partial counted_from counted_to`)
 	if len(got[0]) != len(want) {
 		t.Errorf("got %d fields; want %d", len(got[0]), len(want))
 	}
@@ -245,4 +246,149 @@ func TestBuildPeriods(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "time zone") {
 		t.Errorf("misaligned counts: got %v; want an error naming the time zone", err)
 	}
+}
+
+// TestBuildClipsFirstAndLastPeriod checks the rows of a range that starts or
+// ends inside a period: one row per period, as always, but the first and
+// last count only the part of their period inside the range, and say so
+// (partial, counted_from, counted_to) in JSON, CSV, the table and Markdown;
+// on both daylight-saving days and 29 February.
+func TestBuildClipsFirstAndLastPeriod(t *testing.T) {
+	cph := copenhagen(t)
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.In(cph)
+	}
+	type span struct {
+		start, from, to string
+		partial         bool
+	}
+	for _, tc := range []struct {
+		name, period, from, to string
+		want                   []span
+	}{
+		{"a quarter from the 15th to the 10th", "month", "2016-10-15T00:00:00+02:00", "2016-12-10T00:00:00+01:00", []span{
+			{"2016-10-01T00:00:00+02:00", "2016-10-15T00:00:00+02:00", "2016-11-01T00:00:00+01:00", true},
+			{"2016-11-01T00:00:00+01:00", "2016-11-01T00:00:00+01:00", "2016-12-01T00:00:00+01:00", false},
+			{"2016-12-01T00:00:00+01:00", "2016-12-01T00:00:00+01:00", "2016-12-10T00:00:00+01:00", true},
+		}},
+		{"the two 02:00 hours of the autumn day", "hour", "2026-10-25T02:15:00+02:00", "2026-10-25T03:00:00+01:00", []span{
+			{"2026-10-25T02:00:00+02:00", "2026-10-25T02:15:00+02:00", "2026-10-25T02:00:00+01:00", true},
+			{"2026-10-25T02:00:00+01:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00", false},
+		}},
+		{"the spring day and the morning after", "day", "2026-03-29T01:45:00+01:00", "2026-03-30T06:00:00+02:00", []span{
+			{"2026-03-29T00:00:00+01:00", "2026-03-29T01:45:00+01:00", "2026-03-30T00:00:00+02:00", true},
+			{"2026-03-30T00:00:00+02:00", "2026-03-30T00:00:00+02:00", "2026-03-30T06:00:00+02:00", true},
+		}},
+		{"29 February to noon on 1 March", "month", "2028-02-29T00:00:00+01:00", "2028-03-01T12:00:00+01:00", []span{
+			{"2028-02-01T00:00:00+01:00", "2028-02-29T00:00:00+01:00", "2028-03-01T00:00:00+01:00", true},
+			{"2028-03-01T00:00:00+01:00", "2028-03-01T00:00:00+01:00", "2028-03-01T12:00:00+01:00", true},
+		}},
+		{"whole months", "month", "2016-09-01T00:00:00+02:00", "2016-11-01T00:00:00+01:00", []span{
+			{"2016-09-01T00:00:00+02:00", "2016-09-01T00:00:00+02:00", "2016-10-01T00:00:00+02:00", false},
+			{"2016-10-01T00:00:00+02:00", "2016-10-01T00:00:00+02:00", "2016-11-01T00:00:00+01:00", false},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := cdr.DefaultQueueSettings("klinisk")
+			// The store sums the buckets in the range per period start, so
+			// a partial period's counts come keyed by the period's start.
+			sums := map[time.Time]cdr.Counts{}
+			for i, w := range tc.want {
+				sums[at(w.start).UTC()] = cdr.Counts{Offered: uint64(i + 1), Answered: uint64(i + 1), AnsweredWithinSLA: uint64(i + 1)}
+			}
+			rows, err := Build(q, "*", tc.period, "all", at(tc.from), at(tc.to), sums)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			if err := WriteJSON(&b, rows); err != nil {
+				t.Fatal(err)
+			}
+			var got []map[string]any
+			if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d rows; want %d:\n%s", len(got), len(tc.want), b.String())
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g["period_start"] != w.start || g["counted_from"] != w.from || g["counted_to"] != w.to || g["partial"] != w.partial {
+					t.Errorf("row %d: got period_start %v counted_from %v counted_to %v partial %v; want %s %s %s %v",
+						i, g["period_start"], g["counted_from"], g["counted_to"], g["partial"], w.start, w.from, w.to, w.partial)
+				}
+				if g["offered"] != float64(i+1) {
+					t.Errorf("row %d: got offered %v; want %d, the sum of its period's buckets in the range", i, g["offered"], i+1)
+				}
+			}
+
+			// CSV has the same three columns, in the order of JSON's names.
+			b.Reset()
+			if err := WriteCSV(&b, rows, false); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+			if !strings.HasSuffix(lines[0], ",partial,counted_from,counted_to") {
+				t.Errorf("CSV header: %s", lines[0])
+			}
+			for i, w := range tc.want {
+				if suffix := fmt.Sprintf(",%v,%s,%s", w.partial, w.from, w.to); !strings.HasSuffix(lines[i+1], suffix) {
+					t.Errorf("CSV row %d: %s; want it to end %s", i, lines[i+1], suffix)
+				}
+			}
+
+			// The table and Markdown mark a partial row and say which part
+			// of its period it counts; whole rows are not marked.
+			for name, write := range map[string]func(*bytes.Buffer) error{
+				"table":    func(b *bytes.Buffer) error { return WriteTable(b, rows) },
+				"markdown": func(b *bytes.Buffer) error { return WriteMarkdown(b, rows) },
+			} {
+				b.Reset()
+				if err := write(&b); err != nil {
+					t.Fatal(err)
+				}
+				out := b.String()
+				marked := 0
+				for i, w := range tc.want {
+					label := periodLabel(tc.period, at(w.start))
+					line := tableLine(out, label)
+					if line == "" {
+						t.Errorf("%s: no line for %s:\n%s", name, label, out)
+						continue
+					}
+					if strings.Contains(line, label+"*") || strings.Contains(line, label+`\*`) {
+						marked++
+						if !w.partial {
+							t.Errorf("%s: whole row %d is marked partial:\n%s", name, i, out)
+						}
+						span := at(w.from).Format("2006-01-02 15:04 MST") + " to " + at(w.to).Format("2006-01-02 15:04 MST")
+						if !strings.Contains(out, label+" counts "+span) {
+							t.Errorf("%s: the legend does not say that %s counts %s:\n%s", name, label, span, out)
+						}
+					} else if w.partial {
+						t.Errorf("%s: partial row %d is not marked:\n%s", name, i, out)
+					}
+				}
+				if marked == 0 && strings.Contains(out, "part of") {
+					t.Errorf("%s: a legend of partial rows, but none is partial:\n%s", name, out)
+				}
+			}
+		})
+	}
+}
+
+// tableLine returns the line of a table or Markdown output whose first cell
+// starts with label, or "".
+func tableLine(out, label string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(strings.TrimLeft(l, " |"), label) {
+			return l
+		}
+	}
+	return ""
 }

@@ -23,7 +23,9 @@ func WriteJSON(w io.Writer, rows []Row) error {
 	return enc.Encode(rows)
 }
 
-// csvColumns are the CSV header: the JSON names, in the order of METRICS.md.
+// csvColumns are the CSV header: the JSON names, in the order of METRICS.md
+// (partial and its span last, so that columns read by position before they
+// came stay where they were).
 var csvColumns = []string{
 	"switch", "queue", "period", "period_start", "hours",
 	"offered", "answered", "abandoned", "short_abandoned", "timeout", "exit_key", "exit_other", "unknown",
@@ -31,11 +33,12 @@ var csvColumns = []string{
 	"service_level", "sla_formula", "sla_s", "short_abandon_s", "sla_target", "sla_met",
 	"asa_s", "avg_wait_s", "max_wait_s", "p50_wait_s", "p90_wait_s", "p95_wait_s",
 	"abandon_rate", "avg_talk_s", "dispositions", "fcr_rate", "fcr_target", "fcr_met",
+	"partial", "counted_from", "counted_to",
 }
 
 // WriteCSV writes rows as CSV with a header of the JSON names; null is an
-// empty cell, booleans are true/false, period_start is ISO 8601 with offset
-// and numbers keep full precision. With danish it is written the way a
+// empty cell, booleans are true/false, period_start, counted_from and
+// counted_to are ISO 8601 with offset and numbers keep full precision. With danish it is written the way a
 // spreadsheet set to Danish opens it with a double click: a UTF-8 byte order
 // mark (so æøå survive), ';' between fields, a decimal comma and CRLF line
 // ends.
@@ -74,6 +77,7 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 			ptr(r.ServiceLevel), r.SLAFormula, strconv.Itoa(r.SLAS), strconv.Itoa(r.ShortAbandonS), num(r.SLATarget), b(r.SLAMet),
 			ptr(r.ASA), ptr(r.AvgWait), u(r.MaxWaitS), ptr(r.P50Wait), ptr(r.P90Wait), ptr(r.P95Wait),
 			ptr(r.AbandonRate), ptr(r.AvgTalk), u(r.Dispositions), ptr(r.FCRRate), num(r.FCRTarget), b(r.FCRMet),
+			strconv.FormatBool(r.Partial), r.CountedFrom.Format(time.RFC3339), r.CountedTo.Format(time.RFC3339),
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -85,9 +89,10 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 
 // Marks in the table and Markdown forms, explained by their legend line.
 const (
-	markMet    = "✓"
-	markMissed = "✗"
-	none       = "–" // no calls, or no dispositions: the ratio is null
+	markMet     = "✓"
+	markMissed  = "✗"
+	none        = "–" // no calls, or no dispositions: the ratio is null
+	markPartial = "*" // after the period: the row counts part of it (Row.Partial)
 )
 
 // layout is the monthly table of the source report: a header and one line of
@@ -127,14 +132,20 @@ func newLayout(rows []Row) layout {
 		fmt.Sprintf("Within %s (target %s)", seconds(r0.SLAS), targetPct(r0.SLATarget)),
 		fmt.Sprintf("First-contact res. (target %s)", targetPct(r0.FCRTarget)),
 	}
+	var partial []string
 	for i := range rows {
 		r := &rows[i]
 		abandoned := strconv.FormatUint(r.Abandoned, 10)
 		if r.AbandonRate != nil {
 			abandoned += " (" + pct(*r.AbandonRate) + ")"
 		}
+		label := periodLabel(r.Period, r.PeriodStart)
+		if r.Partial {
+			partial = append(partial, label+" counts "+r.CountedFrom.Format(spanLayout)+" to "+r.CountedTo.Format(spanLayout))
+			label += markPartial
+		}
 		l.cells = append(l.cells, []string{
-			periodLabel(r.Period, r.PeriodStart), strconv.FormatUint(r.Offered, 10),
+			label, strconv.FormatUint(r.Offered, 10),
 			minSec(r.ASA), minSec(r.AvgWait), abandoned,
 			againstTarget(r.ServiceLevel, r.SLAMet), againstTarget(r.FCRRate, r.FCRMet),
 		})
@@ -144,8 +155,17 @@ func newLayout(rows []Row) layout {
 		fmt.Sprintf("Within %s: service level by formula %s. %s target met, %s target missed, %s no calls (or no dispositions).",
 			seconds(r0.SLAS), r0.SLAFormula, markMet, markMissed, none),
 	}
+	if len(partial) > 0 {
+		l.legend = append(l.legend, fmt.Sprintf("%s Part of the %s only, where the range starts or ends inside it: %s.",
+			markPartial, r0.Period, strings.Join(partial, "; ")))
+	}
 	return l
 }
+
+// spanLayout writes the ends of a partial row's span: a date and a clock
+// time with the zone's abbreviation, so the two 02:00s of an autumn
+// daylight-saving day differ.
+const spanLayout = "2006-01-02 15:04 MST"
 
 // WriteTable writes rows as a terminal table that reads like the source
 // report's monthly table: a row per period with calls offered, ASA, the
@@ -188,7 +208,11 @@ func WriteMarkdown(w io.Writer, rows []Row) error {
 		b.WriteString("\n| " + strings.Join(l.header, " | ") + " |\n|---|")
 		b.WriteString(strings.Repeat("--:|", len(l.header)-1) + "\n")
 		for _, c := range l.cells {
-			b.WriteString("| " + strings.Join(c, " | ") + " |\n")
+			esc := make([]string, len(c))
+			for i, v := range c {
+				esc[i] = mdEscape(v) // the partial mark is Markdown's emphasis
+			}
+			b.WriteString("| " + strings.Join(esc, " | ") + " |\n")
 		}
 		b.WriteString("\n")
 		for _, s := range l.legend {

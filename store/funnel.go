@@ -52,8 +52,10 @@ type FunnelPeriod struct {
 }
 
 // FunnelPeriods returns the funnel of entry per period ("day" or "month",
-// local in the entry's zone, as stored) whose start lies in [from, to),
-// over every switch or of switchName, ordered by start.
+// local in the entry's zone, as stored) of the calls whose 15-minute bucket
+// lies in [from, to), over every switch or of switchName, ordered by start.
+// A from or to inside a period counts that period's calls in the range only
+// (acdstat report marks the row partial), as PeriodCounts does.
 func (s *Store) FunnelPeriods(ctx context.Context, entry, switchName, period string, from, to time.Time) ([]FunnelPeriod, error) {
 	col := map[string]string{"day": "day_start", "month": "month_start"}[period]
 	if col == "" {
@@ -62,7 +64,7 @@ func (s *Store) FunnelPeriods(ctx context.Context, entry, switchName, period str
 	// col is one of two constants; every input is a bound parameter.
 	rows, err := s.conn.Query(ctx, `SELECT `+col+` AS p, outcome, queue, count()
 FROM funnel_calls FINAL
-WHERE entry = ? AND (? = '' OR switch = ?) AND `+col+` >= ? AND `+col+` < ?
+WHERE entry = ? AND (? = '' OR switch = ?) AND bucket >= ? AND bucket < ?
 GROUP BY p, outcome, queue
 ORDER BY p, outcome, queue`, entry, switchName, switchName, from.UTC(), to.UTC())
 	if err != nil {

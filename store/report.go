@@ -23,10 +23,13 @@ var periodColumns = map[string]string{
 
 // PeriodCounts sums the rollup rows of one queue whose 15-minute bucket is in
 // [from, to), per period start of the given period (the UTC instant where the
-// local period begins, as the rollup stored it in the queue's zone). A
-// switchName of "" or "*" sums every switch; inHoursOnly keeps the calls that
-// joined while the queue was open. Periods without rows are absent from the
-// map: the caller (report.Build) fills them with zero counts.
+// local period begins, as the rollup stored it in the queue's zone). from
+// and to may lie inside a period (on a bucket boundary): that period's
+// counts are then those of its buckets in the range, still keyed by its
+// start, and report.Build marks its row partial. A switchName of "" or "*"
+// sums every switch; inHoursOnly keeps the calls that joined while the
+// queue was open. Periods without rows are absent from the map: the caller
+// (report.Build) fills them with zero counts.
 //
 // The table is read with FINAL: a rollup row's key (switch, queue, bucket,
 // in_hours) never moves to another partition, so FINAL sees every version of

@@ -36,6 +36,9 @@ func funnelJob(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *
 }
 
 // funnelRow is one period of `acdstat report --funnel` (its JSON form).
+// Partial, CountedFrom and CountedTo are those of report.Row: the part of
+// the period the row counts, less than all of it where the range starts or
+// ends inside it.
 type funnelRow struct {
 	Entry        string            `json:"entry"`
 	Switch       string            `json:"switch"`
@@ -46,9 +49,14 @@ type funnelRow struct {
 	Reached      map[string]uint64 `json:"reached"`
 	HungUpInMenu uint64            `json:"hung_up_in_menu"`
 	Other        uint64            `json:"other"`
+	Partial      bool              `json:"partial"`
+	CountedFrom  time.Time         `json:"counted_from"`
+	CountedTo    time.Time         `json:"counted_to"`
 }
 
-// reportFunnel prints the funnel of one entry per day or month.
+// reportFunnel prints the funnel of one entry per day or month, over the
+// range as asked (reportRange): a period the range cuts is counted in part
+// and marked, as in acdstat report.
 func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, period, fromArg, toArg, format string, stdout, stderr io.Writer) error {
 	switch {
 	case queuesFile == "":
@@ -71,7 +79,7 @@ func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, perio
 		return fmt.Errorf("report: --funnel %q: no such entry in %s (entries: %s)", entry, queuesFile, strings.Join(names, ", "))
 	}
 	ent := qs.Entries[i]
-	from, to, err := reportRange(period, fromArg, toArg, ent.Location, s.now(), stderr)
+	from, to, err := reportRange(period, fromArg, toArg, ent.Location, s.now())
 	if err != nil {
 		return err
 	}
@@ -90,8 +98,19 @@ func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, perio
 	}
 	rows := make([]funnelRow, 0, len(ps))
 	for _, p := range ps {
-		rows = append(rows, funnelRow{Entry: entry, Switch: sw, Period: period, PeriodStart: p.Start, Entered: p.Entered,
-			ReachedQueue: p.ReachedQueue, Reached: p.Reached, HungUpInMenu: p.HungUpInMenu, Other: p.Other})
+		start := p.Start.In(ent.Location)
+		next := cdr.NextPeriod(period, start, ent.Location)
+		r := funnelRow{Entry: entry, Switch: sw, Period: period, PeriodStart: start, Entered: p.Entered,
+			ReachedQueue: p.ReachedQueue, Reached: p.Reached, HungUpInMenu: p.HungUpInMenu, Other: p.Other,
+			CountedFrom: start, CountedTo: next}
+		if from.After(start) {
+			r.CountedFrom = from.In(ent.Location)
+		}
+		if to.Before(next) {
+			r.CountedTo = to.In(ent.Location)
+		}
+		r.Partial = !r.CountedFrom.Equal(start) || !r.CountedTo.Equal(next)
+		rows = append(rows, r)
 	}
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -117,16 +136,35 @@ func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, perio
 		fmt.Fprintf(tw, "%s\t", q)
 	}
 	fmt.Fprint(tw, "hung up in menu\tother\t\n")
+	layout := "2006-01-02"
+	if period == cdr.PeriodMonth {
+		layout = "2006-01"
+	}
+	var partial []string
 	for _, r := range rows {
-		layout := "2006-01-02"
-		if period == cdr.PeriodMonth {
-			layout = "2006-01"
+		label := r.PeriodStart.Format(layout)
+		if r.Partial {
+			// The mark and the legend of acdstat report's table.
+			partial = append(partial, label+" counts "+r.CountedFrom.Format(spanLayout)+" to "+r.CountedTo.Format(spanLayout))
+			label += "*"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t", r.PeriodStart.In(ent.Location).Format(layout), r.Entered, r.ReachedQueue)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t", label, r.Entered, r.ReachedQueue)
 		for _, q := range queues {
 			fmt.Fprintf(tw, "%d\t", r.Reached[q])
 		}
 		fmt.Fprintf(tw, "%d\t%d\t\n", r.HungUpInMenu, r.Other)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(partial) > 0 {
+		_, err := fmt.Fprintf(stdout, "\n* Part of the %s only, where the range starts or ends inside it: %s.\n", period, strings.Join(partial, "; "))
+		return err
+	}
+	return nil
 }
+
+// spanLayout writes the ends of a partial row's span, as report's table
+// does: the zone's abbreviation tells the two 02:00s of an autumn
+// daylight-saving day apart.
+const spanLayout = "2006-01-02 15:04 MST"

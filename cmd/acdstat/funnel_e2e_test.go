@@ -123,4 +123,28 @@ WHERE entry = 'main' AND period_start = ?`, day).Scan(&sw, &entered, &reached, &
 		strings.Join(strings.Fields(lines[2]), " ") != "2025-03-03 10 8 6 2 0 2 0" {
 		t.Errorf("report --funnel table:\n%s", table)
 	}
+	// A range inside the day counts the calls that started in it only
+	// (10:15 to 10:30: calls 5 to 9, one to servicedesk, two to klinisk,
+	// two hung up in the menu), and the row says it is partial.
+	out = runCmd(t, environ, "report", "--funnel", "main", "--period", "day", "--from", "2025-03-03T10:15", "--to", "2025-03-03T10:30", "--format", "json")
+	rep = nil
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report --funnel json: %v\n%s", err, out)
+	}
+	var clipped []map[string]any
+	if err := json.Unmarshal([]byte(out), &clipped); err != nil {
+		t.Fatal(err)
+	}
+	from, to := base.Add(15*time.Minute), base.Add(30*time.Minute)
+	if len(rep) != 1 || rep[0].Entered != 5 || rep[0].ReachedQueue != 3 || rep[0].Reached["servicedesk"] != 1 ||
+		rep[0].Reached["klinisk"] != 2 || rep[0].HungUpInMenu != 2 || !rep[0].PeriodStart.Equal(day) ||
+		clipped[0]["partial"] != true || !rowTime(t, clipped[0], "counted_from").Equal(from) || !rowTime(t, clipped[0], "counted_to").Equal(to) {
+		t.Errorf("report --funnel from 10:15 to 10:30: got %s", out)
+	}
+	table = runCmd(t, environ, "report", "--funnel", "main", "--period", "day", "--from", "2025-03-03T10:15", "--to", "2025-03-03T10:30")
+	lines = strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) < 3 || strings.Join(strings.Fields(lines[2]), " ") != "2025-03-03* 5 3 1 2 0 2 0" ||
+		!strings.Contains(table, "2025-03-03 counts 2025-03-03 10:15 CET to 2025-03-03 10:30 CET") {
+		t.Errorf("report --funnel table from 10:15 to 10:30:\n%s", table)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
@@ -17,7 +16,9 @@ import (
 var reportFormats = []string{"table", "csv", "json", "markdown"}
 
 // cmdReport prints the report rows of METRICS.md for one queue, one row per
-// period in the range, read from the rollups.
+// period in the range, read from the rollups. The range is --from to --to
+// as asked (reportRange): where it starts or ends inside a period, that row
+// counts only its part and is marked partial.
 //
 // It opens the store with openStore, which migrates: on a fresh database a
 // report then prints the asked periods with zero calls instead of failing on
@@ -33,8 +34,8 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	queue := s.fs.String("queue", "", "the queue to report on (required, unless --funnel)")
 	funnel := s.fs.String("funnel", "", "report the IVR funnel of this entry of the queue file instead (--period day or month, --format table or json)")
 	sw := s.fs.String("switch", "*", "the switch the calls came from; * for all switches")
-	fromArg := s.fs.String("from", "", "first local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM in the queue's time zone, included (default: 1 January of this year)")
-	toArg := s.fs.String("to", "", "local date or date-time where the report ends, excluded (default: the end of the current period)")
+	fromArg := s.fs.String("from", "", "first local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM (on a quarter hour) in the queue's time zone, included; inside a period, the first row counts from here only and says so (default: 1 January of this year)")
+	toArg := s.fs.String("to", "", "local date or date-time (on a quarter hour) where the report ends, excluded; inside a period, the last row counts up to here only and says so (default: the end of the current period)")
 	period := s.fs.String("period", cdr.PeriodMonth, fmt.Sprintf("one row per %v", cdr.Periods))
 	hours := s.fs.String("hours", "all", "all calls, or only those that joined in opening hours: all or in")
 	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
@@ -72,7 +73,7 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 		}
 		q = qs.Queue(*queue)
 	}
-	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now(), p.stderr)
+	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now())
 	if err != nil {
 		return err
 	}
@@ -102,16 +103,14 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	return report.WriteTable(p.stdout, rows)
 }
 
-// reportRange is report.Range with its notes on stderr and its errors
-// naming the flags.
-func reportRange(period, fromArg, toArg string, loc *time.Location, now time.Time, stderr io.Writer) (from, to time.Time, err error) {
-	from, to, notes, err := report.Range(period, fromArg, toArg, loc, now)
+// reportRange is report.Range with its errors naming the flags. The range
+// is the one asked for: a --from or --to inside a period makes the first or
+// last row partial (report.Build), never a wider range.
+func reportRange(period, fromArg, toArg string, loc *time.Location, now time.Time) (from, to time.Time, err error) {
+	from, to, err = report.Range(period, fromArg, toArg, loc, now)
 	var re *report.RangeError
 	if errors.As(err, &re) {
 		return from, to, fmt.Errorf("report: --%s: %s", re.Field, re.Msg)
-	}
-	for _, n := range notes {
-		fmt.Fprintf(stderr, "acdstat report: --%s\n", n)
 	}
 	return from, to, err
 }
