@@ -188,6 +188,9 @@ func DecodeQueueLogDB(r io.Reader, opt DecodeOptions, fn func(Batch) error) erro
 
 	var l *qlLayout
 	var start int64
+	// Local times in a repeated hour are held back and resolved per call
+	// at the end (localtime.go).
+	fold := newFolder(opt.Location)
 	for {
 		rec, err := cr.Read()
 		end := cr.InputOffset()
@@ -229,10 +232,11 @@ func DecodeQueueLogDB(r io.Reader, opt DecodeOptions, fn func(Batch) error) erro
 		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
 			// a line of blanks: skipped, as in the file form
 		default:
-			e, derr := qlDecodeRecord(rec, line, l, &opt, raw)
-			if derr != nil {
+			e, local, derr := qlDecodeRecord(rec, line, l, &opt, raw)
+			switch {
+			case derr != nil:
 				q.reject(derr)
-			} else {
+			case !local || fold.add(e):
 				q.event(e)
 			}
 		}
@@ -241,6 +245,7 @@ func DecodeQueueLogDB(r io.Reader, opt DecodeOptions, fn func(Batch) error) erro
 			return ferr
 		}
 	}
+	fold.resolve(q.event)
 	return q.flush()
 }
 
@@ -248,22 +253,23 @@ func qlRawString(raw []byte) string {
 	return strings.TrimRight(string(raw), "\r\n")
 }
 
-// qlDecodeRecord decodes one data record of the DB form.
-func qlDecodeRecord(rec []string, line int, l *qlLayout, opt *DecodeOptions, rawb []byte) (Event, *DecodeError) {
+// qlDecodeRecord decodes one data record of the DB form; local says its time
+// was a local wall-clock time (not unix seconds).
+func qlDecodeRecord(rec []string, line int, l *qlLayout, opt *DecodeOptions, rawb []byte) (e Event, local bool, derr *DecodeError) {
 	raw := func() string { return qlRawString(rawb) }
 	if len(rec) < l.need {
-		return Event{}, &DecodeError{Line: line, Field: l.name(len(rec), ""),
+		return Event{}, false, &DecodeError{Line: line, Field: l.name(len(rec), ""),
 			Reason: fmt.Sprintf("too few fields: %d of %d", len(rec), len(l.names)), Raw: raw()}
 	}
 	names := l.fixed
-	e := Event{Line: line, Source: SourceQueueLogDB}
+	e = Event{Line: line, Source: SourceQueueLogDB}
 	ts, tcol := strings.TrimSpace(qlCol(rec, l.time)), l.time
 	if ts == "" && l.timeAlt >= 0 {
 		ts, tcol = strings.TrimSpace(qlCol(rec, l.timeAlt)), l.timeAlt
 	}
-	t, micros, reason := qlParseDBTime(ts, opt.Location)
+	t, micros, local, reason := qlParseDBTime(ts, opt.Location)
 	if reason != "" {
-		return Event{}, &DecodeError{Line: line, Field: l.name(tcol, "time"), Reason: reason, Raw: raw()}
+		return Event{}, false, &DecodeError{Line: line, Field: l.name(tcol, "time"), Reason: reason, Raw: raw()}
 	}
 	names[0] = l.name(tcol, "time")
 	e.Time, e.Micros = t, micros
@@ -289,9 +295,9 @@ func qlDecodeRecord(rec []string, line int, l *qlLayout, opt *DecodeOptions, raw
 		}
 	}
 	if field, reason := qlFinish(&e, opt, names[:], dataNames); reason != "" {
-		return Event{}, &DecodeError{Line: line, Field: field, Reason: reason, Raw: raw()}
+		return Event{}, false, &DecodeError{Line: line, Field: field, Reason: reason, Raw: raw()}
 	}
-	return e, nil
+	return e, local, nil
 }
 
 // qlPBXData moves a PBXware row into the canonical data1..data5 of its verb
@@ -370,16 +376,16 @@ func qlPBXData(verb string, rec []string, l *qlLayout) ([5]string, [5]string) {
 // qlParseDBTime reads the DB form's time: unix seconds (optionally with a
 // fraction) or a wall-clock "2006-01-02 15:04:05[.ffffff]" in loc. It returns
 // the whole second in UTC and the microseconds.
-func qlParseDBTime(s string, loc *time.Location) (time.Time, uint32, string) {
+func qlParseDBTime(s string, loc *time.Location) (t time.Time, micros uint32, local bool, reason string) {
 	if s == "" {
-		return time.Time{}, 0, "empty time"
+		return time.Time{}, 0, false, "empty time"
 	}
 	if c := s[0]; c >= '0' && c <= '9' && !strings.ContainsAny(s, "-:") {
 		sec, micros, reason := qlParseEpoch(s)
 		if reason != "" {
-			return time.Time{}, 0, reason
+			return time.Time{}, 0, false, reason
 		}
-		return time.Unix(sec, 0).UTC(), micros, ""
+		return time.Unix(sec, 0).UTC(), micros, false, ""
 	}
 	for _, layout := range [...]string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
 		t, err := time.ParseInLocation(layout, s, loc)
@@ -387,9 +393,9 @@ func qlParseDBTime(s string, loc *time.Location) (time.Time, uint32, string) {
 			continue
 		}
 		if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-			return time.Time{}, 0, fmt.Sprintf("time %q is out of range", qlClip(s))
+			return time.Time{}, 0, false, fmt.Sprintf("time %q is out of range", qlClip(s))
 		}
-		return t.Truncate(time.Second).UTC(), uint32(t.Nanosecond() / 1000), ""
+		return t.Truncate(time.Second).UTC(), uint32(t.Nanosecond() / 1000), true, ""
 	}
-	return time.Time{}, 0, fmt.Sprintf(`time %q is neither unix seconds nor "YYYY-MM-DD hh:mm:ss[.ffffff]"`, qlClip(s))
+	return time.Time{}, 0, false, fmt.Sprintf(`time %q is neither unix seconds nor "YYYY-MM-DD hh:mm:ss[.ffffff]"`, qlClip(s))
 }

@@ -1,0 +1,106 @@
+package cdr
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLocalCandidates(t *testing.T) {
+	cph, _ := time.LoadLocation("Europe/Copenhagen")
+	lhi, _ := time.LoadLocation("Australia/Lord_Howe")
+	for _, tc := range []struct {
+		loc           *time.Location
+		wall          string
+		first, second string // UTC; equal when not ambiguous
+	}{
+		{cph, "2025-10-26 02:30:00", "2025-10-26T00:30:00Z", "2025-10-26T01:30:00Z"},
+		{cph, "2025-10-26 02:00:00", "2025-10-26T00:00:00Z", "2025-10-26T01:00:00Z"},
+		{cph, "2025-10-26 01:59:59", "2025-10-25T23:59:59Z", "2025-10-25T23:59:59Z"},
+		{cph, "2025-10-26 03:00:00", "2025-10-26T02:00:00Z", "2025-10-26T02:00:00Z"},
+		{cph, "2025-03-30 02:30:00", "", ""}, // skipped by the spring change: whatever Go makes of it, once
+		{cph, "2025-07-01 12:00:00", "2025-07-01T10:00:00Z", "2025-07-01T10:00:00Z"},
+		// Lord Howe goes back half an hour: 01:30 to 02:00 happens twice.
+		{lhi, "2025-04-06 01:45:00", "2025-04-05T14:45:00Z", "2025-04-05T15:15:00Z"},
+	} {
+		p, err := time.ParseInLocation(time.DateTime, tc.wall, tc.loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second, amb := localCandidates(p, tc.loc)
+		if tc.first == "" {
+			if amb {
+				t.Errorf("%s %s: got two readings %s, %s; want one", tc.loc, tc.wall, first, second)
+			}
+			continue
+		}
+		got := first.UTC().Format(time.RFC3339) + " " + second.UTC().Format(time.RFC3339)
+		if want := tc.first + " " + tc.second; got != want || amb != (tc.first != tc.second) {
+			t.Errorf("%s %s: got %s (ambiguous %v); want %s", tc.loc, tc.wall, got, amb, want)
+		}
+	}
+}
+
+// TestDBFormRepeatedHourIsResolvedPerCall: an export of the queue_log table,
+// in the order of its rows, around the autumn change in Copenhagen (02:00
+// to 03:00 local happens twice). Each event must get the instant the
+// switch wrote it at, so that the DB form and the pipe file of the same
+// lines are one set of facts.
+func TestDBFormRepeatedHourIsResolvedPerCall(t *testing.T) {
+	cph, _ := time.LoadLocation("Europe/Copenhagen")
+	type row struct {
+		utc                       string // when it happened
+		call, queue, agent, event string
+		data                      string
+	}
+	rows := []row{
+		// Before the change, wholly in summer time: 02:10 to 02:15 CEST.
+		{"2025-10-26T00:10:00Z", "a.1", "sd", "NONE", "ENTERQUEUE", "|4511|1"},
+		{"2025-10-26T00:15:00Z", "a.1", "sd", "NONE", "ABANDON", "1|1|300"},
+		// Spanning the change: joins at 02:50 CEST, answered at 02:05 CET.
+		{"2025-10-26T00:50:00Z", "b.1", "sd", "NONE", "ENTERQUEUE", "|4512|1"},
+		{"2025-10-26T01:05:00Z", "b.1", "sd", "PJSIP/1", "CONNECT", "900|b.2|1"},
+		{"2025-10-26T01:10:00Z", "b.1", "sd", "PJSIP/1", "COMPLETECALLER", "900|300|1"},
+		// After the change, wholly in winter time: 02:20 to 02:25 CET,
+		// nothing in the call itself says which 02:20 it is.
+		{"2025-10-26T01:20:00Z", "c.1", "sd", "NONE", "ENTERQUEUE", "|4513|1"},
+		{"2025-10-26T01:25:00Z", "c.1", "sd", "NONE", "ABANDON", "1|1|300"},
+	}
+	var db, file strings.Builder
+	db.WriteString("id,time,callid,queuename,agent,event,data1,data2,data3,data4,data5\n")
+	for i, r := range rows {
+		at, err := time.Parse(time.RFC3339, r.utc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := strings.Split(r.data+"||||", "|")
+		fmt.Fprintf(&db, "%d,%s.123456,%s,%s,%s,%s,%s,%s,%s,,\n", i+1, at.In(cph).Format(time.DateTime), r.call, r.queue, r.agent, r.event, d[0], d[1], d[2])
+		fmt.Fprintf(&file, "%d|%s|%s|%s|%s|%s\n", at.Unix(), r.call, r.queue, r.agent, r.event, r.data)
+	}
+	dbEvents, rejects, _ := qlDecode(t, DecodeQueueLogDB, db.String(), DecodeOptions{Location: cph})
+	if len(rejects) != 0 {
+		t.Fatalf("rejects: %v", rejects)
+	}
+	fileEvents, _, _ := qlDecode(t, DecodeQueueLog, file.String(), DecodeOptions{})
+	if len(dbEvents) != len(rows) {
+		t.Fatalf("got %d events; want %d", len(dbEvents), len(rows))
+	}
+	byLine := map[int]Event{}
+	for _, e := range dbEvents {
+		byLine[e.Line] = e
+	}
+	for i, r := range rows {
+		e := byLine[i+2] // the header is line 1
+		if got := e.Time.Format(time.RFC3339); got != r.utc {
+			t.Errorf("row %d %s %s: got %s; want %s", i+1, r.call, r.event, got, r.utc)
+		}
+		if e.ID != fileEvents[i].ID {
+			t.Errorf("row %d %s %s: the DB form's id differs from the file form's", i+1, r.call, r.event)
+		}
+	}
+	calls := BuildCalls(dbEvents, BuildOptions{})
+	if len(calls) != 3 || calls[1].Outcome != Answered || calls[1].WaitS != 900 || !calls[1].EnterTime.Equal(time.Date(2025, 10, 26, 0, 50, 0, 0, time.UTC)) {
+		t.Errorf("calls: got %+v; want the call across the change answered after 900 s", calls)
+	}
+}
