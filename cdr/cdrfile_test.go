@@ -465,3 +465,25 @@ t7,support,1709280000,answered,10,60,maybe
 		t.Errorf("mapped JSON boolean: got %+v, rejects %v; want one answered transferred call", calls, rejects)
 	}
 }
+
+// TestAsteriskCDRResentIsOneCall: Asterisk CDRs make no queue calls (their
+// events are kept for the IVR funnel, which counts calls by linkedid), so a
+// cdr_csv row written again with fields changed (the bill, the
+// disposition, the sequence) is still no queue call and one funnel call.
+// A guard: the whole-record defect of the generic and FreeSWITCH builders
+// has no place to arise here.
+func TestAsteriskCDRResentIsOneCall(t *testing.T) {
+	row := `"","+4512345678","70000","from-pstn","","SIP/trunk-00000001","Local/200@agents-00000002;1","Queue","support,t,,,300","2024-03-01 09:00:20","2024-03-01 09:00:20","2024-03-01 09:03:00",160,%d,"%s","DOCUMENTATION","1709280000.1","","","1709280000.1",%d` + "\n"
+	in := fmt.Sprintf(row, 0, "NO ANSWER", 1) + fmt.Sprintf(row, 160, "ANSWERED", 2) + fmt.Sprintf(row, 160, "ANSWERED", 2)
+	events, rejects, _ := qlDecode(t, DecodeAsteriskCDR, in, cdrOpt(t))
+	if len(rejects) != 0 || len(events) != 3 {
+		t.Fatalf("got %d events, rejects %v; want 3 events", len(events), rejects)
+	}
+	if calls := BuildCalls(events, BuildOptions{}); len(calls) != 0 {
+		t.Errorf("got queue calls %+v; want none from Asterisk CDRs", calls)
+	}
+	fc := Funnel(events, nil, []FunnelEntry{{Name: "main", Numbers: []string{"70000"}}})
+	if len(fc) != 1 || fc[0].Outcome != FunnelQueue || fc[0].Queue != "support" {
+		t.Errorf("got funnel calls %+v; want one call that reached support", fc)
+	}
+}
