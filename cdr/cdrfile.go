@@ -30,14 +30,23 @@ const (
 //	verb       time        queue  agent  data1    data2   data3         data4   data5
 //	QUEUECALL  enter_time  queue  agent  outcome  caller  entry_number  wait_s  talk_s
 //
+// data1 is the outcome's name, or CDRTransferred for an answered stay that
+// the row says was transferred onward (the five data fields are all taken,
+// and a transferred stay is an answered one, METRICS.md).
+//
 // A row without a queue is a plain CDR event (FSVerbCDR), kept for the IVR
 // funnel: data1 entry_number, data2 caller, data3 talk_s, data4 outcome or
 // hangup_reason as written, data5 empty.
 const CDRVerbCall = "QUEUECALL"
 
+// CDRTransferred is data1 of a CDRVerbCall event whose stay was answered and
+// then transferred onward by the agent: the stay counts as answered and in
+// transferred.
+const CDRTransferred = "transferred"
+
 // CDRFields are the field names of the generic CDR schema.
 var CDRFields = []string{"call_id", "queue", "enter_time", "answer_time", "end_time", "outcome", "hangup_reason",
-	"wait_s", "talk_s", "agent", "caller", "entry_number"}
+	"wait_s", "talk_s", "agent", "caller", "entry_number", "transferred"}
 
 // CDRMap maps a switch's own CDR export onto the generic schema
 // (config.LoadCDRMap reads it from YAML). The zero value, or nil, reads our
@@ -378,10 +387,33 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 	if out != Answered {
 		agent = ""
 	}
+	outName := out.String()
+	if xfer := row.field("transferred"); xfer != "" {
+		t, ok := cdrBool(xfer)
+		if !ok {
+			return bad("transferred", fmt.Sprintf("%q is not true/false, 1/0 or yes/no", qlClip(xfer)))
+		}
+		// Only an answered stay can be transferred onward by an agent; on
+		// any other row the field says nothing about the queue call.
+		if t && out == Answered {
+			outName = CDRTransferred
+		}
+	}
 	e := Event{Switch: opt.Switch, Source: SourceCDR, Time: enter, CallID: id, Queue: queue, Agent: agent, Verb: CDRVerbCall,
-		Data: [5]string{out.String(), row.field("caller"), row.field("entry_number"), strconv.FormatInt(wait, 10), strconv.FormatInt(talk, 10)}}
+		Data: [5]string{outName, row.field("caller"), row.field("entry_number"), strconv.FormatInt(wait, 10), strconv.FormatInt(talk, 10)}}
 	e.ID = EventID(&e)
 	return e, nil
+}
+
+// cdrBool reads a yes/no field: true/false, 1/0 or yes/no, in any case.
+func cdrBool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "true", "1", "yes":
+		return true, true
+	case "false", "0", "no":
+		return false, true
+	}
+	return false, false
 }
 
 func (m *CDRMap) lookupOutcome(s string) (Outcome, bool) {
@@ -435,17 +467,44 @@ func cdrTime(s, layout string, loc *time.Location) (time.Time, string) {
 }
 
 // BuildCDRCalls turns the events of generic CDR rows (SourceCDR) into queue
-// calls. It is the builder BuildCalls uses for that source. Each distinct
-// CDRVerbCall event is one complete stay: EnterTime its time, the outcome,
-// wait and talk its data, AnswerTime enter + wait when answered, EndTime
-// enter + wait + talk, EndVerb the outcome's name. The stays of one
-// (Switch, CallID, Queue) are numbered in time order. Plain CDR events are
-// ignored. The result is sorted by (Switch, CallID, Queue, Seq) and does not
-// depend on the order or repeats of events.
+// calls. It is the builder BuildCalls uses for that source. Plain CDR events
+// are ignored.
+//
+// A CDRVerbCall event is one export of a complete stay, and a switch may
+// export a stay again with the fields it did not know yet filled in or
+// corrected (outcome, wait, talk, answer and end time, agent, transferred):
+// each export is an event of its own, since its id hashes the whole row.
+// What an export of the same stay does not change is the switch, the call
+// id, the queue and the enter time, so those four are the stay's identity:
+// rows equal in them are versions of one stay, and rows of one call id and
+// queue with different enter times are different stays (the caller joined
+// the queue again), numbered by Seq in time order.
+//
+// Of the versions of a stay one wins, by these rules in turn, none of which
+// depends on the order in which the rows came:
+//  1. a decided outcome (anything but unknown) wins over unknown: a late
+//     end replaces unknown, and a resent unknown never undoes an end;
+//  2. the row stored last (the newest IngestedAt; an event's IngestedAt is
+//     when it was first stored, so a resent older row does not win back);
+//  3. the row that ends last (enter + wait + talk): rows stored together,
+//     or decoded and not stored, are told apart by what a later export
+//     knows more of;
+//  4. the higher event id.
+//
+// The winner gives the stay: EnterTime its time, the outcome, wait and talk
+// its data (CDRTransferred is Answered with Transferred), AnswerTime enter +
+// wait when answered, EndTime and LastEventTime enter + wait + talk,
+// EndVerb data1. The result is sorted by (Switch, CallID, Queue, Seq) and
+// does not depend on the order or repeats of events.
 func BuildCDRCalls(events []Event, opt BuildOptions) []QueueCall {
 	type cev struct {
-		e  *Event
-		id uint64
+		e       *Event
+		id      uint64
+		out     Outcome
+		xfer    bool
+		wait    int64
+		talk    int64
+		decided bool
 	}
 	evs := make([]cev, 0, len(events))
 	for i := range events {
@@ -457,40 +516,72 @@ func BuildCDRCalls(events []Event, opt BuildOptions) []QueueCall {
 		if id == 0 {
 			id = EventID(e)
 		}
-		evs = append(evs, cev{e, id})
+		o, xfer := cdrOutcome(e.Data[0])
+		wait, _ := e.DataInt(3)
+		talk, _ := e.DataInt(4)
+		wait = min(max(wait, 0), buildMaxWaitS)
+		talk = min(max(talk, 0), math.MaxUint32)
+		if o != Answered {
+			talk = 0
+		}
+		evs = append(evs, cev{e: e, id: id, out: o, xfer: xfer, wait: wait, talk: talk, decided: o != Unknown && o != Waiting})
 	}
+	// Within one stay (same Switch, CallID, Queue, Time) the winner sorts
+	// first: decided, stored last, ending last, highest id.
 	slices.SortFunc(evs, func(a, b cev) int {
 		return cmp.Or(cmp.Compare(a.e.Switch, b.e.Switch), cmp.Compare(a.e.CallID, b.e.CallID),
-			cmp.Compare(a.e.Queue, b.e.Queue), a.e.Time.Compare(b.e.Time), cmp.Compare(a.id, b.id))
+			cmp.Compare(a.e.Queue, b.e.Queue), a.e.Time.Compare(b.e.Time),
+			-cmpBool(a.decided, b.decided), -a.e.IngestedAt.Compare(b.e.IngestedAt),
+			-cmp.Compare(a.wait+a.talk, b.wait+b.talk), -cmp.Compare(a.id, b.id))
 	})
-	evs = slices.CompactFunc(evs, func(a, b cev) bool { return a.id == b.id })
 	out := make([]QueueCall, 0, len(evs))
 	var seq uint16
 	for i, ce := range evs {
 		e := ce.e
 		if i > 0 {
 			p := evs[i-1].e
-			if p.Switch != e.Switch || p.CallID != e.CallID || p.Queue != e.Queue {
+			if p.Switch == e.Switch && p.CallID == e.CallID && p.Queue == e.Queue {
+				if p.Time.Equal(e.Time) {
+					continue // another version of the stay just built
+				}
+			} else {
 				seq = 0
 			}
 		}
-		o, _ := ParseOutcome(e.Data[0])
-		wait, _ := e.DataInt(3)
-		talk, _ := e.DataInt(4)
-		wait = min(max(wait, 0), buildMaxWaitS)
-		talk = min(max(talk, 0), math.MaxUint32)
-		c := QueueCall{Switch: e.Switch, CallID: e.CallID, Queue: e.Queue, Seq: seq, Outcome: o,
-			EnterTime: e.Time, WaitS: uint32(wait), Caller: e.Data[1], EndVerb: e.Data[0]}
-		c.EndTime = e.Time.Add(time.Duration(wait) * time.Second)
-		if o == Answered {
+		c := QueueCall{Switch: e.Switch, CallID: e.CallID, Queue: e.Queue, Seq: seq, Outcome: ce.out,
+			EnterTime: e.Time, WaitS: uint32(ce.wait), Caller: e.Data[1], EndVerb: e.Data[0]}
+		c.EndTime = e.Time.Add(time.Duration(ce.wait) * time.Second)
+		if ce.out == Answered {
 			c.AnswerTime = c.EndTime
-			c.TalkS = uint32(talk)
+			c.TalkS = uint32(ce.talk)
 			c.Agent = e.Agent
-			c.EndTime = c.EndTime.Add(time.Duration(talk) * time.Second)
+			c.Transferred = ce.xfer
+			c.EndTime = c.EndTime.Add(time.Duration(ce.talk) * time.Second)
 		}
 		c.LastEventTime = c.EndTime
 		out = append(out, c)
 		seq++
 	}
 	return out
+}
+
+// cdrOutcome reads data1 of a CDRVerbCall event: an outcome's name, or
+// CDRTransferred (answered and transferred onward).
+func cdrOutcome(s string) (o Outcome, transferred bool) {
+	if s == CDRTransferred {
+		return Answered, true
+	}
+	o, _ = ParseOutcome(s)
+	return o, false
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

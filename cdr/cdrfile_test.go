@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,6 +259,8 @@ func FuzzDecodeCDRCSV(f *testing.F) {
 		f.Add(string(b))
 	}
 	f.Add("call_id,enter_time\n1,1\n")
+	// A stay exported twice, and the transferred field.
+	f.Add("call_id,queue,enter_time,outcome,wait_s,talk_s,transferred\nr,q,1,unknown,4,,\nr,q,1,answered,2,9,yes\nr,q,1,abandoned,3,,TRUE\nr,q,5,answered,1,1,maybe\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		cdrFuzzCheck(t, DecodeCDRCSV, in, nil)
 		cdrFuzzCheck(t, DecodeCDRCSV, in, &CDRMap{NoHeader: true, Columns: map[string]string{"call_id": "1", "enter_time": "2", "queue": "3", "outcome": "4"}, TimeFormat: "2006/1/2 15:04:05"})
@@ -271,6 +274,9 @@ func FuzzDecodeCDRJSON(f *testing.F) {
 		}
 	}
 	f.Add(`[{"call_id":"x","enter_time":1,"queue":"q","outcome":"answered","wait_s":1e9}`)
+	f.Add(`{"call_id":"r","queue":"q","enter_time":1,"outcome":"unknown","wait_s":4}
+{"call_id":"r","queue":"q","enter_time":1,"outcome":"answered","wait_s":2,"talk_s":9,"transferred":true}
+{"call_id":"r","queue":"q","enter_time":1,"outcome":"answered","wait_s":2,"talk_s":9,"transferred":"0"}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		cdrFuzzCheck(t, DecodeCDRJSON, in, nil)
 	})
@@ -297,9 +303,187 @@ func cdrFuzzCheck(t *testing.T, dec DecodeFunc, in string, m *CDRMap) {
 			t.Fatalf("bad event %+v", e)
 		}
 	}
+	stays := map[string]bool{}
 	for _, c := range BuildCalls(events, BuildOptions{}) {
-		if c.WaitS > buildMaxWaitS || c.EndTime.Before(c.EnterTime) {
+		if c.WaitS > buildMaxWaitS || c.EndTime.Before(c.EnterTime) || (c.Transferred && c.Outcome != Answered) {
 			t.Fatalf("bad call %+v", c)
 		}
+		// However often a stay is exported, it is one queue call.
+		k := fmt.Sprintf("%q %q %q %d", c.Switch, c.CallID, c.Queue, c.EnterTime.Unix())
+		if stays[k] {
+			t.Fatalf("two queue calls for the stay %s", k)
+		}
+		stays[k] = true
+	}
+}
+
+// cdrCalls decodes a generic CDR input and builds its queue calls as the
+// build job does (through BuildCalls); every row must be accepted.
+func cdrCalls(t *testing.T, dec DecodeFunc, in string) ([]Event, []QueueCall) {
+	t.Helper()
+	events, rejects, _ := qlDecode(t, dec, in, cdrOpt(t))
+	if len(rejects) != 0 {
+		t.Fatalf("got rejects %v; want none", rejects)
+	}
+	return events, BuildCalls(events, BuildOptions{Now: cdrOpt(t).Now})
+}
+
+// TestGenericCDRResentWithChangedFieldsIsOneStay: an export sent again
+// with the outcome, wait, talk, end time and agent of the stay filled in
+// (first unknown, later answered) is one queue call with the final
+// figures, in CSV and in JSON and whatever the order of the rows; a second
+// stay of the same call in the same queue (a later enter_time) stays a
+// stay of its own.
+func TestGenericCDRResentWithChangedFieldsIsOneStay(t *testing.T) {
+	csv := `call_id,queue,enter_time,answer_time,end_time,outcome,wait_s,talk_s,agent,caller
+r1,support,2024-03-01 09:00:00,,2024-03-01 09:00:40,unknown,,,,+4511111111
+r1,support,2024-03-01 09:00:00,2024-03-01 09:00:20,2024-03-01 09:05:20,answered,,,alice,+4511111111
+r1,support,2024-03-01 09:00:00,,2024-03-01 09:00:40,unknown,,,,+4511111111
+r1,support,2024-03-01 09:30:00,,,abandoned,12,,,+4511111111
+`
+	ndjson := `{"call_id":"r1","queue":"support","enter_time":"2024-03-01T08:00:00Z","outcome":"unknown","wait_s":40,"caller":"+4511111111"}
+{"call_id":"r1","queue":"support","enter_time":"2024-03-01T08:00:00Z","outcome":"answered","wait_s":20,"talk_s":300,"agent":"alice","caller":"+4511111111"}
+{"call_id":"r1","queue":"support","enter_time":"2024-03-01T08:30:00Z","outcome":"abandoned","wait_s":12,"caller":"+4511111111"}
+`
+	for _, c := range []struct {
+		name string
+		dec  DecodeFunc
+		in   string
+	}{{"csv", DecodeCDRCSV, csv}, {"json", DecodeCDRJSON, ndjson}} {
+		t.Run(c.name, func(t *testing.T) {
+			events, calls := cdrCalls(t, c.dec, c.in)
+			rev := slices.Clone(events)
+			slices.Reverse(rev)
+			for _, got := range [][]QueueCall{calls, BuildCalls(rev, BuildOptions{Now: cdrOpt(t).Now})} {
+				if len(got) != 2 {
+					t.Fatalf("got %d queue calls %+v; want 2: the answered stay once, and the later abandoned one", len(got), got)
+				}
+				a, b := got[0], got[1]
+				if a.Seq != 0 || a.Outcome != Answered || a.WaitS != 20 || a.TalkS != 300 || a.Agent != "alice" || a.EnterTime.Unix() != 1709280000 {
+					t.Errorf("first stay: got seq %d %v wait %d talk %d agent %q enter %v; want seq 0 answered wait 20 talk 300 alice at 08:00Z",
+						a.Seq, a.Outcome, a.WaitS, a.TalkS, a.Agent, a.EnterTime)
+				}
+				if b.Seq != 1 || b.Outcome != Abandoned || b.WaitS != 12 {
+					t.Errorf("second stay: got seq %d %v wait %d; want seq 1 abandoned wait 12", b.Seq, b.Outcome, b.WaitS)
+				}
+			}
+		})
+	}
+}
+
+// TestGenericCDRVersionRule: of several rows of one stay, a decided
+// outcome wins over unknown whenever it was stored; between decided rows
+// the one stored last (IngestedAt) wins; stored at the same time, the one
+// that ends last, then the higher event id.
+func TestGenericCDRVersionRule(t *testing.T) {
+	row := func(outcome string, wait, talk int) string {
+		return fmt.Sprintf(`{"call_id":"v1","queue":"support","enter_time":1709280000,"outcome":%q,"wait_s":%d,"talk_s":%d,"agent":"alice"}`+"\n", outcome, wait, talk)
+	}
+	t0 := time.Unix(1709290000, 0).UTC()
+	tests := []struct {
+		name    string
+		rows    []string
+		stored  []time.Duration // IngestedAt of each row after t0; nil: none known
+		outcome Outcome
+		wait    uint32
+		talk    uint32
+	}{
+		{"decided beats a later unknown", []string{row("answered", 20, 100), row("unknown", 400, 0)}, []time.Duration{0, time.Hour}, Answered, 20, 100},
+		{"the decided row stored last", []string{row("answered", 20, 300), row("answered", 20, 100)}, []time.Duration{0, time.Hour}, Answered, 20, 100},
+		{"stored last, whatever it says", []string{row("answered", 20, 100), row("abandoned", 30, 0)}, []time.Duration{time.Hour, 2 * time.Hour}, Abandoned, 30, 0},
+		{"same ingest: the one that ends last", []string{row("answered", 20, 100), row("answered", 20, 300)}, []time.Duration{time.Hour, time.Hour}, Answered, 20, 300},
+		{"not stored: the one that ends last", []string{row("answered", 20, 300), row("abandoned", 30, 0)}, nil, Answered, 20, 300},
+		{"two unknown: the one stored last", []string{row("unknown", 90, 0), row("unknown", 40, 0)}, []time.Duration{0, time.Hour}, Unknown, 40, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			events, _, _ := qlDecode(t, DecodeCDRJSON, strings.Join(tc.rows, ""), cdrOpt(t))
+			if len(events) != len(tc.rows) {
+				t.Fatalf("got %d events; want %d", len(events), len(tc.rows))
+			}
+			for i := range events {
+				if tc.stored != nil {
+					events[i].IngestedAt = t0.Add(tc.stored[i])
+				}
+			}
+			for _, evs := range [][]Event{events, {events[1], events[0]}} {
+				got := BuildCalls(evs, BuildOptions{})
+				if len(got) != 1 {
+					t.Fatalf("got %d queue calls %+v; want 1", len(got), got)
+				}
+				if c := got[0]; c.Outcome != tc.outcome || c.WaitS != tc.wait || c.TalkS != tc.talk {
+					t.Errorf("got %v wait %d talk %d; want %v wait %d talk %d", c.Outcome, c.WaitS, c.TalkS, tc.outcome, tc.wait, tc.talk)
+				}
+			}
+		})
+	}
+}
+
+// TestGenericCDRTransferred: the transferred field marks an answered stay
+// transferred onward (true/false, 1/0, yes/no, any case); the stay stays
+// answered. On a row that was not answered it means nothing; any other
+// value refuses the row, naming the field.
+func TestGenericCDRTransferred(t *testing.T) {
+	in := `call_id,queue,enter_time,outcome,wait_s,talk_s,transferred
+t1,support,1709280000,answered,10,60,true
+t2,support,1709280000,answered,10,60,Yes
+t3,support,1709280000,answered,10,60,1
+t4,support,1709280000,answered,10,60,false
+t5,support,1709280000,answered,10,60,
+t6,support,1709280000,abandoned,10,,true
+t7,support,1709280000,answered,10,60,maybe
+`
+	events, rejects, _ := qlDecode(t, DecodeCDRCSV, in, cdrOpt(t))
+	if len(rejects) != 1 || rejects[0].Line != 8 || rejects[0].Field != "transferred" {
+		t.Errorf("got rejects %v; want one, line 8, field transferred", rejects)
+	}
+	got := map[string]QueueCall{}
+	for _, c := range BuildCalls(events, BuildOptions{}) {
+		got[c.CallID] = c
+	}
+	want := map[string]bool{"t1": true, "t2": true, "t3": true, "t4": false, "t5": false, "t6": false}
+	if len(got) != len(want) {
+		t.Errorf("got %d queue calls; want %d", len(got), len(want))
+	}
+	for id, tr := range want {
+		c := got[id]
+		if c.Transferred != tr {
+			t.Errorf("%s: transferred %v; want %v", id, c.Transferred, tr)
+		}
+		wantOut := Answered
+		if id == "t6" {
+			wantOut = Abandoned
+		}
+		if c.Outcome != wantOut {
+			t.Errorf("%s: outcome %v; want %v", id, c.Outcome, wantOut)
+		}
+	}
+	// The same through a map, in JSON with a boolean.
+	m := &CDRMap{Columns: map[string]string{"transferred": "Xfer"}}
+	events, rejects, _ = qlDecode(t, DecodeCDRJSON, `{"call_id":"j","queue":"q","enter_time":1709280000,"outcome":"answered","wait_s":1,"talk_s":2,"Xfer":true}`, DecodeOptions{Map: m})
+	if calls := BuildCalls(events, BuildOptions{}); len(rejects) != 0 || len(calls) != 1 || !calls[0].Transferred || calls[0].Outcome != Answered {
+		t.Errorf("mapped JSON boolean: got %+v, rejects %v; want one answered transferred call", calls, rejects)
+	}
+}
+
+// TestAsteriskCDRResentIsOneCall: Asterisk CDRs make no queue calls (their
+// events are kept for the IVR funnel, which counts calls by linkedid), so a
+// cdr_csv row written again with fields changed (the bill, the
+// disposition, the sequence) is still no queue call and one funnel call.
+// A guard: the whole-record defect of the generic and FreeSWITCH builders
+// has no place to arise here.
+func TestAsteriskCDRResentIsOneCall(t *testing.T) {
+	row := `"","+4512345678","70000","from-pstn","","SIP/trunk-00000001","Local/200@agents-00000002;1","Queue","support,t,,,300","2024-03-01 09:00:20","2024-03-01 09:00:20","2024-03-01 09:03:00",160,%d,"%s","DOCUMENTATION","1709280000.1","","","1709280000.1",%d` + "\n"
+	in := fmt.Sprintf(row, 0, "NO ANSWER", 1) + fmt.Sprintf(row, 160, "ANSWERED", 2) + fmt.Sprintf(row, 160, "ANSWERED", 2)
+	events, rejects, _ := qlDecode(t, DecodeAsteriskCDR, in, cdrOpt(t))
+	if len(rejects) != 0 || len(events) != 3 {
+		t.Fatalf("got %d events, rejects %v; want 3 events", len(events), rejects)
+	}
+	if calls := BuildCalls(events, BuildOptions{}); len(calls) != 0 {
+		t.Errorf("got queue calls %+v; want none from Asterisk CDRs", calls)
+	}
+	fc := Funnel(events, nil, []FunnelEntry{{Name: "main", Numbers: []string{"70000"}}})
+	if len(fc) != 1 || fc[0].Outcome != FunnelQueue || fc[0].Queue != "support" {
+		t.Errorf("got funnel calls %+v; want one call that reached support", fc)
 	}
 }

@@ -33,6 +33,9 @@ const (
 //	          cc_queue_canceled_epoch (cancel),
 //	          else end_epoch
 //
+// CCEND's data2 of an answered stay is FSTransferred when the agent
+// transferred the caller onward (fsTransferred), else empty.
+//
 // Every other leg (the IVR, an agent's leg, an outbound call) is one CDR
 // event, kept for the IVR funnel; no builder counts it:
 //
@@ -53,6 +56,10 @@ const (
 	FSVerbEnd    = "CCEND"
 	FSVerbCDR    = "CDR"
 )
+
+// FSTransferred is data2 of an answered CCEND whose stay the agent
+// transferred onward: the stay counts as answered and in transferred.
+const FSTransferred = "transferred"
 
 // fsCDR is the part of one CDR the decoder reads: the channel variables,
 // URL-decoded, and the first caller profile of the callflow.
@@ -393,7 +400,11 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 			stop, ok = end, hasEnd && !end.Before(answered)
 		}
 		if ok {
-			evs = append(evs, ev(stop, queue, agent, FSVerbEnd, cause, "", "", c.vars["billsec"], c.vars["hangup_cause"]))
+			xfer := ""
+			if fsTransferred(c, answered, stop) {
+				xfer = FSTransferred
+			}
+			evs = append(evs, ev(stop, queue, agent, FSVerbEnd, cause, xfer, "", c.vars["billsec"], c.vars["hangup_cause"]))
 		}
 	case "cancel":
 		stop, ok, derr := after("cc_queue_canceled_epoch")
@@ -426,6 +437,53 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 		q.event(e)
 	}
 	return nil
+}
+
+// fsTransferred says whether the agent transferred the caller onward
+// between the answer and the end of the stay, as the leg's transfer
+// history tells it. mod_callcenter writes no variable of its own for a
+// transfer; the core does, on every channel it moves:
+// switch_ivr_session_transfer (a blind transfer: the transfer app,
+// uuid_transfer, a REFER from the agent's phone) pushes
+// "<epoch>:<profile uuid>:bl_xfer:<extension>/<context>/<dialplan>" onto
+// transfer_history and sets transfer_source to it, and
+// switch_ivr_uuid_bridge (mod_callcenter's own bridge to the agent, and an
+// attended transfer that bridges the caller to a third party) pushes
+// "<epoch>:<profile uuid>:uuid_br:<other channel's uuid>". The real
+// mod_xml_cdr record of ../shared/testdata/acd (PROVENANCE.md) carries both
+// variables in this form ("1560230118:fda27ede-…:bl_xfer:915121007938/default/xml").
+// A variable pushed more than once is written "ARRAY::<first>|:<second>…".
+//
+// An entry counts when its time lies from answered to stop: a bl_xfer, or a
+// uuid_br to another channel than cc_agent_uuid (the bridge to the agent is
+// the answer itself; without cc_agent_uuid no uuid_br entry is used).
+// Earlier entries are the IVR's or an earlier stay's; later ones happened
+// after the agent's part ended.
+func fsTransferred(c *fsCDR, answered, stop time.Time) bool {
+	hist := c.vars["transfer_history"]
+	if hist == "" {
+		hist = c.vars["transfer_source"]
+	}
+	agent := c.vars["cc_agent_uuid"]
+	for _, entry := range strings.Split(strings.TrimPrefix(hist, "ARRAY::"), "|:") {
+		f := strings.SplitN(entry, ":", 4)
+		if len(f) != 4 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || n < answered.Unix() || n > stop.Unix() {
+			continue
+		}
+		switch f[2] {
+		case "bl_xfer":
+			return true
+		case "uuid_br":
+			if agent != "" && f[3] != agent {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readErrs remembers the error of the reader it wraps, so a decoder's error

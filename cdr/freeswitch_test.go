@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,8 @@ func TestFreeSWITCHBuildEveryCancelReason(t *testing.T) {
 		{"none.json", ExitOther, 15, 0, "", "NONE"},
 		// The answer of an earlier stay in another queue is not this one's.
 		{"leftover_earlier_stay.json", Abandoned, 30, 0, "", "BREAK_OUT"},
+		// Talk runs up to the transfer onward (METRICS.md, talk_s).
+		{"transferred.json", Answered, 30, 160, "1001@default", "answered"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -285,7 +288,18 @@ func fsFuzzCheck(t *testing.T, dec DecodeFunc, data []byte) {
 				t.Errorf("got reject %+v; want a record number and a reason", r)
 			}
 		}
-		BuildCalls(b.Events, BuildOptions{Now: fsNow})
+		stays := map[string]bool{}
+		for _, c := range BuildCalls(b.Events, BuildOptions{Now: fsNow}) {
+			if c.Transferred && c.Outcome != Answered {
+				t.Errorf("got %+v; want transferred only on an answered stay", c)
+			}
+			// However often a CDR is posted, its stay is one queue call.
+			k := fmt.Sprintf("%q %q %q %d", c.Switch, c.CallID, c.Queue, c.EnterTime.Unix())
+			if stays[k] {
+				t.Errorf("two queue calls for the stay %s", k)
+			}
+			stays[k] = true
+		}
 		return nil
 	})
 	if err != nil {
@@ -295,6 +309,10 @@ func fsFuzzCheck(t *testing.T, dec DecodeFunc, data []byte) {
 
 func FuzzDecodeFreeSWITCHJSON(f *testing.F) {
 	fsSeed(f, ".json")
+	// One CDR posted twice with a variable changed, one with a transfer.
+	if b, err := os.ReadFile("testdata/freeswitch/answered.json"); err == nil {
+		f.Add(append(append(b, b...), bytes.Replace(b, []byte(`"billsec": "330"`), []byte(`"billsec": "331", "transfer_source": "1717000100:x:bl_xfer:2000/default/XML"`), 1)...))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) { fsFuzzCheck(t, DecodeFreeSWITCHJSON, data) })
 }
 
@@ -304,4 +322,132 @@ func FuzzDecodeFreeSWITCHXML(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { fsFuzzCheck(t, DecodeFreeSWITCHXML, data) })
+}
+
+// fsVariant is the CDR of testdata/freeswitch/name with some variables
+// changed (a value nil removes the variable), as one JSON document.
+func fsVariant(t *testing.T, name string, vars map[string]any) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/freeswitch/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	v := doc["variables"].(map[string]any)
+	for k, x := range vars {
+		if x == nil {
+			delete(v, k)
+			continue
+		}
+		v[k] = x
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out) + "\n"
+}
+
+// fsEventsOf decodes CDR documents that must be accepted, stamped as stored
+// at the given time (zero: not stored).
+func fsEventsOf(t *testing.T, stored time.Time, docs ...string) []Event {
+	t.Helper()
+	evs, rejects, _ := qlDecode(t, DecodeFreeSWITCHJSON, strings.Join(docs, ""), DecodeOptions{Switch: "fs1", Now: fsNow})
+	if len(rejects) > 0 {
+		t.Fatalf("rejects %v", rejects)
+	}
+	for i := range evs {
+		evs[i].IngestedAt = stored
+	}
+	return evs
+}
+
+// TestFreeSWITCHResentWithChangedFieldIsOneStay: mod_json_cdr posts a CDR
+// again (from its error folder, or a CDR regenerated) with variables
+// changed: the caller's number, the hang-up cause, the bill and even the
+// end of the bridge. The stay is one queue call whatever the order; the
+// version stored last gives its figures, and with none stored, the one
+// that ends last.
+func TestFreeSWITCHResentWithChangedFieldIsOneStay(t *testing.T) {
+	orig := fsVariant(t, "answered.json", nil)
+	caller := fsVariant(t, "answered.json", map[string]any{"caller_id_number": "4570999999"})
+	longer := fsVariant(t, "answered.json", map[string]any{"hangup_cause": "ORIGINATOR_CANCEL", "billsec": "340",
+		"cc_queue_terminated_epoch": "1717000350", "end_epoch": "1717000350"})
+	t0 := time.Unix(1717100000, 0).UTC()
+	check := func(name string, evs []Event, talk uint32) {
+		t.Helper()
+		rev := slices.Clone(evs)
+		slices.Reverse(rev)
+		for _, in := range [][]Event{evs, rev} {
+			got := BuildCalls(in, BuildOptions{Now: fsNow})
+			if len(got) != 1 {
+				t.Fatalf("%s: got %d queue calls %+v; want 1", name, len(got), got)
+			}
+			if c := got[0]; c.Outcome != Answered || c.WaitS != 30 || c.TalkS != talk || c.Agent != "1001@default" || c.Seq != 0 {
+				t.Errorf("%s: got %v wait %d talk %d agent %q seq %d; want answered wait 30 talk %d agent 1001@default seq 0",
+					name, c.Outcome, c.WaitS, c.TalkS, c.Agent, c.Seq, talk)
+			}
+		}
+	}
+	check("not stored", fsEventsOf(t, time.Time{}, orig, caller, longer), 310)
+	check("the longer stored first", append(fsEventsOf(t, t0, longer), fsEventsOf(t, t0.Add(time.Hour), orig, caller)...), 300)
+	check("the longer stored last", append(fsEventsOf(t, t0, orig, caller), fsEventsOf(t, t0.Add(time.Hour), longer)...), 310)
+
+	// A version that says the caller gave up, stored last, decides; stored
+	// first, the answered version stored after it decides.
+	cancel := fsVariant(t, "answered.json", map[string]any{"cc_cause": "cancel", "cc_cancel_reason": "BREAK_OUT",
+		"cc_queue_canceled_epoch": "1717000055", "cc_queue_answered_epoch": nil, "cc_queue_terminated_epoch": nil, "cc_agent": nil})
+	evs := append(fsEventsOf(t, t0, orig), fsEventsOf(t, t0.Add(time.Hour), cancel)...)
+	if got := BuildCalls(evs, BuildOptions{Now: fsNow}); len(got) != 1 || got[0].Outcome != Abandoned || got[0].WaitS != 45 {
+		t.Errorf("cancel stored last: got %+v; want one abandoned call, wait 45", got)
+	}
+	evs = append(fsEventsOf(t, t0, cancel), fsEventsOf(t, t0.Add(time.Hour), orig)...)
+	if got := BuildCalls(evs, BuildOptions{Now: fsNow}); len(got) != 1 || got[0].Outcome != Answered || got[0].TalkS != 300 {
+		t.Errorf("answered stored last: got %+v; want one answered call, talk 300", got)
+	}
+}
+
+// TestFreeSWITCHTransferred: an answered member leg whose transfer_history
+// shows the agent sent the caller onward (a blind transfer, bl_xfer, or a
+// bridge to another channel than the agent's, uuid_br) is transferred; the
+// queue's own bridge to the agent, and a transfer before the answer (the
+// IVR's), are not.
+func TestFreeSWITCHTransferred(t *testing.T) {
+	agent := "aaaaaaaa-1111-4111-8111-111111111111"
+	bridge := "1717000040:0b7f6d0e-0000-4000-8000-000000000001:uuid_br:" + agent
+	ivr := "1717000008:0b7f6d0e-0000-4000-8000-000000000000:bl_xfer:7000/default/XML"
+	tests := []struct {
+		name        string
+		history     any
+		transferred bool
+	}{
+		{"fixture transferred.json", nil, true},
+		{"no history", "", false},
+		{"the queue's bridge to the agent", bridge, false},
+		{"an IVR transfer before the queue", "ARRAY::" + ivr + "|:" + bridge, false},
+		{"blind transfer by the agent", "ARRAY::" + ivr + "|:" + bridge + "|:1717000200:0b7f6d0e-0000-4000-8000-000000000002:bl_xfer:2000/default/XML", true},
+		{"attended transfer to a third party", "ARRAY::" + bridge + "|:1717000300:0b7f6d0e-0000-4000-8000-000000000003:uuid_br:cccccccc-3333-4333-8333-333333333333", true},
+		{"a transfer after the stay ended", "ARRAY::" + bridge + "|:1717000400:0b7f6d0e-0000-4000-8000-000000000002:bl_xfer:survey/default/XML", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var doc string
+			if tc.history == nil {
+				b, err := os.ReadFile("testdata/freeswitch/transferred.json")
+				if err != nil {
+					t.Fatal(err)
+				}
+				doc = string(b)
+			} else {
+				doc = fsVariant(t, "answered.json", map[string]any{"transfer_history": tc.history, "transfer_source": nil})
+			}
+			got := BuildCalls(fsEventsOf(t, time.Time{}, doc), BuildOptions{Now: fsNow})
+			if len(got) != 1 || got[0].Outcome != Answered || got[0].Transferred != tc.transferred {
+				t.Fatalf("got %+v; want one answered call, transferred %v", got, tc.transferred)
+			}
+		})
+	}
 }

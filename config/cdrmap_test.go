@@ -100,3 +100,29 @@ outcomes: {ANSWERED: picked_up}
 		t.Errorf("got %+v, %v", m, err)
 	}
 }
+
+// TestCDRMapTransferredColumn: the transferred field is mapped like every
+// other field, and a row that says yes counts as answered and transferred.
+func TestCDRMapTransferredColumn(t *testing.T) {
+	m, err := ParseCDRMap([]byte("columns: {call_id: ID, enter_time: Start, queue: Group, outcome: Result, wait_s: Hold, talk_s: Talk, transferred: Xfer}\noutcomes: {CONNECTED: answered}\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "ID,Start,Group,Result,Hold,Talk,Xfer\nc1,1709280000,support,CONNECTED,12,90,Y\nc2,1709280100,support,CONNECTED,12,90,yes\nc3,1709280200,support,CONNECTED,12,90,no\n"
+	var calls []cdr.QueueCall
+	var rejects []*cdr.DecodeError
+	if err := cdr.DecodeCDRCSV(strings.NewReader(in), cdr.DecodeOptions{Map: m}, func(b cdr.Batch) error {
+		calls = append(calls, cdr.BuildCalls(b.Events, cdr.BuildOptions{})...)
+		rejects = append(rejects, b.Rejects...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Y is not one of the written forms: the row is refused by its field.
+	if len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].Field != "transferred" {
+		t.Errorf("got rejects %v; want line 2 refused in transferred", rejects)
+	}
+	if len(calls) != 2 || calls[0].CallID != "c2" || !calls[0].Transferred || calls[0].Outcome != cdr.Answered || calls[1].Transferred {
+		t.Errorf("got %+v; want c2 answered and transferred, c3 answered", calls)
+	}
+}
