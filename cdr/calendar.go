@@ -42,6 +42,9 @@ const bucketSeconds = 15 * 60
 //   - Month, Quarter (1 January, April, July, October), Year: the first
 //     instant of their first local day.
 //
+// Each start comes with loc's UTC offset at that start (BucketOffset and so
+// on), so that it can be printed as local time with its offset without loc.
+//
 // A nil loc means Europe/Copenhagen, the default zone of METRICS.md, as in
 // InHours.
 func Keys(t time.Time, loc *time.Location) PeriodKeys {
@@ -50,7 +53,7 @@ func Keys(t time.Time, loc *time.Location) PeriodKeys {
 	}
 	l := t.In(loc)
 	y, m, d := l.Date()
-	return PeriodKeys{
+	k := PeriodKeys{
 		Bucket:  bucketStart(t).UTC(),
 		Hour:    hourStart(l).UTC(),
 		Day:     localMidnight(y, m, d, loc).UTC(),
@@ -58,6 +61,16 @@ func Keys(t time.Time, loc *time.Location) PeriodKeys {
 		Quarter: localMidnight(y, quarterMonth(m), 1, loc).UTC(),
 		Year:    localMidnight(y, time.January, 1, loc).UTC(),
 	}
+	k.BucketOffset, k.HourOffset, k.DayOffset = offsetAt(k.Bucket, loc), offsetAt(k.Hour, loc), offsetAt(k.Day, loc)
+	k.MonthOffset, k.QuarterOffset, k.YearOffset = offsetAt(k.Month, loc), offsetAt(k.Quarter, loc), offsetAt(k.Year, loc)
+	return k
+}
+
+// offsetAt returns loc's offset from UTC at t, in seconds east (always under
+// a day, so it fits an int32).
+func offsetAt(t time.Time, loc *time.Location) int32 {
+	_, off := t.In(loc).Zone()
+	return int32(off)
 }
 
 // PeriodStart returns the start of the period named period (one of Periods)

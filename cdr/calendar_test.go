@@ -265,6 +265,48 @@ func TestHourKeysHalfHourDST(t *testing.T) {
 	}
 }
 
+// TestKeysOffsets checks the UTC offset Keys gives for each period start:
+// the offset in force at that start, not at the instant asked about, in
+// zones east and west of UTC, with half-hour offsets and changes.
+func TestKeysOffsets(t *testing.T) {
+	type offs struct{ bucket, hour, day, month, quarter, year string }
+	cases := []struct {
+		zone, at string
+		want     offs
+	}{
+		// The second 02:30 of the autumn day: the bucket and hour are in
+		// CET, the day and month began in CEST, the year in CET.
+		{"Europe/Copenhagen", "2025-10-26T02:30:00+01:00", offs{"+01:00", "+01:00", "+02:00", "+02:00", "+02:00", "+01:00"}},
+		{"Europe/Copenhagen", "2025-10-26T02:30:00+02:00", offs{"+02:00", "+02:00", "+02:00", "+02:00", "+02:00", "+01:00"}},
+		{"Europe/Copenhagen", "2025-03-30T03:15:00+02:00", offs{"+02:00", "+02:00", "+01:00", "+01:00", "+01:00", "+01:00"}},
+		{"America/Los_Angeles", "2025-11-02T01:30:00-08:00", offs{"-08:00", "-08:00", "-07:00", "-07:00", "-07:00", "-08:00"}},
+		{"Pacific/Honolulu", "2025-07-04T23:50:00-10:00", offs{"-10:00", "-10:00", "-10:00", "-10:00", "-10:00", "-10:00"}},
+		{"Asia/Kolkata", "2025-07-01T00:20:00+05:30", offs{"+05:30", "+05:30", "+05:30", "+05:30", "+05:30", "+05:30"}},
+		// Lord Howe: daylight time (+11:00) from 5 October 2025, standard
+		// time (+10:30) from 6 April 2025.
+		{"Australia/Lord_Howe", "2025-10-05T02:45:00+11:00", offs{"+11:00", "+11:00", "+10:30", "+10:30", "+10:30", "+11:00"}},
+		{"Australia/Lord_Howe", "2025-04-06T01:40:00+10:30", offs{"+10:30", "+10:30", "+11:00", "+11:00", "+11:00", "+11:00"}},
+	}
+	for _, tc := range cases {
+		loc, err := time.LoadLocation(tc.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Keys(utc(t, tc.at), loc)
+		got := []int32{k.BucketOffset, k.HourOffset, k.DayOffset, k.MonthOffset, k.QuarterOffset, k.YearOffset}
+		starts := []time.Time{k.Bucket, k.Hour, k.Day, k.Month, k.Quarter, k.Year}
+		w := tc.want
+		for i, want := range []string{w.bucket, w.hour, w.day, w.month, w.quarter, w.year} {
+			// The offset, applied to the UTC start, gives the local start.
+			local := starts[i].In(time.FixedZone("", int(got[i]))).Format(time.RFC3339)
+			if local != starts[i].In(loc).Format(time.RFC3339) || local[len(local)-6:] != want {
+				t.Errorf("%s %s %s: got %v (offset %d s); want %v with offset %s",
+					tc.zone, tc.at, Periods[i], local, got[i], starts[i].In(loc).Format(time.RFC3339), want)
+			}
+		}
+	}
+}
+
 // readHolidays reads testdata/calendar/dk_holidays_2023_2026.txt into
 // year → "date name" lines.
 func readHolidays(t *testing.T) map[int][]string {
