@@ -27,6 +27,10 @@ import (
 // insert (CLICKHOUSE.md); this migrator writes its rows through a batch that
 // names its columns.
 //
+// The BI views are generated from views.sql.tmpl (see views_test.go): a
+// change of the template is written as a new migration by
+//
+//go:generate go test -run TestViewsMigrationIsCurrent -update
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 

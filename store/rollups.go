@@ -237,10 +237,16 @@ bucket_offset_s, hour_offset_s, day_offset_s, month_offset_s, quarter_offset_s, 
 // histogram is written with its keys sorted; the UTC offsets of the period
 // starts (migration 0006) are written with the starts. rows is not retained.
 func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error {
-	n := len(rows)
-	if n == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
+	return s.sendColumns(ctx, "rollup_15m", insertRollupsSQL, rollupColumns(rows, version))
+}
+
+// rollupColumns returns the columns of insertRollupsSQL for rows under
+// version, the offsets last.
+func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
+	n := len(rows)
 	var (
 		sw, queue, tz, formula                  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		inHours                                 = make([]uint8, n)
@@ -298,7 +304,7 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 	for _, o := range offsets {
 		cols = append(cols, o)
 	}
-	return s.sendColumns(ctx, "rollup_15m", insertRollupsSQL, cols)
+	return cols
 }
 
 // BucketsWithCounts returns those of refs that have a stored rollup row with
