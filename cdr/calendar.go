@@ -35,10 +35,15 @@ const bucketSeconds = 15 * 60
 //   - Bucket: t's Unix time floored to 900 s (zone-independent);
 //   - Hour: the local hour, floored on the local wall clock but kept as an
 //     instant, so on the autumn daylight-saving day the two 02:00 hours are
-//     two keys an hour apart and on the spring day there is no 02:00 key;
+//     two keys an hour apart and on the spring day there is no 02:00 key
+//     (where clocks move by half an hour, the hour of the change begins at
+//     the change: see hourStart);
 //   - Day: the first instant of the local date (a DST day is 23 or 25 h long);
 //   - Month, Quarter (1 January, April, July, October), Year: the first
 //     instant of their first local day.
+//
+// Each start comes with loc's UTC offset at that start (BucketOffset and so
+// on), so that it can be printed as local time with its offset without loc.
 //
 // A nil loc means Europe/Copenhagen, the default zone of METRICS.md, as in
 // InHours.
@@ -48,7 +53,7 @@ func Keys(t time.Time, loc *time.Location) PeriodKeys {
 	}
 	l := t.In(loc)
 	y, m, d := l.Date()
-	return PeriodKeys{
+	k := PeriodKeys{
 		Bucket:  bucketStart(t).UTC(),
 		Hour:    hourStart(l).UTC(),
 		Day:     localMidnight(y, m, d, loc).UTC(),
@@ -56,6 +61,16 @@ func Keys(t time.Time, loc *time.Location) PeriodKeys {
 		Quarter: localMidnight(y, quarterMonth(m), 1, loc).UTC(),
 		Year:    localMidnight(y, time.January, 1, loc).UTC(),
 	}
+	k.BucketOffset, k.HourOffset, k.DayOffset = offsetAt(k.Bucket, loc), offsetAt(k.Hour, loc), offsetAt(k.Day, loc)
+	k.MonthOffset, k.QuarterOffset, k.YearOffset = offsetAt(k.Month, loc), offsetAt(k.Quarter, loc), offsetAt(k.Year, loc)
+	return k
+}
+
+// offsetAt returns loc's offset from UTC at t, in seconds east (always under
+// a day, so it fits an int32).
+func offsetAt(t time.Time, loc *time.Location) int32 {
+	_, off := t.In(loc).Zone()
+	return int32(off)
 }
 
 // PeriodStart returns the start of the period named period (one of Periods)
@@ -89,7 +104,8 @@ func PeriodStart(period string, t time.Time, loc *time.Location) (time.Time, err
 // NextPeriod returns the start of the period after the one that starts at
 // start, in loc (nil means Europe/Copenhagen): start plus 15 minutes for
 // 15m; the next local hour for hour (one hour of absolute time in zones
-// whose offsets change on the hour, as all of Europe's do); the next local
+// whose offsets change on the hour, as all of Europe's do; half an hour
+// around a half-hour change such as Lord Howe's); the next local
 // midnight, first of the month, of the quarter or of the year for the
 // others. start should
 // be a period start from PeriodStart or Keys. NextPeriod returns the zero
@@ -136,11 +152,20 @@ func bucketStart(t time.Time) time.Time {
 
 // hourStart floors l on its own wall clock: l minus its local minutes,
 // seconds and nanoseconds. The result is an instant, so the repeated hour of
-// an autumn DST change gives two distinct starts.
+// an autumn DST change gives two distinct starts. Where the zone's offset
+// changed within that wall-clock hour (Lord Howe moves its clocks by 30
+// minutes: 02:00 becomes 02:30, or 02:00 becomes 01:30), the floor would lie
+// before the change, inside the previous hour; the hour then starts at the
+// change, as a day does in localMidnight, so every instant has one hour and
+// NextPeriod steps through the same hours.
 func hourStart(l time.Time) time.Time {
-	return l.Add(-time.Duration(l.Minute())*time.Minute -
+	h := l.Add(-time.Duration(l.Minute())*time.Minute -
 		time.Duration(l.Second())*time.Second -
 		time.Duration(l.Nanosecond()))
+	if change, _ := l.ZoneBounds(); h.Before(change) {
+		return change.In(l.Location())
+	}
+	return h
 }
 
 // localMidnight returns the first instant of the local date y-m-d in loc

@@ -189,30 +189,120 @@ func TestPeriodStartAndNext(t *testing.T) {
 	}
 }
 
-// TestPeriodsTile checks that for every period, enumerating with NextPeriod
-// from a start gives exactly the keys Keys assigns to each 15-minute bucket.
+// TestPeriodsTile checks, in zones with whole-hour, half-hour and no
+// daylight-saving changes, that for every period enumerating with
+// NextPeriod from a start gives exactly the keys Keys assigns to each
+// 15-minute bucket, and that each bucket lies in the period of its key:
+// key <= bucket < NextPeriod(key).
 func TestPeriodsTile(t *testing.T) {
-	cph := calCPH(t)
-	from := time.Date(2024, 12, 1, 0, 0, 0, 0, cph)
-	to := time.Date(2026, 2, 1, 0, 0, 0, 0, cph)
-	for _, p := range Periods {
-		s, err := PeriodStart(p, from, cph)
+	for _, zone := range []string{"Europe/Copenhagen", "Australia/Lord_Howe", "Asia/Kolkata", "America/Los_Angeles", "Pacific/Honolulu"} {
+		loc, err := time.LoadLocation(zone)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var starts []time.Time
-		for ; s.Before(to); s = NextPeriod(p, s, cph) {
-			starts = append(starts, s.UTC())
-		}
-		var keys []time.Time
-		for b := from; b.Before(to); b = b.Add(15 * time.Minute) {
-			k, _ := PeriodStart(p, b, cph)
-			if n := len(keys); n == 0 || !keys[n-1].Equal(k) {
-				keys = append(keys, k.UTC())
+		from := time.Date(2024, 12, 1, 0, 0, 0, 0, loc)
+		to := time.Date(2026, 2, 1, 0, 0, 0, 0, loc)
+		for _, p := range Periods {
+			s, err := PeriodStart(p, from, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var starts []time.Time
+			for ; s.Before(to); s = NextPeriod(p, s, loc) {
+				starts = append(starts, s.UTC())
+			}
+			var keys []time.Time
+			outside := 0
+			for b := from; b.Before(to); b = b.Add(15 * time.Minute) {
+				k, _ := PeriodStart(p, b, loc)
+				if n := len(keys); n == 0 || !keys[n-1].Equal(k) {
+					keys = append(keys, k.UTC())
+				}
+				if b.Before(k) || !b.Before(NextPeriod(p, k, loc)) {
+					if outside++; outside <= 3 {
+						t.Errorf("%s %s: bucket %v got key %v, next %v; want the bucket inside its period",
+							zone, p, b.In(loc).Format(time.RFC3339), k.Format(time.RFC3339), NextPeriod(p, k, loc).Format(time.RFC3339))
+					}
+				}
+			}
+			if !slices.EqualFunc(starts, keys, time.Time.Equal) {
+				t.Errorf("%s %s: got %v periods by NextPeriod, %v by Keys; want equal lists", zone, p, len(starts), len(keys))
 			}
 		}
-		if !slices.EqualFunc(starts, keys, time.Time.Equal) {
-			t.Errorf("%s: got %v periods by NextPeriod, %v by Keys; want equal lists", p, len(starts), len(keys))
+	}
+}
+
+// TestHourKeysHalfHourDST: Lord Howe moves its clocks by 30 minutes. On
+// the spring day (5 October 2025) 02:00 standard time becomes 02:30
+// daylight time, so the local hour 02 has only its second half and begins
+// at 02:30+11:00; on the autumn day (6 April 2025) 02:00 daylight time
+// becomes 01:30 standard time, so a second, half-hour 01 hour begins at
+// 01:30+10:30. An hour key printed in the zone is its local start.
+func TestHourKeysHalfHourDST(t *testing.T) {
+	lhi, err := time.LoadLocation("Australia/Lord_Howe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ at, hour, next string }{
+		{"2025-10-05T01:59:59+10:30", "2025-10-05T01:00:00+10:30", "2025-10-05T02:30:00+11:00"},
+		{"2025-10-05T02:30:00+11:00", "2025-10-05T02:30:00+11:00", "2025-10-05T03:00:00+11:00"},
+		{"2025-10-05T02:59:59+11:00", "2025-10-05T02:30:00+11:00", "2025-10-05T03:00:00+11:00"},
+		{"2025-04-06T01:45:00+11:00", "2025-04-06T01:00:00+11:00", "2025-04-06T01:30:00+10:30"},
+		{"2025-04-06T01:30:00+10:30", "2025-04-06T01:30:00+10:30", "2025-04-06T02:00:00+10:30"},
+		{"2025-04-06T02:10:00+10:30", "2025-04-06T02:00:00+10:30", "2025-04-06T03:00:00+10:30"},
+	}
+	for _, tc := range cases {
+		s, err := PeriodStart(PeriodHour, utc(t, tc.at), lhi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Format(time.RFC3339); got != tc.hour {
+			t.Errorf("%s: got hour %v; want %v", tc.at, got, tc.hour)
+		}
+		if got := NextPeriod(PeriodHour, s, lhi).Format(time.RFC3339); got != tc.next {
+			t.Errorf("%s: got next hour %v; want %v", tc.at, got, tc.next)
+		}
+	}
+}
+
+// TestKeysOffsets checks the UTC offset Keys gives for each period start:
+// the offset in force at that start, not at the instant asked about, in
+// zones east and west of UTC, with half-hour offsets and changes.
+func TestKeysOffsets(t *testing.T) {
+	type offs struct{ bucket, hour, day, month, quarter, year string }
+	cases := []struct {
+		zone, at string
+		want     offs
+	}{
+		// The second 02:30 of the autumn day: the bucket and hour are in
+		// CET, the day and month began in CEST, the year in CET.
+		{"Europe/Copenhagen", "2025-10-26T02:30:00+01:00", offs{"+01:00", "+01:00", "+02:00", "+02:00", "+02:00", "+01:00"}},
+		{"Europe/Copenhagen", "2025-10-26T02:30:00+02:00", offs{"+02:00", "+02:00", "+02:00", "+02:00", "+02:00", "+01:00"}},
+		{"Europe/Copenhagen", "2025-03-30T03:15:00+02:00", offs{"+02:00", "+02:00", "+01:00", "+01:00", "+01:00", "+01:00"}},
+		{"America/Los_Angeles", "2025-11-02T01:30:00-08:00", offs{"-08:00", "-08:00", "-07:00", "-07:00", "-07:00", "-08:00"}},
+		{"Pacific/Honolulu", "2025-07-04T23:50:00-10:00", offs{"-10:00", "-10:00", "-10:00", "-10:00", "-10:00", "-10:00"}},
+		{"Asia/Kolkata", "2025-07-01T00:20:00+05:30", offs{"+05:30", "+05:30", "+05:30", "+05:30", "+05:30", "+05:30"}},
+		// Lord Howe: daylight time (+11:00) from 5 October 2025, standard
+		// time (+10:30) from 6 April 2025.
+		{"Australia/Lord_Howe", "2025-10-05T02:45:00+11:00", offs{"+11:00", "+11:00", "+10:30", "+10:30", "+10:30", "+11:00"}},
+		{"Australia/Lord_Howe", "2025-04-06T01:40:00+10:30", offs{"+10:30", "+10:30", "+11:00", "+11:00", "+11:00", "+11:00"}},
+	}
+	for _, tc := range cases {
+		loc, err := time.LoadLocation(tc.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Keys(utc(t, tc.at), loc)
+		got := []int32{k.BucketOffset, k.HourOffset, k.DayOffset, k.MonthOffset, k.QuarterOffset, k.YearOffset}
+		starts := []time.Time{k.Bucket, k.Hour, k.Day, k.Month, k.Quarter, k.Year}
+		w := tc.want
+		for i, want := range []string{w.bucket, w.hour, w.day, w.month, w.quarter, w.year} {
+			// The offset, applied to the UTC start, gives the local start.
+			local := starts[i].In(time.FixedZone("", int(got[i]))).Format(time.RFC3339)
+			if local != starts[i].In(loc).Format(time.RFC3339) || local[len(local)-6:] != want {
+				t.Errorf("%s %s %s: got %v (offset %d s); want %v with offset %s",
+					tc.zone, tc.at, Periods[i], local, got[i], starts[i].In(loc).Format(time.RFC3339), want)
+			}
 		}
 	}
 }

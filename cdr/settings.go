@@ -121,4 +121,11 @@ type PeriodKeys struct {
 	Month   time.Time
 	Quarter time.Time
 	Year    time.Time
+	// The zone's offsets from UTC, in seconds east, at each start above:
+	// with them a start can be printed as local time with its offset
+	// (METRICS.md, "The report row") where the zone is not at hand, as in
+	// the views of package store (ClickHouse 18.16 has no per-row zone).
+	// They are the offsets in force at the starts, so the day of the
+	// autumn change has +02:00 in Copenhagen even for an instant after it.
+	BucketOffset, HourOffset, DayOffset, MonthOffset, QuarterOffset, YearOffset int32
 }

@@ -27,6 +27,10 @@ import (
 // insert (CLICKHOUSE.md); this migrator writes its rows through a batch that
 // names its columns.
 //
+// The BI views are generated from views.sql.tmpl (see views_test.go): go
+// generate ./store writes a changed template as a new migration.
+//
+//go:generate go test -run TestViewsMigrationIsCurrent -update
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 

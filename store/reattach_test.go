@@ -42,7 +42,7 @@ func TestSchemaSurvivesARestart(t *testing.T) {
 			t.Fatalf("%s (%s) cannot be read back from its saved definition: %v", tb.name, tb.engine, err)
 		}
 	}
-	for _, v := range []string{"queue_calls_current", "queue_15m", "queue_month", "queue_year"} {
+	for _, v := range append([]string{"queue_calls_current"}, queueViews...) {
 		if err := s.conn.Exec(ctx, "SELECT * FROM "+v+" LIMIT 1"); err != nil {
 			t.Errorf("%s after re-attaching: %v", v, err)
 		}

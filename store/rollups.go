@@ -228,22 +228,31 @@ hour_start, day_start, month_start, quarter_start, year_start, tz, version,
 offered, answered, abandoned, timeout, exit_key, exit_other, unknown,
 short_abandoned, answered_within_sla, abandoned_within_sla, transferred,
 wait_answered_s, wait_all_s, talk_s, max_wait_s, wait_hist_keys, wait_hist_counts,
-dispositions, resolved_first_contact, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target)`
+dispositions, resolved_first_contact, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target,
+bucket_offset_s, hour_offset_s, day_offset_s, month_offset_s, quarter_offset_s, year_offset_s)`
 
 // WriteRollups writes rollup rows in one INSERT under version, appending
 // whole columns. A row replaces the stored row of the same (switch, queue,
 // bucket, in_hours) with a lower version; readers use FINAL. The wait
-// histogram is written with its keys sorted. rows is not retained.
+// histogram is written with its keys sorted; the UTC offsets of the period
+// starts (migration 0006) are written with the starts. rows is not retained.
 func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error {
-	n := len(rows)
-	if n == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
+	return s.sendColumns(ctx, "rollup_15m", insertRollupsSQL, rollupColumns(rows, version))
+}
+
+// rollupColumns returns the columns of insertRollupsSQL for rows under
+// version, the offsets last.
+func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
+	n := len(rows)
 	var (
 		sw, queue, tz, formula                  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		inHours                                 = make([]uint8, n)
 		bucket, hour, day, month, quarter, year = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		versions                                = make([]uint64, n)
+		offsets                                 [6][]int32
 		counts                                  [17][]uint64
 		histKeys                                = make([][]uint32, n)
 		histCounts                              = make([][]uint64, n)
@@ -253,6 +262,9 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 	for i := range counts {
 		counts[i] = make([]uint64, n)
 	}
+	for i := range offsets {
+		offsets[i] = make([]int32, n)
+	}
 	for i := range rows {
 		r := &rows[i]
 		sw[i], queue[i], tz[i], formula[i] = r.Switch, r.Queue, r.TZ, r.SLAFormula
@@ -261,6 +273,8 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 		}
 		k := r.Keys
 		bucket[i], hour[i], day[i], month[i], quarter[i], year[i] = k.Bucket.UTC(), k.Hour.UTC(), k.Day.UTC(), k.Month.UTC(), k.Quarter.UTC(), k.Year.UTC()
+		offsets[0][i], offsets[1][i], offsets[2][i] = k.BucketOffset, k.HourOffset, k.DayOffset
+		offsets[3][i], offsets[4][i], offsets[5][i] = k.MonthOffset, k.QuarterOffset, k.YearOffset
 		versions[i] = version
 		c := &r.Counts
 		for j, v := range []uint64{c.Offered, c.Answered, c.Abandoned, c.Timeout, c.ExitKey, c.ExitOther, c.Unknown,
@@ -287,7 +301,10 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 		cols = append(cols, counts[j])
 	}
 	cols = append(cols, histKeys, histCounts, counts[15], counts[16], slaS, shortS, formula, slaTarget, fcrTarget)
-	return s.sendColumns(ctx, "rollup_15m", insertRollupsSQL, cols)
+	for _, o := range offsets {
+		cols = append(cols, o)
+	}
+	return cols
 }
 
 // BucketsWithCounts returns those of refs that have a stored rollup row with

@@ -229,3 +229,67 @@ func TestBucketsWithCounts(t *testing.T) {
 		t.Fatalf("after zeros: got %v, %v; want %v", got, err, want)
 	}
 }
+
+// TestWriteRollupsKeepsOffsets checks that every rollup row keeps the UTC
+// offset of its zone at each of its period starts (the views print the
+// local starts from them): in Copenhagen on the autumn day, where the
+// second 02:00 hour is at +01:00 but its day and month began at +02:00,
+// and in Honolulu, ten hours west of UTC.
+func TestWriteRollupsKeepsOffsets(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	hnl, err := time.LoadLocation("Pacific/Honolulu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hq := cdr.DefaultQueueSettings("hnl")
+	hq.Location = hnl
+	settings := &cdr.Settings{Queues: map[string]cdr.QueueSettings{"hnl": hq}} // "cph" gets the default zone
+	call := func(queue, at string) cdr.QueueCall {
+		enter, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cdr.QueueCall{Switch: "pbx", CallID: queue + at, Queue: queue, Outcome: cdr.Answered, EnterTime: enter.UTC(), WaitS: 5}
+	}
+	calls := []cdr.QueueCall{call("cph", "2025-10-26T02:20:00+01:00"), call("hnl", "2025-07-04T23:50:00-10:00")}
+	if err := s.WriteRollups(ctx, cdr.Rollup(calls, settings, nil), 1); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.conn.Query(ctx, `SELECT queue, bucket_offset_s, hour_offset_s, day_offset_s, month_offset_s, quarter_offset_s, year_offset_s
+FROM rollup_15m FINAL ORDER BY queue`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string][6]*int32{}
+	for rows.Next() {
+		var q string
+		var o [6]*int32
+		if err := rows.Scan(&q, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]); err != nil {
+			t.Fatal(err)
+		}
+		got[q] = o
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	const h = 3600
+	want := map[string][6]int32{
+		"cph": {1 * h, 1 * h, 2 * h, 2 * h, 2 * h, 1 * h}, // 02:15+01:00, 02:00+01:00, 26 October, October, Q4 at +02:00; 2025 at +01:00
+		"hnl": {-10 * h, -10 * h, -10 * h, -10 * h, -10 * h, -10 * h},
+	}
+	for q, w := range want {
+		o, ok := got[q]
+		if !ok {
+			t.Fatalf("%s: got no row; want one", q)
+		}
+		for i := range w {
+			if o[i] == nil {
+				t.Errorf("%s %s offset: got NULL; want %d", q, cdr.Periods[i], w[i])
+			} else if *o[i] != w[i] {
+				t.Errorf("%s %s offset: got %d; want %d", q, cdr.Periods[i], *o[i], w[i])
+			}
+		}
+	}
+}
