@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/simulate"
@@ -230,11 +229,8 @@ func TestRebuildMergesStaysOfResentCDRs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newBuilder(cfg, log, prometheus.NewRegistry(), clockFrom(testToday), st, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.WithSources(map[string]cdr.BuildFunc{cdr.SourceCDR: oldCDRGrouping}).Run(ctx); err != nil {
+	b := aggregate.NewBuilder(cfg.Jobs, log, clockFrom(testToday), map[string]cdr.BuildFunc{cdr.SourceCDR: oldCDRGrouping}, st)
+	if _, err := b.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := newRoller(cfg, log, settings, st).Run(ctx); err != nil {

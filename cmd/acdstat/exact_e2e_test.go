@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -33,15 +31,6 @@ func openTestStore(t *testing.T, environ []string) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-func writeFile(t *testing.T, name, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // ingestAt ingests a file and ignores the exit status 3 of rejected lines.
@@ -179,9 +168,8 @@ func TestLateDispositionDaemonAndRebuildAgree(t *testing.T) {
 	// The call is stored, then built in a later second, then the ticket
 	// comes: the build after it reads only the disposition, as in service.
 	ingestAt(t, clockFrom(testToday), environ, "--no-build", "--format", "queue_log", writeFile(t, "queue_log", call))
-	nextServerSecond(t, environ)
+	waitNextIngestSecond(t, environ)
 	runCmd(t, environ, "rollup")
-	nextServerSecond(t, environ)
 	ingestAt(t, clockFrom(testToday), environ, "--format", "disposition", writeFile(t, "disp.json", disp))
 	conn := openView(t, environ)
 	check := func(when string) {
@@ -209,22 +197,4 @@ func TestLateDispositionDaemonAndRebuildAgree(t *testing.T) {
 	check("a rebuild of the call's day")
 	runCmd(t, environ, "rebuild", "--from", "2025-10-29", "--to", "2025-10-30")
 	check("a rebuild of the disposition's day")
-}
-
-// nextServerSecond waits until ClickHouse's clock (the clock of ingest
-// times, whole seconds) has moved on, so what is ingested next lies after
-// the build job's watermark.
-func nextServerSecond(t *testing.T, environ []string) {
-	t.Helper()
-	st := openTestStore(t, environ)
-	first, err := st.ServerNow(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if now, err := st.ServerNow(context.Background()); err == nil && now.After(first) {
-			return
-		}
-	}
-	t.Fatal("ClickHouse's clock did not move on within 5 s")
 }
