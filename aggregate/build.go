@@ -266,8 +266,13 @@ func (b *Builder) callEvents(ctx context.Context, refs []cdr.CallRef) ([]cdr.Eve
 		}
 		events = append(events, more...)
 	}
-	// BuildCalls counts an event once however often it comes; the version
-	// counts distinct ids too, so the repeats are harmless.
+	// Ids are computed again from the events: a fact stored under the id
+	// of an older identity rule (cdr.EventID) is then one with its twin,
+	// here and in the version's count. BuildCalls counts an event once
+	// however often it comes, so the repeats read above are harmless.
+	for i := range events {
+		events[i].ID = cdr.EventID(&events[i])
+	}
 	return events, nil
 }
 

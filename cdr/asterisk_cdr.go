@@ -160,31 +160,40 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 		col[n] = strings.TrimSpace(rec[i])
 	}
 	loc := opt.Location
-	start, reason := astTime(col["start"], loc)
-	if reason != "" {
-		return bad("start", reason)
-	}
-	for _, f := range []string{"answer", "end"} {
-		if col[f] == "" {
+	fields := []string{"start", "answer", "end"}
+	times := make([]time.Time, len(fields))
+	local := make([]bool, len(fields))
+	for i, f := range fields {
+		if col[f] == "" && f != "start" {
 			continue
 		}
-		t, reason := astTime(col[f], loc)
+		t, isLocal, reason := astTime(col[f], loc)
 		if reason != "" {
 			return bad(f, reason)
 		}
-		if t.Before(start) {
+		times[i], local[i] = t, isLocal
+	}
+	spans := [][3]int64{{0, 2, -1}, {1, 2, -1}} // duration, billsec
+	for k, f := range []string{"duration", "billsec"} {
+		if s := col[f]; s != "" {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err != nil || n > 7*qlMaxSeconds {
+				return bad(f, fmt.Sprintf("%q is not a number of seconds", qlClip(s)))
+			}
+			spans[k][2] = int64(n)
+		}
+	}
+	// Local times in a repeated hour: the reading that keeps start, answer
+	// and end in order and agrees with duration and billsec (localtime.go).
+	times = resolveRecord(times, local, loc, func(ts []time.Time) int { return recordCost(ts, spans) })
+	start := times[0]
+	for i, f := range fields[1:] {
+		if t := times[i+1]; !t.IsZero() && t.Before(start) {
 			return bad(f, fmt.Sprintf("%s is before start %s", col[f], col["start"]))
 		}
 	}
 	if !opt.Now.IsZero() && start.Sub(opt.Now) > qlMaxFuture {
 		return bad("start", fmt.Sprintf("%s is more than 5 minutes in the future", start.Format(time.RFC3339)))
-	}
-	for _, f := range []string{"duration", "billsec"} {
-		if s := col[f]; s != "" {
-			if n, err := strconv.ParseUint(s, 10, 32); err != nil || n > 7*qlMaxSeconds {
-				return bad(f, fmt.Sprintf("%q is not a number of seconds", qlClip(s)))
-			}
-		}
 	}
 	id := col["linkedid"]
 	if id == "" {
@@ -216,20 +225,22 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 	return e, nil
 }
 
-// astTime reads a cdr_csv date: local wall-clock time, or RFC 3339.
-func astTime(s string, loc *time.Location) (time.Time, string) {
+// astTime reads a cdr_csv date: local wall-clock time (local is then true),
+// or RFC 3339.
+func astTime(s string, loc *time.Location) (t time.Time, local bool, reason string) {
 	if s == "" {
-		return time.Time{}, "empty: every CDR has a start"
+		return time.Time{}, false, "empty: every CDR has a start"
 	}
 	t, err := time.ParseInLocation(time.DateTime, s, loc)
+	local = err == nil
 	if err != nil {
 		t, err = time.Parse(time.RFC3339, s)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Sprintf(`%q is not a time: expected "2006-01-02 15:04:05" (local) or RFC 3339`, qlClip(s))
+		return time.Time{}, false, fmt.Sprintf(`%q is not a time: expected "2006-01-02 15:04:05" (local) or RFC 3339`, qlClip(s))
 	}
 	if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-		return time.Time{}, fmt.Sprintf("%q is out of range", qlClip(s))
+		return time.Time{}, false, fmt.Sprintf("%q is out of range", qlClip(s))
 	}
-	return t.Truncate(time.Second).UTC(), ""
+	return t.Truncate(time.Second).UTC(), local, ""
 }

@@ -273,8 +273,10 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 	if len(id) > 256 {
 		return bad("call_id", "longer than 256 bytes")
 	}
-	times := map[string]time.Time{}
-	for _, f := range []string{"enter_time", "answer_time", "end_time"} {
+	timeFields := []string{"enter_time", "answer_time", "end_time"}
+	times := make([]time.Time, len(timeFields))
+	local := make([]bool, len(timeFields))
+	for i, f := range timeFields {
 		s := row.field(f)
 		if s == "" {
 			if f == "enter_time" {
@@ -282,26 +284,11 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 			}
 			continue
 		}
-		t, reason := cdrTime(s, row.m.TimeFormat, loc)
+		t, isLocal, reason := cdrTime(s, row.m.TimeFormat, loc)
 		if reason != "" {
 			return bad(f, reason)
 		}
-		times[f] = t
-	}
-	enter := times["enter_time"]
-	if !opt.Now.IsZero() && enter.Sub(opt.Now) > qlMaxFuture {
-		return bad("enter_time", fmt.Sprintf("%s is more than 5 minutes in the future", enter.Format(time.RFC3339)))
-	}
-	answer, hasAnswer := times["answer_time"]
-	end, hasEnd := times["end_time"]
-	if hasAnswer && answer.Before(enter) {
-		return bad("answer_time", "before enter_time")
-	}
-	if hasEnd && end.Before(enter) {
-		return bad("end_time", "before enter_time")
-	}
-	if hasEnd && hasAnswer && end.Before(answer) {
-		return bad("end_time", "before answer_time")
+		times[i], local[i] = t, isLocal
 	}
 	secs := func(f string) (int64, bool, *DecodeError) {
 		s := row.field(f)
@@ -321,6 +308,36 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 	talk, hasTalk, derr := secs("talk_s")
 	if derr != nil {
 		return Event{}, derr
+	}
+	// Local times in a repeated hour: the reading that keeps the times in
+	// order and agrees with the row's wait and talk (localtime.go).
+	times = resolveRecord(times, local, loc, func(ts []time.Time) int {
+		w, t := int64(-1), int64(-1)
+		if hasWait {
+			w = wait
+		}
+		if hasTalk {
+			t = talk
+		}
+		if !ts[1].IsZero() {
+			return recordCost(ts, [][3]int64{{0, 1, w}, {1, 2, t}})
+		}
+		return recordCost(ts, [][3]int64{{0, 2, w}})
+	})
+	enter := times[0]
+	if !opt.Now.IsZero() && enter.Sub(opt.Now) > qlMaxFuture {
+		return bad("enter_time", fmt.Sprintf("%s is more than 5 minutes in the future", enter.Format(time.RFC3339)))
+	}
+	answer, hasAnswer := times[1], !times[1].IsZero()
+	end, hasEnd := times[2], !times[2].IsZero()
+	if hasAnswer && answer.Before(enter) {
+		return bad("answer_time", "before enter_time")
+	}
+	if hasEnd && end.Before(enter) {
+		return bad("end_time", "before enter_time")
+	}
+	if hasEnd && hasAnswer && end.Before(answer) {
+		return bad("end_time", "before answer_time")
 	}
 	written := row.field("outcome")
 	outField := "outcome"
@@ -427,8 +444,8 @@ func (m *CDRMap) lookupOutcome(s string) (Outcome, bool) {
 
 // cdrTime reads a time by layout (in loc unless it carries a zone), or with
 // no layout as RFC 3339, "2006-01-02 15:04:05" in loc, or unix seconds.
-func cdrTime(s, layout string, loc *time.Location) (time.Time, string) {
-	var t time.Time
+// local says it was a wall-clock time read in loc.
+func cdrTime(s, layout string, loc *time.Location) (t time.Time, local bool, reason string) {
 	var err error
 	switch {
 	case layout != "":
@@ -436,34 +453,36 @@ func cdrTime(s, layout string, loc *time.Location) (time.Time, string) {
 		if err != nil {
 			if short := strings.Replace(layout, ":05", "", 1); short != layout {
 				if _, e2 := time.ParseInLocation(short, s, loc); e2 == nil {
-					return t, fmt.Sprintf("%q has no seconds: expected the format %q", qlClip(s), layout)
+					return t, false, fmt.Sprintf("%q has no seconds: expected the format %q", qlClip(s), layout)
 				}
 			}
-			return t, fmt.Sprintf("%q does not match the format %q", qlClip(s), layout)
+			return t, false, fmt.Sprintf("%q does not match the format %q", qlClip(s), layout)
 		}
+		local = !strings.Contains(layout, "07") && !strings.Contains(layout, "MST")
 	case qlDigits(strings.Replace(s, ".", "", 1)) && !strings.HasPrefix(s, "."):
 		f, perr := strconv.ParseFloat(s, 64)
 		if perr != nil || f > qlMaxEpoch {
-			return t, fmt.Sprintf("%q is out of range (unix seconds up to %d; milliseconds?)", qlClip(s), int64(qlMaxEpoch))
+			return t, false, fmt.Sprintf("%q is out of range (unix seconds up to %d; milliseconds?)", qlClip(s), int64(qlMaxEpoch))
 		}
 		t = time.Unix(int64(f), 0)
 	default:
-		for _, l := range []string{time.RFC3339Nano, time.DateTime, "2006-01-02T15:04:05"} {
+		for i, l := range []string{time.RFC3339Nano, time.DateTime, "2006-01-02T15:04:05"} {
 			if t, err = time.ParseInLocation(l, s, loc); err == nil {
+				local = i > 0
 				break
 			}
 		}
 		if err != nil {
 			if strings.Count(s, ":") == 1 && !strings.ContainsAny(s, "TZ+") {
-				return t, fmt.Sprintf(`%q has no seconds: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds`, qlClip(s))
+				return t, false, fmt.Sprintf(`%q has no seconds: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds`, qlClip(s))
 			}
-			return t, fmt.Sprintf(`%q is not a time: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds (or set time_format in the map)`, qlClip(s))
+			return t, false, fmt.Sprintf(`%q is not a time: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds (or set time_format in the map)`, qlClip(s))
 		}
 	}
 	if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-		return time.Time{}, fmt.Sprintf("%q is out of range", qlClip(s))
+		return time.Time{}, false, fmt.Sprintf("%q is out of range", qlClip(s))
 	}
-	return t.Truncate(time.Second).UTC(), ""
+	return t.Truncate(time.Second).UTC(), local, ""
 }
 
 // BuildCDRCalls turns the events of generic CDR rows (SourceCDR) into queue

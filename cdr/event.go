@@ -49,7 +49,9 @@ type Event struct {
 // SHA-256 of the switch and the normalised record. The time counts in whole
 // seconds, so the file form (epoch seconds) and the DB form (microseconds) of
 // the same line have the same id; trailing empty data fields are ignored, so a
-// line written with or without them is one fact.
+// line written with or without them is one fact; and in queue_log events an
+// empty queue or agent is NONE, as the file form writes it where the table
+// export of the same line has an empty column (Wazo's traces do).
 func EventID(e *Event) uint64 {
 	h := sha256.New()
 	var b [8]byte
@@ -58,11 +60,15 @@ func EventID(e *Event) uint64 {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
+	queue, agent := e.Queue, e.Agent
+	if e.Source == SourceQueueLog || e.Source == SourceQueueLogDB {
+		queue, agent = qlNone(queue), qlNone(agent)
+	}
 	write(e.Switch)
 	h.Write(b[:])
 	write(e.CallID)
-	write(e.Queue)
-	write(e.Agent)
+	write(queue)
+	write(agent)
 	write(e.Verb)
 	n := len(e.Data)
 	for n > 0 && e.Data[n-1] == "" {
@@ -85,4 +91,12 @@ func (e *Event) DataInt(i int) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
+}
+
+// qlNone is the queue_log spelling of an empty queue or agent.
+func qlNone(s string) string {
+	if s == "" {
+		return "NONE"
+	}
+	return s
 }

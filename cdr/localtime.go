@@ -207,3 +207,73 @@ func foldCost(evs []*foldEvent) int {
 	}
 	return cost
 }
+
+// resolveRecord resolves the local times of one record, a whole stay or call
+// (its enter, answer and end, say; a zero time where one is absent): every
+// combination of the readings of its ambiguous local times is tried and the
+// one cost rates lowest wins; where costs tie, the one with the earlier
+// readings (summer time). local says which of ts were read as local
+// wall-clock times in loc; the others are instants already.
+func resolveRecord(ts []time.Time, local []bool, loc *time.Location, cost func([]time.Time) int) []time.Time {
+	type pair struct{ first, second time.Time }
+	var amb []int
+	reads := make([]pair, len(ts))
+	for i, t := range ts {
+		if t.IsZero() || !local[i] {
+			continue
+		}
+		if f, s, ok := localCandidates(t.In(loc), loc); ok {
+			reads[i] = pair{f, s}
+			amb = append(amb, i)
+		}
+	}
+	if len(amb) == 0 {
+		return ts
+	}
+	out := slices.Clone(ts)
+	try := slices.Clone(ts)
+	best := -1
+	// Bit j of mask set: the second reading of amb[j]. Counting up tries
+	// the earlier readings first, so a tie keeps them.
+	for mask := 0; mask < 1<<len(amb); mask++ {
+		for j, i := range amb {
+			try[i] = reads[i].first
+			if mask&(1<<j) != 0 {
+				try[i] = reads[i].second
+			}
+		}
+		if c := cost(try); best < 0 || c < best {
+			best = c
+			copy(out, try)
+		}
+	}
+	return out
+}
+
+// recordCost rates a reading of a record's times: one for each time before
+// the one it follows (ts in their natural order, zero ones skipped), and one
+// for each span that disagrees by more than 2 s with the seconds the record
+// states (spans[k] = {from, to, seconds}; a negative seconds is unknown).
+func recordCost(ts []time.Time, spans [][3]int64) int {
+	cost := 0
+	var prev time.Time
+	for _, t := range ts {
+		if t.IsZero() {
+			continue
+		}
+		if !prev.IsZero() && t.Before(prev) {
+			cost++
+		}
+		prev = t
+	}
+	for _, sp := range spans {
+		from, to, want := ts[sp[0]], ts[sp[1]], sp[2]
+		if want < 0 || from.IsZero() || to.IsZero() {
+			continue
+		}
+		if d := int64(to.Sub(from)/time.Second) - want; d > 2 || d < -2 {
+			cost++
+		}
+	}
+	return cost
+}

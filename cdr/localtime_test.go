@@ -104,3 +104,42 @@ func TestDBFormRepeatedHourIsResolvedPerCall(t *testing.T) {
 		t.Errorf("calls: got %+v; want the call across the change answered after 900 s", calls)
 	}
 }
+
+// TestCDRRepeatedHourIsResolvedPerRecord: a generic CDR row and a cdr_csv
+// record of a call that joined in summer time and was answered after the
+// clock went back: their local times read as the record's own figures
+// say, not all as summer time (which made the answer come before the
+// joining).
+func TestCDRRepeatedHourIsResolvedPerRecord(t *testing.T) {
+	cph, _ := time.LoadLocation("Europe/Copenhagen")
+	opt := DecodeOptions{Switch: "pbx", Location: cph}
+	csv := "call_id,queue,enter_time,answer_time,end_time,outcome,wait_s,talk_s\n" +
+		"b.1,sd,2025-10-26 02:50:00,2025-10-26 02:05:00,2025-10-26 02:10:00,answered,900,300\n" +
+		// Wholly in the repeated hour, and nothing says which: summer time.
+		"c.1,sd,2025-10-26 02:20:00,,2025-10-26 02:25:00,abandoned,,\n"
+	events, rejects, _ := qlDecode(t, DecodeCDRCSV, csv, opt)
+	if len(rejects) != 0 || len(events) != 2 {
+		t.Fatalf("got %v, rejects %v; want two rows", events, rejects)
+	}
+	calls := BuildCalls(events, BuildOptions{})
+	if len(calls) != 2 {
+		t.Fatalf("got %d calls; want 2", len(calls))
+	}
+	b := calls[0]
+	if b.Outcome != Answered || b.WaitS != 900 || b.TalkS != 300 || !b.EnterTime.Equal(time.Date(2025, 10, 26, 0, 50, 0, 0, time.UTC)) {
+		t.Errorf("across the change: got %+v; want answered, joined 00:50 UTC, wait 900, talk 300", b)
+	}
+	if c := calls[1]; !c.EnterTime.Equal(time.Date(2025, 10, 26, 0, 20, 0, 0, time.UTC)) || c.WaitS != 300 {
+		t.Errorf("in the repeated hour: got %+v; want the summer-time reading, 00:20 UTC, wait 300", c)
+	}
+
+	// cdr_csv: start in summer time, answer and end after the change.
+	line := `"","4512","7001","ctx","c","SIP/a-1","SIP/b-2","Queue","sd","2025-10-26 02:50:00","2025-10-26 02:05:00","2025-10-26 02:10:00",1200,300,"ANSWERED","DOCUMENTATION"` + "\n"
+	events, rejects, _ = qlDecode(t, DecodeAsteriskCDR, line, opt)
+	if len(rejects) != 0 || len(events) != 1 {
+		t.Fatalf("cdr_csv: got %v, rejects %v", events, rejects)
+	}
+	if got := events[0].Time; !got.Equal(time.Date(2025, 10, 26, 0, 50, 0, 0, time.UTC)) {
+		t.Errorf("cdr_csv start: got %s; want 00:50 UTC (its duration puts it 20 minutes before its end)", got)
+	}
+}
