@@ -192,8 +192,8 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 			return bad(f, fmt.Sprintf("%s is before start %s", col[f], col["start"]))
 		}
 	}
-	if !opt.Now.IsZero() && start.Sub(opt.Now) > qlMaxFuture {
-		return bad("start", fmt.Sprintf("%s is more than 5 minutes in the future", start.Format(time.RFC3339)))
+	if reason := opt.CheckTime(start); reason != "" {
+		return bad("start", reason)
 	}
 	id := col["linkedid"]
 	if id == "" {

@@ -325,8 +325,8 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 		return recordCost(ts, [][3]int64{{0, 2, w}})
 	})
 	enter := times[0]
-	if !opt.Now.IsZero() && enter.Sub(opt.Now) > qlMaxFuture {
-		return bad("enter_time", fmt.Sprintf("%s is more than 5 minutes in the future", enter.Format(time.RFC3339)))
+	if reason := opt.CheckTime(enter); reason != "" {
+		return bad("enter_time", reason)
 	}
 	answer, hasAnswer := times[1], !times[1].IsZero()
 	end, hasEnd := times[2], !times[2].IsZero()

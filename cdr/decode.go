@@ -18,6 +18,11 @@ type DecodeOptions struct {
 	// Now is the reference for "more than 5 minutes in the future"
 	// (METRICS.md, validation). Zero skips that check.
 	Now time.Time
+	// Oldest, when not zero, is the oldest event time accepted: the raw-event
+	// retention would drop anything older at its next run, and a time from
+	// long ago is more often a broken clock than history (`acdstat ingest
+	// --allow-old` clears it for a backfill).
+	Oldest time.Time
 	// BatchSize is the number of input lines per Batch; 0 means 8192.
 	BatchSize int
 	// MaxLineBytes caps one line; a longer line is rejected, not fatal.
@@ -85,4 +90,30 @@ func (o DecodeOptions) withDefaults() DecodeOptions {
 		o.MaxLineBytes = 64 << 10
 	}
 	return o
+}
+
+// Storable event times: ClickHouse's DateTime holds Unix seconds in a
+// UInt32, so 1900 would be stored as 2036 and year 1 as 0000-00-00.
+var (
+	minStorable = time.Unix(0, 0).UTC()
+	maxStorable = time.Unix(qlMaxEpoch, 0).UTC()
+)
+
+// CheckTime says why an event time cannot be taken, or "" when it can:
+// outside what the store holds (1970 to 2106), before Oldest, or more than
+// 5 minutes after Now (METRICS.md, Validation). Every decoder checks every
+// time it reads with it.
+func (o *DecodeOptions) CheckTime(t time.Time) string {
+	switch {
+	case t.Before(minStorable) || t.After(maxStorable):
+		return fmt.Sprintf("time %s is outside what can be stored (%s to %s)",
+			t.UTC().Format(time.RFC3339), minStorable.Format(time.DateOnly), maxStorable.Format(time.DateOnly))
+	case !o.Oldest.IsZero() && t.Before(o.Oldest):
+		return fmt.Sprintf("time %s is older than %s, the oldest accepted (the raw-event retention, ACDSTAT_RETENTION_EVENTS; acdstat ingest --allow-old takes older times for a backfill)",
+			t.UTC().Format(time.RFC3339), o.Oldest.UTC().Format(time.RFC3339))
+	case !o.Now.IsZero() && t.Sub(o.Now) > qlMaxFuture:
+		return fmt.Sprintf("time %s is %s in the future (more than %s after now)",
+			t.UTC().Format(time.RFC3339), t.Sub(o.Now).Round(time.Second), qlMaxFuture)
+	}
+	return ""
 }

@@ -205,8 +205,8 @@ func dispParse(raw []byte, rec int, opt *DecodeOptions) (Event, *DecodeError) {
 	default:
 		return bad("time", "is required here (no time of receipt): RFC 3339 or unix seconds")
 	}
-	if !opt.Now.IsZero() && e.Time.Sub(opt.Now) > qlMaxFuture {
-		return bad("time", fmt.Sprintf("time %s is more than %s after now", e.Time.Format(time.RFC3339), qlMaxFuture))
+	if reason := opt.CheckTime(e.Time); reason != "" {
+		return bad("time", reason)
 	}
 	e.ID = EventID(&e)
 	return e, nil

@@ -320,8 +320,8 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 			return time.Time{}, false, bad(name, fmt.Sprintf("%q is not a unix time in seconds", s))
 		}
 		t := time.Unix(n, 0).UTC()
-		if !opt.Now.IsZero() && t.Sub(opt.Now) > qlMaxFuture {
-			return time.Time{}, false, bad(name, fmt.Sprintf("%s is more than 5 minutes in the future", t.Format(time.RFC3339)))
+		if reason := opt.CheckTime(t); reason != "" {
+			return time.Time{}, false, bad(name, reason)
 		}
 		return t, true, nil
 	}

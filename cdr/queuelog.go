@@ -277,12 +277,8 @@ func qlDecodeLine(s string, line int, opt *DecodeOptions) (Event, *DecodeError) 
 // and event; dataNames those of the source fields behind Data. A refusal is
 // returned as the field to blame and a non-empty reason.
 func qlFinish(e *Event, opt *DecodeOptions, names []string, dataNames [5]string) (field, reason string) {
-	if !opt.Now.IsZero() {
-		t := e.Time.Add(time.Duration(e.Micros) * time.Microsecond)
-		if ahead := t.Sub(opt.Now); ahead > qlMaxFuture {
-			return names[0], fmt.Sprintf("time %s is %s in the future (more than %s after now)",
-				t.Format(time.RFC3339), ahead.Round(time.Second), qlMaxFuture)
-		}
+	if reason := opt.CheckTime(e.Time.Add(time.Duration(e.Micros) * time.Microsecond)); reason != "" {
+		return names[0], reason
 	}
 	e.CallID = strings.TrimSpace(e.CallID)
 	if e.CallID == "" {
