@@ -392,3 +392,38 @@ func tableLine(out, label string) string {
 	}
 	return ""
 }
+
+// TestCSVCellsCannotBeFormulas: a queue or switch name that a spreadsheet
+// would run as a formula is written with a leading quote (OWASP, CSV
+// injection); numbers, negative ones and caller numbers included, stay as
+// they are.
+func TestCSVCellsCannotBeFormulas(t *testing.T) {
+	for in, want := range map[string]string{
+		`=HYPERLINK("http://evil","x")`: `'=HYPERLINK("http://evil","x")`,
+		"+cmd|' /C calc'!A0":            "'+cmd|' /C calc'!A0",
+		"-2+3":                          "'-2+3",
+		"@SUM(A1:A9)":                   "'@SUM(A1:A9)",
+		"\t=1":                          "'\t=1",
+		"\r=1":                          "'\r=1",
+		"servicedesk":                   "servicedesk",
+		"-5":                            "-5",
+		"+4512345678":                   "+4512345678",
+		"-0,25":                         "-0,25",
+		"3.5":                           "3.5",
+		"":                              "",
+		"-":                             "'-",
+	} {
+		if got := SafeCSV(in); got != want {
+			t.Errorf("SafeCSV(%q) = %q; want %q", in, got, want)
+		}
+	}
+	rows := []Row{{Switch: "+4512345678", Queue: "=1+1", Period: "day", Hours: "all"}}
+	var b strings.Builder
+	if err := WriteCSV(&b, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Split(b.String(), "\n")[1]
+	if !strings.HasPrefix(line, "+4512345678,'=1+1,day,") {
+		t.Errorf("CSV row %q; want the switch as it is and the queue quoted", line)
+	}
+}

@@ -71,7 +71,7 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 	for i := range rows {
 		r := &rows[i]
 		rec := []string{
-			r.Switch, r.Queue, r.Period, r.PeriodStart.Format(time.RFC3339), r.Hours,
+			SafeCSV(r.Switch), SafeCSV(r.Queue), r.Period, r.PeriodStart.Format(time.RFC3339), r.Hours,
 			u(r.Offered), u(r.Answered), u(r.Abandoned), u(r.ShortAbandoned), u(r.Timeout), u(r.ExitKey), u(r.ExitOther), u(r.Unknown),
 			u(r.AnsweredWithinSLA), u(r.AbandonedWithinSLA), u(r.Transferred),
 			ptr(r.ServiceLevel), r.SLAFormula, strconv.Itoa(r.SLAS), strconv.Itoa(r.ShortAbandonS), num(r.SLATarget), b(r.SLAMet),
@@ -85,6 +85,41 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// SafeCSV is a text cell of a CSV that people open in a spreadsheet: a
+// value a spreadsheet would take as a formula (starting with =, +, -, @, a
+// tab or a carriage return) gets a leading single quote, as OWASP advises
+// against CSV injection (a queue or caller name from a switch is anyone's
+// input). A value that is a plain number ("-5", "+4512345678", "3,5") is
+// left as it is: a spreadsheet reads it as the number it is. Every CSV
+// writer of acdstat passes its text cells through it; the cells it writes
+// itself from numbers need not.
+func SafeCSV(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || plainNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// plainNumber says whether s is an optionally signed decimal number, with
+// a point or a comma.
+func plainNumber(s string) bool {
+	if s[0] == '+' || s[0] == '-' {
+		s = s[1:]
+	}
+	digits, sep := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case (c == '.' || c == ',') && !sep && digits > 0 && i < len(s)-1:
+			sep = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // Marks in the table and Markdown forms, explained by their legend line.
