@@ -3,7 +3,11 @@
 # every path inside one directory and its own ports, so no root-owned path
 # and no system service is touched (shared/CLICKHOUSE.md).
 #
-#   scripts/clickhouse.sh start DIR TCP_PORT HTTP_PORT   start (no-op when already running from DIR)
+#   scripts/clickhouse.sh start DIR TCP_PORT HTTP_PORT [INCLUDE]
+#                                                        start (no-op when already running from DIR);
+#                                                        INCLUDE is a file of substitutions for the
+#                                                        config's incl= elements (remote_servers,
+#                                                        zookeeper, macros: scripts/cluster.sh)
 #   scripts/clickhouse.sh stop DIR                       stop the server started from DIR
 #   scripts/clickhouse.sh status DIR                     exit 0 when it runs, 1 when not
 #
@@ -14,7 +18,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 start DIR TCP_PORT HTTP_PORT | stop DIR | status DIR" >&2
+	echo "usage: $0 start DIR TCP_PORT HTTP_PORT [INCLUDE] | stop DIR | status DIR" >&2
 	exit 2
 }
 
@@ -42,7 +46,7 @@ pid_of() { # prints the pid of the server started from $1 when it is alive
 }
 
 cmd_start() {
-	local dir="$1" tcp="$2" http="$3"
+	local dir="$1" tcp="$2" http="$3" include="${4:-}"
 	local inter=$((http + 1))
 	local server
 	if ! server=$(find_server); then
@@ -68,7 +72,7 @@ cmd_start() {
 	cp "$src/users.xml" "$dir/users.xml"
 	# Rewrite one element per line; '|' is the sed delimiter, so DIR must not hold one.
 	sed \
-		-e "s|<path>[^<]*</path>|<path>$dir/data/</path>|" \
+		-e "0,/<path>/s|<path>[^<]*</path>|<path>$dir/data/</path>|" \
 		-e "s|<tmp_path>[^<]*</tmp_path>|<tmp_path>$dir/tmp/</tmp_path>|" \
 		-e "s|<user_files_path>[^<]*</user_files_path>|<user_files_path>$dir/user_files/</user_files_path>|" \
 		-e "s|<format_schema_path>[^<]*</format_schema_path>|<format_schema_path>$dir/format_schemas/</format_schema_path>|" \
@@ -82,6 +86,11 @@ cmd_start() {
 		-e "/<listen_host>0.0.0.0<\/listen_host>/d" \
 		-e "/<\(https_port\|tcp_port_secure\|mysql_port\|postgresql_port\|grpc_port\|interserver_https_port\)>/d" \
 		"$src/config.xml" >"$dir/config.xml"
+	if [ -n "$include" ]; then
+		# A cluster member: the substitutions, and the host other replicas
+		# fetch parts from (loopback: every member runs on this machine).
+		sed -i -e "s|<interserver_http_port>|<include_from>$include</include_from>\n    <interserver_http_host>127.0.0.1</interserver_http_host>\n    <interserver_http_port>|" "$dir/config.xml"
+	fi
 	grep -q "<tcp_port>$tcp</tcp_port>" "$dir/config.xml" || {
 		echo "cannot rewrite $src/config.xml: no <tcp_port> element" >&2
 		exit 1
@@ -146,8 +155,8 @@ cmd_status() {
 [ $# -ge 2 ] || usage
 case "$1" in
 start)
-	[ $# -eq 4 ] || usage
-	cmd_start "$2" "$3" "$4"
+	[ $# -eq 4 ] || [ $# -eq 5 ] || usage
+	cmd_start "$2" "$3" "$4" "${5:-}"
 	;;
 stop) cmd_stop "$2" ;;
 status) cmd_status "$2" ;;
