@@ -42,6 +42,8 @@ type Config struct {
 	CallerNumbers     string `env:"CALLER_NUMBERS"`
 	CallerHashKey     string `env:"CALLER_HASH_KEY"`
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
+	// SIP holds the HEP and plain SIP listeners' settings.
+	SIP SIPConfig
 }
 
 // SwitchZone loads SwitchTimezone, the fallback of cdr.Settings.SwitchZone:

@@ -62,16 +62,17 @@ type Meta struct {
 }
 
 // Headers names the headers a switch may set (DESIGN.md settings
-// ACDSTAT_SIP_*_HEADER).
+// ACDSTAT_SIP_*_HEADER). Intake's listener settings compose it, so the
+// variables are read with them.
 type Headers struct {
 	// Queue names the queue the call entered, e.g. X-Queue.
-	Queue string
+	Queue string `env:"SIP_QUEUE_HEADER"`
 	// Link carries, on an agent leg, the caller leg's Call-ID, e.g.
 	// X-Caller-Call-ID.
-	Link string
+	Link string `env:"SIP_LINK_HEADER"`
 	// Enter is the queue-entry time (epoch seconds, with a fraction, or
 	// RFC 3339).
-	Enter string
+	Enter string `env:"SIP_ENTER_HEADER"`
 }
 
 // methods are the requests that take part in a call's figures.
@@ -174,6 +175,11 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	ev.ID = cdr.EventID(&ev)
 	return ev, nil
 }
+
+// LegCallID returns the Call-ID of the leg a fact of Source "sip" was seen
+// on, which differs from its CallID (the correlation key) on a linked
+// agent leg.
+func LegCallID(e *cdr.Event) string { return e.Data[dataCallID] }
 
 // parseEnter reads a queue-entry header: epoch seconds (with an optional
 // fraction) or RFC 3339.

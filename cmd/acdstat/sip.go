@@ -19,16 +19,13 @@ import (
 // startSIP binds the HEP and plain SIP listeners (ACDSTAT_HEP_ADDR,
 // ACDSTAT_SIP_ADDR; "off" disables one). The function it returns serves
 // them until ctx ends.
-func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, sink intake.Sink) (func(context.Context) error, error) {
+func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink intake.Sink) (func(context.Context) error, error) {
 	// The caller-number setting applies to SIP facts as to every intake.
 	privacy, err := intake.NewPrivacy(cfg.Intake.CallerNumbers, cfg.Intake.CallerHashKey, cfg.Intake.CallerHashKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	l, err := sip.NewListener(cfg.SIP, log.With("component", "sip"), reg, func(ctx context.Context, evs []cdr.Event) error {
-		privacy.Events(evs)
-		return sink.Accept(ctx, evs, nil)
-	})
+	l, err := intake.NewSIPListener(cfg.Intake, log.With("component", "sip"), reg, now, privateSink{privacy, sink})
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +34,17 @@ func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, si
 	}
 	log.Info("listening", "hep", l.HEPAddr(), "sip", l.SIPAddr())
 	return l.Serve, nil
+}
+
+// privateSink applies the caller-number setting before its sink.
+type privateSink struct {
+	privacy *intake.Privacy
+	sink    intake.Sink
+}
+
+func (s privateSink) Accept(ctx context.Context, evs []cdr.Event, rejects []intake.Reject) error {
+	s.privacy.Events(evs)
+	return s.sink.Accept(ctx, evs, rejects)
 }
 
 // queueNumbers maps the queue file's numbers to their queues; where two
