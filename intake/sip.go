@@ -88,7 +88,7 @@ type SIPListener struct {
 	links *linkTable
 	queue chan cdr.Event
 
-	hepUDP, sipUDP net.PacketConn
+	hepUDP, sipUDP *net.UDPConn
 	hepTCP, sipTCP net.Listener
 
 	mu    sync.Mutex
@@ -148,7 +148,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 // Listen binds the enabled listeners, UDP and TCP on the same port (with
 // port 0, UDP takes the port TCP got).
 func (l *SIPListener) Listen() error {
-	bind := func(addr string) (net.PacketConn, net.Listener, error) {
+	bind := func(addr string) (*net.UDPConn, net.Listener, error) {
 		if addr == Off {
 			return nil, nil, nil
 		}
@@ -161,12 +161,11 @@ func (l *SIPListener) Listen() error {
 			ln.Close()
 			return nil, nil, fmt.Errorf("cannot listen on udp %s: %w", ln.Addr(), err)
 		}
-		if uc, ok := pc.(*net.UDPConn); ok {
-			if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
-				l.log.Warn("cannot set UDP receive buffer", "addr", pc.LocalAddr(), "err", err)
-			}
+		uc := pc.(*net.UDPConn)
+		if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
+			l.log.Warn("cannot set UDP receive buffer", "addr", uc.LocalAddr(), "err", err)
 		}
-		return pc, ln, nil
+		return uc, ln, nil
 	}
 	var err error
 	if l.hepUDP, l.hepTCP, err = bind(l.cfg.HEPAddr); err != nil {
@@ -194,9 +193,14 @@ func addrOf(ln net.Listener) string {
 }
 
 func (l *SIPListener) close() {
-	for _, c := range []io.Closer{l.hepUDP, l.sipUDP, l.hepTCP, l.sipTCP} {
+	for _, c := range []*net.UDPConn{l.hepUDP, l.sipUDP} {
 		if c != nil {
 			c.Close()
+		}
+	}
+	for _, ln := range []net.Listener{l.hepTCP, l.sipTCP} {
+		if ln != nil {
+			ln.Close()
 		}
 	}
 	l.mu.Lock()
@@ -274,15 +278,7 @@ func (l *SIPListener) deliver(ctx context.Context) {
 	}
 }
 
-func (l *SIPListener) allowed(a net.Addr) bool {
-	if l.allow == nil {
-		return true
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	return err == nil && l.allow.Allows(ap.Addr())
-}
-
-func (l *SIPListener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool) {
+func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	name := "sip_udp"
 	if hep {
 		name = "hep_udp"
@@ -291,7 +287,7 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool)
 	buf := make([]byte, sip.MaxMessage+1)
 	local := addrPort(pc.LocalAddr())
 	for {
-		n, from, err := pc.ReadFrom(buf)
+		n, from, err := pc.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				l.log.Error("cannot read UDP", "listener", name, "err", err)
@@ -299,7 +295,7 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool)
 			return
 		}
 		received.Inc()
-		if !l.allowed(from) {
+		if !l.allow.Allows(from.Addr()) {
 			l.rejected.WithLabelValues("source").Inc()
 			continue
 		}
@@ -311,7 +307,7 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool)
 		if !hep && len(bytes.TrimSpace(pkt)) == 0 {
 			continue // keep-alive
 		}
-		ev, ok := l.event(pkt, hep, addrPort(from), local)
+		ev, ok := l.event(pkt, hep, unmap(from), local)
 		if !ok {
 			continue
 		}
@@ -323,8 +319,21 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool)
 	}
 }
 
+// addrPort is the address of a UDP or TCP socket or peer, an IPv4 peer of
+// a dual-stack socket as IPv4 (the form the allowlist and the stored facts
+// use).
 func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return unmap(a.AddrPort())
+	case *net.TCPAddr:
+		return unmap(a.AddrPort())
+	}
 	ap, _ := netip.ParseAddrPort(a.String())
+	return unmap(ap)
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
@@ -380,7 +389,7 @@ func (l *SIPListener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
 			}
 			return
 		}
-		if !l.allowed(c.RemoteAddr()) {
+		if !l.allow.Allows(addrPort(c.RemoteAddr()).Addr()) {
 			l.rejected.WithLabelValues("source").Inc()
 			c.Close()
 			continue

@@ -56,6 +56,18 @@ func startListener(t *testing.T, cfg Config) (*SIPListener, *collector, *prometh
 	if cfg.SIP.SIPAddr == "" {
 		cfg.SIP.SIPAddr = "127.0.0.1:0"
 	}
+	l, col, reg := newTestListener(t, cfg)
+	if err := l.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serveListener(t, l)
+	return l, col, reg
+}
+
+// newTestListener makes a listener with small queues that collects its
+// events; it is not bound.
+func newTestListener(t *testing.T, cfg Config) (*SIPListener, *collector, *prometheus.Registry) {
+	t.Helper()
 	cfg.SIP.QueueSize, cfg.SIP.BatchSize = 1000, 10
 	col := &collector{}
 	reg := prometheus.NewRegistry()
@@ -63,9 +75,12 @@ func startListener(t *testing.T, cfg Config) (*SIPListener, *collector, *prometh
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Listen(); err != nil {
-		t.Fatal(err)
-	}
+	return l, col, reg
+}
+
+// serveListener serves l until the test ends.
+func serveListener(t *testing.T, l *SIPListener) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Serve(ctx) }()
@@ -80,7 +95,6 @@ func startListener(t *testing.T, cfg Config) (*SIPListener, *collector, *prometh
 			t.Error("Serve did not return")
 		}
 	})
-	return l, col, reg
 }
 
 func sipMessage(method, callID, extra string) string {

@@ -206,7 +206,7 @@ func BenchmarkHEPUDPRates(b *testing.B) {
 // logRcvbuf logs the receive buffer the kernel gave the HEP UDP socket
 // (SO_RCVBUF, which Linux reports doubled for its bookkeeping).
 func logRcvbuf(b *testing.B, l *SIPListener) {
-	rc, err := l.hepUDP.(*net.UDPConn).SyscallConn()
+	rc, err := l.hepUDP.SyscallConn()
 	if err != nil {
 		b.Fatal(err)
 	}
