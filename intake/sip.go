@@ -85,8 +85,10 @@ type SIPListener struct {
 	now   func() time.Time
 	sink  Sink
 	allow *Allowlist
-	links *linkTable
-	queue chan cdr.Event
+	// privacy is the caller-number setting, applied to every fact.
+	privacy *Privacy
+	links   *linkTable
+	queue   chan cdr.Event
 
 	hepUDP, sipUDP *net.UDPConn
 	hepTCP, sipTCP net.Listener
@@ -102,7 +104,8 @@ type SIPListener struct {
 }
 
 // NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
-// binds them. now is the clock that stamps messages that carry no capture
+// binds them. They take senders of cfg.AllowCIDRs only and apply the
+// caller-number setting of cfg (Privacy) to every fact, as HTTP ingest does. now is the clock that stamps messages that carry no capture
 // time (plain copies, HEP without a time chunk). Events reach sink with
 // no rejects: a packet that cannot be read is counted, not stored.
 func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink Sink) (*SIPListener, error) {
@@ -113,8 +116,12 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 	if err != nil {
 		return nil, fmt.Errorf("ACDSTAT_ALLOW_CIDRS: %w", err)
 	}
+	privacy, err := NewPrivacy(cfg.CallerNumbers, cfg.CallerHashKey, cfg.CallerHashKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	l := &SIPListener{
-		cfg: cfg.SIP, log: log, now: now, sink: sink, allow: allow,
+		cfg: cfg.SIP, log: log, now: now, sink: sink, allow: allow, privacy: privacy,
 		links: newLinkTable(100_000),
 		queue: make(chan cdr.Event, cfg.SIP.QueueSize),
 		conns: map[net.Conn]struct{}{},
@@ -374,6 +381,7 @@ func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (c
 		return ev, false
 	}
 	l.links.resolve(&ev)
+	l.privacy.event(&ev)
 	l.decoded.Inc()
 	return ev, true
 }

@@ -248,3 +248,31 @@ func TestSIPConfigValidate(t *testing.T) {
 		t.Error("bad CIDR accepted")
 	}
 }
+
+// TestSIPListenerAppliesTheCallerNumberSetting: the listeners apply
+// ACDSTAT_CALLER_NUMBERS to SIP facts as HTTP ingest does to its lines,
+// before anything is handed on, and the id follows the changed fact.
+func TestSIPListenerAppliesTheCallerNumberSetting(t *testing.T) {
+	for _, mode := range []string{CallerHash, CallerDrop} {
+		t.Run(mode, func(t *testing.T) {
+			l, col, _ := startListener(t, Config{CallerNumbers: mode, CallerHashKey: testKey, SIP: SIPConfig{SIPAddr: Off}})
+			u, err := net.Dial("udp", l.HEPAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer u.Close()
+			msg := strings.Replace(sipMessage("INVITE", "priv-"+mode, ""), "sip:caller@", "sip:4512345678@", 1)
+			if _, err := u.Write(hepOf(t, msg, 7, "", time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			e := col.wait(t, 1)[0]
+			got := sip.Caller(&e)
+			if strings.Contains(e.Data[4], "4512345678") || (mode == CallerHash) != strings.HasPrefix(got, "h:") || (mode == CallerDrop) != (got == "") {
+				t.Errorf("%s: caller %q in facts %q; want it hashed or dropped", mode, got, e.Data[4])
+			}
+			if e.ID != cdr.EventID(&e) {
+				t.Errorf("%s: id %d is not that of the changed fact", mode, e.ID)
+			}
+		})
+	}
+}

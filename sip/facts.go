@@ -181,6 +181,34 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 // agent leg.
 func LegCallID(e *cdr.Event) string { return e.Data[dataCallID] }
 
+// Caller returns the caller number a fact of Source "sip" holds, the From
+// user of its message ("" when it has none): intake's caller-number
+// setting hashes or drops it with SetCaller.
+func Caller(e *cdr.Event) string {
+	kv, err := url.ParseQuery(e.Data[dataKV])
+	if err != nil {
+		return ""
+	}
+	return kv.Get(kvFromUser)
+}
+
+// SetCaller replaces the caller number of a fact of Source "sip" by
+// number, or removes it when number is empty, keeping every other fact.
+// It does not recompute the event's ID: the caller does, once its changes
+// are done.
+func SetCaller(e *cdr.Event, number string) {
+	kv, err := url.ParseQuery(e.Data[dataKV])
+	if err != nil {
+		return
+	}
+	if number == "" {
+		kv.Del(kvFromUser)
+	} else {
+		kv.Set(kvFromUser, number)
+	}
+	e.Data[dataKV] = kv.Encode()
+}
+
 // parseEnter reads a queue-entry header: epoch seconds (with an optional
 // fraction) or RFC 3339.
 func parseEnter(s string) (time.Time, bool) {

@@ -20,12 +20,7 @@ import (
 // ACDSTAT_SIP_ADDR; "off" disables one). The function it returns serves
 // them until ctx ends.
 func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink intake.Sink) (func(context.Context) error, error) {
-	// The caller-number setting applies to SIP facts as to every intake.
-	privacy, err := intake.NewPrivacy(cfg.Intake.CallerNumbers, cfg.Intake.CallerHashKey, cfg.Intake.CallerHashKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	l, err := intake.NewSIPListener(cfg.Intake, log.With("component", "sip"), reg, now, privateSink{privacy, sink})
+	l, err := intake.NewSIPListener(cfg.Intake, log.With("component", "sip"), reg, now, sink)
 	if err != nil {
 		return nil, err
 	}
@@ -34,17 +29,6 @@ func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, no
 	}
 	log.Info("listening", "hep", l.HEPAddr(), "sip", l.SIPAddr())
 	return l.Serve, nil
-}
-
-// privateSink applies the caller-number setting before its sink.
-type privateSink struct {
-	privacy *intake.Privacy
-	sink    intake.Sink
-}
-
-func (s privateSink) Accept(ctx context.Context, evs []cdr.Event, rejects []intake.Reject) error {
-	s.privacy.Events(evs)
-	return s.sink.Accept(ctx, evs, rejects)
 }
 
 // queueNumbers maps the queue file's numbers to their queues; where two
