@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
@@ -30,8 +29,9 @@ type SIPConfig struct {
 	HEPAddr string `env:"HEP_ADDR" envDefault:"127.0.0.1:9060"`
 	// SIPAddr receives plain SIP copies over UDP and TCP on the same port.
 	SIPAddr string `env:"SIP_ADDR" envDefault:"127.0.0.1:5065"`
-	// Switch names the switch of every SIP event; empty means
-	// "hep-<capture id>" for HEP and "default" for plain copies.
+	// Switch names the switch of every SIP event (cdr.SwitchName); empty
+	// means "hep-<capture id>" for HEP (sip.CaptureSwitch) and
+	// cdr.DefaultSwitch for plain copies.
 	Switch string `env:"SIP_SWITCH"`
 	// HEPPassword, when set, must equal every HEP packet's auth key.
 	HEPPassword string `env:"HEP_PASSWORD"`
@@ -66,6 +66,9 @@ func (c Config) ValidateSIP() error {
 			errs = append(errs, fmt.Errorf("%s: %s is reachable from other machines, so ACDSTAT_ALLOW_CIDRS must list the senders", a.name, a.v))
 		}
 	}
+	if _, err := cdr.SwitchName(c.SIP.Switch); err != nil {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_SWITCH: %w", err))
+	}
 	if c.SIP.QueueSize <= 0 || c.SIP.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE: must be positive, got %d, %d", c.SIP.QueueSize, c.SIP.BatchSize))
 	}
@@ -80,11 +83,15 @@ const udpReadBuffer = 4 << 20
 // each message into an event with package sip's pure functions, and hands
 // the events to the sink in batches. It never sends anything back.
 type SIPListener struct {
-	cfg   SIPConfig
-	log   *slog.Logger
-	now   func() time.Time
-	sink  Sink
-	allow *Allowlist
+	cfg SIPConfig
+	// plainSwitch is the switch of plain copies: cfg.Switch, or
+	// cdr.DefaultSwitch (cdr.SwitchName); HEP's is the same when cfg.Switch
+	// is set.
+	plainSwitch string
+	log         *slog.Logger
+	now         func() time.Time
+	sink        Sink
+	allow       *Allowlist
 	// privacy is the caller-number setting, applied to every fact.
 	privacy *Privacy
 	links   *linkTable
@@ -120,8 +127,12 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 	if err != nil {
 		return nil, err
 	}
+	plainSwitch, err := cdr.SwitchName(cfg.SIP.Switch)
+	if err != nil {
+		return nil, fmt.Errorf("ACDSTAT_SIP_SWITCH: %w", err)
+	}
 	l := &SIPListener{
-		cfg: cfg.SIP, log: log, now: now, sink: sink, allow: allow, privacy: privacy,
+		cfg: cfg.SIP, plainSwitch: plainSwitch, log: log, now: now, sink: sink, allow: allow, privacy: privacy,
 		links: newLinkTable(100_000),
 		queue: make(chan cdr.Event, cfg.SIP.QueueSize),
 		conns: map[net.Conn]struct{}{},
@@ -346,7 +357,7 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 
 // event decodes one packet; the reason of a refusal is counted.
 func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
-	meta := sip.Meta{Switch: l.cfg.Switch, Time: l.now(), Src: from, Dst: local, Headers: l.cfg.Headers}
+	meta := sip.Meta{Switch: l.plainSwitch, Time: l.now(), Src: from, Dst: local, Headers: l.cfg.Headers}
 	payload := pkt
 	if hep {
 		p, err := sip.DecodeHEP(pkt)
@@ -362,8 +373,8 @@ func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (c
 			l.ignored.Inc()
 			return cdr.Event{}, false
 		}
-		if meta.Switch == "" {
-			meta.Switch = "hep-" + strconv.FormatUint(uint64(p.CaptureID), 10)
+		if l.cfg.Switch == "" {
+			meta.Switch = sip.CaptureSwitch(p.CaptureID)
 		}
 		if !p.Time.IsZero() {
 			meta.Time = p.Time
