@@ -10,7 +10,7 @@ const AllSwitches = "*"
 
 // SwitchRule says what a switch name may be, for the messages that refuse
 // one.
-const SwitchRule = `use 1 to 64 letters, digits and _ . : -, the first a letter or digit ("*" means all switches)`
+const SwitchRule = `use 1 to 64 letters, digits and _ . : -, the first a letter or digit ("` + AllSwitches + `" means all switches)`
 
 // maxSwitchName is the longest switch name.
 const maxSwitchName = 64
