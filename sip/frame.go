@@ -14,9 +14,10 @@ import (
 const MaxMessage = 65535
 
 // ReadHEPFrame reads one HEP packet of a byte stream (HEPv3 over TCP),
-// framed by the length in its header. It returns io.EOF when the stream
-// ends cleanly between packets, and an error wrapping ErrHEP or the read
-// error otherwise; after an error the stream cannot be resynchronised.
+// framed by the length in its header. It returns io.EOF itself when the
+// stream ends cleanly between packets, and an error wrapping ErrHEP or the
+// read error otherwise; after an error the stream cannot be
+// resynchronised.
 func ReadHEPFrame(r *bufio.Reader) ([]byte, error) {
 	h, err := r.Peek(hepHeaderLen)
 	if err != nil {
@@ -39,10 +40,11 @@ func ReadHEPFrame(r *bufio.Reader) ([]byte, error) {
 // ReadSIPFrame reads one SIP message of a byte stream (SIP over TCP): the
 // headers up to the empty line, then Content-Length bytes of body (0 when
 // absent; the compact form "l" counts too). CRLF keep-alives between
-// messages are skipped. It returns io.EOF when the stream ends cleanly
-// between messages; a message longer than MaxMessage, a header line longer
-// than r's buffer or a bad Content-Length is an error, after which the
-// stream cannot be resynchronised.
+// messages are skipped. It returns io.EOF itself when the stream ends
+// cleanly between messages, and an error wrapping io.EOF or
+// io.ErrUnexpectedEOF when it ends inside one; a message longer than
+// MaxMessage, a header line longer than r's buffer or a bad Content-Length
+// is an error, after which the stream cannot be resynchronised.
 func ReadSIPFrame(r *bufio.Reader) ([]byte, error) {
 	var msg []byte
 	length := 0
