@@ -112,9 +112,10 @@ type SIPListener struct {
 
 // NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
 // binds them. They take senders of cfg.AllowCIDRs only and apply the
-// caller-number setting of cfg (Privacy) to every fact, as HTTP ingest does. now is the clock that stamps messages that carry no capture
-// time (plain copies, HEP without a time chunk). Events reach sink with
-// no rejects: a packet that cannot be read is counted, not stored.
+// caller-number setting of cfg (Privacy) to every fact, as HTTP ingest
+// does. now is the clock that stamps messages that carry no capture time
+// (plain copies, HEP without a time chunk). Events reach sink with no
+// rejects: a packet that cannot be read is counted, not stored.
 func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink Sink) (*SIPListener, error) {
 	if err := errors.Join(cfg.Validate(), cfg.ValidateSIP()); err != nil {
 		return nil, err
