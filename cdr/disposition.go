@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,8 +51,6 @@ const VerbDisposition = "DISPOSITION"
 
 // dispMaxCode bounds a disposition code.
 const dispMaxCode = 64
-
-var dispSwitchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 
 // dispositionJSON is one posted disposition.
 type dispositionJSON struct {
@@ -151,10 +148,11 @@ func dispParse(raw []byte, rec int, opt *DecodeOptions) (Event, *DecodeError) {
 	}
 	e := Event{Switch: opt.Switch, Source: SourceDisposition, Verb: VerbDisposition, Line: rec}
 	if d.Switch != nil && *d.Switch != "" {
-		if !dispSwitchName.MatchString(*d.Switch) {
-			return bad("switch", fmt.Sprintf("%q is not a valid switch name: use letters, digits and _ . : - (at most 64)", *d.Switch))
+		sw, err := SwitchName(*d.Switch)
+		if err != nil {
+			return bad("switch", err.Error())
 		}
-		e.Switch = *d.Switch
+		e.Switch = sw
 	}
 	if d.CallID == nil || strings.TrimSpace(*d.CallID) == "" {
 		return bad("call_id", "is required: the switch's call id (Asterisk UNIQUEID, FreeSWITCH uuid)")

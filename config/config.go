@@ -107,7 +107,7 @@ func variableNames(t reflect.Type, prefix string) map[string]string {
 // naming its variable.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate(), c.Intake.Validate())
+	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate(), c.Intake.Validate(), c.Intake.ValidateSIP(), c.SIP.Validate())
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("ACDSTAT_TLS_CERT and ACDSTAT_TLS_KEY: set both or neither"))
 	}

@@ -200,7 +200,7 @@ func readRange(period, fromArg, toArg string, loc *time.Location, now time.Time)
 func switchParam(r *http.Request) string {
 	sw := r.URL.Query().Get("switch")
 	if sw == "" {
-		return "*"
+		return cdr.AllSwitches
 	}
 	return sw
 }

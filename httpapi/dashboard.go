@@ -246,7 +246,7 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	d.Hours = []option{{"all", l["hours_all"], hours == "all"}, {"in", l["hours_in"], hours == "in"}}
 	sw := d.Switch
 	if sw == "" {
-		sw = "*"
+		sw = cdr.AllSwitches
 	}
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, q.Location)
 	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, q.Location)

@@ -1,4 +1,6 @@
-// Package intake holds acdstat's listeners: the HTTP ingest handlers, their
-// authentication and limits. Listeners decode with package cdr and hand
-// events to a Sink; they never speak to ClickHouse themselves.
+// Package intake holds every acdstat listener: the HTTP ingest handlers,
+// the HEP and plain SIP listeners over UDP and TCP, their source allowlist,
+// authentication, limits and caller-number privacy, and the ship client.
+// Listeners decode with packages cdr and sip and hand events to a Sink;
+// they never speak to ClickHouse themselves.
 package intake

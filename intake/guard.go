@@ -13,10 +13,20 @@ import (
 	"time"
 )
 
-// Allowlist is the set of source networks a listener accepts. The zero
-// value and nil accept every source. It is immutable and safe for
-// concurrent use, so one Allowlist serves every listener (HTTP ingest now;
-// HEP and SIP over TCP/UDP call Allows with the peer's address).
+// Allowlist is the set of source networks a listener accepts
+// (ACDSTAT_ALLOW_CIDRS). The zero value and nil accept every source. It is
+// immutable and safe for concurrent use: one Allowlist, parsed by
+// ParseAllowlist from Config.AllowCIDRs, guards HTTP ingest and the HEP
+// and SIP listeners over UDP and TCP alike.
+//
+// IPv4 is one address family whichever way it is written. A listener bound
+// to [::] is a dual-stack socket, on which an IPv4 peer appears as
+// ::ffff:a.b.c.d; that peer must match the IPv4 network it belongs to. So
+// Allows compares a peer in IPv4-mapped form as IPv4, and ParseAllowlist
+// reads an entry in IPv4-mapped form (::ffff:10.1.2.3, or a network of at
+// least 96 bits such as ::ffff:10.0.0.0/104) as the IPv4 network it maps
+// (10.1.2.3/32, 10.0.0.0/8). Other IPv6 networks, ::/0 included, hold IPv6
+// peers only: write 0.0.0.0/0 for every IPv4 peer.
 type Allowlist struct {
 	prefixes []netip.Prefix
 }
@@ -36,7 +46,10 @@ func ParseAllowlist(s string) (*Allowlist, error) {
 			if aerr != nil {
 				return nil, fmt.Errorf("%q is not a CIDR (such as 10.0.0.0/8) or an address", part)
 			}
-			p = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+			p = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		a.prefixes = append(a.prefixes, p.Masked())
 	}
@@ -46,8 +59,8 @@ func ParseAllowlist(s string) (*Allowlist, error) {
 	return &a, nil
 }
 
-// Allows reports whether addr may send. IPv4 addresses mapped into IPv6
-// are compared as IPv4.
+// Allows reports whether addr may send. An IPv4 address mapped into IPv6
+// (a dual-stack socket's IPv4 peer) is compared as IPv4.
 func (a *Allowlist) Allows(addr netip.Addr) bool {
 	if a == nil || len(a.prefixes) == 0 {
 		return true

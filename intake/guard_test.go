@@ -117,3 +117,31 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		t.Errorf("valid settings: %v", err)
 	}
 }
+
+// TestAllowlistReadsIPv4MappedEntriesAsIPv4: an entry written in
+// IPv4-mapped form is the IPv4 network it maps, and a peer in that form is
+// an IPv4 peer; other IPv6 networks hold IPv6 peers only.
+func TestAllowlistReadsIPv4MappedEntriesAsIPv4(t *testing.T) {
+	a, err := ParseAllowlist("::ffff:10.0.0.0/104,::ffff:192.0.2.7,2001:db8::/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.String(), "10.0.0.0/8,192.0.2.7/32,2001:db8::/32"; got != want {
+		t.Errorf("String() = %s; want %s", got, want)
+	}
+	for addr, want := range map[string]bool{
+		"10.1.2.3": true, "::ffff:10.1.2.3": true, "192.0.2.7": true, "::ffff:192.0.2.7": true,
+		"11.0.0.1": false, "192.0.2.8": false, "2001:db8::1": true,
+	} {
+		if got := a.Allows(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Allows(%s) = %v; want %v", addr, got, want)
+		}
+	}
+	all6, err := ParseAllowlist("::/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all6.Allows(netip.MustParseAddr("::ffff:10.1.2.3")) || !all6.Allows(netip.MustParseAddr("2001:db8::1")) {
+		t.Error("::/0: want every IPv6 peer and no IPv4 peer")
+	}
+}

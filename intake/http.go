@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
@@ -42,6 +41,8 @@ type Config struct {
 	CallerNumbers     string `env:"CALLER_NUMBERS"`
 	CallerHashKey     string `env:"CALLER_HASH_KEY"`
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
+	// SIP holds the HEP and plain SIP listeners' settings.
+	SIP SIPConfig
 }
 
 // SwitchZone loads SwitchTimezone, the fallback of cdr.Settings.SwitchZone:
@@ -83,8 +84,6 @@ type RejectLine struct {
 
 // maxRejectsListed bounds the answer; every reject is still stored.
 const maxRejectsListed = 1000
-
-var switchName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 
 // Handler serves the ingest endpoints that Register mounts.
 type Handler struct {
@@ -194,17 +193,16 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 }
 
 // requestSwitch is the switch a request names (?switch= or the
-// X-Acdstat-Switch header; DefaultSwitch when neither), or a 400 answer.
+// X-Acdstat-Switch header; DefaultSwitch when neither), by cdr.SwitchName,
+// or a 400 answer that says which of the two broke the rule.
 func requestSwitch(w http.ResponseWriter, r *http.Request) (string, bool) {
-	sw := r.URL.Query().Get("switch")
+	sw, where := r.URL.Query().Get("switch"), "the switch query parameter"
 	if sw == "" {
-		sw = r.Header.Get("X-Acdstat-Switch")
+		sw, where = r.Header.Get("X-Acdstat-Switch"), "the X-Acdstat-Switch header"
 	}
-	if sw == "" {
-		sw = cdr.DefaultSwitch
-	}
-	if !switchName.MatchString(sw) {
-		WriteError(w, http.StatusBadRequest, fmt.Sprintf("switch %q is not a valid name: use letters, digits and _ . : - (at most 64)", sw))
+	sw, err := cdr.SwitchName(sw)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, where+": "+err.Error())
 		return "", false
 	}
 	return sw, true

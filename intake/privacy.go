@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/sip"
 )
 
 // Caller number modes (ACDSTAT_CALLER_NUMBERS).
@@ -26,7 +26,8 @@ const (
 // HMAC-SHA256 under the secret key (the same number gives the same value,
 // so repeat callers can still be counted, but it cannot be read back
 // without the key); with drop it becomes empty. The same applies to the
-// caller number of FreeSWITCH events (CCJOIN and CDR, data2). In both
+// caller number of FreeSWITCH events (CCJOIN and CDR, data2) and of SIP
+// facts (the From user, sip.Caller), on every intake path. In both
 // modes, runs of 5 or more digits in the raw text of refused lines are
 // masked (the time and call id fields of a pipe line excepted).
 //
@@ -109,49 +110,25 @@ func (p *Privacy) Wrap(decode cdr.DecodeFunc) cdr.DecodeFunc {
 // CDR's QUEUECALL (cdr/cdrfile.go).
 var callerVerbs = map[string]bool{"ENTERQUEUE": true, cdr.FSVerbJoin: true, cdr.FSVerbCDR: true, cdr.CDRVerbCall: true}
 
-// Events applies p to events that did not come through a wrapped decoder,
-// such as the SIP listeners' facts. A nil p changes nothing.
-func (p *Privacy) Events(evs []cdr.Event) {
+// event applies p to one event, in place; a nil p changes nothing. The
+// SIP listeners call it on every fact, HTTP ingest and `acdstat ingest`
+// through Wrap.
+func (p *Privacy) event(e *cdr.Event) {
 	if p == nil {
 		return
 	}
-	for i := range evs {
-		p.event(&evs[i])
-	}
-}
-
-// sipSource and sipFromKey name the SIP facts' source and the key of the
-// caller's From user in their Data[4] (package sip writes url.Values there).
-const (
-	sipSource  = "sip"
-	sipFromKey = "from"
-)
-
-func (p *Privacy) event(e *cdr.Event) {
-	if e.Source == sipSource {
-		p.sipEvent(e)
+	if e.Source == sip.SourceSIP {
+		// The caller's number is the From user of the caller's INVITE.
+		if c := sip.Caller(e); c != "" {
+			sip.SetCaller(e, p.caller(c))
+			e.ID = cdr.EventID(e)
+		}
 		return
 	}
 	if !callerVerbs[e.Verb] || e.Data[1] == "" {
 		return
 	}
 	e.Data[1] = p.caller(e.Data[1])
-	e.ID = cdr.EventID(e)
-}
-
-// sipEvent hashes or drops the From user of a SIP fact, which is the
-// caller's number on the caller's INVITE.
-func (p *Privacy) sipEvent(e *cdr.Event) {
-	kv, err := url.ParseQuery(e.Data[4])
-	if err != nil || kv.Get(sipFromKey) == "" {
-		return
-	}
-	if c := p.caller(kv.Get(sipFromKey)); c == "" {
-		kv.Del(sipFromKey)
-	} else {
-		kv.Set(sipFromKey, c)
-	}
-	e.Data[4] = kv.Encode()
 	e.ID = cdr.EventID(e)
 }
 

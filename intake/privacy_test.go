@@ -112,7 +112,7 @@ func TestPrivacyCoversSIPFacts(t *testing.T) {
 		e.ID = cdr.EventID(&e)
 		before := e.ID
 		evs := []cdr.Event{e}
-		p.Events(evs)
+		p.event(&evs[0])
 		if strings.Contains(evs[0].Data[4], "4512345678") || !strings.Contains(evs[0].Data[4], "ruri=7001") {
 			t.Errorf("%s: Data[4] = %q; want the number gone and the rest kept", mode, evs[0].Data[4])
 		}

@@ -19,13 +19,16 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/acdstat/acdstat/cdr"
 )
 
 // ShipConfig is what `acdstat ship` needs: the file to follow, where to
 // post it and how to batch.
 type ShipConfig struct {
 	// Path is the queue_log file; URL is the server (its base, or the full
-	// ingest URL). Switch names the switch; Token is the ingest token.
+	// ingest URL). Switch names the switch (cdr.SwitchName: empty is
+	// cdr.DefaultSwitch); Token is the ingest token.
 	Path, URL, Switch, Token string
 	// StateFile keeps the acknowledged offset (inode, offset, a hash of the
 	// file's first bytes). It is rewritten atomically after every 2xx.
@@ -80,12 +83,11 @@ func NewShipper(cfg ShipConfig, log *slog.Logger) (*Shipper, error) {
 	if cfg.StateFile == "" {
 		cfg.StateFile = cfg.Path + ".acdstat-offset"
 	}
-	if cfg.Switch == "" {
-		cfg.Switch = "default"
+	sw, err := cdr.SwitchName(cfg.Switch)
+	if err != nil {
+		return nil, fmt.Errorf("ship: --switch: %w", err)
 	}
-	if !switchName.MatchString(cfg.Switch) {
-		return nil, fmt.Errorf("ship: switch %q is not a valid name: use letters, digits and _ . : - (at most 64)", cfg.Switch)
-	}
+	cfg.Switch = sw
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("ship: --to %q is not an http(s) URL", cfg.URL)

@@ -22,7 +22,7 @@ import (
 // The JSON names are the contract of METRICS.md; a nil pointer is null (a
 // ratio whose denominator is zero, or sla_met/fcr_met of a null ratio).
 type Row struct {
-	Switch string `json:"switch"` // "*" for all switches
+	Switch string `json:"switch"` // cdr.AllSwitches for all switches
 	Queue  string `json:"queue"`
 	// Display is the queue's name for people; only the table and Markdown
 	// titles show it.
@@ -89,14 +89,14 @@ const MaxRows = 1 << 20
 // returns them, so a partial row's counts are its part. A key that is not the
 // start of one of the periods is an error: it means the rollups were made
 // with another zone or period grid than q's (rebuild them), and silently
-// dropping it would lose calls. switchName is "*" (or "") for all switches;
+// dropping it would lose calls. switchName is cdr.AllSwitches (or "") for all switches;
 // hours is "all" or "in". Build does not modify sums.
 func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.Time, sums map[time.Time]cdr.Counts) ([]Row, error) {
 	if hours != "all" && hours != "in" {
 		return nil, fmt.Errorf("report: hours must be all or in, got %q", hours)
 	}
 	if switchName == "" {
-		switchName = "*"
+		switchName = cdr.AllSwitches
 	}
 	loc := q.Location
 	if loc == nil {

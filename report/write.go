@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/acdstat/acdstat/cdr"
 )
 
 // WriteJSON writes rows as one JSON array of report rows (METRICS.md), an
@@ -155,7 +157,7 @@ func newLayout(rows []Row) layout {
 		hours = "calls in opening hours"
 	}
 	sw := "all switches"
-	if r0.Switch != "*" {
+	if r0.Switch != cdr.AllSwitches {
 		sw = "switch " + r0.Switch
 	}
 	loc := r0.PeriodStart.Location()

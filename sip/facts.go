@@ -62,16 +62,17 @@ type Meta struct {
 }
 
 // Headers names the headers a switch may set (DESIGN.md settings
-// ACDSTAT_SIP_*_HEADER).
+// ACDSTAT_SIP_*_HEADER). Intake's listener settings compose it, so the
+// variables are read with them.
 type Headers struct {
 	// Queue names the queue the call entered, e.g. X-Queue.
-	Queue string
+	Queue string `env:"SIP_QUEUE_HEADER"`
 	// Link carries, on an agent leg, the caller leg's Call-ID, e.g.
 	// X-Caller-Call-ID.
-	Link string
+	Link string `env:"SIP_LINK_HEADER"`
 	// Enter is the queue-entry time (epoch seconds, with a fraction, or
 	// RFC 3339).
-	Enter string
+	Enter string `env:"SIP_ENTER_HEADER"`
 }
 
 // methods are the requests that take part in a call's figures.
@@ -173,6 +174,39 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	ev.Data[dataKV] = kv.Encode()
 	ev.ID = cdr.EventID(&ev)
 	return ev, nil
+}
+
+// LegCallID returns the Call-ID of the leg a fact of Source "sip" was seen
+// on, which differs from its CallID (the correlation key) on a linked
+// agent leg.
+func LegCallID(e *cdr.Event) string { return e.Data[dataCallID] }
+
+// Caller returns the caller number a fact of Source "sip" holds, the From
+// user of its message ("" when it has none): intake's caller-number
+// setting hashes or drops it with SetCaller.
+func Caller(e *cdr.Event) string {
+	kv, err := url.ParseQuery(e.Data[dataKV])
+	if err != nil {
+		return ""
+	}
+	return kv.Get(kvFromUser)
+}
+
+// SetCaller replaces the caller number of a fact of Source "sip" by
+// number, or removes it when number is empty, keeping every other fact.
+// It does not recompute the event's ID: the caller does, once its changes
+// are done.
+func SetCaller(e *cdr.Event, number string) {
+	kv, err := url.ParseQuery(e.Data[dataKV])
+	if err != nil {
+		return
+	}
+	if number == "" {
+		kv.Del(kvFromUser)
+	} else {
+		kv.Set(kvFromUser, number)
+	}
+	e.Data[dataKV] = kv.Encode()
 }
 
 // parseEnter reads a queue-entry header: epoch seconds (with an optional

@@ -218,3 +218,30 @@ func FuzzFacts(f *testing.F) {
 		BuildCalls([]cdr.Event{ev, ev}, cdr.BuildOptions{Now: time.Unix(1800000000, 0)}, CorrelationConfig{Numbers: map[string]string{"2001": "q"}})
 	})
 }
+
+// TestCallerIsTheFromUserAndSetCallerKeepsTheRest: the caller number of a
+// fact is its INVITE's From user; replacing or removing it leaves the
+// other facts as they were.
+func TestCallerIsTheFromUserAndSetCallerKeepsTheRest(t *testing.T) {
+	msg := "INVITE sip:7001@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n" +
+		"From: <sip:4512345678@10.0.0.1>;tag=f1\r\nTo: <sip:7001@10.0.0.2>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+	ev, err := Facts([]byte(msg), Meta{Switch: "pbx", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:5060")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Caller(&ev); got != "4512345678" {
+		t.Errorf("Caller = %q; want the From user 4512345678", got)
+	}
+	before := ev.Data[dataKV]
+	SetCaller(&ev, "h:0011")
+	if got := Caller(&ev); got != "h:0011" {
+		t.Errorf("after SetCaller: Caller = %q; want h:0011", got)
+	}
+	SetCaller(&ev, "")
+	if got := Caller(&ev); got != "" || strings.Contains(ev.Data[dataKV], "from") {
+		t.Errorf("after SetCaller with no number: Caller = %q, facts %q; want none", got, ev.Data[dataKV])
+	}
+	if want := strings.Replace(before, "from=4512345678&", "", 1); ev.Data[dataKV] != want {
+		t.Errorf("other facts: got %q; want %q", ev.Data[dataKV], want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -48,6 +49,13 @@ type HEPPacket struct {
 	AuthKey     string
 	Correlation string
 	Payload     []byte
+}
+
+// CaptureSwitch is the switch of the events of a HEP packet when the
+// listener names none (ACDSTAT_SIP_SWITCH): "hep-" and the packet's capture
+// id, a name cdr.SwitchName takes.
+func CaptureSwitch(captureID uint32) string {
+	return "hep-" + strconv.FormatUint(uint64(captureID), 10)
 }
 
 // HEPLength returns the total length a HEPv3 header announces, for framing a

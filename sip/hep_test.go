@@ -3,11 +3,14 @@ package sip
 import (
 	"bytes"
 	"errors"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/acdstat/acdstat/cdr"
 )
 
 // shared is the project's shared reference data; tests that read it skip
@@ -149,4 +152,18 @@ func FuzzDecodeHEP(f *testing.F) {
 			t.Fatalf("re-encoded packet differs: %+v vs %+v", q, p)
 		}
 	})
+}
+
+// TestCaptureSwitchIsASwitchName: the switch HEP packets get from their
+// capture id passes the switch name rule of every intake path.
+func TestCaptureSwitchIsASwitchName(t *testing.T) {
+	for _, id := range []uint32{0, 2001, math.MaxUint32} {
+		sw := CaptureSwitch(id)
+		if got, err := cdr.SwitchName(sw); err != nil || got != sw {
+			t.Errorf("cdr.SwitchName(%q) = %q, %v; want it taken as it is", sw, got, err)
+		}
+	}
+	if got := CaptureSwitch(2001); got != "hep-2001" {
+		t.Errorf("CaptureSwitch(2001) = %q; want hep-2001", got)
+	}
 }

@@ -89,7 +89,7 @@ func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, perio
 	}
 	defer st.Close()
 	swFilter := sw
-	if swFilter == "*" {
+	if swFilter == cdr.AllSwitches {
 		swFilter = ""
 	}
 	ps, err := st.FunnelPeriods(ctx, entry, swFilter, period, from, to)

@@ -37,6 +37,11 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("ingest: name at least one file (use - for standard input)")
 	}
+	// The switch rule of every intake path: the files' events must not be
+	// stored under a name no server would take, such as "*" (all switches).
+	if *sw, err = cdr.SwitchName(*sw); err != nil {
+		return fmt.Errorf("ingest: --switch: %w", err)
+	}
 	decode, err := cdr.Decoder(*format)
 	if err != nil {
 		return err

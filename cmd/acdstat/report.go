@@ -33,7 +33,7 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	}
 	queue := s.fs.String("queue", "", "the queue to report on (required, unless --funnel)")
 	funnel := s.fs.String("funnel", "", "report the IVR funnel of this entry of the queue file instead (--period day or month, --format table or json)")
-	sw := s.fs.String("switch", "*", "the switch the calls came from; * for all switches")
+	sw := s.fs.String("switch", cdr.AllSwitches, "the switch the calls came from; "+cdr.AllSwitches+" for all switches")
 	fromArg := s.fs.String("from", "", "first local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM (on a quarter hour) in the queue's time zone, included; inside a period, the first row counts from here only and says so (default: 1 January of this year)")
 	toArg := s.fs.String("to", "", "local date or date-time (on a quarter hour) where the report ends, excluded; inside a period, the last row counts up to here only and says so (default: the end of the current period)")
 	period := s.fs.String("period", cdr.PeriodMonth, fmt.Sprintf("one row per %v", cdr.Periods))
@@ -62,7 +62,7 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("report: --danish applies to --format csv only")
 	}
 	if *sw == "" {
-		*sw = "*"
+		*sw = cdr.AllSwitches
 	}
 
 	q := cdr.DefaultQueueSettings(*queue)

@@ -74,7 +74,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	roller := newRoller(cfg, log, settings, st)
-	serveSIP, err := startSIP(cfg, log, reg, sink)
+	serveSIP, err := startSIP(cfg, log, reg, now, sink)
 	if err != nil {
 		return err
 	}

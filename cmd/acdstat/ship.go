@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/intake"
 )
 
@@ -20,7 +21,7 @@ func cmdShip(ctx context.Context, p process, args []string) error {
 	var cfg intake.ShipConfig
 	fs.StringVar(&cfg.Path, "queue-log", "/var/log/asterisk/queue_log", "the queue_log file to follow")
 	fs.StringVar(&cfg.URL, "to", "", "the acdstat server, e.g. https://acdstat.example:8080")
-	fs.StringVar(&cfg.Switch, "switch", "default", "the name of this switch")
+	fs.StringVar(&cfg.Switch, "switch", cdr.DefaultSwitch, "the name of this switch")
 	fs.StringVar(&cfg.Token, "token", envOf(p.environ, "ACDSTAT_INGEST_TOKEN"), "the ingest token (ACDSTAT_INGEST_TOKEN)")
 	tokenFile := fs.String("token-file", "", "read the ingest token from this file")
 	fs.StringVar(&cfg.StateFile, "state", "", "where the acknowledged offset is kept (default: the queue_log path + .acdstat-offset)")

@@ -19,16 +19,8 @@ import (
 // startSIP binds the HEP and plain SIP listeners (ACDSTAT_HEP_ADDR,
 // ACDSTAT_SIP_ADDR; "off" disables one). The function it returns serves
 // them until ctx ends.
-func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, sink intake.Sink) (func(context.Context) error, error) {
-	// The caller-number setting applies to SIP facts as to every intake.
-	privacy, err := intake.NewPrivacy(cfg.Intake.CallerNumbers, cfg.Intake.CallerHashKey, cfg.Intake.CallerHashKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	l, err := sip.NewListener(cfg.SIP, log.With("component", "sip"), reg, func(ctx context.Context, evs []cdr.Event) error {
-		privacy.Events(evs)
-		return sink.Accept(ctx, evs, nil)
-	})
+func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink intake.Sink) (func(context.Context) error, error) {
+	l, err := intake.NewSIPListener(cfg.Intake, log.With("component", "sip"), reg, now, sink)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package sip
+package intake
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/acdstat/acdstat/cdr"
-	"github.com/acdstat/acdstat/intake"
+	"github.com/acdstat/acdstat/sip"
 	"github.com/acdstat/acdstat/spool"
 )
 
@@ -60,8 +60,8 @@ func benchHEP(b *testing.B, msgs [][]byte) [][]byte {
 	out := make([][]byte, len(msgs))
 	at := time.Unix(1700000000, 0)
 	for i, m := range msgs {
-		p, err := EncodeHEP(HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060"),
-			Time: at.Add(time.Duration(i) * time.Millisecond), PayloadType: HEPTypeSIP, CaptureID: 2001, Payload: m})
+		p, err := sip.EncodeHEP(sip.HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060"),
+			Time: at.Add(time.Duration(i) * time.Millisecond), PayloadType: sip.HEPTypeSIP, CaptureID: 2001, Payload: m})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,14 +72,14 @@ func benchHEP(b *testing.B, msgs [][]byte) [][]byte {
 
 // benchListener binds a listener with the default queue and batch sizes on
 // loopback and serves it until the benchmark ends.
-func benchListener(b *testing.B, hep bool, accept AcceptFunc) (*Listener, *prometheus.Registry) {
+func benchListener(b *testing.B, hep bool, sink Sink) (*SIPListener, *prometheus.Registry) {
 	b.Helper()
-	cfg := Config{HEPAddr: "127.0.0.1:0", SIPAddr: Off, QueueSize: 65536, BatchSize: 2000, MaxCalls: 200_000}
+	cfg := SIPConfig{HEPAddr: "127.0.0.1:0", SIPAddr: Off, QueueSize: 65536, BatchSize: 2000}
 	if !hep {
 		cfg.HEPAddr, cfg.SIPAddr = Off, "127.0.0.1:0"
 	}
 	reg := prometheus.NewRegistry()
-	l, err := NewListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, accept)
+	l, err := NewSIPListener(Config{SIP: cfg}, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, time.Now, sink)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,10 +98,17 @@ func benchListener(b *testing.B, hep bool, accept AcceptFunc) (*Listener, *prome
 	return l, reg
 }
 
+// sinkFunc is a Sink of events only.
+type sinkFunc func(ctx context.Context, events []cdr.Event) error
+
+func (f sinkFunc) Accept(ctx context.Context, events []cdr.Event, _ []Reject) error {
+	return f(ctx, events)
+}
+
 // counter is a sink that only counts the events handed to it.
 type counter struct{ n atomic.Int64 }
 
-func (c *counter) accept(_ context.Context, evs []cdr.Event) error {
+func (c *counter) Accept(_ context.Context, evs []cdr.Event, _ []Reject) error {
 	c.n.Add(int64(len(evs)))
 	return nil
 }
@@ -160,7 +167,7 @@ func BenchmarkHEPUDPRates(b *testing.B) {
 		b.Run(fmt.Sprintf("rate=%dk", rate/1000), func(b *testing.B) {
 			for b.Loop() {
 				sink := &counter{}
-				l, _ := benchListener(b, true, sink.accept)
+				l, _ := benchListener(b, true, sink)
 				logRcvbuf(b, l)
 				conn, err := net.Dial("udp", l.HEPAddr())
 				if err != nil {
@@ -198,8 +205,8 @@ func BenchmarkHEPUDPRates(b *testing.B) {
 
 // logRcvbuf logs the receive buffer the kernel gave the HEP UDP socket
 // (SO_RCVBUF, which Linux reports doubled for its bookkeeping).
-func logRcvbuf(b *testing.B, l *Listener) {
-	rc, err := l.hepUDP.(*net.UDPConn).SyscallConn()
+func logRcvbuf(b *testing.B, l *SIPListener) {
+	rc, err := l.hepUDP.SyscallConn()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -281,7 +288,7 @@ func streamPackets(b *testing.B, addr string, pkts [][]byte, count int) {
 func BenchmarkHEPTCP(b *testing.B) {
 	pkts := benchHEP(b, benchMessages(10_000))
 	sink := &counter{}
-	l, _ := benchListener(b, true, sink.accept)
+	l, _ := benchListener(b, true, sink)
 	var want int64
 	cpu0 := cpuTime(b)
 	for b.Loop() {
@@ -317,7 +324,7 @@ func BenchmarkSIPEndToEnd(b *testing.B) {
 			var mu sync.Mutex
 			var evs []cdr.Event
 			var n atomic.Int64
-			accept := func(_ context.Context, batch []cdr.Event) error {
+			var accept sinkFunc = func(_ context.Context, batch []cdr.Event) error {
 				mu.Lock()
 				evs = append(evs, batch...)
 				mu.Unlock()
@@ -330,7 +337,7 @@ func BenchmarkSIPEndToEnd(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.Cleanup(func() { sp.Close() })
-				sink := intake.NewSpoolSink(sp)
+				sink := NewSpoolSink(sp)
 				accept = func(ctx context.Context, batch []cdr.Event) error {
 					if err := sink.Accept(ctx, batch, nil); err != nil {
 						return err

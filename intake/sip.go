@@ -1,4 +1,4 @@
-package sip
+package intake
 
 import (
 	"bufio"
@@ -11,40 +11,33 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/sip"
 )
 
-// Config holds the SIP settings; config composes it under ACDSTAT_. An
-// address "off" disables that listener.
-type Config struct {
+// SIPConfig holds the settings of the HEP and plain SIP listeners; Config
+// composes it (the source allowlist and the caller-number setting are
+// Config's, shared with HTTP ingest). An address "off" disables that
+// listener.
+type SIPConfig struct {
 	// HEPAddr receives HEPv3 over UDP and TCP on the same port.
 	HEPAddr string `env:"HEP_ADDR" envDefault:"127.0.0.1:9060"`
 	// SIPAddr receives plain SIP copies over UDP and TCP on the same port.
 	SIPAddr string `env:"SIP_ADDR" envDefault:"127.0.0.1:5065"`
-	// Switch names the switch of every SIP event; empty means
-	// "hep-<capture id>" for HEP and "default" for plain copies.
+	// Switch names the switch of every SIP event (cdr.SwitchName); empty
+	// means "hep-<capture id>" for HEP (sip.CaptureSwitch) and
+	// cdr.DefaultSwitch for plain copies.
 	Switch string `env:"SIP_SWITCH"`
 	// HEPPassword, when set, must equal every HEP packet's auth key.
 	HEPPassword string `env:"HEP_PASSWORD"`
-	// AllowCIDRs lists the senders accepted; empty accepts all, which is
-	// only allowed on loopback listeners (Validate).
-	AllowCIDRs []string `env:"ALLOW_CIDRS" envSeparator:","`
-	// QueueHeader, LinkHeader and EnterHeader name the switch's headers
-	// (see Headers).
-	QueueHeader string `env:"SIP_QUEUE_HEADER"`
-	LinkHeader  string `env:"SIP_LINK_HEADER"`
-	EnterHeader string `env:"SIP_ENTER_HEADER"`
-	// IVRFirst: only a linked agent leg's 2xx is an answer.
-	IVRFirst bool `env:"SIP_IVR_FIRST"`
-	// MaxCalls bounds the calls of one correlation run.
-	MaxCalls int `env:"SIP_MAX_CALLS" envDefault:"200000"`
+	// Headers name the switch's headers that map a message to its queue,
+	// its caller leg and its queue entry (ACDSTAT_SIP_*_HEADER).
+	Headers sip.Headers
 	// QueueSize bounds the events between the sockets and the sink; UDP
 	// packets that find it full are dropped and counted.
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
@@ -55,10 +48,12 @@ type Config struct {
 // Off is the address value that disables a listener.
 const Off = "off"
 
-// Validate checks the settings, naming the variables at fault.
-func (c Config) Validate() error {
+// ValidateSIP checks the settings of the HEP and plain SIP listeners
+// (c.SIP, and ACDSTAT_ALLOW_CIDRS, which a listener reachable from other
+// machines needs), naming the variables at fault. Validate checks the rest.
+func (c Config) ValidateSIP() error {
 	var errs []error
-	for _, a := range []struct{ name, v string }{{"ACDSTAT_HEP_ADDR", c.HEPAddr}, {"ACDSTAT_SIP_ADDR", c.SIPAddr}} {
+	for _, a := range []struct{ name, v string }{{"ACDSTAT_HEP_ADDR", c.SIP.HEPAddr}, {"ACDSTAT_SIP_ADDR", c.SIP.SIPAddr}} {
 		if a.v == Off {
 			continue
 		}
@@ -67,72 +62,42 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %q is not host:port or off: %v", a.name, a.v, err))
 			continue
 		}
-		if ip, err := netip.ParseAddr(host); (err != nil || !ip.IsLoopback()) && host != "localhost" && len(c.AllowCIDRs) == 0 {
+		if ip, err := netip.ParseAddr(host); (err != nil || !ip.IsLoopback()) && host != "localhost" && c.AllowCIDRs == "" {
 			errs = append(errs, fmt.Errorf("%s: %s is reachable from other machines, so ACDSTAT_ALLOW_CIDRS must list the senders", a.name, a.v))
 		}
 	}
-	if _, err := parseCIDRs(c.AllowCIDRs); err != nil {
-		errs = append(errs, fmt.Errorf("ACDSTAT_ALLOW_CIDRS: %w", err))
+	if _, err := cdr.SwitchName(c.SIP.Switch); err != nil {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_SWITCH: %w", err))
 	}
-	if c.QueueSize <= 0 || c.BatchSize <= 0 || c.MaxCalls <= 0 {
-		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE, ACDSTAT_SIP_MAX_CALLS: must be positive, got %d, %d, %d", c.QueueSize, c.BatchSize, c.MaxCalls))
+	if c.SIP.QueueSize <= 0 || c.SIP.BatchSize <= 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE: must be positive, got %d, %d", c.SIP.QueueSize, c.SIP.BatchSize))
 	}
 	return errors.Join(errs...)
 }
-
-// Correlation returns the correlation settings, with numbers → queue from
-// the queue settings.
-func (c Config) Correlation(numbers map[string]string) CorrelationConfig {
-	return CorrelationConfig{Numbers: numbers, IVRFirst: c.IVRFirst, MaxCalls: c.MaxCalls}
-}
-
-func parseCIDRs(ss []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range ss {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		if !strings.Contains(s, "/") {
-			a, err := netip.ParseAddr(s)
-			if err != nil {
-				return nil, fmt.Errorf("%q is not an address or CIDR", s)
-			}
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an address or CIDR", s)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
-// AcceptFunc takes decoded events; a nil error means they are stored
-// durably (intake's Sink.Accept with no rejects).
-type AcceptFunc func(ctx context.Context, events []cdr.Event) error
 
 // udpReadBuffer is the receive buffer asked for on UDP sockets: the default
 // loses packets in bursts (research/sip-anchors.md §1.3).
 const udpReadBuffer = 4 << 20
 
-// maxPacket is the largest HEP packet or SIP message read.
-const maxPacket = 65535
+// SIPListener receives HEPv3 and plain SIP copies over UDP and TCP, turns
+// each message into an event with package sip's pure functions, and hands
+// the events to the sink in batches. It never sends anything back.
+type SIPListener struct {
+	cfg SIPConfig
+	// plainSwitch is the switch of plain copies: cfg.Switch, or
+	// cdr.DefaultSwitch (cdr.SwitchName); HEP's is the same when cfg.Switch
+	// is set.
+	plainSwitch string
+	log         *slog.Logger
+	now         func() time.Time
+	sink        Sink
+	allow       *Allowlist
+	// privacy is the caller-number setting, applied to every fact.
+	privacy *Privacy
+	links   *linkTable
+	queue   chan cdr.Event
 
-// Listener receives HEPv3 and plain SIP copies and hands their events to
-// the sink. It never sends anything back.
-type Listener struct {
-	cfg    Config
-	log    *slog.Logger
-	accept AcceptFunc
-	allow  []netip.Prefix
-	hdrs   Headers
-	links  *linkTable
-	queue  chan cdr.Event
-
-	hepUDP, sipUDP net.PacketConn
+	hepUDP, sipUDP *net.UDPConn
 	hepTCP, sipTCP net.Listener
 
 	mu    sync.Mutex
@@ -145,17 +110,32 @@ type Listener struct {
 	dropped  prometheus.Counter
 }
 
-// NewListener makes a listener; Listen binds it.
-func NewListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, accept AcceptFunc) (*Listener, error) {
-	if err := cfg.Validate(); err != nil {
+// NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
+// binds them. They take senders of cfg.AllowCIDRs only and apply the
+// caller-number setting of cfg (Privacy) to every fact, as HTTP ingest
+// does. now is the clock that stamps messages that carry no capture time
+// (plain copies, HEP without a time chunk). Events reach sink with no
+// rejects: a packet that cannot be read is counted, not stored.
+func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink Sink) (*SIPListener, error) {
+	if err := errors.Join(cfg.Validate(), cfg.ValidateSIP()); err != nil {
 		return nil, err
 	}
-	allow, _ := parseCIDRs(cfg.AllowCIDRs)
-	l := &Listener{
-		cfg: cfg, log: log, accept: accept, allow: allow,
-		hdrs:  Headers{Queue: cfg.QueueHeader, Link: cfg.LinkHeader, Enter: cfg.EnterHeader},
+	allow, err := ParseAllowlist(cfg.AllowCIDRs)
+	if err != nil {
+		return nil, fmt.Errorf("ACDSTAT_ALLOW_CIDRS: %w", err)
+	}
+	privacy, err := NewPrivacy(cfg.CallerNumbers, cfg.CallerHashKey, cfg.CallerHashKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	plainSwitch, err := cdr.SwitchName(cfg.SIP.Switch)
+	if err != nil {
+		return nil, fmt.Errorf("ACDSTAT_SIP_SWITCH: %w", err)
+	}
+	l := &SIPListener{
+		cfg: cfg.SIP, plainSwitch: plainSwitch, log: log, now: now, sink: sink, allow: allow, privacy: privacy,
 		links: newLinkTable(100_000),
-		queue: make(chan cdr.Event, cfg.QueueSize),
+		queue: make(chan cdr.Event, cfg.SIP.QueueSize),
 		conns: map[net.Conn]struct{}{},
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "acdstat_sip_packets_received_total", Help: "HEP packets and SIP messages received, by listener.",
@@ -186,8 +166,8 @@ func NewListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, accept
 
 // Listen binds the enabled listeners, UDP and TCP on the same port (with
 // port 0, UDP takes the port TCP got).
-func (l *Listener) Listen() error {
-	bind := func(addr string) (net.PacketConn, net.Listener, error) {
+func (l *SIPListener) Listen() error {
+	bind := func(addr string) (*net.UDPConn, net.Listener, error) {
 		if addr == Off {
 			return nil, nil, nil
 		}
@@ -200,12 +180,11 @@ func (l *Listener) Listen() error {
 			ln.Close()
 			return nil, nil, fmt.Errorf("cannot listen on udp %s: %w", ln.Addr(), err)
 		}
-		if uc, ok := pc.(*net.UDPConn); ok {
-			if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
-				l.log.Warn("cannot set UDP receive buffer", "addr", pc.LocalAddr(), "err", err)
-			}
+		uc := pc.(*net.UDPConn)
+		if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
+			l.log.Warn("cannot set UDP receive buffer", "addr", uc.LocalAddr(), "err", err)
 		}
-		return pc, ln, nil
+		return uc, ln, nil
 	}
 	var err error
 	if l.hepUDP, l.hepTCP, err = bind(l.cfg.HEPAddr); err != nil {
@@ -220,10 +199,10 @@ func (l *Listener) Listen() error {
 
 // HEPAddr and SIPAddr return the bound address (host:port, UDP and TCP),
 // or "" when disabled.
-func (l *Listener) HEPAddr() string { return addrOf(l.hepTCP) }
+func (l *SIPListener) HEPAddr() string { return addrOf(l.hepTCP) }
 
 // SIPAddr: see HEPAddr.
-func (l *Listener) SIPAddr() string { return addrOf(l.sipTCP) }
+func (l *SIPListener) SIPAddr() string { return addrOf(l.sipTCP) }
 
 func addrOf(ln net.Listener) string {
 	if ln == nil {
@@ -232,10 +211,15 @@ func addrOf(ln net.Listener) string {
 	return ln.Addr().String()
 }
 
-func (l *Listener) close() {
-	for _, c := range []io.Closer{l.hepUDP, l.sipUDP, l.hepTCP, l.sipTCP} {
+func (l *SIPListener) close() {
+	for _, c := range []*net.UDPConn{l.hepUDP, l.sipUDP} {
 		if c != nil {
 			c.Close()
+		}
+	}
+	for _, ln := range []net.Listener{l.hepTCP, l.sipTCP} {
+		if ln != nil {
+			ln.Close()
 		}
 	}
 	l.mu.Lock()
@@ -247,7 +231,7 @@ func (l *Listener) close() {
 
 // Serve reads until ctx is cancelled, then stops reading, hands the queued
 // events to the sink (for at most 10 s) and returns nil.
-func (l *Listener) Serve(ctx context.Context) error {
+func (l *SIPListener) Serve(ctx context.Context) error {
 	var readers sync.WaitGroup
 	if l.hepUDP != nil {
 		readers.Go(func() { l.serveUDP(ctx, l.hepUDP, true) })
@@ -274,11 +258,11 @@ func (l *Listener) Serve(ctx context.Context) error {
 
 // deliver hands batches to the sink, retrying a failed batch until it is
 // taken or ctx ends; meanwhile the queue fills, UDP drops and TCP waits.
-func (l *Listener) deliver(ctx context.Context) {
+func (l *SIPListener) deliver(ctx context.Context) {
 	batch := make([]cdr.Event, 0, l.cfg.BatchSize)
 	flush := func() {
 		for backoff := 100 * time.Millisecond; len(batch) > 0; backoff = min(2*backoff, 5*time.Second) {
-			err := l.accept(ctx, batch)
+			err := l.sink.Accept(ctx, batch, nil)
 			if err == nil {
 				break
 			}
@@ -313,33 +297,16 @@ func (l *Listener) deliver(ctx context.Context) {
 	}
 }
 
-func (l *Listener) allowed(a net.Addr) bool {
-	if len(l.allow) == 0 {
-		return true
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return false
-	}
-	ip := ap.Addr().Unmap()
-	for _, p := range l.allow {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *Listener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool) {
+func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	name := "sip_udp"
 	if hep {
 		name = "hep_udp"
 	}
 	received := l.received.WithLabelValues(name)
-	buf := make([]byte, maxPacket+1)
+	buf := make([]byte, sip.MaxMessage+1)
 	local := addrPort(pc.LocalAddr())
 	for {
-		n, from, err := pc.ReadFrom(buf)
+		n, from, err := pc.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				l.log.Error("cannot read UDP", "listener", name, "err", err)
@@ -347,11 +314,11 @@ func (l *Listener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool) {
 			return
 		}
 		received.Inc()
-		if !l.allowed(from) {
+		if !l.allow.Allows(from.Addr()) {
 			l.rejected.WithLabelValues("source").Inc()
 			continue
 		}
-		if n > maxPacket {
+		if n > sip.MaxMessage {
 			l.rejected.WithLabelValues("too_large").Inc()
 			continue
 		}
@@ -359,7 +326,7 @@ func (l *Listener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool) {
 		if !hep && len(bytes.TrimSpace(pkt)) == 0 {
 			continue // keep-alive
 		}
-		ev, ok := l.event(pkt, hep, addrPort(from), local)
+		ev, ok := l.event(pkt, hep, unmap(from), local)
 		if !ok {
 			continue
 		}
@@ -371,17 +338,30 @@ func (l *Listener) serveUDP(ctx context.Context, pc net.PacketConn, hep bool) {
 	}
 }
 
+// addrPort is the address of a UDP or TCP socket or peer, an IPv4 peer of
+// a dual-stack socket as IPv4 (the form the allowlist and the stored facts
+// use).
 func addrPort(a net.Addr) netip.AddrPort {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return unmap(a.AddrPort())
+	case *net.TCPAddr:
+		return unmap(a.AddrPort())
+	}
 	ap, _ := netip.ParseAddrPort(a.String())
+	return unmap(ap)
+}
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 // event decodes one packet; the reason of a refusal is counted.
-func (l *Listener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
-	meta := Meta{Switch: l.cfg.Switch, Time: time.Now(), Src: from, Dst: local, Headers: l.hdrs}
+func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
+	meta := sip.Meta{Switch: l.plainSwitch, Time: l.now(), Src: from, Dst: local, Headers: l.cfg.Headers}
 	payload := pkt
 	if hep {
-		p, err := DecodeHEP(pkt)
+		p, err := sip.DecodeHEP(pkt)
 		if err != nil {
 			l.rejected.WithLabelValues("hep").Inc()
 			return cdr.Event{}, false
@@ -390,12 +370,12 @@ func (l *Listener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.
 			l.rejected.WithLabelValues("auth").Inc()
 			return cdr.Event{}, false
 		}
-		if p.PayloadType != HEPTypeSIP {
+		if p.PayloadType != sip.HEPTypeSIP {
 			l.ignored.Inc()
 			return cdr.Event{}, false
 		}
-		if meta.Switch == "" {
-			meta.Switch = "hep-" + strconv.FormatUint(uint64(p.CaptureID), 10)
+		if l.cfg.Switch == "" {
+			meta.Switch = sip.CaptureSwitch(p.CaptureID)
 		}
 		if !p.Time.IsZero() {
 			meta.Time = p.Time
@@ -403,9 +383,9 @@ func (l *Listener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.
 		meta.Src, meta.Dst, meta.Correlation = p.Src, p.Dst, p.Correlation
 		payload = p.Payload
 	}
-	ev, err := Facts(payload, meta)
+	ev, err := sip.Facts(payload, meta)
 	switch {
-	case errors.Is(err, ErrIgnored):
+	case errors.Is(err, sip.ErrIgnored):
 		l.ignored.Inc()
 		return ev, false
 	case err != nil:
@@ -413,11 +393,12 @@ func (l *Listener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.
 		return ev, false
 	}
 	l.links.resolve(&ev)
+	l.privacy.event(&ev)
 	l.decoded.Inc()
 	return ev, true
 }
 
-func (l *Listener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
+func (l *SIPListener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
 	var conns sync.WaitGroup
 	defer conns.Wait()
 	for {
@@ -428,7 +409,7 @@ func (l *Listener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
 			}
 			return
 		}
-		if !l.allowed(c.RemoteAddr()) {
+		if !l.allow.Allows(addrPort(c.RemoteAddr()).Addr()) {
 			l.rejected.WithLabelValues("source").Inc()
 			c.Close()
 			continue
@@ -456,22 +437,16 @@ func (l *Listener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
 // readStream reads back-to-back HEP packets (framed by their length) or SIP
 // messages (framed by Content-Length) from one connection. A full queue
 // blocks the reader: TCP pushes back on the sender.
-func (l *Listener) readStream(ctx context.Context, c net.Conn, hep bool) {
-	name := "sip_tcp"
+func (l *SIPListener) readStream(ctx context.Context, c net.Conn, hep bool) {
+	name, read := "sip_tcp", sip.ReadSIPFrame
 	if hep {
-		name = "hep_tcp"
+		name, read = "hep_tcp", sip.ReadHEPFrame
 	}
 	received := l.received.WithLabelValues(name)
 	from, local := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	r := bufio.NewReaderSize(c, 64<<10)
 	for {
-		var pkt []byte
-		var err error
-		if hep {
-			pkt, err = readHEPFrame(r)
-		} else {
-			pkt, err = readSIPFrame(r)
-		}
+		pkt, err := read(r)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
 				l.rejected.WithLabelValues("framing").Inc()
@@ -493,85 +468,13 @@ func (l *Listener) readStream(ctx context.Context, c net.Conn, hep bool) {
 	}
 }
 
-// readHEPFrame reads one HEP packet of a stream.
-func readHEPFrame(r *bufio.Reader) ([]byte, error) {
-	h, err := r.Peek(hepHeaderLen)
-	if err != nil {
-		if len(h) == 0 && errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		return nil, fmt.Errorf("cannot read HEP header: %w", err)
-	}
-	n, err := HEPLength(h)
-	if err != nil {
-		return nil, err
-	}
-	pkt := make([]byte, n)
-	if _, err := io.ReadFull(r, pkt); err != nil {
-		return nil, fmt.Errorf("cannot read HEP packet: %w", err)
-	}
-	return pkt, nil
-}
-
-// readSIPFrame reads one SIP message of a stream: the headers up to the
-// empty line, then Content-Length bytes of body (0 when absent). CRLF
-// keep-alives between messages are skipped.
-func readSIPFrame(r *bufio.Reader) ([]byte, error) {
-	var msg []byte
-	length := 0
-	for {
-		line, err := r.ReadSlice('\n')
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(msg) == 0 && len(line) == 0 {
-				return nil, io.EOF
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return nil, errors.New("sip: header line too long")
-			}
-			return nil, fmt.Errorf("cannot read SIP message: %w", err)
-		}
-		trimmed := bytes.TrimRight(line, "\r\n")
-		if len(trimmed) == 0 {
-			if len(msg) == 0 {
-				continue // keep-alive
-			}
-			msg = append(msg, line...)
-			break
-		}
-		msg = append(msg, line...)
-		if len(msg) > maxPacket {
-			return nil, errors.New("sip: message too large")
-		}
-		name, value, ok := bytes.Cut(trimmed, []byte(":"))
-		if !ok {
-			continue
-		}
-		name = bytes.TrimSpace(name)
-		if bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("l")) {
-			n, err := strconv.Atoi(string(bytes.TrimSpace(value)))
-			if err != nil || n < 0 || n > maxPacket {
-				return nil, fmt.Errorf("sip: bad Content-Length %q", value)
-			}
-			length = n
-		}
-	}
-	if len(msg)+length > maxPacket {
-		return nil, errors.New("sip: message too large")
-	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, fmt.Errorf("cannot read SIP body: %w", err)
-	}
-	return append(msg, body...), nil
-}
-
 // linkTable remembers which caller leg an agent leg was linked to by its
 // INVITE, so the agent leg's later messages, which do not carry the
-// linking header, get the same correlation key. It is bounded: the oldest
-// link is forgotten first. A restart forgets the links of calls in flight
-// (their later agent-leg messages then form a group of their own, which
-// makes no queue call); the HEP correlation id, carried on every packet,
-// has no such gap.
+// linking header, get the same correlation key. It is the listener's
+// memory, not a pure step: it is bounded (the oldest link is forgotten
+// first), and a restart forgets the links of calls in flight (their later
+// agent-leg messages then form a group of their own, which makes no queue
+// call); the HEP correlation id, carried on every packet, has no such gap.
 type linkTable struct {
 	mu    sync.Mutex
 	m     map[string]string
@@ -584,7 +487,7 @@ func newLinkTable(n int) *linkTable {
 }
 
 func (t *linkTable) resolve(ev *cdr.Event) {
-	own := ev.Data[dataCallID]
+	own := sip.LegCallID(ev)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ev.CallID != own {

@@ -1,7 +1,8 @@
-package sip
+package intake
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/sip"
 )
 
 type collector struct {
@@ -22,7 +24,7 @@ type collector struct {
 	evs []cdr.Event
 }
 
-func (c *collector) accept(_ context.Context, evs []cdr.Event) error {
+func (c *collector) Accept(_ context.Context, evs []cdr.Event, _ []Reject) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.evs = append(c.evs, evs...)
@@ -46,24 +48,39 @@ func (c *collector) wait(t *testing.T, n int) []cdr.Event {
 	}
 }
 
-func startListener(t *testing.T, cfg Config) (*Listener, *collector, *prometheus.Registry) {
+func startListener(t *testing.T, cfg Config) (*SIPListener, *collector, *prometheus.Registry) {
 	t.Helper()
-	if cfg.HEPAddr == "" {
-		cfg.HEPAddr = "127.0.0.1:0"
+	if cfg.SIP.HEPAddr == "" {
+		cfg.SIP.HEPAddr = "127.0.0.1:0"
 	}
-	if cfg.SIPAddr == "" {
-		cfg.SIPAddr = "127.0.0.1:0"
+	if cfg.SIP.SIPAddr == "" {
+		cfg.SIP.SIPAddr = "127.0.0.1:0"
 	}
-	cfg.QueueSize, cfg.BatchSize, cfg.MaxCalls = 1000, 10, 10
-	col := &collector{}
-	reg := prometheus.NewRegistry()
-	l, err := NewListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, col.accept)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, col, reg := newTestListener(t, cfg)
 	if err := l.Listen(); err != nil {
 		t.Fatal(err)
 	}
+	serveListener(t, l)
+	return l, col, reg
+}
+
+// newTestListener makes a listener with small queues that collects its
+// events; it is not bound.
+func newTestListener(t *testing.T, cfg Config) (*SIPListener, *collector, *prometheus.Registry) {
+	t.Helper()
+	cfg.SIP.QueueSize, cfg.SIP.BatchSize = 1000, 10
+	col := &collector{}
+	reg := prometheus.NewRegistry()
+	l, err := NewSIPListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, time.Now, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, col, reg
+}
+
+// serveListener serves l until the test ends.
+func serveListener(t *testing.T, l *SIPListener) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Serve(ctx) }()
@@ -78,7 +95,6 @@ func startListener(t *testing.T, cfg Config) (*Listener, *collector, *prometheus
 			t.Error("Serve did not return")
 		}
 	})
-	return l, col, reg
 }
 
 func sipMessage(method, callID, extra string) string {
@@ -90,8 +106,8 @@ func sipMessage(method, callID, extra string) string {
 
 func hepOf(t *testing.T, payload string, capture uint32, pw string, at time.Time) []byte {
 	t.Helper()
-	b, err := EncodeHEP(HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("192.0.2.1:5060"), Dst: netip.MustParseAddrPort("192.0.2.2:5060"),
-		Time: at, PayloadType: HEPTypeSIP, CaptureID: capture, AuthKey: pw, Payload: []byte(payload)})
+	b, err := sip.EncodeHEP(sip.HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("192.0.2.1:5060"), Dst: netip.MustParseAddrPort("192.0.2.2:5060"),
+		Time: at, PayloadType: sip.HEPTypeSIP, CaptureID: capture, AuthKey: pw, Payload: []byte(payload)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +115,7 @@ func hepOf(t *testing.T, payload string, capture uint32, pw string, at time.Time
 }
 
 func TestListenerHEP(t *testing.T) {
-	l, col, reg := startListener(t, Config{HEPPassword: "pw", SIPAddr: Off, LinkHeader: "X-Caller-Call-ID"})
+	l, col, reg := startListener(t, Config{SIP: SIPConfig{HEPPassword: "pw", SIPAddr: Off, Headers: sip.Headers{Link: "X-Caller-Call-ID"}}})
 	at := time.Date(2025, 1, 2, 3, 4, 5, 678000000, time.UTC)
 	u, err := net.Dial("udp", l.HEPAddr())
 	if err != nil {
@@ -118,7 +134,7 @@ func TestListenerHEP(t *testing.T) {
 	}
 	evs := col.wait(t, 1)
 	if e := evs[0]; e.CallID != "udp-1" || e.Switch != "hep-7" || e.Time.Unix() != at.Unix() || e.Micros != 678000 ||
-		!strings.Contains(e.Data[dataKV], "src=192.0.2.1%3A5060") {
+		!strings.Contains(e.Data[4], "src=192.0.2.1%3A5060") {
 		t.Errorf("udp event %+v", e)
 	}
 	// TCP: an agent leg's INVITE linked to udp-1, then its 200 without the
@@ -139,7 +155,7 @@ func TestListenerHEP(t *testing.T) {
 	c.Close()
 	evs = col.wait(t, 3)
 	for _, e := range evs[1:] {
-		if e.CallID != "udp-1" || e.Data[dataCallID] != "agent-1" {
+		if e.CallID != "udp-1" || sip.LegCallID(&e) != "agent-1" {
 			t.Errorf("linked event %+v", e)
 		}
 	}
@@ -159,7 +175,7 @@ func TestListenerHEP(t *testing.T) {
 }
 
 func TestListenerPlainSIP(t *testing.T) {
-	l, col, _ := startListener(t, Config{HEPAddr: Off, Switch: "pbx"})
+	l, col, _ := startListener(t, Config{SIP: SIPConfig{HEPAddr: Off, Switch: "pbx"}})
 	u, err := net.Dial("udp", l.SIPAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +198,8 @@ func TestListenerPlainSIP(t *testing.T) {
 	var got []string
 	for _, e := range evs {
 		got = append(got, e.CallID+" "+e.Verb+" "+e.Switch)
-		if !strings.Contains(e.Data[dataKV], "src=127.0.0.1") {
-			t.Errorf("plain copy's source: %s", e.Data[dataKV])
+		if !strings.Contains(e.Data[4], "src=127.0.0.1") {
+			t.Errorf("plain copy's source: %s", e.Data[4])
 		}
 	}
 	if strings.Join(got, ",") != "p-udp INVITE pbx,p-tcp-1 INVITE pbx,p-tcp-1 CANCEL pbx" {
@@ -192,7 +208,7 @@ func TestListenerPlainSIP(t *testing.T) {
 }
 
 func TestListenerAllowlist(t *testing.T) {
-	l, col, _ := startListener(t, Config{SIPAddr: Off, AllowCIDRs: []string{"10.0.0.0/8"}})
+	l, col, _ := startListener(t, Config{AllowCIDRs: "10.0.0.0/8", SIP: SIPConfig{SIPAddr: Off}})
 	u, err := net.Dial("udp", l.HEPAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -213,22 +229,50 @@ func TestListenerAllowlist(t *testing.T) {
 	}
 }
 
-func TestConfigValidate(t *testing.T) {
-	ok := Config{HEPAddr: "127.0.0.1:9060", SIPAddr: Off, QueueSize: 1, BatchSize: 1, MaxCalls: 1}
-	if err := ok.Validate(); err != nil {
+func TestSIPConfigValidate(t *testing.T) {
+	ok := Config{SIP: SIPConfig{HEPAddr: "127.0.0.1:9060", SIPAddr: Off, QueueSize: 1, BatchSize: 1}}
+	if err := ok.ValidateSIP(); err != nil {
 		t.Error(err)
 	}
 	open := ok
-	open.HEPAddr = "0.0.0.0:9060"
-	if err := open.Validate(); err == nil || !strings.Contains(err.Error(), "ACDSTAT_ALLOW_CIDRS") {
+	open.SIP.HEPAddr = "0.0.0.0:9060"
+	if err := open.ValidateSIP(); err == nil || !strings.Contains(err.Error(), "ACDSTAT_ALLOW_CIDRS") {
 		t.Errorf("open listener without allowlist: %v", err)
 	}
-	open.AllowCIDRs = []string{"10.1.0.0/16", "192.0.2.7"}
-	if err := open.Validate(); err != nil {
+	open.AllowCIDRs = "10.1.0.0/16,192.0.2.7"
+	if err := open.ValidateSIP(); err != nil {
 		t.Error(err)
 	}
-	open.AllowCIDRs = []string{"nonsense"}
-	if err := open.Validate(); err == nil {
+	open.AllowCIDRs = "nonsense"
+	if err := errors.Join(open.Validate(), open.ValidateSIP()); err == nil {
 		t.Error("bad CIDR accepted")
+	}
+}
+
+// TestSIPListenerAppliesTheCallerNumberSetting: the listeners apply
+// ACDSTAT_CALLER_NUMBERS to SIP facts as HTTP ingest does to its lines,
+// before anything is handed on, and the id follows the changed fact.
+func TestSIPListenerAppliesTheCallerNumberSetting(t *testing.T) {
+	for _, mode := range []string{CallerHash, CallerDrop} {
+		t.Run(mode, func(t *testing.T) {
+			l, col, _ := startListener(t, Config{CallerNumbers: mode, CallerHashKey: testKey, SIP: SIPConfig{SIPAddr: Off}})
+			u, err := net.Dial("udp", l.HEPAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer u.Close()
+			msg := strings.Replace(sipMessage("INVITE", "priv-"+mode, ""), "sip:caller@", "sip:4512345678@", 1)
+			if _, err := u.Write(hepOf(t, msg, 7, "", time.Now())); err != nil {
+				t.Fatal(err)
+			}
+			e := col.wait(t, 1)[0]
+			got := sip.Caller(&e)
+			if strings.Contains(e.Data[4], "4512345678") || (mode == CallerHash) != strings.HasPrefix(got, "h:") || (mode == CallerDrop) != (got == "") {
+				t.Errorf("%s: caller %q in facts %q; want it hashed or dropped", mode, got, e.Data[4])
+			}
+			if e.ID != cdr.EventID(&e) {
+				t.Errorf("%s: id %d is not that of the changed fact", mode, e.ID)
+			}
+		})
 	}
 }
