@@ -136,12 +136,17 @@ type Spool struct {
 	log      *slog.Logger
 	recovery Recovery
 
+	// openFile opens every file the spool writes (segments, the
+	// acknowledgement). It is openOSFile outside tests; tests wrap the file
+	// to make a write, an fsync or a truncation fail on demand.
+	openFile func(name string, flag int, perm os.FileMode) (segmentFile, error)
+
 	syncMu sync.Mutex // held by the goroutine running an fsync
 
 	mu       sync.Mutex
-	segs     []segment // ascending; the last is the active one
-	f        *os.File  // the active segment, written at its end
-	retired  []*os.File
+	segs     []segment   // ascending; the last is the active one
+	f        segmentFile // the active segment, written at its end
+	retired  []segmentFile
 	bytes    int64
 	pending  int64
 	oldest   int64 // Unix ns of the oldest pending record; 0 when none
@@ -163,10 +168,28 @@ type Spool struct {
 	ack       pos
 }
 
+// segmentFile is a file as the spool writes it: an *os.File outside tests.
+type segmentFile interface {
+	Write(b []byte) (int, error)
+	Sync() error
+	Truncate(size int64) error
+	Close() error
+}
+
+// openOSFile is os.OpenFile returning a segmentFile (and a nil interface,
+// not a nil *os.File, on error).
+func openOSFile(name string, flag int, perm os.FileMode) (segmentFile, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // Open opens or creates the spool in dir and recovers it (see the package
 // doc). log receives one line per repair; Recovery lists them. log may be nil.
 func Open(dir string, cfg Config, log *slog.Logger) (*Spool, error) {
-	s, rec, err := open(dir, cfg, log)
+	s, rec, err := open(dir, cfg, log, openOSFile)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +200,9 @@ func Open(dir string, cfg Config, log *slog.Logger) (*Spool, error) {
 // Recovery reports what Open found and repaired.
 func (s *Spool) Recovery() Recovery { return s.recovery }
 
-func open(dir string, cfg Config, log *slog.Logger) (*Spool, Recovery, error) {
+// open is Open with the function that opens the files the spool writes
+// (openOSFile, or a wrapper in tests).
+func open(dir string, cfg Config, log *slog.Logger, openFile func(string, int, os.FileMode) (segmentFile, error)) (*Spool, Recovery, error) {
 	var rec Recovery
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -199,7 +224,7 @@ func open(dir string, cfg Config, log *slog.Logger) (*Spool, Recovery, error) {
 		}
 	}
 	slices.Sort(nos)
-	s := &Spool{dir: dir, cfg: cfg, log: log, avail: make(chan struct{}, 1)}
+	s := &Spool{dir: dir, cfg: cfg, log: log, openFile: openFile, avail: make(chan struct{}, 1)}
 	cursor, _ := s.readCursor()
 	for i, no := range nos {
 		name := segmentName(no)
@@ -295,7 +320,7 @@ func (s *Spool) repair(path string, good []byte, d *Damage) error {
 		return nil
 	}
 	tmp := path + ".tmp"
-	if err := writeFileSync(tmp, good); err != nil {
+	if err := s.writeFileSync(tmp, good); err != nil {
 		return fmt.Errorf("cannot keep the good part of a damaged spool segment: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -308,7 +333,7 @@ func (s *Spool) repair(path string, good []byte, d *Damage) error {
 // s.mu held (or before s is shared).
 func (s *Spool) newSegment(no uint64) error {
 	path := filepath.Join(s.dir, segmentName(no))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	f, err := s.openFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return fmt.Errorf("cannot create spool segment: %w", err)
 	}
@@ -684,7 +709,7 @@ func (s *Spool) writeCursor(p pos) error {
 	binary.LittleEndian.PutUint64(b[8:16], uint64(p.off))
 	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], castagnoli))
 	path := filepath.Join(s.dir, cursorFile)
-	if err := writeFileSync(path+".tmp", b[:]); err != nil {
+	if err := s.writeFileSync(path+".tmp", b[:]); err != nil {
 		return fmt.Errorf("cannot write spool acknowledgement: %w", err)
 	}
 	if err := os.Rename(path+".tmp", path); err != nil {
@@ -693,8 +718,9 @@ func (s *Spool) writeCursor(p pos) error {
 	return nil
 }
 
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+// writeFileSync writes data to path, replacing what it held, and fsyncs it.
+func (s *Spool) writeFileSync(path string, data []byte) error {
+	f, err := s.openFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}
