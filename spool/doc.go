@@ -59,14 +59,16 @@
 // Should the process stop before a probe cut the failed segment, Close cuts
 // it, and after a crash the next Open's checksum scan decides: the failed
 // segment is the newest, so a damaged tail is cut as torn, and whole frames
-// after the last good fsync are read again (records their callers were told
-// had failed and resent: duplicates, which everything downstream tolerates).
+// after the last good fsync are kept (records whose callers were told they
+// failed and resent them: duplicates, which everything downstream
+// tolerates).
 //
 // The consumer reads and acknowledges while the spool refuses records. An
 // acknowledged segment is deleted even when the file "ack" cannot be
-// replaced (on a full disk, which only deleting segments can free), and the
-// failed segment is deleted too once acknowledged, since it is no longer
-// written. Close stops the probe; it does not wait for the disk to heal.
+// replaced (on a full disk, which only deleting segments can free; a restart
+// then reads some records again), and the failed segment is deleted too
+// once acknowledged, since it is no longer written. Close stops the probe;
+// it does not wait for the disk to heal.
 //
 // # Cap
 //
@@ -79,7 +81,8 @@
 // and at most MaxBytes/2, whatever SegmentBytes says (SegmentBytes is a
 // most). Then a consumer that keeps up leaves at most about a quarter of the
 // cap in use (the segment written and the one last read), and the rest
-// absorbs an outage. Rolling a segment as soon as the consumer caught up with
-// it would keep less on disk, but it starts a segment (a new file and two fsyncs) at
-// every quiet moment; sizing against the cap is enough for the cap to hold.
+// absorbs an outage. Rolling a segment as soon as the consumer caught up
+// with it would keep less on disk, but it would start a segment (a new file
+// and two fsyncs) at every quiet moment; sizing against the cap is enough
+// for the cap to hold.
 package spool

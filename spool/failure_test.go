@@ -359,6 +359,8 @@ func TestCloseOnAFailedSpoolReturnsPromptly(t *testing.T) {
 	dir := t.TempDir()
 	d := newDiskFaults()
 	s := openFaulty(t, dir, testConfig(), d)
+	// Close must not wait for the probe's next try, however far off.
+	s.retryMin, s.retryMax = time.Hour, time.Hour
 	appendN(t, s, 0, 10)
 	d.fail("write", "seg", 1)
 	d.fail("create", "seg", -1) // the disk never heals
