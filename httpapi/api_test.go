@@ -10,17 +10,19 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/acdstat/acdstat/cdr"
 )
 
 // fakeRejects answers every read with rejects, and records the switch and
 // limit asked for.
 type fakeRejects struct {
-	rejects []Reject
+	rejects []cdr.Reject
 	sw      string
 	limit   int
 }
 
-func (f *fakeRejects) Rejects(_ context.Context, sw string, limit int) ([]Reject, error) {
+func (f *fakeRejects) RecentRejects(_ context.Context, sw string, limit int) ([]cdr.Reject, error) {
 	f.sw, f.limit = sw, limit
 	return f.rejects, nil
 }
@@ -28,7 +30,7 @@ func (f *fakeRejects) Rejects(_ context.Context, sw string, limit int) ([]Reject
 // TestRejectsJSON pins the JSON of GET /v1/rejects, which operators'
 // scripts read: one object per reject, with these keys in this order.
 func TestRejectsJSON(t *testing.T) {
-	src := &fakeRejects{rejects: []Reject{{Switch: "pbx1", Source: "queue_log", Line: 3, Field: "time",
+	src := &fakeRejects{rejects: []cdr.Reject{{Switch: "pbx1", Source: "queue_log", Line: 3, Field: "time",
 		Reason: "not a number", Raw: "abc|c1|q|NONE|ENTERQUEUE", ReceivedAt: time.Date(2025, 11, 3, 11, 0, 0, 0, time.UTC)}}}
 	api := NewAPI(Sources{Rejects: src}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, nil)
 	mux := http.NewServeMux()

@@ -17,7 +17,7 @@ import (
 // collect is a Sink that keeps what it is given.
 type collect struct{ events []cdr.Event }
 
-func (c *collect) Accept(_ context.Context, events []cdr.Event, _ []intake.Reject) error {
+func (c *collect) Accept(_ context.Context, events []cdr.Event, _ []cdr.Reject) error {
 	c.events = append(c.events, events...)
 	return nil
 }
