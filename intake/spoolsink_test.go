@@ -35,7 +35,7 @@ func TestRejectedLineReachesTheSpool(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &answer); err != nil {
 		t.Fatal(err)
 	}
-	if answer.Accepted == nil || *answer.Accepted != 1 || answer.Duplicates == nil || len(answer.Rejected) != 1 {
+	if answer.Accepted == nil || *answer.Accepted != 1 || answer.Duplicates == nil || *answer.Duplicates != 0 || len(answer.Rejected) != 1 {
 		t.Fatalf("answer %s; want accepted 1, duplicates 0 and one rejected line", raw)
 	}
 	rj := answer.Rejected[0]
