@@ -21,6 +21,8 @@ var forbidden = map[string][]string{
 	"httpapi":   {module + "/store", module + "/intake", module + "/aggregate", "github.com/ClickHouse/"},
 	"report":    {module + "/store", module + "/intake", "github.com/ClickHouse/"},
 	"store":     {module + "/intake", module + "/aggregate", module + "/httpapi", module + "/sip"},
+	"drain":     {module + "/store", module + "/intake", module + "/aggregate", module + "/httpapi", module + "/sip", "github.com/ClickHouse/"},
+	"spool":     {module + "/"},
 }
 
 func TestDependencies(t *testing.T) {

@@ -30,18 +30,28 @@ func (e *DecodeError) Error() string {
 // Unwrap makes errors.Is(err, ErrInvalid) true for every DecodeError.
 func (e *DecodeError) Unwrap() error { return ErrInvalid }
 
-// Reject is an input acdstat refused, as operators see it (GET /v1/rejects):
-// a line a decoder refused, or a stay the build job refused (Source
-// SourceBuild, Line 0). Line, Field and Reason are those of the DecodeError.
+// Reject is an input acdstat refused, as operators see it: the one type of
+// a reject from the decoders (RejectOf) through the spool
+// (MarshalSpoolRecord) and the store to GET /v1/rejects, whose JSON keys are
+// the tags below. It is a line a decoder refused, or a stay the build job
+// refused (Source SourceBuild, Line 0). Line, Field, Reason and Raw are
+// those of the DecodeError.
 type Reject struct {
-	Switch string
-	Source string
-	Line   int
-	Field  string
-	Reason string
-	Raw    string
-	// ReceivedAt is when acdstat got the input; zero means now.
-	ReceivedAt time.Time
+	Switch string `json:"switch"`
+	Source string `json:"source"`
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	Raw    string `json:"raw"`
+	// ReceivedAt is when acdstat got the input; zero means now (the sink
+	// that stores it stamps it).
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// String is the reject as its DecodeError reads, for people: "line 3:
+// field time: …".
+func (r Reject) String() string {
+	return (&DecodeError{Line: r.Line, Field: r.Field, Reason: r.Reason}).Error()
 }
 
 // SourceBuild is the Source of the rejects of the build job: stays whose

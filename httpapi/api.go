@@ -36,25 +36,15 @@ type CallbackReader interface {
 	WaitingNow(ctx context.Context, switchName, queue string, since time.Time) (int, time.Time, error)
 }
 
-// Reject is one refused input line as GET /v1/rejects shows it.
-type Reject struct {
-	Switch     string    `json:"switch"`
-	Source     string    `json:"source"`
-	Line       int       `json:"line"`
-	Field      string    `json:"field"`
-	Reason     string    `json:"reason"`
-	Raw        string    `json:"raw"`
-	ReceivedAt time.Time `json:"received_at"`
-}
-
 // RejectReader lists recent rejects, newest first, of one switch (all when
-// sw is empty).
+// sw is empty) (store.RecentRejects). GET /v1/rejects answers them as
+// cdr.Reject's JSON.
 type RejectReader interface {
-	Rejects(ctx context.Context, sw string, limit int) ([]Reject, error)
+	RecentRejects(ctx context.Context, sw string, limit int) ([]cdr.Reject, error)
 }
 
 // Sources are what the read API and the dashboard read; the store satisfies
-// all of them (Rejects through a small adapter in cmd/acdstat).
+// all of them.
 type Sources struct {
 	Counts    CountsReader
 	Queues    QueueNamer
@@ -373,13 +363,13 @@ func (a *API) rejects(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	rs, err := a.src.Rejects.Rejects(r.Context(), v.Get("switch"), limit)
+	rs, err := a.src.Rejects.RecentRejects(r.Context(), v.Get("switch"), limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	if rs == nil {
-		rs = []Reject{}
+		rs = []cdr.Reject{}
 	}
 	writeJSON(w, http.StatusOK, rs)
 }

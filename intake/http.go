@@ -59,13 +59,7 @@ func (c Config) SwitchZone() (*time.Location, error) {
 // stored durably: only then does intake acknowledge. Sinks must be safe for
 // concurrent use.
 type Sink interface {
-	Accept(ctx context.Context, events []cdr.Event, rejects []Reject) error
-}
-
-// Reject is a refused line with where it came from.
-type Reject struct {
-	Switch, Source string
-	*cdr.DecodeError
+	Accept(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error
 }
 
 // Answer is the JSON body of every ingest answer (DESIGN.md).
@@ -297,7 +291,8 @@ type Result struct {
 	Lines      int // events plus rejects
 	Accepted   int // distinct events handed to the sink
 	Duplicates int // events repeated within this input
-	Rejects    []Reject
+	// Rejects have a zero ReceivedAt: the sink stamps it.
+	Rejects []cdr.Reject
 }
 
 // Answer is the sender's view of the result.
@@ -334,9 +329,9 @@ func Ingest(ctx context.Context, source string, decode cdr.DecodeFunc, r io.Read
 			seen[e.ID] = struct{}{}
 			events = append(events, e)
 		}
-		rejects := make([]Reject, 0, len(b.Rejects))
+		rejects := make([]cdr.Reject, 0, len(b.Rejects))
 		for _, de := range b.Rejects {
-			rejects = append(rejects, Reject{Switch: opt.Switch, Source: source, DecodeError: de})
+			rejects = append(rejects, cdr.RejectOf(opt.Switch, source, de, time.Time{}))
 		}
 		if err := sink.Accept(ctx, events, rejects); err != nil {
 			return err

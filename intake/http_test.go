@@ -21,11 +21,11 @@ import (
 type memSink struct {
 	mu      sync.Mutex
 	events  []cdr.Event
-	rejects []Reject
+	rejects []cdr.Reject
 	fail    error
 }
 
-func (s *memSink) Accept(_ context.Context, events []cdr.Event, rejects []Reject) error {
+func (s *memSink) Accept(_ context.Context, events []cdr.Event, rejects []cdr.Reject) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {

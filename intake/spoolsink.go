@@ -18,18 +18,19 @@ type Appender interface {
 }
 
 // SpoolSink is the Sink of acdstat serve: each Accept is one spool record
-// (MarshalBatch), so an acknowledgement means "on local disk".
+// (cdr.MarshalSpoolRecord), so an acknowledgement means "on local disk".
+// The spool's append time stands for the rejects' ReceivedAt.
 type SpoolSink struct{ spool Appender }
 
 // NewSpoolSink returns a Sink appending to sp.
 func NewSpoolSink(sp Appender) SpoolSink { return SpoolSink{spool: sp} }
 
 // Accept encodes events and rejects into one record and appends it.
-func (s SpoolSink) Accept(ctx context.Context, events []cdr.Event, rejects []Reject) error {
+func (s SpoolSink) Accept(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error {
 	if len(events) == 0 && len(rejects) == 0 {
 		return nil
 	}
-	if err := s.spool.Append(ctx, [][]byte{MarshalBatch(events, rejects)}); err != nil {
+	if err := s.spool.Append(ctx, [][]byte{cdr.MarshalSpoolRecord(events, rejects)}); err != nil {
 		return fmt.Errorf("cannot spool events: %w", err)
 	}
 	return nil

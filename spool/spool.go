@@ -943,6 +943,21 @@ func (s *Spool) Stats() Stats {
 	return st
 }
 
+// Ready is nil while the spool takes records: it is writable (no write or
+// fsync failed) and not full. It is the readiness of intake (/readyz): a
+// ClickHouse outage alone does not make acdstat unready while the spool
+// absorbs it.
+func (s *Spool) Ready() error {
+	st := s.Stats()
+	if st.Failed != nil {
+		return fmt.Errorf("spool is not writable: %w", st.Failed)
+	}
+	if st.Full {
+		return fmt.Errorf("spool is full (%d of %d bytes): waiting for ClickHouse to catch up", st.Bytes, st.MaxBytes)
+	}
+	return nil
+}
+
 // Close closes the files. Records not acknowledged stay for the next Open.
 // Close must not run concurrently with Next or Ack. On a spool that has
 // failed it stops the probe and cuts the failed segment at its last good

@@ -302,6 +302,9 @@ func TestFullSpoolRefusesAndRecoversAfterAck(t *testing.T) {
 	s := mustOpen(t, t.TempDir(), cfg)
 	defer s.Close()
 	ctx := context.Background()
+	if err := s.Ready(); err != nil {
+		t.Fatalf("Ready when empty: %v", err)
+	}
 	n := 0
 	for ; ; n++ {
 		err := s.Append(ctx, [][]byte{rec(n)})
@@ -318,10 +321,17 @@ func TestFullSpoolRefusesAndRecoversAfterAck(t *testing.T) {
 	if st := s.Stats(); st.Bytes > cfg.MaxBytes || st.Pending != int64(n) || !st.Full {
 		t.Fatalf("stats when full: %+v; want at most %d bytes and %d pending", st, cfg.MaxBytes, n)
 	}
+	// Full is not ready: intake cannot take records.
+	if err := s.Ready(); err == nil || !strings.Contains(err.Error(), "spool is full") {
+		t.Fatalf("Ready when full: %v; want an error saying the spool is full", err)
+	}
 	got := drain(t, s)
 	wantRecords(t, got, seq(0, n)...)
 	if s.Stats().Full {
 		t.Fatal("still full after draining")
+	}
+	if err := s.Ready(); err != nil {
+		t.Fatalf("Ready after draining: %v", err)
 	}
 	if err := s.Append(ctx, [][]byte{rec(n)}); err != nil {
 		t.Fatalf("Append after draining: %v", err)

@@ -1,6 +1,7 @@
 // Package store holds every line of acdstat's SQL: the ClickHouse connection,
 // the embedded schema migrations, the batch writers for events, rejects and
-// queue calls, and the queries the jobs and readers need.
+// queue calls, the queries the jobs and readers need, and the Prometheus
+// collector that asks ClickHouse at scrape time (Collector).
 //
 // The SQL stays in the subset that runs on ClickHouse 18.16.1 (the server the
 // tests use here) and on current releases (shared/CLICKHOUSE.md): every insert

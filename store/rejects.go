@@ -10,18 +10,10 @@ import (
 	"github.com/acdstat/acdstat/cdr"
 )
 
-// Reject is an input acdstat refused (cdr.Reject).
-type Reject = cdr.Reject
-
-// RejectOf makes the Reject of a decoder's error (cdr.RejectOf).
-func RejectOf(sw, source string, e *cdr.DecodeError, receivedAt time.Time) Reject {
-	return cdr.RejectOf(sw, source, e, receivedAt)
-}
-
 // RejectID is the deterministic id of a reject: the first 8 bytes of the
 // SHA-256 of its switch, raw line and reason, so a resent bad line is one
 // reject (the line number is not part of it).
-func RejectID(r *Reject) uint64 {
+func RejectID(r *cdr.Reject) uint64 {
 	h := sha256.New()
 	for _, s := range []string{r.Switch, r.Raw, r.Reason} {
 		h.Write([]byte(s))
@@ -33,8 +25,9 @@ func RejectID(r *Reject) uint64 {
 const insertRejectsSQL = "INSERT INTO rejects (switch, source, id, received_at, line, field, reason, raw)"
 
 // InsertRejects stores rejects in one INSERT. source is stamped on those
-// whose Source is empty. The slice is not retained.
-func (s *Store) InsertRejects(ctx context.Context, source string, rejects []Reject) error {
+// whose Source is empty, the time now on those whose ReceivedAt is zero.
+// The slice is not retained.
+func (s *Store) InsertRejects(ctx context.Context, source string, rejects []cdr.Reject) error {
 	n := len(rejects)
 	if n == 0 {
 		return nil
@@ -65,7 +58,7 @@ func (s *Store) InsertRejects(ctx context.Context, source string, rejects []Reje
 
 // RecentRejects returns up to limit rejects of a switch (all switches when sw
 // is empty), newest first, each once however often it was sent.
-func (s *Store) RecentRejects(ctx context.Context, sw string, limit int) ([]Reject, error) {
+func (s *Store) RecentRejects(ctx context.Context, sw string, limit int) ([]cdr.Reject, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -79,9 +72,9 @@ LIMIT ?`, sw, sw, limit)
 		return nil, fmt.Errorf("cannot read rejects: %w", err)
 	}
 	defer rows.Close()
-	var out []Reject
+	var out []cdr.Reject
 	for rows.Next() {
-		var r Reject
+		var r cdr.Reject
 		var line uint32
 		if err := rows.Scan(&r.Switch, &r.Source, &r.ReceivedAt, &line, &r.Field, &r.Reason, &r.Raw); err != nil {
 			return nil, fmt.Errorf("cannot read rejects: %w", err)

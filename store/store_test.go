@@ -482,14 +482,14 @@ func TestRejectsDedupeByID(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 	de := &cdr.DecodeError{Line: 3, Field: "time", Reason: "not a number", Raw: "abc|c1|q|NONE|ENTERQUEUE"}
-	r := RejectOf("pbx1", "", de, at)
+	r := cdr.RejectOf("pbx1", "", de, at)
 	if !errors.Is(de, cdr.ErrInvalid) {
 		t.Fatal("DecodeError does not wrap ErrInvalid")
 	}
 	other := r
 	other.Reason = "other reason"
 	for range 2 {
-		if err := s.InsertRejects(ctx, cdr.SourceQueueLog, []Reject{r, other}); err != nil {
+		if err := s.InsertRejects(ctx, cdr.SourceQueueLog, []cdr.Reject{r, other}); err != nil {
 			t.Fatalf("InsertRejects: %v", err)
 		}
 	}

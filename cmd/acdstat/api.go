@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,21 +15,6 @@ import (
 // newReadAPI is the read API and the dashboard over the store, behind the
 // read token.
 func newReadAPI(cfg config.Config, log *slog.Logger, now func() time.Time, settings *cdr.Settings, st *store.Store) *httpapi.API {
-	return httpapi.NewAPI(httpapi.Sources{Counts: st, Queues: st, Callbacks: st, Rejects: rejectReader{st}},
+	return httpapi.NewAPI(httpapi.Sources{Counts: st, Queues: st, Callbacks: st, Rejects: st},
 		settings, log.With("component", "api"), now, func(h http.Handler) http.Handler { return intake.RequireToken(cfg.ReadToken, "read", h) })
-}
-
-// rejectReader gives the store's rejects the shape of the read API.
-type rejectReader struct{ st *store.Store }
-
-func (r rejectReader) Rejects(ctx context.Context, sw string, limit int) ([]httpapi.Reject, error) {
-	rs, err := r.st.RecentRejects(ctx, sw, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]httpapi.Reject, len(rs))
-	for i, x := range rs {
-		out[i] = httpapi.Reject{Switch: x.Switch, Source: x.Source, Line: x.Line, Field: x.Field, Reason: x.Reason, Raw: x.Raw, ReceivedAt: x.ReceivedAt}
-	}
-	return out, nil
 }

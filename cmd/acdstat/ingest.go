@@ -85,7 +85,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 				fmt.Fprintf(p.stdout, "  … %d more rejected lines (all are stored with their reason)\n", len(res.Rejects)-i)
 				break
 			}
-			fmt.Fprintf(p.stdout, "  rejected %s\n", rj.DecodeError.Error())
+			fmt.Fprintf(p.stdout, "  rejected %s\n", rj.String())
 		}
 		total.Accepted += res.Accepted
 		total.Rejects = append(total.Rejects, res.Rejects...)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
+	"github.com/acdstat/acdstat/drain"
 	"github.com/acdstat/acdstat/httpapi"
 	"github.com/acdstat/acdstat/intake"
 	"github.com/acdstat/acdstat/store"
@@ -44,12 +47,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(newStoreCollector(st))
-	sp, runWriter, err := startSpool(cfg, log, reg, st)
+	// The lags are measured on the wall clock, as the watermarks are
+	// ClickHouse's insert times, whatever the clock of the jobs.
+	reg.MustRegister(store.NewCollector(st, time.Now, aggregate.BuildJob, aggregate.RollupJob))
+	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
+		log.With("component", "spool"), reg, st)
 	if err != nil {
 		return err
 	}
-	defer sp.Close()
+	defer writer.Close()
+	sp := writer.Spool()
 	// The queue file comes before intake: it names the zone of each
 	// switch's local times (cdr.Settings.SwitchZone).
 	settings, err := config.LoadQueues(cfg.Queues)
@@ -62,7 +69,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, spoolReady(sp), ingest, newReadAPI(cfg, log, now, settings, st))
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, settings, st))
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -115,7 +122,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	go func() { intakes.Wait(); close(intakeStopped) }()
 	g.Go(func() error { defer intakes.Done(); return srv.Serve(gctx) })
 	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
-	g.Go(func() error { return runWriter(gctx, intakeStopped) })
+	g.Go(func() error { return writer.Run(intakeStopped) })
 	g.Go(func() error { return sched.Serve(gctx) })
 	err = g.Wait()
 	log.Info("stopped", "err", err)
@@ -146,23 +153,21 @@ type storeSink struct {
 	now func() time.Time
 }
 
-func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []intake.Reject) error {
-	if len(events) > 0 {
-		if err := s.st.InsertEvents(ctx, events); err != nil {
-			return err
+func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error {
+	if err := s.st.InsertEvents(ctx, events); err != nil {
+		return err
+	}
+	if len(rejects) == 0 {
+		return nil
+	}
+	rs := slices.Clone(rejects)
+	now := s.now()
+	for i := range rs {
+		if rs[i].ReceivedAt.IsZero() {
+			rs[i].ReceivedAt = now
 		}
 	}
-	if len(rejects) > 0 {
-		rs := make([]store.Reject, len(rejects))
-		now := s.now()
-		for i, r := range rejects {
-			rs[i] = store.RejectOf(r.Switch, r.Source, r.DecodeError, now)
-		}
-		if err := s.st.InsertRejects(ctx, "", rs); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.st.InsertRejects(ctx, "", rs)
 }
 
 func cmdMigrate(ctx context.Context, p process, args []string) error {

@@ -1,29 +1,30 @@
-package intake
+package cdr
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/acdstat/acdstat/cdr"
 )
 
-// batchVersion is the first byte of every encoded batch. A new layout gets a
-// new number, and UnmarshalBatch keeps reading the old ones that a spool may
-// still hold after an upgrade.
-const batchVersion = 1
+// spoolRecordVersion is the first byte of every spool record. A new layout
+// gets a new number, and UnmarshalSpoolRecord keeps reading the old ones
+// that a spool may still hold after an upgrade (testdata/spoolrecord/v1 holds
+// records of version 1 written by the release that introduced it).
+const spoolRecordVersion = 1
 
-// ErrBadBatch is wrapped by every UnmarshalBatch error.
-var ErrBadBatch = errors.New("intake: bad encoded batch")
+// ErrBadSpoolRecord is wrapped by every UnmarshalSpoolRecord error.
+var ErrBadSpoolRecord = errors.New("cdr: bad spool record")
 
-// MarshalBatch encodes events and rejects for the spool: a version byte,
-// then each event's id (8 bytes), switch, source, time (Unix seconds,
-// varint), micros, call id, queue, agent, verb, data1..data5 and line, then
-// each reject's switch, source, line, field, reason and raw text. Strings
-// are a uvarint length and the bytes. IngestedAt is not encoded (it is
-// stamped by the store).
-func MarshalBatch(events []cdr.Event, rejects []Reject) []byte {
+// MarshalSpoolRecord encodes what one intake call accepted (events and
+// rejects, in the order given) as one record of the spool of acdstat serve:
+// a version byte, then each event's id (8 bytes), switch, source, time
+// (Unix seconds, varint), micros, call id, queue, agent, verb, data1..data5
+// and line, then each reject's switch, source, line, field, reason and raw
+// text. Strings are a uvarint length and the bytes. An event's IngestedAt
+// is not encoded (the store stamps it), nor a reject's ReceivedAt: the
+// spool keeps the time it took the record, which stands for it.
+func MarshalSpoolRecord(events []Event, rejects []Reject) []byte {
 	size := 1 + 2*binary.MaxVarintLen64
 	for i := range events {
 		e := &events[i]
@@ -33,7 +34,7 @@ func MarshalBatch(events []cdr.Event, rejects []Reject) []byte {
 		}
 	}
 	buf := make([]byte, 0, size)
-	buf = append(buf, batchVersion)
+	buf = append(buf, spoolRecordVersion)
 	buf = binary.AppendUvarint(buf, uint64(len(events)))
 	for i := range events {
 		e := &events[i]
@@ -52,17 +53,14 @@ func MarshalBatch(events []cdr.Event, rejects []Reject) []byte {
 		buf = binary.AppendUvarint(buf, uint64(max(e.Line, 0)))
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(rejects)))
-	for _, r := range rejects {
-		var de cdr.DecodeError
-		if r.DecodeError != nil {
-			de = *r.DecodeError
-		}
+	for i := range rejects {
+		r := &rejects[i]
 		buf = appendString(buf, r.Switch)
 		buf = appendString(buf, r.Source)
-		buf = binary.AppendUvarint(buf, uint64(max(de.Line, 0)))
-		buf = appendString(buf, de.Field)
-		buf = appendString(buf, de.Reason)
-		buf = appendString(buf, de.Raw)
+		buf = binary.AppendUvarint(buf, uint64(max(r.Line, 0)))
+		buf = appendString(buf, r.Field)
+		buf = appendString(buf, r.Reason)
+		buf = appendString(buf, r.Raw)
 	}
 	return buf
 }
@@ -78,19 +76,20 @@ const (
 	minRejectBytes = 6
 )
 
-// UnmarshalBatch decodes what MarshalBatch wrote. Any malformed input is an
-// error wrapping ErrBadBatch, never a panic. The result shares no memory
-// with b.
-func UnmarshalBatch(b []byte) ([]cdr.Event, []Reject, error) {
-	d := decoder{b: b}
+// UnmarshalSpoolRecord decodes what MarshalSpoolRecord wrote, in this
+// release or an earlier one. Any malformed input is an error wrapping
+// ErrBadSpoolRecord, never a panic. The result shares no memory with b; the
+// rejects' ReceivedAt is zero (the caller knows when the spool took b).
+func UnmarshalSpoolRecord(b []byte) ([]Event, []Reject, error) {
+	d := recordDecoder{b: b}
 	if len(b) == 0 {
-		return nil, nil, fmt.Errorf("%w: empty", ErrBadBatch)
+		return nil, nil, fmt.Errorf("%w: empty", ErrBadSpoolRecord)
 	}
-	if v := d.byte(); v != batchVersion {
-		return nil, nil, fmt.Errorf("%w: version %d is not known (this acdstat reads %d)", ErrBadBatch, v, batchVersion)
+	if v := d.byte(); v != spoolRecordVersion {
+		return nil, nil, fmt.Errorf("%w: version %d is not known (this acdstat reads %d)", ErrBadSpoolRecord, v, spoolRecordVersion)
 	}
 	n := d.count(minEventBytes)
-	events := make([]cdr.Event, n)
+	events := make([]Event, n)
 	for i := range events {
 		e := &events[i]
 		e.ID = d.uint64()
@@ -112,7 +111,7 @@ func UnmarshalBatch(b []byte) ([]cdr.Event, []Reject, error) {
 	for i := range rejects {
 		r := &rejects[i]
 		r.Switch, r.Source = d.string(), d.string()
-		r.DecodeError = &cdr.DecodeError{Line: d.int(), Field: d.string(), Reason: d.string(), Raw: d.string()}
+		r.Line, r.Field, r.Reason, r.Raw = d.int(), d.string(), d.string(), d.string()
 	}
 	if d.err == nil && d.off != len(d.b) {
 		d.fail("%d bytes after the last record", len(d.b)-d.off)
@@ -123,22 +122,22 @@ func UnmarshalBatch(b []byte) ([]cdr.Event, []Reject, error) {
 	return events, rejects, nil
 }
 
-// decoder reads fields of b; after the first error every read returns a
+// recordDecoder reads fields of b; after the first error every read returns a
 // zero value and err keeps that first error.
-type decoder struct {
+type recordDecoder struct {
 	b   []byte
 	off int
 	err error
 }
 
-func (d *decoder) fail(format string, args ...any) {
+func (d *recordDecoder) fail(format string, args ...any) {
 	if d.err == nil {
-		d.err = fmt.Errorf("%w: at byte %d: %s", ErrBadBatch, d.off, fmt.Sprintf(format, args...))
+		d.err = fmt.Errorf("%w: at byte %d: %s", ErrBadSpoolRecord, d.off, fmt.Sprintf(format, args...))
 	}
 	d.off = len(d.b)
 }
 
-func (d *decoder) byte() byte {
+func (d *recordDecoder) byte() byte {
 	if d.off >= len(d.b) {
 		d.fail("cut short")
 		return 0
@@ -147,7 +146,7 @@ func (d *decoder) byte() byte {
 	return d.b[d.off-1]
 }
 
-func (d *decoder) uint64() uint64 {
+func (d *recordDecoder) uint64() uint64 {
 	if len(d.b)-d.off < 8 {
 		d.fail("cut short")
 		return 0
@@ -158,8 +157,8 @@ func (d *decoder) uint64() uint64 {
 }
 
 // uvarint reads a number in its shortest encoding only (the one
-// MarshalBatch writes), so one batch has one byte form.
-func (d *decoder) uvarint() uint64 {
+// MarshalSpoolRecord writes), so one record has one byte form.
+func (d *recordDecoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
 		d.fail("bad number")
@@ -169,7 +168,7 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) varint() int64 {
+func (d *recordDecoder) varint() int64 {
 	v, n := binary.Varint(d.b[d.off:])
 	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
 		d.fail("bad number")
@@ -180,7 +179,7 @@ func (d *decoder) varint() int64 {
 }
 
 // int reads a line number.
-func (d *decoder) int() int {
+func (d *recordDecoder) int() int {
 	v := d.uvarint()
 	if v > 1<<31-1 {
 		d.fail("line %d out of range", v)
@@ -190,7 +189,7 @@ func (d *decoder) int() int {
 }
 
 // count reads a record count and checks that the bytes left can hold it.
-func (d *decoder) count(minBytes int) int {
+func (d *recordDecoder) count(minBytes int) int {
 	v := d.uvarint()
 	if d.err != nil {
 		return 0
@@ -202,7 +201,7 @@ func (d *decoder) count(minBytes int) int {
 	return int(v)
 }
 
-func (d *decoder) string() string {
+func (d *recordDecoder) string() string {
 	n := d.uvarint()
 	if d.err != nil {
 		return ""

@@ -1,0 +1,15 @@
+// Package drain owns the path from the spool to ClickHouse: the writer that
+// reads what intake acknowledged into the spool (cdr.MarshalSpoolRecord
+// records), gathers it into large INSERTs, retries them with backoff for as
+// long as ClickHouse is away, and acknowledges spool records (so deletes
+// spool segments) only after ClickHouse accepted all of an INSERT; and the
+// drain of the spool when serve stops.
+//
+// A record whose INSERT may or may not have landed is sent again: event and
+// reject ids are deterministic and every read deduplicates (DESIGN.md,
+// "Writer"), so the writer never has to know.
+//
+// The package holds no SQL and no listener. It imports spool and cdr, and
+// reaches ClickHouse only through Inserter, which *store.Store implements:
+// never store or intake, which cmd/acdstat joins to it.
+package drain
