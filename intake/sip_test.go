@@ -24,7 +24,7 @@ type collector struct {
 	evs []cdr.Event
 }
 
-func (c *collector) Accept(_ context.Context, evs []cdr.Event, _ []Reject) error {
+func (c *collector) Accept(_ context.Context, evs []cdr.Event, _ []cdr.Reject) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.evs = append(c.evs, evs...)

@@ -101,14 +101,14 @@ func benchListener(b *testing.B, hep bool, sink Sink) (*SIPListener, *prometheus
 // sinkFunc is a Sink of events only.
 type sinkFunc func(ctx context.Context, events []cdr.Event) error
 
-func (f sinkFunc) Accept(ctx context.Context, events []cdr.Event, _ []Reject) error {
+func (f sinkFunc) Accept(ctx context.Context, events []cdr.Event, _ []cdr.Reject) error {
 	return f(ctx, events)
 }
 
 // counter is a sink that only counts the events handed to it.
 type counter struct{ n atomic.Int64 }
 
-func (c *counter) Accept(_ context.Context, evs []cdr.Event, _ []Reject) error {
+func (c *counter) Accept(_ context.Context, evs []cdr.Event, _ []cdr.Reject) error {
 	c.n.Add(int64(len(evs)))
 	return nil
 }
