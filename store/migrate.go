@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -12,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // The schema lives in migrations/NNNN_name.sql, applied in version order.
@@ -140,7 +137,7 @@ func (s *Store) migrate(ctx context.Context, ms []migration) (applied []string, 
 			continue
 		}
 		for i, stmt := range m.statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil && !columnExists(stmt, err) {
+			if err := s.execMigration(ctx, stmt); err != nil {
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.name, i+1, err)
 			}
 		}
@@ -182,14 +179,31 @@ func (s *Store) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
 	return done, nil
 }
 
-// columnExists reports whether err is ClickHouse's "column with this name
-// already exists" (code 44) for an ALTER TABLE … ADD COLUMN statement: such a
-// statement ran before (18.16 has no ADD COLUMN IF NOT EXISTS), so it is done.
-func columnExists(stmt string, err error) bool {
-	var ex *clickhouse.Exception
-	if !errors.As(err, &ex) || ex.Code != 44 {
-		return false
+// addColumn matches ALTER TABLE t ADD COLUMN c, the statement 18.16 cannot
+// make idempotent (it has no ADD COLUMN IF NOT EXISTS).
+var addColumn = regexp.MustCompile(`(?im)^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)\s`)
+
+// execMigration runs one statement of a migration. An ALTER TABLE … ADD
+// COLUMN that fails is done when the column exists after all: it ran before
+// (code 44, "already exists"), or another process migrating at the same time
+// added it while this one failed in other words (18.16 reports the clash of
+// two concurrent ALTERs of one table as, e.g., code 179 about a temporary
+// alias). Such a statement is tried again a few times while the other ALTER
+// may still hold the table.
+func (s *Store) execMigration(ctx context.Context, stmt string) error {
+	m := addColumn.FindStringSubmatch(stmt)
+	for attempt := 1; ; attempt++ {
+		err := s.conn.Exec(ctx, stmt)
+		if err == nil || m == nil {
+			return err
+		}
+		var n uint64
+		if qerr := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = ? AND name = ?", m[1], m[2]).Scan(&n); qerr == nil && n > 0 {
+			return nil
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 	}
-	s := strings.ToUpper(strings.Join(strings.Fields(stmt), " "))
-	return strings.Contains(s, "ALTER TABLE ") && strings.Contains(s, " ADD COLUMN ")
 }
