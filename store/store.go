@@ -79,6 +79,40 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	return s, nil
 }
 
+// Probe connects to ClickHouse without a database, pings it and says which
+// version answers and whether cfg.Database exists, creating nothing: for
+// check-config --probe, before serve (which creates the database).
+func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err error) {
+	if err := cfg.Validate(); err != nil {
+		return "", false, err
+	}
+	password := cfg.Password
+	if cfg.PasswordFile != "" {
+		b, err := os.ReadFile(cfg.PasswordFile)
+		if err != nil {
+			return "", false, fmt.Errorf("%sPASSWORD_FILE: cannot read password file: %w", envPrefix, err)
+		}
+		password = strings.TrimRight(string(b), "\r\n")
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Protocol: clickhouse.Native, Addr: cfg.Addr,
+		Auth:        clickhouse.Auth{Username: cfg.User, Password: password},
+		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout,
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
+	}
+	defer conn.Close()
+	if err := conn.Ping(ctx); err != nil {
+		return "", false, fmt.Errorf("cannot ping clickhouse %v: %w", cfg.Addr, err)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT version(), (SELECT count() FROM system.databases WHERE name = ?)", cfg.Database).Scan(&version, &n); err != nil {
+		return "", false, fmt.Errorf("cannot read clickhouse version: %w", err)
+	}
+	return version, n > 0, nil
+}
+
 // ensureDatabase creates db when it is missing. It looks first, so a user
 // without the right to create databases can use an existing one.
 func ensureDatabase(ctx context.Context, conn driver.Conn, db string) error {
