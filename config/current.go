@@ -42,8 +42,8 @@ type SettingsStore interface {
 type Current struct {
 	st  SettingsStore
 	log *slog.Logger
-	// mu makes one read of the store at a time, so that two callers never
-	// parse the same version twice nor swap in an older one.
+	// mu makes one read of a new version at a time, so that two callers
+	// never parse the same version twice nor swap in an older one.
 	mu  sync.Mutex
 	cur atomic.Pointer[cdr.Settings]
 }
@@ -61,8 +61,6 @@ func NewCurrent(st SettingsStore, log *slog.Logger) *Current {
 // applied by a newer acdstat, say): a job then fails its run rather than
 // count with the settings it had before, and Last keeps them.
 func (c *Current) Settings(ctx context.Context) (*cdr.Settings, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	v, err := c.st.CurrentSettingsVersion(ctx)
 	if err != nil {
 		return nil, err
@@ -70,6 +68,13 @@ func (c *Current) Settings(ctx context.Context) (*cdr.Settings, error) {
 	if s := c.cur.Load(); s.Version == v {
 		return s, nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.cur.Load(); s.Version == v {
+		return s, nil // another caller read it meanwhile
+	}
+	// The text is read under the lock, so versions are swapped in the order
+	// they were read, never an older one over a newer.
 	sv, err := c.st.CurrentSettings(ctx)
 	if err != nil {
 		return nil, err

@@ -192,27 +192,31 @@ func settingsApply(ctx context.Context, s *settings, p process, args []string) e
 }
 
 // settingsShow prints a version of the queue settings (the current one by
-// default) and its text.
+// default) and its text. It reads the store alone, without parsing the
+// current version, so it shows one that this acdstat cannot use too.
 func settingsShow(ctx context.Context, s *settings, p process, version string) error {
-	a, err := s.open(ctx, p, false)
+	st, err := openStore(ctx, s.cfg, newLogger(s.cfg, p.stderr))
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer st.Close()
+	cur, err := st.CurrentSettingsVersion(ctx)
+	if err != nil {
+		return err
+	}
 	var v store.SettingsVersion
 	if version == "" {
-		if v, err = a.st.CurrentSettings(ctx); err != nil {
+		if v, err = st.CurrentSettings(ctx); err != nil {
 			return err
 		}
 	} else {
 		var ok bool
-		if v, ok, err = a.st.SettingsVersionByID(ctx, version); err != nil {
+		if v, ok, err = st.SettingsVersionByID(ctx, version); err != nil {
 			return err
 		} else if !ok {
 			return fmt.Errorf("settings show: no version %q (acdstat settings history lists them)", version)
 		}
 	}
-	cur := a.queues.Last().Version
 	state := "the current version"
 	if v.Version != cur {
 		state = "not the current version, which is " + cur
@@ -228,12 +232,12 @@ func settingsShow(ctx context.Context, s *settings, p process, version string) e
 
 // settingsHistory lists every application, oldest first.
 func settingsHistory(ctx context.Context, s *settings, p process) error {
-	a, err := s.open(ctx, p, false)
+	st, err := openStore(ctx, s.cfg, newLogger(s.cfg, p.stderr))
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	hist, err := a.st.SettingsHistory(ctx)
+	defer st.Close()
+	hist, err := st.SettingsHistory(ctx)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/simulate"
+	"github.com/acdstat/acdstat/store"
 )
 
 // deskQueues is hospitalQueues with every desk's sla_s set to sla.
@@ -494,4 +496,37 @@ func sortedPair(a, b string) []string {
 		return []string{b, a}
 	}
 	return []string{a, b}
+}
+
+// TestAVersionThisAcdstatCannotReadStopsCounting applies, as a newer
+// acdstat might, a version with a key this one does not know: the commands
+// that count refuse to run, naming the version and the key, rather than
+// count with the settings before it; settings show still prints it.
+func TestAVersionThisAcdstatCannotReadStopsCounting(t *testing.T) {
+	environ := testEnv(t)
+	runCmd(t, environ, "settings", "apply", writeFile(t, "a.yaml", "queues:\n  support: {sla_s: 60}\n"))
+	newer := "queues:\n  support: {sla_s: 60, sla_s_in_hours: 30}\n"
+	ctx := context.Background()
+	cfg, err := config.Load(environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, cfg.ClickHouse, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := st.ApplySettings(ctx, []byte(newer), "a newer acdstat", testToday); err != nil {
+		t.Fatal(err)
+	}
+	v := cdr.SettingsVersionOf([]byte(newer))
+	for _, cmd := range [][]string{{"rollup"}, {"report", "--queue", "support"}} {
+		err := run(ctx, testProcess(environ, io.Discard, io.Discard), cmd)
+		if err == nil || !strings.Contains(err.Error(), v) || !strings.Contains(err.Error(), "sla_s_in_hours") {
+			t.Errorf("%s: got %v; want a refusal naming version %s and the unknown key", strings.Join(cmd, " "), err, v)
+		}
+	}
+	if out := runCmd(t, environ, "settings", "show"); !strings.Contains(out, newer) {
+		t.Errorf("settings show:\n%s\nwant the newer text", out)
+	}
 }
