@@ -4,9 +4,11 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -104,12 +106,57 @@ func variableNames(t reflect.Type, prefix string) map[string]string {
 }
 
 // Validate checks every setting and returns all problems at once, each
-// naming its variable.
+// naming its variable. It is every check that serve makes of its settings
+// at start before it connects or binds anything, and it is what
+// check-config runs, so that check-config refuses what serve would: the
+// schedules (with the parser of the scheduler), the SIP settings, the
+// switch zone, the files named (the queue file, parsed as
+// `acdstat settings apply` parses it; the TLS key pair, loaded; the caller
+// hash key and ClickHouse password files, read). What it cannot know
+// without the network (a port taken, ClickHouse down) is check-config
+// --probe's.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate(), c.Intake.Validate(), c.Intake.ValidateSIP(), c.SIP.Validate())
+	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate())
+	for _, s := range []struct{ name, spec string }{
+		{"ACDSTAT_BUILD_SCHEDULE", c.Jobs.BuildEvery},
+		{"ACDSTAT_ROLLUP_SCHEDULE", c.Jobs.RollupEvery},
+		{"ACDSTAT_RETENTION_SCHEDULE", c.Retention.Schedule},
+	} {
+		if s.spec == "" {
+			continue // Retention.Validate names an empty one
+		}
+		if err := aggregate.ParseSchedule(s.spec); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		}
+	}
+	// The privacy step reads its key file; only settings that pass the
+	// static checks are tried, so that a problem is named once.
+	if err := c.Intake.Validate(); err != nil {
+		errs = append(errs, err)
+	} else if _, err := intake.NewPrivacy(c.Intake.CallerNumbers, c.Intake.CallerHashKey, c.Intake.CallerHashKeyFile); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Intake.SwitchZone(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.Intake.ValidateSIP(), c.SIP.Validate())
+	if c.ClickHouse.PasswordFile != "" && c.ClickHouse.Password == "" {
+		if _, err := os.ReadFile(c.ClickHouse.PasswordFile); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_CLICKHOUSE_PASSWORD_FILE: cannot read password file: %w", err))
+		}
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("ACDSTAT_TLS_CERT and ACDSTAT_TLS_KEY: set both or neither"))
+	} else if c.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_TLS_CERT and ACDSTAT_TLS_KEY: cannot load the key pair: %w", err))
+		}
+	}
+	if c.Queues != "" {
+		if _, err := LoadQueues(c.Queues); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_QUEUES: %w", err))
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %q is not host:port: %v", c.HTTPAddr, err))

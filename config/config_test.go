@@ -47,6 +47,13 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{[]string{"ACDSTAT_STALE_AFTER=-1h"}, "ACDSTAT_STALE_AFTER"},
 		{[]string{"ACDSTAT_LOG_FORMAT=xml"}, "ACDSTAT_LOG_FORMAT"},
 		{[]string{"ACDSTAT_MAX_BODY_BYTES=0"}, "ACDSTAT_MAX_BODY_BYTES"},
+		{[]string{"ACDSTAT_BUILD_SCHEDULE=every 5s"}, "ACDSTAT_BUILD_SCHEDULE"},
+		{[]string{"ACDSTAT_RETENTION_SCHEDULE=0 3 * *"}, "ACDSTAT_RETENTION_SCHEDULE"},
+		{[]string{"ACDSTAT_SIP_QUEUE_SIZE=0"}, "ACDSTAT_SIP_QUEUE_SIZE"},
+		{[]string{"ACDSTAT_SWITCH_TIMEZONE=Mars/Olympus"}, "ACDSTAT_SWITCH_TIMEZONE"},
+		{[]string{"ACDSTAT_QUEUES=/nonexistent/queues.yaml"}, "ACDSTAT_QUEUES"},
+		{[]string{"ACDSTAT_TLS_CERT=/nonexistent/cert.pem", "ACDSTAT_TLS_KEY=/nonexistent/key.pem"}, "ACDSTAT_TLS_KEY"},
+		{[]string{"ACDSTAT_CLICKHOUSE_PASSWORD_FILE=/nonexistent/password"}, "ACDSTAT_CLICKHOUSE_PASSWORD_FILE"},
 	} {
 		err := load(t, tc.env...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

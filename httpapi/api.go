@@ -17,10 +17,10 @@ import (
 	"github.com/acdstat/acdstat/report"
 )
 
-// CountsReader sums the rollups of one queue per period start
-// (store.PeriodCounts).
+// CountsReader sums the rollups of one queue per period start, with the
+// settings they were counted with (store.PeriodRollups).
 type CountsReader interface {
-	PeriodCounts(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.Counts, error)
+	PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error)
 }
 
 // QueueNamer lists the queues that have rollup rows (store.RollupQueues).
@@ -43,6 +43,14 @@ type RejectReader interface {
 	RecentRejects(ctx context.Context, sw string, limit int) ([]cdr.Reject, error)
 }
 
+// SettingsSource gives the current queue settings (config.Current, which
+// reads the store's current version on every call): the zone, names and
+// opening hours of the queues, and the version every report row compares
+// its own with.
+type SettingsSource interface {
+	Settings(ctx context.Context) (*cdr.Settings, error)
+}
+
 // Sources are what the read API and the dashboard read; the store satisfies
 // all of them.
 type Sources struct {
@@ -54,20 +62,20 @@ type Sources struct {
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
 // /v1/callbacks) and the dashboard at /. Every answer is computed per
-// request; the API keeps no state beyond its settings and is safe for
-// concurrent use.
+// request, with the queue settings current when it starts; the API keeps
+// no state and is safe for concurrent use.
 type API struct {
 	src      Sources
-	settings *cdr.Settings
+	settings SettingsSource
 	wrap     func(http.Handler) http.Handler
 	log      *slog.Logger
 	now      func() time.Time
 }
 
-// NewAPI returns the read API. settings are the queue file's (nil: every
-// queue has the defaults); now is its clock, "today" on the dashboard and
-// in default ranges; wrap adds access control (nil: none).
-func NewAPI(src Sources, settings *cdr.Settings, log *slog.Logger, now func() time.Time, wrap func(http.Handler) http.Handler) *API {
+// NewAPI returns the read API. settings gives the current queue settings;
+// now is its clock, "today" on the dashboard and in default ranges; wrap
+// adds access control (nil: none).
+func NewAPI(src Sources, settings SettingsSource, log *slog.Logger, now func() time.Time, wrap func(http.Handler) http.Handler) *API {
 	if wrap == nil {
 		wrap = func(h http.Handler) http.Handler { return h }
 	}
@@ -126,9 +134,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// knownQueues returns the queues of the queue file and those with rollup
-// rows, sorted, and which of them have rollup rows.
-func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error) {
+// knownQueues returns the queues of the queue settings qs and those with
+// rollup rows, sorted, and which of them have rollup rows.
+func (a *API) knownQueues(ctx context.Context, qs *cdr.Settings) ([]string, map[string]bool, error) {
 	names, err := a.src.Queues.RollupQueues(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -138,8 +146,8 @@ func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error
 		hasData[n] = true
 	}
 	all := slices.Clone(names)
-	if a.settings != nil {
-		for n := range a.settings.Queues {
+	if qs != nil {
+		for n := range qs.Queues {
 			if !hasData[n] {
 				all = append(all, n)
 			}
@@ -149,10 +157,10 @@ func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error
 	return all, hasData, nil
 }
 
-// queueOf returns the settings of a queue the caller asked for, or an error
-// naming the queues that exist.
-func (a *API) queueOf(ctx context.Context, name string) (cdr.QueueSettings, error) {
-	known, _, err := a.knownQueues(ctx)
+// queueOf returns the settings in qs of a queue the caller asked for, or an
+// error naming the queues that exist.
+func (a *API) queueOf(ctx context.Context, qs *cdr.Settings, name string) (cdr.QueueSettings, error) {
+	known, _, err := a.knownQueues(ctx, qs)
 	if err != nil {
 		return cdr.QueueSettings{}, err
 	}
@@ -166,7 +174,7 @@ func (a *API) queueOf(ctx context.Context, name string) (cdr.QueueSettings, erro
 	if !slices.Contains(known, name) {
 		return cdr.QueueSettings{}, &userError{http.StatusNotFound, fmt.Sprintf("queue %q has no data and is not in the queue file; known queues: %s", name, list)}
 	}
-	return a.settings.Queue(name), nil
+	return qs.Queue(name), nil
 }
 
 // readRange parses from and to like acdstat report (report.Range): the
@@ -206,13 +214,14 @@ func hoursParam(r *http.Request) (string, error) {
 	return "", badRequest("hours must be all (every call) or in (calls that joined in opening hours); got %q", h)
 }
 
-// reportRows reads and builds the report rows of one queue.
-func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
-	sums, err := a.src.Counts.PeriodCounts(ctx, sw, q.Name, period, from, to, hours == "in")
+// reportRows reads and builds the report rows of one queue; current is the
+// current settings version, which each row's is compared with.
+func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, current, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
+	sums, err := a.src.Counts.PeriodRollups(ctx, sw, q.Name, period, from, to, hours == "in")
 	if err != nil {
 		return nil, err
 	}
-	return report.Build(q, sw, period, hours, from, to, sums)
+	return report.Build(q, current, sw, period, hours, from, to, sums)
 }
 
 // countPeriods returns how many periods [from, to) holds, stopping past
@@ -228,7 +237,8 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 // report serves GET /v1/report: the report rows of METRICS.md as JSON (an
 // array) or CSV. Where from or to lies inside a period, the first or last
 // row counts only the part in the range and says so (partial,
-// counted_from, counted_to), as in acdstat report.
+// counted_from, counted_to), as in acdstat report; each row says with which
+// settings it was counted (settings_version, settings_current).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -255,7 +265,11 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if format != "json" && format != "csv" {
 		return badRequest("format must be json or csv; got %q", format)
 	}
-	q, err := a.queueOf(r.Context(), v.Get("queue"))
+	qs, err := a.settings.Settings(r.Context())
+	if err != nil {
+		return err
+	}
+	q, err := a.queueOf(r.Context(), qs, v.Get("queue"))
 	if err != nil {
 		return err
 	}
@@ -267,7 +281,7 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
 			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
 	}
-	rows, err := a.reportRows(r.Context(), q, switchParam(r), period, hours, from, to)
+	rows, err := a.reportRows(r.Context(), q, qs.Version, switchParam(r), period, hours, from, to)
 	if err != nil {
 		return err
 	}
@@ -334,7 +348,12 @@ func newQueueInfo(q cdr.QueueSettings, inFile, hasData bool) queueInfo {
 // queues serves GET /v1/queues: every queue of the queue file and every
 // queue with rolled-up calls, with its settings.
 func (a *API) queues(w http.ResponseWriter, r *http.Request) {
-	known, hasData, err := a.knownQueues(r.Context())
+	qs, err := a.settings.Settings(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	known, hasData, err := a.knownQueues(r.Context(), qs)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -342,10 +361,10 @@ func (a *API) queues(w http.ResponseWriter, r *http.Request) {
 	out := make([]queueInfo, 0, len(known))
 	for _, n := range known {
 		inFile := false
-		if a.settings != nil {
-			_, inFile = a.settings.Queues[n]
+		if qs != nil {
+			_, inFile = qs.Queues[n]
 		}
-		out = append(out, newQueueInfo(a.settings.Queue(n), inFile, hasData[n]))
+		out = append(out, newQueueInfo(qs.Queue(n), inFile, hasData[n]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -398,7 +417,11 @@ func (a *API) callbacks(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 	v := r.URL.Query()
-	q, err := a.queueOf(r.Context(), v.Get("queue"))
+	qs, err := a.settings.Settings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	q, err := a.queueOf(r.Context(), qs, v.Get("queue"))
 	if err != nil {
 		return nil, err
 	}

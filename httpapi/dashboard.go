@@ -28,8 +28,9 @@ var labels = map[string]map[string]string{
 		"fcr_rate": "First-contact resolution", "dispositions": "Dispositions", "no_dispositions": "no dispositions yet",
 		"today_title": "Today, per 15 minutes", "waiting_now": "Calls waiting now", "waiting_since": "longest waiting since",
 		"sl_today": "Service level so far today", "offered_today": "Calls offered today",
+		"settings": "Settings version", "other_settings": "† Counted with settings other than the current version %s: acdstat rebuild counts these months again with the current settings.",
 		"period": "Month", "time": "Time", "met": "met", "missed": "missed", "none": "–",
-		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in the queue file (ACDSTAT_QUEUES).",
+		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in a queue file and apply it (acdstat settings apply FILE).",
 		"error":     "Cannot read the figures", "api": "The same figures as JSON", "numbers": "Numbers",
 		"months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
 	},
@@ -44,8 +45,9 @@ var labels = map[string]map[string]string{
 		"fcr_rate": "Straksafklaring", "dispositions": "Afslutningskoder", "no_dispositions": "ingen afslutningskoder endnu",
 		"today_title": "I dag, pr. 15 minutter", "waiting_now": "Opkald i kø nu", "waiting_since": "længst ventende siden",
 		"sl_today": "Serviceniveau i dag indtil nu", "offered_today": "Modtagne opkald i dag",
+		"settings": "Indstillingsversion", "other_settings": "† Optalt med andre indstillinger end den nuværende version %s: acdstat rebuild optæller disse måneder igen med de nuværende indstillinger.",
 		"period": "Måned", "time": "Tid", "met": "nået", "missed": "ikke nået", "none": "–",
-		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i køfilen (ACDSTAT_QUEUES).",
+		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i en køfil og anvend den (acdstat settings apply FIL).",
 		"error":     "Kan ikke læse tallene", "api": "De samme tal som JSON", "numbers": "Tal",
 		"months": "jan feb mar apr maj jun jul aug sep okt nov dec",
 	},
@@ -165,6 +167,21 @@ func waitCell(field string, v *float64, l map[string]string) cell {
 	return c
 }
 
+// settingsCell is the settings version a row was counted with, marked †
+// where it is not the current one (report.Row.SettingsCurrent); "–" where
+// nothing was counted.
+func settingsCell(r report.Row, l map[string]string) cell {
+	c := cell{Field: "settings_version", Text: l["none"]}
+	if r.SettingsVersion != nil {
+		c.Value, c.Text = *r.SettingsVersion, *r.SettingsVersion
+	}
+	if !r.SettingsCurrent {
+		c.Text += " †"
+		c.Class = "other"
+	}
+	return c
+}
+
 func secondsText(s int) string {
 	if s > 0 && s%60 == 0 {
 		return strconv.Itoa(s/60) + " min"
@@ -199,7 +216,11 @@ func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values) error {
 	l := d.L
-	known, _, err := a.knownQueues(ctx)
+	qs, err := a.settings.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	known, _, err := a.knownQueues(ctx, qs)
 	if err != nil {
 		return err
 	}
@@ -211,13 +232,12 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	if name == "" {
 		name = known[0]
 	}
-	q, err := a.queueOf(ctx, name)
+	q, err := a.queueOf(ctx, qs, name)
 	if err != nil {
 		return err
 	}
 	for _, n := range known {
-		qs := a.settings.Queue(n)
-		text := qs.Display
+		text := qs.Queue(n).Display
 		if text == "" {
 			text = n
 		}
@@ -250,7 +270,7 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	}
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, q.Location)
 	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, q.Location)
-	rows, err := a.reportRows(ctx, q, sw, cdr.PeriodMonth, hours, from, to)
+	rows, err := a.reportRows(ctx, q, qs.Version, sw, cdr.PeriodMonth, hours, from, to)
 	if err != nil {
 		return err
 	}
@@ -262,7 +282,7 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	d.Panels = monthPanels(rows, l)
 
 	if year == now.Year() {
-		t, err := a.today(ctx, q, sw, hours, now, l)
+		t, err := a.today(ctx, q, qs.Version, sw, hours, now, l)
 		if err != nil {
 			return err
 		}
@@ -301,7 +321,13 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 	target := r0.SLATarget
 	slp := panel{ID: "sla", Title: fmt.Sprintf(l["sla_title"], secondsText(r0.SLAS)), Note: fmt.Sprintf(l["sla_note"], r0.SLAFormula, targetText(target)),
 		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + targetText(target)}},
-		Header: []string{l["period"], l["service_level"], l["answered_within_sla"] + " " + secondsText(r0.SLAS), l["offered"]},
+		Header: []string{l["period"], l["service_level"], l["answered_within_sla"] + " " + secondsText(r0.SLAS), l["offered"], l["settings"]},
+	}
+	for _, r := range rows {
+		if !r.SettingsCurrent {
+			slp.Note += " " + fmt.Sprintf(l["other_settings"], r.CurrentVersion)
+			break
+		}
 	}
 	slp.SVG = chart{Title: slp.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &target, TargetLabel: l["target"] + " " + targetText(target),
 		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
@@ -321,7 +347,8 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 		calls.Rows = append(calls.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
 			countCell("offered", r.Offered), countCell("abandoned", r.Abandoned), waitCell("asa_s", r.ASA, l), waitCell("avg_wait_s", r.AvgWait, l)}})
 		slp.Rows = append(slp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
-			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l), countCell("answered_within_sla", r.AnsweredWithinSLA), countCell("offered", r.Offered)}})
+			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l), countCell("answered_within_sla", r.AnsweredWithinSLA), countCell("offered", r.Offered),
+			settingsCell(r, l)}})
 		fp.Rows = append(fp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
 			ratioCell("fcr_rate", r.FCRRate, r.FCRMet, l), countCell("dispositions", r.Dispositions)}})
 	}
@@ -331,14 +358,14 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 
 // today reads today's 15-minute rows, the day so far and the calls waiting
 // now.
-func (a *API) today(ctx context.Context, q cdr.QueueSettings, sw, hours string, now time.Time, l map[string]string) (*todayData, error) {
+func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours string, now time.Time, l map[string]string) (*todayData, error) {
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.Location)
 	next := day.AddDate(0, 0, 1)
-	rows, err := a.reportRows(ctx, q, sw, cdr.Period15m, hours, day, next)
+	rows, err := a.reportRows(ctx, q, current, sw, cdr.Period15m, hours, day, next)
 	if err != nil {
 		return nil, err
 	}
-	dayRows, err := a.reportRows(ctx, q, sw, cdr.PeriodDay, hours, day, next)
+	dayRows, err := a.reportRows(ctx, q, current, sw, cdr.PeriodDay, hours, day, next)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ details{margin-top:.4rem}summary{cursor:pointer;color:var(--muted);font-size:.85
 table{border-collapse:collapse;font-size:.85rem;margin-top:.3rem}
 td,th{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
-.met{color:#1a7f37}.missed{color:#c62828;font-weight:600}
+.met{color:#1a7f37}.missed{color:#c62828;font-weight:600}.other{color:#8a5a00;font-style:italic}
 .kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:.4rem 0}
 .kpi{border:1px solid var(--line);border-radius:.3rem;padding:.4rem .8rem;min-width:10rem}
 .kpi b{display:block;font-size:1.6rem}

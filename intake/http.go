@@ -84,9 +84,9 @@ type Handler struct {
 	cfg  Config
 	log  *slog.Logger
 	sink Sink
-	// settings are the queue file's switches (nil: no file) and loc is
+	// settings are the queue settings' switch zones and loc is
 	// ACDSTAT_SWITCH_TIMEZONE: together they give each request's zone.
-	settings *cdr.Settings
+	settings SwitchZones
 	loc      *time.Location
 	metrics  *metrics
 	now      func() time.Time
@@ -104,13 +104,20 @@ type metrics struct {
 	refused  *prometheus.CounterVec
 }
 
+// SwitchZones gives the zone a switch writes its local times in, with
+// ACDSTAT_SWITCH_TIMEZONE as the fallback: cdr.Settings.SwitchZone, or that
+// of the current queue settings (config.Current), which follows a newly
+// applied version. It must be safe for concurrent use.
+type SwitchZones interface {
+	SwitchZone(name string, fallback *time.Location) *time.Location
+}
+
 // NewHandler returns the ingest handler. reg may be nil; now is its clock
-// (the future limit of event times, the time of receipt). settings are the
-// queue file's (nil when there is none): every request reads local times
-// in the zone of the switch it names, settings.SwitchZone with
-// ACDSTAT_SWITCH_TIMEZONE as the fallback. The handler does not change
-// settings, and reads them concurrently.
-func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, settings *cdr.Settings, sink Sink) (*Handler, error) {
+// (the future limit of event times, the time of receipt). settings gives
+// the queue settings' switch zones (nil: none): every request reads local
+// times in the zone of the switch it names, settings.SwitchZone with
+// ACDSTAT_SWITCH_TIMEZONE as the fallback, asked once per request.
+func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, settings SwitchZones, sink Sink) (*Handler, error) {
 	loc, err := cfg.SwitchZone()
 	if err != nil {
 		return nil, err
@@ -139,6 +146,9 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now fun
 				return nil, fmt.Errorf("cannot register intake metrics: %w", err)
 			}
 		}
+	}
+	if settings == nil {
+		settings = (*cdr.Settings)(nil) // every switch in ACDSTAT_SWITCH_TIMEZONE
 	}
 	return &Handler{cfg: cfg, log: log, sink: sink, settings: settings, loc: loc, metrics: m, now: now,
 		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, now), privacy: privacy, seen: seen}, nil

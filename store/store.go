@@ -31,14 +31,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	password := cfg.Password
-	if cfg.PasswordFile != "" {
-		b, err := os.ReadFile(cfg.PasswordFile)
-		if err != nil {
-			// The path is named, never the content.
-			return nil, fmt.Errorf("%sPASSWORD_FILE: cannot read password file: %w", envPrefix, err)
-		}
-		password = strings.TrimRight(string(b), "\r\n")
+	password, err := readPassword(cfg)
+	if err != nil {
+		return nil, err
 	}
 	opts := func(db string) *clickhouse.Options {
 		return &clickhouse.Options{
@@ -77,6 +72,49 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	log.Info("clickhouse connected", "version", s.version, "database", cfg.Database, "addr", cfg.Addr)
 	return s, nil
+}
+
+// readPassword returns the password, from the file where one is named.
+func readPassword(cfg Config) (string, error) {
+	if cfg.PasswordFile == "" {
+		return cfg.Password, nil
+	}
+	b, err := os.ReadFile(cfg.PasswordFile)
+	if err != nil {
+		// The path is named, never the content.
+		return "", fmt.Errorf("%sPASSWORD_FILE: cannot read password file: %w", envPrefix, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// Probe connects to ClickHouse without a database, pings it and says which
+// version answers and whether cfg.Database exists, creating nothing: for
+// check-config --probe, before serve (which creates the database).
+func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err error) {
+	if err := cfg.Validate(); err != nil {
+		return "", false, err
+	}
+	password, err := readPassword(cfg)
+	if err != nil {
+		return "", false, err
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Protocol: clickhouse.Native, Addr: cfg.Addr,
+		Auth:        clickhouse.Auth{Username: cfg.User, Password: password},
+		DialTimeout: cfg.DialTimeout, ReadTimeout: cfg.ReadTimeout,
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
+	}
+	defer conn.Close()
+	if err := conn.Ping(ctx); err != nil {
+		return "", false, fmt.Errorf("cannot ping clickhouse %v: %w", cfg.Addr, err)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT version(), (SELECT count() FROM system.databases WHERE name = ?)", cfg.Database).Scan(&version, &n); err != nil {
+		return "", false, fmt.Errorf("cannot read clickhouse version: %w", err)
+	}
+	return version, n > 0, nil
 }
 
 // ensureDatabase creates db when it is missing. It looks first, so a user

@@ -61,7 +61,11 @@ func renderViews(t *testing.T) string {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := tmpl.Execute(&b, struct{ Views []queueViewDef }{queueViewDefs}); err != nil {
+	data := struct {
+		Views          []queueViewDef
+		DefaultVersion string
+	}{queueViewDefs, cdr.DefaultSettingsVersion}
+	if err := tmpl.Execute(&b, data); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -364,7 +368,8 @@ func TestViewsAfterUpgrade(t *testing.T) {
 		calls = append(calls, c.QueueCall)
 	}
 	cols := rollupColumns(cdr.Rollup(calls, settings, nil), 1)
-	if err := s.sendColumns(ctx, "rollup_15m", pre0006Insert, cols[:len(cols)-6]); err != nil {
+	// The six offsets and the settings version came later.
+	if err := s.sendColumns(ctx, "rollup_15m", pre0006Insert, cols[:len(cols)-7]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Migrate(ctx); err != nil {
@@ -400,7 +405,7 @@ func TestViewsAfterUpgrade(t *testing.T) {
 	check("before the rebuild", "queue_day", "hnl", nil)
 	check("before the rebuild", "queue_year", "hnl", nil)
 
-	r := aggregate.NewRoller(aggregate.Config{RollupChunk: 1000}, slog.New(slog.DiscardHandler), settings, s, s, s)
+	r := aggregate.NewRoller(aggregate.Config{RollupChunk: 1000}, slog.New(slog.DiscardHandler), aggregate.FixedSettings(settings), s, s, s)
 	from, to := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := r.RollupRange(ctx, s, from, to); err != nil {
 		t.Fatal(err)

@@ -56,20 +56,18 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	settings, err := config.LoadQueues(s.cfg.Queues)
+	// The queue settings (after applying ACDSTAT_QUEUES, loadQueues) name
+	// the zone of the switch's local times, as serve's do.
+	a, err := s.open(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	loc, err := ingestZone(settings, s.cfg.Intake, *sw, *tz)
+	defer a.Close()
+	log, st := a.log, a.st
+	loc, err := ingestZone(a.queues.Last(), s.cfg.Intake, *sw, *tz)
 	if err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, p.stderr)
-	st, err := openStore(ctx, s.cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 
 	var total intake.Result
 	for _, name := range files {
@@ -91,7 +89,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		total.Rejects = append(total.Rejects, res.Rejects...)
 	}
 	if !*noBuild {
-		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
+		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, a.queues)
 		if err != nil {
 			return err
 		}

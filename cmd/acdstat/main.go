@@ -29,10 +29,13 @@ commands:
   rebuild    recompute queue calls and rollups from raw events: --from D --to D
   simulate   a synthetic ACD writing queue_log and its ground truth
   report     the figures of a queue per period: acdstat report --queue Q
-  check-config  validate the settings and the queue file (ACDSTAT_QUEUES)
+  settings   the queue settings every process counts with: apply FILE, show, history
+  check-config  validate the settings and a queue file without applying it (--probe: also the network)
   version    print the version
 
 Settings come from ACDSTAT_* variables (README.md); flags override them.
+The queue settings are kept in ClickHouse: 'acdstat settings apply FILE'
+makes a queue file the one every command and every serve counts with.
 Run 'acdstat <command> -h' for a command's flags.
 `
 
@@ -95,6 +98,8 @@ func run(ctx context.Context, p process, args []string) error {
 		return cmdSimulate(ctx, p, rest)
 	case "report":
 		return cmdReport(ctx, p, rest)
+	case "settings":
+		return cmdSettings(ctx, p, rest)
 	case "check-config":
 		return cmdCheckConfig(ctx, p, rest)
 	case "version":
@@ -109,7 +114,9 @@ func run(ctx context.Context, p process, args []string) error {
 }
 
 // settings holds the flags every server-facing command shares; each
-// overrides its ACDSTAT_* variable when given.
+// overrides its ACDSTAT_* variable when given. The environment is read
+// once, here; the store and the queue settings once, by open (or by
+// serve, which waits for ClickHouse).
 type settings struct {
 	cfg config.Config
 	fs  *flag.FlagSet
@@ -138,10 +145,7 @@ func (s *settings) parse(args []string) error {
 	if err := s.fs.Parse(args); err != nil {
 		return err
 	}
-	if err := s.cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid settings:\n%w", err)
-	}
-	return nil
+	return s.validate()
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
-	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/report"
 )
 
@@ -18,7 +17,9 @@ var reportFormats = []string{"table", "csv", "json", "markdown"}
 // cmdReport prints the report rows of METRICS.md for one queue, one row per
 // period in the range, read from the rollups. The range is --from to --to
 // as asked (reportRange): where it starts or ends inside a period, that row
-// counts only its part and is marked partial.
+// counts only its part and is marked partial. The queue's zone and names
+// are those of the current queue settings; each row says with which
+// settings it was counted.
 //
 // It opens the store with openStore, which migrates: on a fresh database a
 // report then prints the asked periods with zero calls instead of failing on
@@ -40,12 +41,16 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	hours := s.fs.String("hours", "all", "all calls, or only those that joined in opening hours: all or in")
 	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
 	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
-	queuesFile := s.fs.String("queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES); without one a queue has the default settings")
 	if err := s.parse(args); err != nil {
 		return err
 	}
 	if *funnel != "" && s.fs.NArg() == 0 {
-		return reportFunnel(ctx, s, *funnel, *sw, *queuesFile, *period, *fromArg, *toArg, *format, p.stdout, p.stderr)
+		a, err := s.open(ctx, p, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return reportFunnel(ctx, a, *funnel, *sw, *period, *fromArg, *toArg, *format, p.stdout)
 	}
 	switch {
 	case s.fs.NArg() > 0:
@@ -65,30 +70,25 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 		*sw = cdr.AllSwitches
 	}
 
-	q := cdr.DefaultQueueSettings(*queue)
-	if *queuesFile != "" {
-		qs, err := config.LoadQueues(*queuesFile)
-		if err != nil {
-			return err
-		}
-		q = qs.Queue(*queue)
+	a, err := s.open(ctx, p, false)
+	if err != nil {
+		return err
 	}
+	defer a.Close()
+	qs, err := a.queues.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	q := qs.Queue(*queue)
 	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now())
 	if err != nil {
 		return err
 	}
-
-	log := newLogger(s.cfg, p.stderr)
-	st, err := openStore(ctx, s.cfg, log)
+	sums, err := a.st.PeriodRollups(ctx, *sw, *queue, *period, from, to, *hours == "in")
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	sums, err := st.PeriodCounts(ctx, *sw, *queue, *period, from, to, *hours == "in")
-	if err != nil {
-		return err
-	}
-	rows, err := report.Build(q, *sw, *period, *hours, from, to, sums)
+	rows, err := report.Build(q, qs.Version, *sw, *period, *hours, from, to, sums)
 	if err != nil {
 		return err
 	}

@@ -8,32 +8,27 @@ import (
 	"time"
 
 	"github.com/acdstat/acdstat/aggregate"
-	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/store"
 )
 
-// cmdRollup runs the build and rollup jobs once, now.
+// cmdRollup runs the build and rollup jobs once, now, with the current
+// queue settings (after applying --queues or ACDSTAT_QUEUES, loadQueues).
 func cmdRollup(ctx context.Context, p process, args []string) error {
 	s, err := newSettings("rollup", p)
 	if err != nil {
 		return err
 	}
-	s.fs.StringVar(&s.cfg.Queues, "queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES)")
+	s.queuesFlag()
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, p.stderr)
-	settings, err := config.LoadQueues(s.cfg.Queues)
+	a, err := s.open(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s.cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	builder, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
+	defer a.Close()
+	builder, err := newBuilder(a.cfg, a.log, prometheus.NewRegistry(), a.now, a.st, a.queues)
 	if err != nil {
 		return err
 	}
@@ -42,12 +37,12 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("cannot build queue calls: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "queue calls built for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
-	rs, err := newRoller(s.cfg, log, settings, st).Run(ctx)
+	rs, err := newRoller(a.cfg, a.log, a.queues, a.st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot roll up: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
-	fs, err := newFunneler(s.cfg, log, settings, st).Run(ctx)
+	fs, err := newFunneler(a.cfg, a.log, a.queues, a.st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
@@ -56,13 +51,14 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 }
 
 // cmdRebuild recomputes queue calls and rollups of a range from the raw
-// events.
+// events, with the current queue settings (after applying --queues or
+// ACDSTAT_QUEUES, loadQueues): a running serve counts with the same ones.
 func cmdRebuild(ctx context.Context, p process, args []string) error {
 	s, err := newSettings("rebuild", p)
 	if err != nil {
 		return err
 	}
-	s.fs.StringVar(&s.cfg.Queues, "queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES)")
+	s.queuesFlag()
 	fromArg := s.fs.String("from", "", "first local date or date-time to rebuild, included (2006-01-02 or 2006-01-02T15:04)")
 	toArg := s.fs.String("to", "", "local date or date-time to rebuild up to, excluded")
 	tz := s.fs.String("tz", "Europe/Copenhagen", "the zone of --from and --to")
@@ -87,27 +83,22 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if err := s.cfg.Retention.CheckRebuildRange(from, s.now()); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, p.stderr)
-	settings, err := config.LoadQueues(s.cfg.Queues)
+	a, err := s.open(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s.cfg, log)
+	defer a.Close()
+	b, err := newBuilder(a.cfg, a.log, prometheus.NewRegistry(), a.now, a.st, a.queues)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
-	if err != nil {
-		return err
-	}
-	bs, err := b.RebuildBetween(ctx, st, from, to)
+	bs, err := b.RebuildBetween(ctx, a.st, from, to)
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "queue calls rebuilt for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
-	r := newRoller(s.cfg, log, settings, st)
-	rs, err := r.RollupRange(ctx, st, from, to)
+	r := newRoller(a.cfg, a.log, a.queues, a.st)
+	rs, err := r.RollupRange(ctx, a.st, from, to)
 	if err != nil {
 		return fmt.Errorf("cannot roll up %s to %s: %w", *fromArg, *toArg, err)
 	}
@@ -120,6 +111,8 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	return nil
 }
 
-func newRoller(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) *aggregate.Roller {
+// newRoller is the rollup job, counting with the settings of settings at
+// the start of each run (a config.Current in every command).
+func newRoller(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Roller {
 	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, st, st, st)
 }

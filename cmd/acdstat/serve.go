@@ -57,30 +57,31 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 	defer writer.Close()
 	sp := writer.Spool()
-	// The queue file comes before intake: it names the zone of each
-	// switch's local times (cdr.Settings.SwitchZone).
-	settings, err := config.LoadQueues(cfg.Queues)
+	// The queue settings come before intake: they name the zone of each
+	// switch's local times (cdr.Settings.SwitchZone). Every job, the intake
+	// handler and the read API follow the current version in the store.
+	queues, err := loadQueues(ctx, cfg, st, log, now(), "serve", true)
 	if err != nil {
 		return err
 	}
 	// Every listener acknowledges only what is fsynced in the spool.
 	sink := intake.NewSpoolSink(sp)
-	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, settings, sink)
+	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, queues, sink)
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, settings, st))
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, queues, st))
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	builder, err := newBuilder(cfg, log, reg, now, st, settings)
+	builder, err := newBuilder(cfg, log, reg, now, st, queues)
 	if err != nil {
 		return err
 	}
-	roller := newRoller(cfg, log, settings, st)
+	roller := newRoller(cfg, log, queues, st)
 	serveSIP, err := startSIP(cfg, log, reg, now, sink)
 	if err != nil {
 		return err
@@ -88,6 +89,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	sched, err := aggregate.NewScheduler(ctx, log.With("component", "jobs"), aggregate.Job{
 		Name: aggregate.BuildJob, Schedule: cfg.Jobs.BuildEvery,
 		Run: func(ctx context.Context) error {
+			// The SIP builder maps numbers to queues with the settings
+			// read last (buildSources): read the current ones first.
+			if _, err := queues.Settings(ctx); err != nil {
+				return fmt.Errorf("cannot read the queue settings: %w", err)
+			}
 			stats, err := builder.Run(ctx)
 			if err == nil && stats.Written > 0 {
 				log.Debug("built calls", "calls", stats.Calls, "rows", stats.Written)
@@ -105,7 +111,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, settings, st), retentionJob(cfg, log, now, st))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st))
 	if err != nil {
 		return err
 	}
@@ -124,10 +130,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
 	g.Go(func() error { return writer.Run(intakeStopped) })
 	g.Go(func() error { return sched.Serve(gctx) })
+	g.Go(func() error { return queues.Follow(gctx, followSettingsEvery) })
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
 }
+
+// followSettingsEvery is how often serve reads the current version of the
+// queue settings for the intake handler's zones; the jobs read it at the
+// start of every run, the read API on every request.
+const followSettingsEvery = 5 * time.Second
 
 // openStore connects and migrates: every command that writes starts here.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
