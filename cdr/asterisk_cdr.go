@@ -69,17 +69,32 @@ var (
 // wait is not in it. Queue figures need queue_log (docs/CDR_FORMAT.md).
 func DecodeAsteriskCDR(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	return csvRecords(r, &opt, fn, "asterisk cdr", func(rec []string, line int) (Event, *DecodeError) {
+	return csvRecords(r, &opt, fn, csvInput{what: "asterisk cdr", record: func(rec []string, line int, _ []byte) (Event, *DecodeError) {
 		return astDecodeRecord(rec, line, &opt)
-	})
+	}})
 }
 
-// csvRecords reads CSV records (lazy quotes, any field count) and hands each
-// to decode, with the batching and reject rules of DecodeQueueLogDB: a
-// record that is not CSV or is longer than opt.MaxLineBytes is rejected, a
-// blank line skipped. decode may return a zero Event and no error to skip a
-// record (a header).
-func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what string, decode func(rec []string, line int) (Event, *DecodeError)) error {
+// csvInput says how csvRecords reads one CSV input.
+type csvInput struct {
+	what string // the input, for errors: "asterisk cdr"
+	// header, when set, takes the first record (nil when it is not CSV,
+	// with perr saying why) and refuses it, which ends the input, or
+	// accepts it as the header (it is then not passed to record).
+	header func(rec []string, perr *csv.ParseError) *DecodeError
+	// record decodes one record; a zero Event and no error pass nothing
+	// on now (a header line, or an event held back for finish).
+	record func(rec []string, line int, raw []byte) (Event, *DecodeError)
+	// finish, when set, passes on what record held back, at the end.
+	finish func(emit func(Event))
+}
+
+// csvRecords reads CSV records (lazy quotes, any field count) with in and
+// batches its events and rejects by the rules of DecodeQueueLog: a record
+// that is not CSV or is longer than opt.MaxLineBytes is rejected, a blank
+// line skipped, a byte order mark on the first line dropped, and a bad
+// record never stops the input (but a refused header does). The CSV loop of
+// every CSV format (queue_log table exports, generic CDRs, cdr_csv).
+func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, in csvInput) error {
 	tee := &qlTee{r: r}
 	cr := csv.NewReader(tee)
 	cr.FieldsPerRecord = -1
@@ -87,6 +102,7 @@ func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what stri
 	cr.ReuseRecord = true
 	q := &qlBatcher{fn: fn, size: opt.BatchSize}
 	var start int64
+	header := in.header
 	for {
 		rec, err := cr.Read()
 		end := cr.InputOffset()
@@ -95,15 +111,31 @@ func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what stri
 		}
 		var perr *csv.ParseError
 		if err != nil && !errors.As(err, &perr) {
-			return fmt.Errorf("cannot read %s: %w", what, err)
+			return fmt.Errorf("cannot read %s: %w", in.what, err)
 		}
 		raw := tee.take(start, end)
 		start = end
 		line := 0
 		if err == nil {
 			line, _ = cr.FieldPos(0)
+			if line == 1 && len(rec) > 0 {
+				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
+			}
 		} else {
 			line = perr.StartLine
+		}
+		if header != nil {
+			if err != nil {
+				rec = nil
+			}
+			if derr := header(rec, perr); derr != nil {
+				derr.Line, derr.Raw = line, qlRawString(raw)
+				q.reject(derr)
+				break
+			}
+			header = nil
+			tee.forget(end)
+			continue
 		}
 		switch {
 		case err != nil:
@@ -112,11 +144,9 @@ func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what stri
 			q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("line is longer than %d bytes", opt.MaxLineBytes),
 				Raw: string(raw[:min(len(raw), qlMaxRawBytes)])})
 		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
+			// a line of blanks: skipped, as in the file form
 		default:
-			if line == 1 && len(rec) > 0 {
-				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
-			}
-			e, derr := decode(rec, line)
+			e, derr := in.record(rec, line, raw)
 			switch {
 			case derr != nil:
 				derr.Line = line
@@ -133,6 +163,9 @@ func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what stri
 		if ferr := q.line(); ferr != nil {
 			return ferr
 		}
+	}
+	if in.finish != nil {
+		in.finish(q.event)
 	}
 	return q.flush()
 }

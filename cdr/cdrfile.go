@@ -1,10 +1,9 @@
 package cdr
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -126,7 +125,7 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 			index[c] = n - 1
 		}
 	}
-	return csvRecords(r, &opt, fn, "cdr csv", func(rec []string, line int) (Event, *DecodeError) {
+	return csvRecords(r, &opt, fn, csvInput{what: "cdr csv", record: func(rec []string, line int, _ []byte) (Event, *DecodeError) {
 		if headerErr {
 			return Event{}, &DecodeError{Line: line, Reason: "not read: the header is refused"}
 		}
@@ -156,7 +155,7 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 			return rec[i], true
 		}}
 		return cdrDecodeRow(row, &opt)
-	})
+	}})
 }
 
 // DecodeCDRJSON decodes generic CDRs as JSON: an array of objects, or
@@ -167,87 +166,37 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 func DecodeCDRJSON(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
 	m := cdrMapOf(opt.Map)
-	br := bufio.NewReader(r)
-	dec := json.NewDecoder(br)
-	dec.UseNumber()
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	array := false
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			break
-		}
-		if c := b[0]; c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xEF || c == 0xBB || c == 0xBF {
-			br.Discard(1)
-			continue
-		}
-		if b[0] == '[' {
-			array = true
-			dec.Token()
-		}
-		break
-	}
-	for rec := 1; ; rec++ {
-		if array && !dec.More() {
-			break
-		}
+	return jsonRecords(r, &opt, fn, "CDR", func(raw json.RawMessage, rec int, q *qlBatcher) *DecodeError {
 		var obj map[string]any
-		err := dec.Decode(&obj)
-		if err == io.EOF && !array {
-			break
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&obj); err != nil {
+			return &DecodeError{Field: "json", Reason: "not a JSON CDR object: " + err.Error()}
 		}
-		if err != nil {
-			var se *json.SyntaxError
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				// A whole value that is not an object: the stream goes on.
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: "not a JSON CDR object: " + err.Error()})
-				if err := q.line(); err != nil {
-					return err
-				}
-				continue
+		row := &cdrRow{m: m, line: rec, get: func(col string) (string, bool) {
+			v, ok := obj[col]
+			switch v := v.(type) {
+			case string:
+				return v, ok
+			case json.Number:
+				return v.String(), ok
+			case bool:
+				return strconv.FormatBool(v), ok
 			}
-			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: "not a JSON CDR object: " + err.Error()})
-				break
-			}
-			return fmt.Errorf("cannot read JSON CDR: %w", err)
-		}
-		var derr *DecodeError
-		var e Event
-		if obj == nil {
-			derr = &DecodeError{Field: "json", Reason: "null is not a CDR object"}
-		} else {
-			row := &cdrRow{m: m, line: rec, get: func(col string) (string, bool) {
-				v, ok := obj[col]
-				switch v := v.(type) {
-				case string:
-					return v, ok
-				case json.Number:
-					return v.String(), ok
-				case bool:
-					return strconv.FormatBool(v), ok
-				}
-				return "", ok
-			}}
-			e, derr = cdrDecodeRow(row, &opt)
-		}
+			return "", ok
+		}}
+		e, derr := cdrDecodeRow(row, &opt)
 		if derr != nil {
-			derr.Line = rec
 			if derr.Raw == "" {
-				raw, _ := json.Marshal(obj)
-				derr.Raw = string(raw[:min(len(raw), qlMaxRawBytes)])
+				b, _ := json.Marshal(obj)
+				derr.Raw = string(b[:min(len(b), qlMaxRawBytes)])
 			}
-			q.reject(derr)
-		} else {
-			e.Line = rec
-			q.event(e)
+			return derr
 		}
-		if err := q.line(); err != nil {
-			return err
-		}
-	}
-	return q.flush()
+		e.Line = rec
+		q.event(e)
+		return nil
+	})
 }
 
 func cdrMapOf(m *CDRMap) *CDRMap {

@@ -92,7 +92,8 @@ func fsUnescape(s string) string {
 
 // DecodeFreeSWITCHJSON decodes mod_json_cdr documents: one JSON object per
 // CDR, as FreeSWITCH posts it (the raw body) or writes it to a file
-// (a_<uuid>.cdr.json); several objects may follow each other. Record numbers
+// (a_<uuid>.cdr.json); several objects may follow each other, or stand in
+// an array (jsonRecords). Record numbers
 // (DecodeError.Line, Event.Line) count the objects from 1. A record that is
 // valid JSON but not a usable CDR is rejected and decoding goes on; invalid
 // JSON is rejected and ends the input, since nothing after it can be framed.
@@ -100,42 +101,13 @@ func fsUnescape(s string) string {
 // opt.BatchSize records and at the end; it must not retain the batch.
 func DecodeFreeSWITCHJSON(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	for rec := 1; ; rec++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var se *json.SyntaxError
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF) {
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: "not a JSON CDR: " + err.Error()})
-				break
-			}
-			return fmt.Errorf("cannot read FreeSWITCH JSON CDR: %w", err)
-		}
+	return jsonRecords(r, &opt, fn, "FreeSWITCH CDR", func(raw json.RawMessage, rec int, q *qlBatcher) *DecodeError {
 		c, derr := fsParseJSON(raw, rec)
-		if derr == nil {
-			derr = fsEvents(q, c, rec, &opt)
-		}
 		if derr != nil {
-			derr.Raw = fsRaw(raw)
-			q.reject(derr)
+			return derr
 		}
-		if err := q.line(); err != nil {
-			return err
-		}
-	}
-	return q.flush()
-}
-
-// fsRaw keeps the start of a refused record for operators.
-func fsRaw(b []byte) string {
-	return string(b[:min(len(b), qlMaxRawBytes)])
+		return fsEvents(q, c, rec, &opt)
+	})
 }
 
 func fsParseJSON(raw []byte, rec int) (*fsCDR, *DecodeError) {

@@ -2,7 +2,6 @@ package cdr
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -179,74 +178,29 @@ func (t *qlTee) forget(to int64) {
 // unterminated quote swallows the input up to the next quote, as in any CSV.
 func DecodeQueueLogDB(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	tee := &qlTee{r: r}
-	cr := csv.NewReader(tee)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-
 	var l *qlLayout
-	var start int64
 	// Local times in a repeated hour are held back and resolved per call
 	// at the end (localtime.go).
 	fold := newFolder(opt.Location)
-	for {
-		rec, err := cr.Read()
-		end := cr.InputOffset()
-		if err == io.EOF {
-			break
-		}
-		var perr *csv.ParseError
-		if err != nil && !errors.As(err, &perr) {
-			return fmt.Errorf("cannot read queue_log csv: %w", err)
-		}
-		raw := tee.take(start, end)
-		start = end
-		line := 0
-		if err == nil {
-			line, _ = cr.FieldPos(0)
-		} else {
-			line = perr.StartLine
-		}
-		if l == nil {
-			if err != nil {
-				q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("cannot read csv header: %v", perr.Err), Raw: qlRawString(raw)})
-				break
+	return csvRecords(r, &opt, fn, csvInput{
+		what: "queue_log csv",
+		header: func(rec []string, perr *csv.ParseError) *DecodeError {
+			if perr != nil {
+				return &DecodeError{Reason: fmt.Sprintf("cannot read csv header: %v", perr.Err)}
 			}
 			var derr *DecodeError
-			if l, derr = qlLayoutOf(rec); derr != nil {
-				derr.Line, derr.Raw = line, qlRawString(raw)
-				q.reject(derr)
-				break
-			}
-			tee.forget(end)
-			continue
-		}
-		switch {
-		case err != nil:
-			q.reject(&DecodeError{Line: line, Reason: "bad csv: " + perr.Err.Error(), Raw: qlRawString(raw)})
-		case len(raw) > opt.MaxLineBytes:
-			q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("line is longer than %d bytes", opt.MaxLineBytes),
-				Raw: string(raw[:min(len(raw), qlMaxRawBytes)])})
-		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
-			// a line of blanks: skipped, as in the file form
-		default:
+			l, derr = qlLayoutOf(rec)
+			return derr
+		},
+		record: func(rec []string, line int, raw []byte) (Event, *DecodeError) {
 			e, local, derr := qlDecodeRecord(rec, line, l, &opt, raw)
-			switch {
-			case derr != nil:
-				q.reject(derr)
-			case !local || fold.add(e):
-				q.event(e)
+			if derr != nil || !local || fold.add(e) {
+				return e, derr
 			}
-		}
-		tee.forget(end)
-		if ferr := q.line(); ferr != nil {
-			return ferr
-		}
-	}
-	fold.resolve(q.event)
-	return q.flush()
+			return Event{}, nil // held back
+		},
+		finish: func(emit func(Event)) { fold.resolve(emit) },
+	})
 }
 
 func qlRawString(raw []byte) string {
