@@ -14,10 +14,9 @@ const module = "github.com/acdstat/acdstat"
 
 // rule is one import a package must never reach, even indirectly, and why.
 type rule struct {
-	pkg  string
-	bad  []string // import path prefixes
-	why  string
-	deps []string // filled by the test
+	pkg string
+	bad []string // import path prefixes
+	why string
 }
 
 var rules = []rule{
