@@ -46,7 +46,7 @@ const MaxCallbacks = 10000
 // through queue_calls_current: the cost follows the calls stored since from.
 func (s *Store) AbandonedCallers(ctx context.Context, switchName, queue string, from, to time.Time) ([]cdr.QueueCall, error) {
 	all := uint8(0)
-	if switchName == "" || switchName == "*" {
+	if switchName == "" || switchName == cdr.AllSwitches {
 		all = 1
 	}
 	rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
@@ -90,7 +90,7 @@ LIMIT ?`, queue, from.UTC(), to.UTC(), all, switchName, from.UTC(), MaxCallbacks
 // so since bounds how far back a forgotten stay can count.
 func (s *Store) WaitingNow(ctx context.Context, switchName, queue string, since time.Time) (int, time.Time, error) {
 	all := uint8(0)
-	if switchName == "" || switchName == "*" {
+	if switchName == "" || switchName == cdr.AllSwitches {
 		all = 1
 	}
 	var (

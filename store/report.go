@@ -73,7 +73,7 @@ func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period str
 FROM rollup_15m FINAL
 WHERE queue = ? AND bucket >= ? AND bucket < ?`)
 	args := []any{queue, from.UTC(), to.UTC()}
-	if switchName != "" && switchName != "*" {
+	if switchName != "" && switchName != cdr.AllSwitches {
 		q.WriteString(" AND switch = ?")
 		args = append(args, switchName)
 	}
