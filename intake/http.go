@@ -178,8 +178,9 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 			return
 		}
 		got := ""
-		if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
-			got = strings.TrimPrefix(a, "Bearer ")
+		// The scheme is case-insensitive (RFC 9110, 11.1): bearer, BEARER.
+		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
+			got = strings.TrimSpace(a[7:])
 		} else if _, p, ok := r.BasicAuth(); ok {
 			got = p
 		}
