@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,10 +236,11 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 }
 
 // report serves GET /v1/report: the report rows of METRICS.md as JSON (an
-// array) or CSV. Where from or to lies inside a period, the first or last
-// row counts only the part in the range and says so (partial,
-// counted_from, counted_to), as in acdstat report; each row says with which
-// settings it was counted (settings_version, settings_current).
+// array), CSV or a workbook (format=xlsx, report.WriteXLSX). Where from
+// or to lies inside a period, the first or last row counts only the part
+// in the range and says so (partial, counted_from, counted_to), as in
+// acdstat report; each row says with which settings it was counted
+// (settings_version, settings_current).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -262,8 +264,8 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "json"
 	}
-	if format != "json" && format != "csv" {
-		return badRequest("format must be json or csv; got %q", format)
+	if format != "json" && format != "csv" && format != "xlsx" {
+		return badRequest("format must be json, csv or xlsx; got %q", format)
 	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
@@ -285,10 +287,23 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if format == "csv" {
+	filename := fmt.Sprintf("%s_%s_%s.%s", safeName(q.Name), period, from.Format("2006-01-02"), format)
+	switch format {
+	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_%s_%s.csv"`, safeName(q.Name), period, from.Format("2006-01-02")))
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 		return report.WriteCSV(w, rows, false)
+	case "xlsx":
+		// Built whole before the first byte is sent, so a failure is
+		// still answered as a JSON error.
+		var b bytes.Buffer
+		if err := report.WriteXLSX(&b, rows); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+		_, err := b.WriteTo(w)
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	return report.WriteJSON(w, rows)

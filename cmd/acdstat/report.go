@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/report"
+	"golang.org/x/term"
 )
 
 // reportFormats are the --format values of acdstat report.
-var reportFormats = []string{"table", "csv", "json", "markdown"}
+var reportFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 
 // cmdReport prints the report rows of METRICS.md for one queue, one row per
 // period in the range, read from the rollups. The range is --from to --to
@@ -41,6 +45,7 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	hours := s.fs.String("hours", "all", "all calls, or only those that joined in opening hours: all or in")
 	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
 	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
+	output := s.fs.String("output", "", "write the report to this file instead of stdout (for --format xlsx on a terminal: report.xlsx)")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -92,15 +97,54 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "json":
-		return report.WriteJSON(p.stdout, rows)
-	case "csv":
-		return report.WriteCSV(p.stdout, rows, *danish)
-	case "markdown":
-		return report.WriteMarkdown(p.stdout, rows)
+	return writeReport(p.stdout, *output, *format, rows, *danish)
+}
+
+// writeReport writes rows in format to output, a file, or to stdout where
+// output is empty. A file is written beside its final name and renamed
+// when complete, so a report that fails leaves no half file. A workbook
+// (xlsx) is not printed on a terminal, where it would be binary noise: the
+// error says to give --output or to redirect stdout.
+func writeReport(stdout io.Writer, output, format string, rows []report.Row, danish bool) error {
+	write := func(w io.Writer) error {
+		switch format {
+		case "json":
+			return report.WriteJSON(w, rows)
+		case "csv":
+			return report.WriteCSV(w, rows, danish)
+		case "markdown":
+			return report.WriteMarkdown(w, rows)
+		case "xlsx":
+			return report.WriteXLSX(w, rows)
+		}
+		return report.WriteTable(w, rows)
 	}
-	return report.WriteTable(p.stdout, rows)
+	if output == "" {
+		if f, ok := stdout.(*os.File); ok && format == "xlsx" && term.IsTerminal(int(f.Fd())) {
+			return fmt.Errorf("report: --format xlsx writes a workbook, not text: give --output report.xlsx, or redirect stdout to a file (> report.xlsx)")
+		}
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(output), "."+filepath.Base(output)+".*")
+	if err != nil {
+		return fmt.Errorf("cannot write the report: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; else the half file
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	// CreateTemp makes the file 0600; a report is for passing on.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	if err := os.Rename(tmp.Name(), output); err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	return nil
 }
 
 // reportRange is report.Range with its errors naming the flags. The range
