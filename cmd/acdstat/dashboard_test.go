@@ -347,6 +347,27 @@ func TestDashboardInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("downloads", func(t *testing.T) {
+		// The footer's links give the page's figures as JSON, CSV and XLSX.
+		want := map[string]string{"JSON": "application/json", "CSV": "text/csv; charset=utf-8",
+			"XLSX": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+		links := findAll(docs["da"], func(n *xhtml.Node) bool { return n.Data == "a" && n.Parent != nil && n.Parent.Data == "footer" })
+		if len(links) != len(want) {
+			t.Fatalf("the footer has %d links; want %d", len(links), len(want))
+		}
+		for _, a := range links {
+			resp, err := http.Get(base + attr(a, "href"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if ct := want[textOf(a)]; resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ct || len(b) == 0 {
+				t.Errorf("%s (%s): status %d, %q, %d bytes; want 200 %s", textOf(a), attr(a, "href"), resp.StatusCode, resp.Header.Get("Content-Type"), len(b), ct)
+			}
+		}
+	})
+
 	t.Run("years with data", func(t *testing.T) {
 		// 2025 (this year, with calls) and 2023; not 2024 nor 2026, which
 		// have none.

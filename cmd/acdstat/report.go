@@ -55,7 +55,9 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 			return err
 		}
 		defer a.Close()
-		return reportFunnel(ctx, a, *funnel, *sw, *period, *fromArg, *toArg, *format, p.stdout)
+		return writeOutput(p.stdout, *output, false, func(w io.Writer) error {
+			return reportFunnel(ctx, a, *funnel, *sw, *period, *fromArg, *toArg, *format, w)
+		})
 	}
 	switch {
 	case s.fs.NArg() > 0:
@@ -101,12 +103,9 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 }
 
 // writeReport writes rows in format to output, a file, or to stdout where
-// output is empty. A file is written beside its final name and renamed
-// when complete, so a report that fails leaves no half file. A workbook
-// (xlsx) is not printed on a terminal, where it would be binary noise: the
-// error says to give --output or to redirect stdout.
+// output is empty (writeOutput).
 func writeReport(stdout io.Writer, output, format string, rows []report.Row, danish bool) error {
-	write := func(w io.Writer) error {
+	return writeOutput(stdout, output, format == "xlsx", func(w io.Writer) error {
 		switch format {
 		case "json":
 			return report.WriteJSON(w, rows)
@@ -118,9 +117,17 @@ func writeReport(stdout io.Writer, output, format string, rows []report.Row, dan
 			return report.WriteXLSX(w, rows)
 		}
 		return report.WriteTable(w, rows)
-	}
+	})
+}
+
+// writeOutput runs write on the file output, or on stdout where output is
+// empty. A file is written beside its final name and renamed when
+// complete, so a report that fails leaves no half file (nor an empty one).
+// A binary report (a workbook) is not printed on a terminal, where it
+// would be noise: the error says to give --output or to redirect stdout.
+func writeOutput(stdout io.Writer, output string, binary bool, write func(io.Writer) error) error {
 	if output == "" {
-		if f, ok := stdout.(*os.File); ok && format == "xlsx" && term.IsTerminal(int(f.Fd())) {
+		if f, ok := stdout.(*os.File); ok && binary && term.IsTerminal(int(f.Fd())) {
 			return fmt.Errorf("report: --format xlsx writes a workbook, not text: give --output report.xlsx, or redirect stdout to a file (> report.xlsx)")
 		}
 		return write(stdout)
@@ -132,7 +139,7 @@ func writeReport(stdout io.Writer, output, format string, rows []report.Row, dan
 	defer os.Remove(tmp.Name()) // gone after the rename; else the half file
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("cannot write the report to %s: %w", output, err)

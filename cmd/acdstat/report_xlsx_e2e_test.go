@@ -184,3 +184,31 @@ func openPTY(t *testing.T) *os.File {
 	t.Cleanup(func() { tty.Close() })
 	return tty
 }
+
+// TestReportOutputWithFunnel: --output takes the IVR funnel's report too,
+// the same bytes as on stdout.
+func TestReportOutputWithFunnel(t *testing.T) {
+	queues := filepath.Join(t.TempDir(), "queues.yaml")
+	if err := os.WriteFile(queues, []byte(funnelQueues), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	environ := testEnv(t)
+	runCmd(t, environ, "settings", "apply", queues)
+	args := []string{"report", "--funnel", "main", "--period", "day", "--from", "2025-03-01", "--to", "2025-03-03"}
+	want := runCmd(t, environ, args...)
+	file := filepath.Join(t.TempDir(), "funnel.txt")
+	if out := runCmd(t, environ, append(args, "--output", file)...); out != "" {
+		t.Errorf("--output: %q on stdout; want nothing", out)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil || string(got) != want || !strings.Contains(want, "Hospital IT") {
+		t.Errorf("--output %s: %q, %v; want stdout's %q", file, got, err, want)
+	}
+
+	// A report that fails leaves nothing behind: no file, no half of one.
+	dir := t.TempDir()
+	err = run(context.Background(), testProcess(environ, io.Discard, io.Discard), []string{"report", "--funnel", "nosuch", "--output", filepath.Join(dir, "x.txt")})
+	if left, _ := os.ReadDir(dir); err == nil || !strings.Contains(err.Error(), "no such entry") || len(left) > 0 {
+		t.Errorf("a failing report: %v, and %d files left in its directory; want the error and none", err, len(left))
+	}
+}
