@@ -82,7 +82,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, queues, st))
+	readAPI, err := newReadAPI(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
