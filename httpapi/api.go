@@ -261,6 +261,10 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
+	sw, err := readSwitch(r)
+	if err != nil {
+		return err
+	}
 	period := v.Get("period")
 	if period == "" {
 		period = cdr.PeriodMonth
@@ -294,10 +298,6 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if n := countPeriods(period, from, to, q.Location, maxAPIRows); n > maxAPIRows {
 		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
 			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
-	}
-	sw, err := readSwitch(r)
-	if err != nil {
-		return err
 	}
 	rows, err := a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to)
 	if err != nil {
@@ -443,6 +443,10 @@ func (a *API) callbacks(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 	v := r.URL.Query()
+	sw, err := readSwitch(r)
+	if err != nil {
+		return nil, err
+	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
 		return nil, err
@@ -466,10 +470,6 @@ func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 		toArg = from.AddDate(0, 0, 1).Format("2006-01-02")
 	}
 	from, to, err := readRange(cdr.PeriodDay, fromArg, toArg, q.Location, a.now())
-	if err != nil {
-		return nil, err
-	}
-	sw, err := readSwitch(r)
 	if err != nil {
 		return nil, err
 	}

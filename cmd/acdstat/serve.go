@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -39,14 +40,16 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 // the date (time.Now outside tests).
 //
 // The start order keeps intake independent of ClickHouse: the store is
-// made without the network (store.New), the spool, the HTTP and SIP
-// listeners and the writer start at once, and intake acknowledges into the
-// spool whether ClickHouse answers or not. In the background serve then
-// connects (creating the database), migrates and applies the queue file
-// of ACDSTAT_QUEUES, retrying until ClickHouse answers; only then does the
-// writer insert (so nothing lands in a table whose views do not exist yet)
-// and do the jobs and the settings' follower start. /readyz says whether
-// intake works; /metrics (acdstat_clickhouse_up) whether ClickHouse does.
+// made without the network (store.New), and serve tries once to connect
+// (creating the database), migrate and apply the queue file of
+// ACDSTAT_QUEUES. Where ClickHouse answers, serve comes up with all of it
+// done, as before. Where it does not, the spool, the HTTP and SIP
+// listeners and the writer start all the same, intake acknowledges into
+// the spool, and the attempts go on in the background; only once one
+// succeeds does the writer insert (so nothing lands in a table whose views
+// do not exist yet) and do the jobs and the settings' follower start.
+// /readyz says whether intake works; /metrics (acdstat_clickhouse_up)
+// whether ClickHouse does.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) error {
 	log.Info("starting acdstat", "version", version, "http", cfg.HTTPAddr)
 	st, err := store.New(cfg.ClickHouse, log.With("component", "store"))
@@ -60,14 +63,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	// The lags are measured on the wall clock, as the watermarks are
 	// ClickHouse's insert times, whatever the clock of the jobs.
 	reg.MustRegister(store.NewCollector(st, time.Now, aggregate.BuildJob, aggregate.RollupJob))
-	migrated := make(chan struct{})
-	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
-		log.With("component", "spool"), reg, afterMigration{migrated, st})
-	if err != nil {
-		return err
-	}
-	defer writer.Close()
-	sp := writer.Spool()
 	// The queue settings come before intake: they name the zone of each
 	// switch's local times (cdr.Settings.SwitchZone). Every job, the intake
 	// handler and the read API follow the current version in the store;
@@ -76,6 +71,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	queues := config.NewCurrent(st, log.With("component", "settings"))
 	queues.KeepCopy(filepath.Join(cfg.DataDir, settingsCopy))
 	queues.Assume(startSettings(cfg, log))
+	migrated := make(chan struct{})
+	connected := false
+	switch err := connectOnce(ctx, cfg, st, queues, log, now); {
+	case errors.Is(err, store.ErrAccessDenied):
+		return err
+	case err != nil:
+		log.Warn("cannot connect to clickhouse and migrate; intake starts all the same, into the spool, and the jobs wait", "err", err)
+	default:
+		connected = true
+		close(migrated)
+	}
+	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
+		log.With("component", "spool"), reg, afterMigration{migrated, st})
+	if err != nil {
+		return err
+	}
+	defer writer.Close()
+	sp := writer.Spool()
 	// Every listener acknowledges only what is fsynced in the spool.
 	sink := intake.NewSpoolSink(sp)
 	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, queues, sink)
@@ -146,10 +159,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
 	g.Go(func() error { return writer.Run(intakeStopped) })
 	g.Go(func() error {
-		if ok, err := connectStore(gctx, cfg, st, queues, log, now); !ok {
-			return err // nil: stopped before ClickHouse answered
+		if !connected {
+			if ok, err := connectStore(gctx, cfg, st, queues, log, now); !ok {
+				return err // nil: stopped before ClickHouse answered
+			}
+			close(migrated)
 		}
-		close(migrated)
 		jobs, jctx := errgroup.WithContext(gctx)
 		jobs.Go(func() error { return sched.Serve(jctx) })
 		jobs.Go(func() error { return queues.Follow(jctx, followSettingsEvery) })

@@ -21,39 +21,27 @@ const storeBackoff = 5 * time.Second
 // of the queue settings it read last (config.Current.KeepCopy).
 const settingsCopy = "queue-settings.yaml"
 
-// connectStore connects st, migrates the schema and applies the queue file
-// of ACDSTAT_QUEUES, then reads the current queue settings into queues,
-// retrying the whole with backoff until it succeeds or ctx ends: serve
-// started during an outage takes intake into its spool meanwhile, and its
-// jobs start once this returned true. It returns false when ctx ended
-// first, and an error where ClickHouse refused the user or password: that
-// is a setting to mend, and serve stops saying so.
+// connectStore is connectOnce retried with backoff until it succeeds or
+// ctx ends: serve started during an outage takes intake into its spool
+// meanwhile, and its jobs start once this returned true. It returns false
+// when ctx ended first, and an error where ClickHouse refused the user or
+// password (store.ErrAccessDenied): that is a setting to mend, and serve
+// stops saying so.
 func connectStore(ctx context.Context, cfg config.Config, st *store.Store, queues *config.Current, log *slog.Logger, now func() time.Time) (bool, error) {
 	backoff := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := st.Connect(ctx)
+		err := connectOnce(ctx, cfg, st, queues, log, now)
 		if errors.Is(err, store.ErrAccessDenied) {
-			return false, fmt.Errorf("cannot connect to clickhouse (check ACDSTAT_CLICKHOUSE_USER and _PASSWORD): %w", err)
+			return false, err
 		}
 		if err == nil {
-			err = migrate(ctx, st, log)
-		}
-		if err == nil {
-			err = applyQueues(ctx, cfg, st, log, now(), "serve", true)
-		}
-		if err == nil {
-			_, err = queues.Settings(ctx)
-		}
-		if err == nil {
-			if attempt > 1 {
-				log.Info("clickhouse answers: the spool drains and the jobs start", "attempts", attempt)
-			}
+			log.Info("clickhouse answers: the spool drains and the jobs start", "attempts", attempt)
 			return true, nil
 		}
 		if ctx.Err() != nil {
 			return false, nil
 		}
-		log.Warn("cannot reach clickhouse; intake goes on into the spool, the jobs wait", "attempt", attempt, "err", err)
+		log.Warn("cannot connect to clickhouse and migrate; intake goes on into the spool, the jobs wait", "attempt", attempt, "err", err)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -63,6 +51,27 @@ func connectStore(ctx context.Context, cfg config.Config, st *store.Store, queue
 		}
 		backoff = min(2*backoff, storeBackoff)
 	}
+}
+
+// connectOnce connects st, migrates the schema and applies the queue file
+// of ACDSTAT_QUEUES, then reads the current queue settings into queues.
+func connectOnce(ctx context.Context, cfg config.Config, st *store.Store, queues *config.Current, log *slog.Logger, now func() time.Time) error {
+	if err := st.Connect(ctx); err != nil {
+		if errors.Is(err, store.ErrAccessDenied) {
+			return fmt.Errorf("cannot connect to clickhouse (check ACDSTAT_CLICKHOUSE_USER and _PASSWORD): %w", err)
+		}
+		return err
+	}
+	if err := migrate(ctx, st, log); err != nil {
+		return err
+	}
+	if err := applyQueues(ctx, cfg, st, log, now(), "serve", true); err != nil {
+		return err
+	}
+	if _, err := queues.Settings(ctx); err != nil {
+		return fmt.Errorf("cannot read the queue settings: %w", err)
+	}
+	return nil
 }
 
 // afterMigration is the writer's way to ClickHouse in serve: its inserts
