@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -40,12 +39,12 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 // the date (time.Now outside tests).
 //
 // The start order keeps intake independent of ClickHouse: the store is
-// made without the network (store.New), and serve tries once to connect
-// (creating the database), migrate and apply the queue file of
-// ACDSTAT_QUEUES. Where ClickHouse answers, serve comes up with all of it
-// done, as before. Where it does not, the spool, the HTTP and SIP
-// listeners and the writer start all the same, intake acknowledges into
-// the spool, and the attempts go on in the background; only once one
+// made without the network (store.New), and serve connects (creating the
+// database), migrates and applies the queue file of ACDSTAT_QUEUES in the
+// background (connect). Where ClickHouse answers at once, serve comes up
+// with all of it done, as before. Where it does not, the spool, the HTTP
+// and SIP listeners and the writer start all the same, intake
+// acknowledges into the spool, and the attempts go on; only once one
 // succeeds does the writer insert (so nothing lands in a table whose views
 // do not exist yet) and do the jobs and the settings' follower start.
 // /readyz says whether intake works; /metrics (acdstat_clickhouse_up)
@@ -71,19 +70,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	queues := config.NewCurrent(st, log.With("component", "settings"))
 	queues.KeepCopy(filepath.Join(cfg.DataDir, settingsCopy))
 	queues.Assume(startSettings(cfg, log))
-	migrated := make(chan struct{})
-	connected := false
-	switch err := connectOnce(ctx, cfg, st, queues, log, now); {
-	case errors.Is(err, store.ErrAccessDenied):
+	// Where ClickHouse answers at once, serve comes up connected and
+	// migrated, as every command does; where it does not within
+	// firstAttemptWait, intake starts all the same.
+	cctx, stopConnecting := context.WithCancel(ctx)
+	defer stopConnecting()
+	conn := connect(cctx, cfg, st, queues, log, now)
+	select {
+	case <-conn.first:
+	case <-time.After(firstAttemptWait):
+	}
+	if err := conn.refused(); err != nil {
 		return err
-	case err != nil:
-		log.Warn("cannot connect to clickhouse and migrate; intake starts all the same, into the spool, and the jobs wait", "err", err)
-	default:
-		connected = true
-		close(migrated)
 	}
 	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
-		log.With("component", "spool"), reg, afterMigration{migrated, st})
+		log.With("component", "spool"), reg, afterMigration{conn.migrated, st})
 	if err != nil {
 		return err
 	}
@@ -159,11 +160,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
 	g.Go(func() error { return writer.Run(intakeStopped) })
 	g.Go(func() error {
-		if !connected {
-			if ok, err := connectStore(gctx, cfg, st, queues, log, now); !ok {
-				return err // nil: stopped before ClickHouse answered
-			}
-			close(migrated)
+		select {
+		case <-conn.ended:
+		case <-gctx.Done():
+			return nil
+		}
+		select {
+		case <-conn.migrated:
+		default:
+			return conn.err // nil: stopped before ClickHouse answered
 		}
 		jobs, jctx := errgroup.WithContext(gctx)
 		jobs.Go(func() error { return sched.Serve(jctx) })
@@ -181,7 +186,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 const followSettingsEvery = 5 * time.Second
 
 // openStore connects and migrates: every command that writes starts here
-// (serve connects in the background: connectStore).
+// (serve connects in the background: connect).
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
 	st, err := store.Open(ctx, cfg.ClickHouse, log.With("component", "store"))
 	if err != nil {

@@ -62,7 +62,7 @@ func (a *app) Close() { a.st.Close() }
 
 // loadQueues is the one place where a command gets its queue settings: the
 // current version in the store, followed by the config.Current it returns,
-// after applyQueues (serve does the same in connectStore).
+// after applyQueues (serve does the same in connectOnce).
 func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) (*config.Current, error) {
 	if err := applyQueues(ctx, cfg, st, log, now, command, apply); err != nil {
 		return nil, err

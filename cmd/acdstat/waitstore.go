@@ -21,35 +21,75 @@ const storeBackoff = 5 * time.Second
 // of the queue settings it read last (config.Current.KeepCopy).
 const settingsCopy = "queue-settings.yaml"
 
-// connectStore is connectOnce retried with backoff until it succeeds or
-// ctx ends: serve started during an outage takes intake into its spool
-// meanwhile, and its jobs start once this returned true. It returns false
-// when ctx ended first, and an error where ClickHouse refused the user or
-// password (store.ErrAccessDenied): that is a setting to mend, and serve
-// stops saying so.
-func connectStore(ctx context.Context, cfg config.Config, st *store.Store, queues *config.Current, log *slog.Logger, now func() time.Time) (bool, error) {
-	backoff := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := connectOnce(ctx, cfg, st, queues, log, now)
-		if errors.Is(err, store.ErrAccessDenied) {
-			return false, err
+// firstAttemptWait is how long serve waits for its first attempt at
+// ClickHouse before it starts intake all the same.
+const firstAttemptWait = 5 * time.Second
+
+// connection is serve's way to ClickHouse, made in the background by
+// connect: connectOnce, retried with backoff until it succeeds.
+type connection struct {
+	// first is closed once the first attempt ended, either way.
+	first chan struct{}
+	// migrated is closed once an attempt succeeded: the schema is
+	// migrated and the queue settings read. It gates the writer
+	// (afterMigration) and the jobs.
+	migrated chan struct{}
+	// ended is closed when connecting stopped: it succeeded, ClickHouse
+	// refused the login (err), or ctx ended.
+	ended chan struct{}
+	// err is the refusal of the login (store.ErrAccessDenied), to read
+	// once ended is closed: a setting to mend, which no waiting mends, so
+	// serve stops saying so.
+	err error
+}
+
+// connect starts connecting st in the background until it succeeds, ctx
+// ends or ClickHouse refuses the login: a serve started during an outage
+// takes intake into its spool meanwhile.
+func connect(ctx context.Context, cfg config.Config, st *store.Store, queues *config.Current, log *slog.Logger, now func() time.Time) *connection {
+	c := &connection{first: make(chan struct{}), migrated: make(chan struct{}), ended: make(chan struct{})}
+	go func() {
+		defer close(c.ended)
+		backoff := 500 * time.Millisecond
+		for attempt := 1; ; attempt++ {
+			err := connectOnce(ctx, cfg, st, queues, log, now)
+			if attempt == 1 {
+				close(c.first)
+			}
+			switch {
+			case errors.Is(err, store.ErrAccessDenied):
+				c.err = err
+				return
+			case err == nil:
+				if attempt > 1 {
+					log.Info("clickhouse answers: the spool drains and the jobs start", "attempts", attempt)
+				}
+				close(c.migrated)
+				return
+			case ctx.Err() != nil:
+				return
+			}
+			log.Warn("cannot connect to clickhouse and migrate; intake goes on into the spool, the jobs wait", "attempt", attempt, "err", err)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			backoff = min(2*backoff, storeBackoff)
 		}
-		if err == nil {
-			log.Info("clickhouse answers: the spool drains and the jobs start", "attempts", attempt)
-			return true, nil
-		}
-		if ctx.Err() != nil {
-			return false, nil
-		}
-		log.Warn("cannot connect to clickhouse and migrate; intake goes on into the spool, the jobs wait", "attempt", attempt, "err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return false, nil
-		case <-t.C:
-		}
-		backoff = min(2*backoff, storeBackoff)
+	}()
+	return c
+}
+
+// refused returns the refusal of the login where connecting ended so.
+func (c *connection) refused() error {
+	select {
+	case <-c.ended:
+		return c.err
+	default:
+		return nil
 	}
 }
 
@@ -75,7 +115,7 @@ func connectOnce(ctx context.Context, cfg config.Config, st *store.Store, queues
 }
 
 // afterMigration is the writer's way to ClickHouse in serve: its inserts
-// wait until connectStore migrated the schema (migrated is closed), so that
+// wait until connect migrated the schema (migrated is closed), so that
 // no event lands in the events table before the views that log its touch
 // exist (the build job would never see it), nor in a table a migration
 // still changes. Waiting, an insert returns ctx's error when ctx ends first
