@@ -261,6 +261,10 @@ func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values) error {
 	l := d.L
+	sw, err := askSwitch(ctx, d.Switch)
+	if err != nil {
+		return err
+	}
 	qs, err := a.settings.Settings(ctx)
 	if err != nil {
 		return err
@@ -306,10 +310,6 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 		hours = "all"
 	}
 	d.Hours = []option{{"all", l["hours_all"], hours == "all"}, {"in", l["hours_in"], hours == "in"}}
-	sw := d.Switch
-	if sw == "" {
-		sw = cdr.AllSwitches
-	}
 	years, err := a.dataYears(ctx, q, sw, now)
 	if err != nil {
 		return err

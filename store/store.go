@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -14,17 +16,24 @@ import (
 // Store is a connection pool to one ClickHouse database. It is safe for
 // concurrent use; Close it when done.
 type Store struct {
-	conn    driver.Conn
+	conn driver.Conn
+	cfg  Config
+	// boot connects without a database: the user's default one, for
+	// Connect, as ours may not exist yet.
+	boot    *clickhouse.Options
 	db      string
-	version string
+	version atomic.Pointer[string]
 	log     *slog.Logger
 }
 
-// Open validates cfg, reads the password file if one is set, creates the
-// database when it is missing, connects to it over the native protocol
-// (without compression: slower on loopback, CLICKHOUSE.md), pings it and logs
-// the server's version. It does not migrate: call Migrate.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
+// New validates cfg, reads the password file if one is set, and returns
+// the store of cfg.Database without touching the network: the pool dials
+// when a call needs a connection, and again after ClickHouse went away, so
+// every call fails while ClickHouse does not answer (or before Connect made
+// the database) and works once it does. serve starts with New, so that
+// intake takes calls into the spool whether ClickHouse answers or not, and
+// connects in the background (Connect). It does not migrate.
+func New(cfg Config, log *slog.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -45,32 +54,64 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 			Logger:      log.With("component", "clickhouse-go"),
 		}
 	}
-
-	// First without a database (the user's default one): ours may not exist.
-	boot, err := clickhouse.Open(opts(""))
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
-	}
-	err = ensureDatabase(ctx, boot, cfg.Database)
-	boot.Close()
-	if err != nil {
-		return nil, err
-	}
-
 	conn, err := clickhouse.Open(opts(cfg.Database))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
 	}
-	s := &Store{conn: conn, db: cfg.Database, log: log}
+	return &Store{conn: conn, cfg: cfg, boot: opts(""), db: cfg.Database, log: log}, nil
+}
+
+// ErrAccessDenied is in the error of Connect where ClickHouse answered and
+// refused the user or the password: unlike a server that does not answer,
+// waiting does not mend it.
+var ErrAccessDenied = errors.New("store: clickhouse refused the user or password")
+
+// accessDenied are the codes of ClickHouse's refusals of a login: unknown
+// user, wrong password, required password (18.16), authentication failed
+// (later releases).
+var accessDenied = map[int32]bool{192: true, 193: true, 194: true, 516: true}
+
+// Connect creates the database when it is missing (connecting first
+// without one: the user's default), pings it and logs the server's
+// version. It may be called again after it failed; its error holds
+// ErrAccessDenied where the server refused the login.
+func (s *Store) Connect(ctx context.Context) error {
+	boot, err := clickhouse.Open(s.boot)
+	if err != nil {
+		return fmt.Errorf("cannot connect to clickhouse %v: %w", s.cfg.Addr, err)
+	}
+	err = ensureDatabase(ctx, boot, s.db)
+	boot.Close()
+	if ex := (*clickhouse.Exception)(nil); errors.As(err, &ex) && accessDenied[ex.Code] {
+		return fmt.Errorf("%w: %w", ErrAccessDenied, err)
+	}
+	if err != nil {
+		return err
+	}
 	if err := s.Ping(ctx); err != nil {
-		conn.Close()
+		return err
+	}
+	var version string
+	if err := s.conn.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+		return fmt.Errorf("cannot read clickhouse version: %w", err)
+	}
+	s.version.Store(&version)
+	s.log.Info("clickhouse connected", "version", version, "database", s.db, "addr", s.cfg.Addr)
+	return nil
+}
+
+// Open is New and Connect: it returns a store whose database exists and
+// answers, for the commands that have nothing to do without ClickHouse. It
+// does not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
+	s, err := New(cfg, log)
+	if err != nil {
 		return nil, err
 	}
-	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&s.version); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("cannot read clickhouse version: %w", err)
+	if err := s.Connect(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
-	log.Info("clickhouse connected", "version", s.version, "database", cfg.Database, "addr", cfg.Addr)
 	return s, nil
 }
 
@@ -139,8 +180,14 @@ func ensureDatabase(ctx context.Context, conn driver.Conn, db string) error {
 	return nil
 }
 
-// ServerVersion returns the server's version() as read at Open, e.g. "18.16.1".
-func (s *Store) ServerVersion() string { return s.version }
+// ServerVersion returns the server's version() as Connect read it, e.g.
+// "18.16.1"; "" before Connect succeeded.
+func (s *Store) ServerVersion() string {
+	if v := s.version.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
 
 // Database returns the database name the store works in.
 func (s *Store) Database() string { return s.db }

@@ -61,20 +61,33 @@ func (s *settings) open(ctx context.Context, p process, apply bool) (*app, error
 func (a *app) Close() { a.st.Close() }
 
 // loadQueues is the one place where a command gets its queue settings: the
-// current version in the store, followed by the config.Current it returns.
-// With apply (the commands that count: serve, ingest, rollup, rebuild), the
-// file that ACDSTAT_QUEUES or --queues names is applied first where it is
+// current version in the store, followed by the config.Current it returns,
+// after applyQueues (serve does the same in connectOnce).
+func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) (*config.Current, error) {
+	if err := applyQueues(ctx, cfg, st, log, now, command, apply); err != nil {
+		return nil, err
+	}
+	q := config.NewCurrent(st, log.With("component", "settings"))
+	if _, err := q.Settings(ctx); err != nil {
+		return nil, fmt.Errorf("cannot read the queue settings: %w", err)
+	}
+	return q, nil
+}
+
+// applyQueues is what a command does with the queue file of ACDSTAT_QUEUES
+// or --queues. With apply (the commands that count: serve, ingest, rollup,
+// rebuild), the file is applied first where it is
 // not the current version already: the way of one machine. serve says so
 // with a warning, because with several nodes started with different files
 // the last to start wins; `acdstat settings apply` is the way to change
 // them for every node. The commands that only read (report, settings)
 // never apply a file, and warn where it is not the current version.
-func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) (*config.Current, error) {
+func applyQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) error {
 	switch {
 	case cfg.Queues != "" && apply:
 		applied, previous, err := config.ApplyQueueFile(ctx, st, cfg.Queues, appliedBy(command, cfg.Queues), now)
 		if err != nil {
-			return nil, fmt.Errorf("cannot apply the queue file of ACDSTAT_QUEUES: %w", err)
+			return fmt.Errorf("cannot apply the queue file of ACDSTAT_QUEUES: %w", err)
 		}
 		if applied.Version != previous.Version {
 			attrs := []any{"file", cfg.Queues, "version", applied.Version, "was", previous.Version,
@@ -93,11 +106,7 @@ func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *sl
 			}
 		}
 	}
-	q := config.NewCurrent(st, log.With("component", "settings"))
-	if _, err := q.Settings(ctx); err != nil {
-		return nil, fmt.Errorf("cannot read the queue settings: %w", err)
-	}
-	return q, nil
+	return nil
 }
 
 // appliedBy says in the settings history who applied a file.
