@@ -22,8 +22,10 @@ type Store struct {
 
 // Open validates cfg, reads the password file if one is set, creates the
 // database when it is missing, connects to it over the native protocol
-// (without compression: slower on loopback, CLICKHOUSE.md), pings it and logs
-// the server's version. It does not migrate: call Migrate.
+// (without compression: slower on loopback, CLICKHOUSE.md), pings it and says
+// once which version answers and whether acdstat supports it (Support; the
+// driver's own version warning is left out). It does not migrate: call
+// Migrate.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -42,7 +44,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 			Auth:        clickhouse.Auth{Database: db, Username: cfg.User, Password: password},
 			DialTimeout: cfg.DialTimeout,
 			ReadTimeout: cfg.ReadTimeout,
-			Logger:      log.With("component", "clickhouse-go"),
+			Logger:      slog.New(quietDriver{log.Handler()}).With("component", "clickhouse-go"),
 		}
 	}
 
@@ -70,7 +72,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("cannot read clickhouse version: %w", err)
 	}
-	log.Info("clickhouse connected", "version", s.version, "database", cfg.Database, "addr", cfg.Addr)
+	logVersion(log, s.version, cfg)
 	return s, nil
 }
 

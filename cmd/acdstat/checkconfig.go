@@ -103,7 +103,8 @@ func probeServe(ctx context.Context, cfg config.Config, w io.Writer) error {
 		if !exists {
 			db = "does not exist yet (serve and migrate create it)"
 		}
-		fmt.Fprintf(w, "ClickHouse %s answers at %s; database %s %s\n", version, strings.Join(cfg.ClickHouse.Addr, ","), cfg.ClickHouse.Database, db)
+		_, support := store.Support(version)
+		fmt.Fprintf(w, "ClickHouse %s answers at %s (%s); database %s %s\n", version, strings.Join(cfg.ClickHouse.Addr, ","), support, cfg.ClickHouse.Database, db)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("probe failed:\n%w", errors.Join(errs...))

@@ -100,6 +100,9 @@ func TestCheckConfigProbe(t *testing.T) {
 	if !strings.Contains(out.String(), "ClickHouse") || !strings.Contains(out.String(), envValue(environ, "ACDSTAT_HTTP_ADDR")) {
 		t.Errorf("check-config --probe says nothing of ClickHouse or the HTTP address:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "acdstat is tested on") {
+		t.Errorf("check-config --probe does not say which ClickHouse releases acdstat supports:\n%s", out.String())
+	}
 
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
