@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	s.fs.StringVar(&s.cfg.HTTPAddr, "http", s.cfg.HTTPAddr, "HTTP listen address (ACDSTAT_HTTP_ADDR)")
+	s.queuesFlag()
 	if err := s.parse(args); err != nil {
 		return err
 	}

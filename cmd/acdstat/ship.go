@@ -18,6 +18,7 @@ import (
 func cmdShip(ctx context.Context, p process, args []string) error {
 	fs := flag.NewFlagSet("acdstat ship", flag.ContinueOnError)
 	fs.SetOutput(p.stderr)
+	setUsage(fs, "ship")
 	var cfg intake.ShipConfig
 	fs.StringVar(&cfg.Path, "queue-log", "/var/log/asterisk/queue_log", "the queue_log file to follow")
 	fs.StringVar(&cfg.URL, "to", "", "the acdstat server, e.g. https://acdstat.example:8080")

@@ -15,6 +15,7 @@ import (
 func cmdSimulate(ctx context.Context, p process, args []string) error {
 	fs := flag.NewFlagSet("acdstat simulate", flag.ContinueOnError)
 	fs.SetOutput(p.stderr)
+	setUsage(fs, "simulate")
 	def := simulate.DefaultConfig()
 	start := fs.String("start", def.Start.Format("2006-01-02"), "first local day simulated (YYYY-MM-DD, Europe/Copenhagen)")
 	days := fs.Int("days", def.Days, "number of local days")
