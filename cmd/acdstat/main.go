@@ -18,7 +18,6 @@ import (
 	"github.com/acdstat/acdstat/config"
 )
 
-
 // version is set by the Makefile through -ldflags.
 var version = "dev"
 
