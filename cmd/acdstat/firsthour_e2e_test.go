@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/acdstat/acdstat/simulate"
 )
 
 // startServeArgs runs serve with args in this process until the test ends,
@@ -61,5 +64,40 @@ func TestServeQueuesFlagAppliesTheFile(t *testing.T) {
 	}
 	if names["klinisk"] != "Klinisk Servicedesk" || names["sp_helpdesk"] != "SP Helpdesk" {
 		t.Errorf("GET /v1/queues after serve --queues: got %v; want the names of the file", names)
+	}
+}
+
+// TestReportUnknownQueueNamesTheKnownOnes: a mistyped queue is refused with
+// the queues acdstat knows (those of the queue settings and those with
+// calls) and the one meant, as the API's 404 does, instead of a year of
+// zeros; a queue of the settings without calls yet, and one with calls but
+// not in the settings, are reported.
+func TestReportUnknownQueueNamesTheKnownOnes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "queues.yaml")
+	if err := os.WriteFile(file, []byte(hospitalQueues), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	environ := testEnv(t)
+	runCmd(t, environ, "settings", "apply", file)
+	runCmd(t, environ, "ingest", writeLines(t, "queue_log", []simulate.Line{
+		{Text: "1761901200|1761901200.1|it_support|NONE|ENTERQUEUE||4512345678|1"},
+		{Text: "1761901230|1761901200.1|it_support|PJSIP/2101|CONNECT|30|1761901230.2|2"},
+		{Text: "1761901330|1761901200.1|it_support|PJSIP/2101|COMPLETECALLER|30|100|1"},
+	}))
+	runCmd(t, environ, "rollup")
+
+	_, _, err := runText(t, environ, "report", "--queue", "Klinisk")
+	want := `report: queue "Klinisk" has no data and is not in the queue settings (did you mean "klinisk"?); known queues: it_support, klinisk, servicedesk, sp_helpdesk`
+	if err == nil || err.Error() != want {
+		t.Errorf("report --queue Klinisk: got %v; want %s", err, want)
+	}
+	_, _, err = runText(t, environ, "report", "--queue", "nothing_like_it")
+	if err == nil || strings.Contains(err.Error(), "did you mean") || !strings.Contains(err.Error(), "known queues: it_support, klinisk") {
+		t.Errorf("report --queue nothing_like_it: got %v; want the known queues and no guess", err)
+	}
+	for _, q := range []string{"klinisk", "it_support"} {
+		if _, _, err := runText(t, environ, "report", "--queue", q, "--from", "2025-10-01", "--to", "2025-11-01"); err != nil {
+			t.Errorf("report --queue %s: %v", q, err)
+		}
 	}
 }
