@@ -49,7 +49,7 @@ func cmdCheckConfig(ctx context.Context, p process, args []string) error {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(p.stdout, "settings are valid; %s lists %d queues and %d switches:\n", s.cfg.Queues, len(names), len(settings.SwitchZones))
+		fmt.Fprintf(p.stdout, "settings are valid; %s lists %s and %s:\n", s.cfg.Queues, plural(len(names), "queue", "queues"), plural(len(settings.SwitchZones), "switch", "switches"))
 		for _, n := range names {
 			q := settings.Queues[n]
 			fmt.Fprintf(p.stdout, "  %-16s %-24s %s, sla %ds (%s, target %.0f %%), fcr target %.0f %%, opening hours: %v, Danish holidays: %v\n",

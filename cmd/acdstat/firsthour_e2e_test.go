@@ -101,3 +101,36 @@ func TestReportUnknownQueueNamesTheKnownOnes(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputsSayOneAndMany: what the commands print of one thing says it
+// in the singular ("1 line rejected", "1 switch"), as a person writes it.
+func TestOutputsSayOneAndMany(t *testing.T) {
+	environ := testEnv(t)
+	file := writeLines(t, "queue_log", []simulate.Line{
+		{Text: "1761901200|1761901200.1|it_support|NONE|ENTERQUEUE||4512345678|1"},
+		{Text: "not-a-time|1761901200.1|it_support|NONE|ABANDON|1|1|30"},
+	})
+	out, _, err := runText(t, environ, "ingest", file)
+	if err != exitCode(3) {
+		t.Fatalf("ingest with a bad line: got %v; want exit status 3", err)
+	}
+	for _, want := range []string{": 1 event stored, 0 duplicates, 1 line rejected\n", "queue calls built for 1 call id (1 row written)\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ingest printed\n%s\nwant %q", out, want)
+		}
+	}
+	out = runCmd(t, environ, "rollup")
+	// One call, in one 15-minute bucket.
+	for _, want := range []string{"rolled up 1 bucket (1 queue call, "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rollup printed\n%s\nwant %q", out, want)
+		}
+	}
+	queues := filepath.Join(t.TempDir(), "queues.yaml")
+	if err := os.WriteFile(queues, []byte("switches:\n  pbx1: {timezone: Europe/London}\nqueues:\n  it_support: {name: IT}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := runCmd(t, environ, "check-config", "--queues", queues); !strings.Contains(out, "lists 1 queue and 1 switch:") {
+		t.Errorf("check-config printed\n%s\nwant %q", out, "lists 1 queue and 1 switch:")
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -81,4 +84,51 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// noClickHouse is an environment whose ClickHouse cannot answer: the
+// checks of a command's input must come before it connects.
+var noClickHouse = []string{"ACDSTAT_CLICKHOUSE_ADDR=127.0.0.1:1", "ACDSTAT_CLICKHOUSE_DIAL_TIMEOUT=1s", "ACDSTAT_LOG_LEVEL=error"}
+
+// TestIngestSaysWhatIsWrongWithTheInput gives acdstat ingest what a new
+// user gives it by mistake and reads the one message each gets, before
+// anything connects to ClickHouse.
+func TestIngestSaysWhatIsWrongWithTheInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var export strings.Builder
+	export.WriteString("uid,date_time,callid,queue_name,type,event,param1,param2,param3,entpos,expos,htime,ttime,time\n")
+	for i := range 1000 {
+		fmt.Fprintf(&export, "%d,%d,1543539%03d.1,IT,NONE,ENTERQUEUE,,1115,1,0,0,0,0,\"2018-11-29 19:57:08\"\n", i+1, 1543539428+i, i)
+	}
+	dbExport := write("queue_log.csv", export.String())
+	empty := write("empty.log", "")
+	missing := filepath.Join(dir, "missing.log")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a queue_log table export as queue_log", []string{"ingest", dbExport},
+			"ingest: " + dbExport + ": this looks like a queue_log table export (a CSV header with time, callid, queue, agent and event columns), not queue_log: --format queue_log_db"},
+		{"a missing file", []string{"ingest", missing}, "ingest: cannot open " + missing + ": no such file or directory"},
+		{"an empty file", []string{"ingest", "--format", "queue_log", empty}, "ingest: " + empty + " is empty: nothing to import"},
+		{"an unknown format", []string{"ingest", "--format", "queuelog", empty},
+			`ingest: unknown --format "queuelog" (did you mean "queue_log"?); formats: asterisk_cdr, csv, disposition, freeswitch_json, freeswitch_xml, json, queue_log, queue_log_db`},
+	} {
+		stdout, _, err := runText(t, noClickHouse, tc.args...)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v; want %s", tc.name, err, tc.want)
+		}
+		if stdout != "" {
+			t.Errorf("%s: printed %q; want nothing but the error", tc.name, stdout)
+		}
+	}
 }

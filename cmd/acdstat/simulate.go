@@ -89,7 +89,7 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	if err := simulate.Send(ctx, target, *token, cfg.Switch, lines, *rate, 5000, nil); err != nil {
 		return fmt.Errorf("cannot send to %s: %w", *to, err)
 	}
-	fmt.Fprintf(p.stderr, "sent %d queue_log lines (%d queue calls) to %s\n", len(lines), len(sim.Truth().Calls), *to)
+	fmt.Fprintf(p.stderr, "sent %s (%s) to %s\n", plural(len(lines), "queue_log line", "queue_log lines"), plural(len(sim.Truth().Calls), "queue call", "queue calls"), *to)
 	if !*realtime {
 		return nil
 	}
