@@ -92,13 +92,20 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
+	built := startProgress(p.stderr, "rebuilding queue calls", 0, false, "call")
+	b.OnProgress(func(done, total int) { built.Set(int64(done), int64(total), int64(done)) })
 	bs, err := b.RebuildBetween(ctx, a.st, from, to)
+	built.Stop()
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "queue calls rebuilt for %s (%s written)\n", plural(bs.Calls, "call id", "call ids"), plural(bs.Written, "row", "rows"))
 	r := newRoller(a.cfg, a.log, a.queues, a.st)
+	rolled := startProgress(p.stderr, "rolling up", 0, false, "bucket")
+	r.OnProgress(func(done, total int) { rolled.Set(int64(done), int64(total), int64(done)) })
 	rs, err := r.RollupRange(ctx, a.st, from, to)
+	rolled.Stop()
+	r.OnProgress(nil)
 	if err != nil {
 		return fmt.Errorf("cannot roll up %s to %s: %w", *fromArg, *toArg, err)
 	}
