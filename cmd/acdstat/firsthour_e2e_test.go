@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,5 +133,54 @@ func TestOutputsSayOneAndMany(t *testing.T) {
 	}
 	if out := runCmd(t, environ, "check-config", "--queues", queues); !strings.Contains(out, "lists 1 queue and 1 switch:") {
 		t.Errorf("check-config printed\n%s\nwant %q", out, "lists 1 queue and 1 switch:")
+	}
+}
+
+// TestSimulatorGivesDispositions: acdstat simulate writes, as make run
+// sends, the dispositions agents give after their calls, so the demo's
+// first-contact chart has figures: the report's dispositions and FCR rate
+// of each desk are those of the simulator's truth.
+func TestSimulatorGivesDispositions(t *testing.T) {
+	environ := testEnv(t)
+	dir := t.TempDir()
+	log, truthFile := filepath.Join(dir, "queue_log"), filepath.Join(dir, "truth.json")
+	runCmd(t, environ, "simulate", "--calls-per-day", "150", "--out", log, "--truth", truthFile)
+	runCmd(t, environ, "ingest", log)
+	runCmd(t, environ, "rollup")
+	var truth simulate.Truth
+	b, err := os.ReadFile(truthFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &truth); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int{} // dispositions, resolved
+	for _, c := range truth.Calls {
+		if c.Disposed {
+			w := want[c.Queue]
+			w[0]++
+			if c.Resolved {
+				w[1]++
+			}
+			want[c.Queue] = w
+		}
+	}
+	for _, q := range []string{"servicedesk", "klinisk", "sp_helpdesk"} {
+		if want[q][0] == 0 {
+			t.Fatalf("%s: the simulator gave no dispositions", q)
+		}
+		var rows []struct {
+			Dispositions uint64   `json:"dispositions"`
+			FCRRate      *float64 `json:"fcr_rate"`
+		}
+		out := runCmd(t, environ, "report", "--queue", q, "--period", "year", "--from", "2025-01-01", "--to", "2026-01-01", "--format", "json")
+		if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 {
+			t.Fatalf("report of %s: %v\n%s", q, err, out)
+		}
+		rate := float64(want[q][1]) / float64(want[q][0])
+		if rows[0].Dispositions != uint64(want[q][0]) || rows[0].FCRRate == nil || math.Abs(*rows[0].FCRRate-rate) > 1e-9 {
+			t.Errorf("%s: got %d dispositions, fcr_rate %v; want %d and %.4f", q, rows[0].Dispositions, rows[0].FCRRate, want[q][0], rate)
+		}
 	}
 }

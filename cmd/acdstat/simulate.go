@@ -28,17 +28,21 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	token := fs.String("token", envOf(p.environ, "ACDSTAT_INGEST_TOKEN"), "ingest token for --to (ACDSTAT_INGEST_TOKEN)")
 	rate := fs.Float64("rate", 0, "lines per second for --to (0: as fast as the server takes them)")
 	format := fs.String("format", "queue_log", "what the simulated switch writes: queue_log, or freeswitch (mod_json_cdr CDRs with mod_callcenter variables)")
-	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending today, then play today live until interrupted")
+	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending yesterday, then today up to now, then play today live until interrupted")
+	dispositions := fs.Float64("dispositions", 0.8, "the share of answered calls whose agent gives a disposition (first-contact resolution), written as queue_log DISPOSITION lines (--format queue_log); 0 for none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := def
-	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch = *days, *perDay, *seed, *sw
+	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch, cfg.Dispositions = *days, *perDay, *seed, *sw, *dispositions
 	day, err := time.ParseInLocation("2006-01-02", *start, cfg.Location)
 	if err != nil {
 		return fmt.Errorf("--start: %w", err)
 	}
 	cfg.Start = day
+	if *format == "freeswitch" {
+		cfg.Dispositions = 0 // mod_json_cdr CDRs carry none
+	}
 	if *realtime {
 		if *to == "" {
 			return fmt.Errorf("--realtime needs --to")
@@ -93,10 +97,12 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	if !*realtime {
 		return nil
 	}
+	// Today from its midnight: what has happened by now at once, then
+	// each line when its time comes.
 	live := cfg
-	live.Days, live.Seed = 1, cfg.Seed+1
+	live.Days, live.Seed, live.Start = 1, cfg.Seed+1, cfg.Start.AddDate(0, 0, cfg.Days)
 	fmt.Fprintln(p.stderr, "playing today live; interrupt to stop")
-	return simulate.Replay(ctx, live, func(ctx context.Context, ls []simulate.Line) error {
+	return simulate.ReplayFrom(ctx, live, func(ctx context.Context, ls []simulate.Line) error {
 		return simulate.Send(ctx, target, *token, cfg.Switch, ls, 0, 500, nil)
 	})
 }
