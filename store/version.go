@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -58,14 +59,34 @@ func logVersion(log *slog.Logger, version string, cfg Config) {
 const driverVersionWarning = "unsupported clickhouse version"
 
 // quietDriver is the handler of the driver's logger: the store's, without
-// the driver's version warning.
+// the driver's version warning, and with what the driver logs of a query
+// that its context cancelled (when serve stops mid-job, "query processing
+// failed … context canceled" at level ERROR) at level DEBUG: the caller
+// gets that error and knows it is none.
 type quietDriver struct{ slog.Handler }
 
 func (h quietDriver) Handle(ctx context.Context, r slog.Record) error {
 	if r.Message == driverVersionWarning {
 		return nil
 	}
+	if r.Level > slog.LevelDebug && cancelled(r) {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// cancelled reports whether a record's error is a cancelled context.
+func cancelled(r slog.Record) (yes bool) {
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && errors.Is(err, context.Canceled) {
+			yes = true
+		}
+		return !yes
+	})
+	return yes
 }
 
 func (h quietDriver) WithAttrs(attrs []slog.Attr) slog.Handler {

@@ -3,9 +3,11 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acdstat/acdstat/chtest"
 )
@@ -60,5 +62,34 @@ func TestSupportSaysWhatIsTested(t *testing.T) {
 		if ok != tc.ok || !strings.Contains(note, tc.want) {
 			t.Errorf("Support(%q) = %v, %q; want %v and a note with %q", tc.version, ok, note, tc.ok, tc.want)
 		}
+	}
+}
+
+// TestCancelledQueryLogsNoError: a query cut short by its context (serve
+// stopping mid-job) is the caller's to report, and it is no error: the
+// driver's "query processing failed … context canceled" (or "failed to
+// get first block") does not reach the log at level ERROR.
+func TestCancelledQueryLogsNoError(t *testing.T) {
+	addr, db := chtest.NewDatabase(t)
+	var buf bytes.Buffer
+	s, err := Open(context.Background(), testConfig(addr, db), slog.New(slog.NewTextHandler(&buf, nil)))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	rows, err := s.conn.Query(ctx, "SELECT sleep(2)")
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v; want context.Canceled", err)
+	}
+	if strings.Contains(buf.String(), "level=ERROR") {
+		t.Errorf("a cancelled query logged an error:\n%s", buf.String())
 	}
 }

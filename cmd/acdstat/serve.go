@@ -148,13 +148,10 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	if err != nil {
 		return nil, err
 	}
-	applied, err := st.Migrate(ctx)
-	if err != nil {
+	// Migrate logs each migration it applies, once.
+	if _, err := st.Migrate(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("cannot migrate: %w", err)
-	}
-	for _, m := range applied {
-		log.Info("migration applied", "migration", m)
 	}
 	return st, nil
 }
