@@ -149,16 +149,21 @@ say "acdstat serve is ready; the simulator posts the last $SIM_DAYS days, then p
 "$BIN" simulate --realtime --days "$SIM_DAYS" --to "http://$HTTP_ADDR" &
 sim_pid=$!
 
-export_line=''
+exports="
+    export PATH=\$PWD/bin:\$PATH"
+why=''
 if [ "$CH_PORT" != 9000 ]; then
-  export_line="
-    export ACDSTAT_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT   (ClickHouse is not on 9000, the commands' default)"
+  exports="$exports
+    export ACDSTAT_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT"
+  why="ClickHouse is on $CH_PORT, not the commands' default 9000"
 fi
-http_line=''
 if [ "$HTTP_ADDR" != 127.0.0.1:8080 ]; then
-  http_line="
+  exports="$exports
     export ACDSTAT_HTTP_ADDR=$HTTP_ADDR"
+  why="${why:+$why; }acdstat serve is on $HTTP_ADDR, not 127.0.0.1:8080"
 fi
+[ -z "$why" ] || why="
+  ($why.)"
 cat <<MSG
 
   acdstat is running.
@@ -166,8 +171,8 @@ cat <<MSG
     metrics        http://$HTTP_ADDR/metrics
     logs           $RUN_DIR/serve.log
 
-  In another terminal, in this directory, the commands of README.md work as written:
-    export PATH=\$PWD/bin:\$PATH$export_line$http_line
+  In another terminal, in this directory, the commands of README.md work as written after:$exports$why
+  For example:
     acdstat report --queue klinisk
     clickhouse-client --port $CH_PORT --database acdstat \\
       --query "SELECT queue, outcome, count() FROM queue_calls_current GROUP BY queue, outcome ORDER BY queue, outcome"
