@@ -117,7 +117,7 @@ cleanup() {
   scripts/clickhouse.sh stop "$CH_DIR" || true
 }
 trap cleanup EXIT
-trap 'exit 130' INT
+trap 'exit 0' INT # a stop asked for is no failure (make says nothing more)
 trap 'exit 143' TERM
 
 # serve's log goes to the terminal and to RUN_DIR/serve.log, through a tee
