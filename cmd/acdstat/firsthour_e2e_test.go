@@ -184,3 +184,39 @@ func TestSimulatorGivesDispositions(t *testing.T) {
 		}
 	}
 }
+
+// TestOneShotCommandsPrintNoInfoLines: a command a person types (report,
+// settings, ingest) prints its result without log lines before it; its
+// warnings still show, and ACDSTAT_LOG_LEVEL=info (or --log-level) brings
+// the rest back. serve logs at info.
+func TestOneShotCommandsPrintNoInfoLines(t *testing.T) {
+	var environ []string
+	for _, kv := range testEnv(t) {
+		if !strings.HasPrefix(kv, "ACDSTAT_LOG_LEVEL=") {
+			environ = append(environ, kv)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "queues.yaml")
+	if err := os.WriteFile(file, []byte(hospitalQueues), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"settings", "apply", file}, {"settings", "show"}, {"report", "--queue", "klinisk"}} {
+		_, stderr, err := runText(t, environ, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if stderr != "" {
+			t.Errorf("%v printed log lines:\n%s", args, stderr)
+		}
+	}
+	for _, env := range [][]string{append(environ, "ACDSTAT_LOG_LEVEL=info"), environ} {
+		args := []string{"report", "--queue", "klinisk"}
+		if len(env) == len(environ) {
+			args = append(args, "--log-level", "info")
+		}
+		_, stderr, err := runText(t, env, args...)
+		if err != nil || !strings.Contains(stderr, `msg="clickhouse connected"`) {
+			t.Errorf("%v at level info: got %v and\n%s\nwant the connection logged", args, err, stderr)
+		}
+	}
+}

@@ -105,6 +105,12 @@ func newSettings(name string, p process) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A command a person types prints its result, not log lines before
+	// it: below serve and migrate, the log level is warn unless
+	// ACDSTAT_LOG_LEVEL or --log-level says otherwise.
+	if name != "serve" && name != "migrate" && envOf(p.environ, "ACDSTAT_LOG_LEVEL") == "" {
+		cfg.LogLevel = "warn"
+	}
 	s := &settings{cfg: cfg, fs: flag.NewFlagSet("acdstat "+name, flag.ContinueOnError), now: p.now}
 	s.fs.SetOutput(p.stderr)
 	setUsage(s.fs, name)
