@@ -100,6 +100,10 @@ sim_pid='' serve_pid='' log_fd='' log_pid=''
 cleanup() {
   trap - EXIT INT TERM
   trap '' INT TERM # a second Ctrl-C must not cut the drain short
+  # Stop everything even when the output is gone (make run | grep …, the
+  # grep ended by the same Ctrl-C): a failed write must not end cleanup.
+  trap '' PIPE
+  set +e
   say ""
   say "stopping the simulator, acdstat serve (it drains its spool into ClickHouse first) and ClickHouse …"
   if [ -n "$sim_pid" ]; then
@@ -121,9 +125,10 @@ trap 'exit 0' INT # a stop asked for is no failure (make says nothing more)
 trap 'exit 143' TERM
 
 # serve's log goes to the terminal and to RUN_DIR/serve.log, through a tee
-# that ignores the terminal's SIGINT: its last lines (the drain, "stopped")
-# come after Ctrl-C.
-exec {log_fd}> >(trap '' INT TERM; exec tee "$RUN_DIR/serve.log" >&2)
+# that ignores the terminal's SIGINT, and (-p) keeps writing the file when
+# the terminal's side is a pipe that has gone: its last lines (the drain,
+# "stopped") come after Ctrl-C, and serve never writes into a broken pipe.
+exec {log_fd}> >(trap '' INT TERM; exec tee -p "$RUN_DIR/serve.log" >&2)
 log_pid=$!
 "$BIN" serve --queues "$QUEUES" 2>&"$log_fd" &
 serve_pid=$!
