@@ -175,3 +175,19 @@ func readFile(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
 }
+
+// TestSimulateShowsItsSendingOnATerminal: make run's simulator posting
+// weeks of history shows how far it is on a terminal.
+func TestSimulateShowsItsSendingOnATerminal(t *testing.T) {
+	environ := testEnv(t)
+	startServe(t, environ)
+	term := openTerminal(t)
+	p := process{environ: environ, stdout: io.Discard, stderr: term.tty, now: clockFrom(testToday)}
+	if err := run(context.Background(), p, []string{"simulate", "--calls-per-day", "100", "--to", "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")}); err != nil {
+		t.Fatalf("simulate: %v", err)
+	}
+	screen := term.screen()
+	if !strings.Contains(screen, "sending the history [####################] 100%") {
+		t.Errorf("the terminal lacks the sending's progress:\n%s", screen)
+	}
+}

@@ -90,7 +90,7 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 		}
 		lines = lines[:n]
 	}
-	if err := simulate.Send(ctx, target, *token, cfg.Switch, lines, *rate, 5000, nil); err != nil {
+	if err := sendShowing(ctx, p.stderr, target, *token, cfg.Switch, lines, *rate); err != nil {
 		return fmt.Errorf("cannot send to %s: %w", *to, err)
 	}
 	fmt.Fprintf(p.stderr, "sent %s (%s) to %s\n", plural(len(lines), "queue_log line", "queue_log lines"), plural(len(sim.Truth().Calls), "queue call", "queue calls"), *to)
@@ -134,4 +134,22 @@ func ingestURL(to string) (string, error) {
 		u.Path = "/v1/ingest/queue_log"
 	}
 	return u.String(), nil
+}
+
+// sendShowing is simulate.Send with its progress on a terminal (make run
+// posts weeks of history): the lines go in slices of sendSlice, each sent
+// by Send (batches of 5000 lines), and the status line follows them.
+func sendShowing(ctx context.Context, stderr io.Writer, target, token, sw string, lines []simulate.Line, rate float64) error {
+	const sendSlice = 20000
+	prog := startProgress(stderr, "sending the history", int64(len(lines)), false, "line")
+	defer prog.Stop()
+	for done := 0; done < len(lines); {
+		n := min(sendSlice, len(lines)-done)
+		if err := simulate.Send(ctx, target, token, sw, lines[done:done+n], rate, 5000, nil); err != nil {
+			return err
+		}
+		done += n
+		prog.Set(int64(done), 0, int64(done))
+	}
+	return nil
 }
