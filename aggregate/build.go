@@ -141,7 +141,19 @@ type Builder struct {
 	// sources are the builders of the events that package cdr does not
 	// build itself (cdr.BuildOptions.Sources).
 	sources map[string]cdr.BuildFunc
+	// progress is told how far RebuildBetween is (OnProgress).
+	progress Progress
 }
+
+// Progress is told how far a long run is, after every chunk: done of
+// total units of work (call ids for RebuildBetween, 15-minute buckets for
+// RollupRange). It runs on the run's goroutine and should return at once:
+// acdstat's commands draw a status line with it.
+type Progress func(done, total int)
+
+// OnProgress makes RebuildBetween tell fn how far it is. Set it before a
+// run, not during one.
+func (b *Builder) OnProgress(fn Progress) { b.progress = fn }
 
 // NewBuilder returns a build-calls job. now is the clock of the stale
 // timeout (time.Now outside tests). sources builds the events of sources

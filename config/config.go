@@ -57,8 +57,13 @@ type Config struct {
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
-// tests), without validating them.
+// tests), without validating them. Byte sizes (ACDSTAT_*_BYTES) take units:
+// 2GiB, 512MiB, 64KiB, 2GB (ParseByteSize).
 func Load(environ []string) (Config, error) {
+	environ, errs := withByteSizes(environ)
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("cannot read settings: %w", errors.Join(errs...))
+	}
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{
 		Environment: env.ToMap(environ),
 		Prefix:      "ACDSTAT_",

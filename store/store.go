@@ -51,7 +51,7 @@ func New(cfg Config, log *slog.Logger) (*Store, error) {
 			Auth:        clickhouse.Auth{Database: db, Username: cfg.User, Password: password},
 			DialTimeout: cfg.DialTimeout,
 			ReadTimeout: cfg.ReadTimeout,
-			Logger:      log.With("component", "clickhouse-go"),
+			Logger:      slog.New(quietDriver{log.Handler()}).With("component", "clickhouse-go"),
 		}
 	}
 	conn, err := clickhouse.Open(opts(cfg.Database))
@@ -73,7 +73,8 @@ var accessDenied = map[int32]bool{192: true, 193: true, 194: true, 516: true}
 
 // Connect creates the database when it is missing (connecting first
 // without one: the user's default), pings it and logs the server's
-// version. It may be called again after it failed; its error holds
+// version, once, saying whether acdstat supports it (Support). It may be
+// called again after it failed; its error holds
 // ErrAccessDenied where the server refused the login.
 func (s *Store) Connect(ctx context.Context) error {
 	boot, err := clickhouse.Open(s.boot)
@@ -96,7 +97,7 @@ func (s *Store) Connect(ctx context.Context) error {
 		return fmt.Errorf("cannot read clickhouse version: %w", err)
 	}
 	s.version.Store(&version)
-	s.log.Info("clickhouse connected", "version", version, "database", s.db, "addr", s.cfg.Addr)
+	logVersion(s.log, version, s.cfg)
 	return nil
 }
 

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/report"
+	"github.com/acdstat/acdstat/store"
 	"golang.org/x/term"
 )
 
@@ -25,9 +27,13 @@ var reportFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 // are those of the current queue settings; each row says with which
 // settings it was counted.
 //
+// A queue that has no calls and is not in the queue settings is refused
+// with the queues that are (knownQueue), as the API's 404 is; one of the
+// settings without calls yet prints its periods with zero calls.
+//
 // It opens the store with openStore, which migrates: on a fresh database a
-// report then prints the asked periods with zero calls instead of failing on
-// a missing rollup table, and a database from before the rollups gets them.
+// report then says which queues it knows instead of failing on a missing
+// rollup table, and a database from before the rollups gets them.
 // Migrating is idempotent and cheap when nothing is pending; the price is
 // that the ClickHouse user needs the right to create tables, as serve,
 // ingest and migrate already do.
@@ -84,6 +90,9 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	defer a.Close()
 	qs, err := a.queues.Settings(ctx)
 	if err != nil {
+		return err
+	}
+	if err := knownQueue(ctx, a.st, qs, *queue); err != nil {
 		return err
 	}
 	q := qs.Queue(*queue)
@@ -152,6 +161,35 @@ func writeOutput(stdout io.Writer, output string, binary bool, write func(io.Wri
 		return fmt.Errorf("cannot write the report to %s: %w", output, err)
 	}
 	return nil
+}
+
+// knownQueue refuses a queue that has no rolled-up calls and is not in the
+// queue settings qs, as GET /v1/report answers 404: a mistyped name would
+// otherwise print periods of zeros. The error names the known queues, and
+// the one meant where one is close.
+func knownQueue(ctx context.Context, st *store.Store, qs *cdr.Settings, name string) error {
+	names, err := st.RollupQueues(ctx)
+	if err != nil {
+		return err
+	}
+	for n := range qs.Queues {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	if slices.Contains(names, name) {
+		return nil
+	}
+	slices.Sort(names)
+	list := strings.Join(names, ", ")
+	if list == "" {
+		list = "none yet (no queue settings applied, and no calls rolled up)"
+	}
+	meant := ""
+	if c := closest(name, names); c != "" {
+		meant = fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return fmt.Errorf("report: queue %q has no data and is not in the queue settings%s; known queues: %s", name, meant, list)
 }
 
 // reportRange is report.Range with its errors naming the flags. The range

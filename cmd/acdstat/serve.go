@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	s.fs.StringVar(&s.cfg.HTTPAddr, "http", s.cfg.HTTPAddr, "HTTP listen address (ACDSTAT_HTTP_ADDR)")
+	s.queuesFlag()
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -192,21 +193,17 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, st, log); err != nil {
+	if err := migrate(ctx, st); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return st, nil
 }
 
-// migrate applies the migrations st lacks and logs each.
-func migrate(ctx context.Context, st *store.Store, log *slog.Logger) error {
-	applied, err := st.Migrate(ctx)
-	if err != nil {
+// migrate applies the migrations st lacks (Migrate logs each, once).
+func migrate(ctx context.Context, st *store.Store) error {
+	if _, err := st.Migrate(ctx); err != nil {
 		return fmt.Errorf("cannot migrate: %w", err)
-	}
-	for _, m := range applied {
-		log.Info("migration applied", "migration", m)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -87,13 +88,13 @@ func applyQueues(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	case cfg.Queues != "" && apply:
 		applied, previous, err := config.ApplyQueueFile(ctx, st, cfg.Queues, appliedBy(command, cfg.Queues), now)
 		if err != nil {
-			return fmt.Errorf("cannot apply the queue file of ACDSTAT_QUEUES: %w", err)
+			return fmt.Errorf("cannot apply the queue file of --queues or ACDSTAT_QUEUES: %w", err)
 		}
 		if applied.Version != previous.Version {
 			attrs := []any{"file", cfg.Queues, "version", applied.Version, "was", previous.Version,
 				"was_applied_by", previous.AppliedBy, "was_applied_at", previous.AppliedAt}
 			if command == "serve" && previous.Version != cdr.DefaultSettingsVersion {
-				log.Warn("the queue file of ACDSTAT_QUEUES replaces the current queue settings for every process; with several nodes started with different files the last to start wins (acdstat settings apply FILE changes them for all)", attrs...)
+				log.Warn("the queue file of --queues or ACDSTAT_QUEUES replaces the current queue settings for every process; with several nodes started with different files the last to start wins (acdstat settings apply FILE changes them for all)", attrs...)
 			} else {
 				log.Info("queue settings applied", attrs...)
 			}
@@ -125,6 +126,16 @@ func cmdSettings(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("settings: name what to do: apply FILE, show [--version V] or history")
 	}
 	what, rest := args[0], args[1:]
+	switch what {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(p.stderr, "usage: acdstat settings apply FILE | show [--version V] | history\n\n"+
+			"The queue settings every process counts with, kept as versions in ClickHouse:\n"+
+			"  apply FILE   make a queue file the current settings (validated first)\n"+
+			"  show         print the current version, or --version V\n"+
+			"  history      list every version applied\n"+
+			"Run 'acdstat settings apply -h' for the flags.\n")
+		return flag.ErrHelp
+	}
 	s, err := newSettings("settings "+what, p)
 	if err != nil {
 		return err

@@ -102,7 +102,7 @@ func connectOnce(ctx context.Context, cfg config.Config, st *store.Store, queues
 		}
 		return err
 	}
-	if err := migrate(ctx, st, log); err != nil {
+	if err := migrate(ctx, st); err != nil {
 		return err
 	}
 	if err := applyQueues(ctx, cfg, st, log, now(), "serve", true); err != nil {
