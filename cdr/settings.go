@@ -72,6 +72,10 @@ type Settings struct {
 	DefaultSwitchZone *time.Location
 	// Entries are the IVR funnel's entry numbers, by name order (funnel.go).
 	Entries []FunnelEntry
+	// Systems are the systems whose response times probes measure, in the
+	// order of the queue file (systems.go); those not listed get
+	// DefaultSystemSettings.
+	Systems []SystemSettings
 	// Version names the applied text these settings were read from
 	// (SettingsVersionOf); rollup rows record it. It is empty for settings
 	// that were not read from the store's applied versions.
