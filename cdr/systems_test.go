@@ -12,7 +12,7 @@ func TestRoundBPRoundsHalfUpAtTwoDecimals(t *testing.T) {
 		want     int
 		shown    string
 	}{
-		{99395, 100000, 9940, "99.40"},        // 99.395 % shows as 99.40
+		{99395, 100000, 9940, "99.40"},         // 99.395 % shows as 99.40
 		{993949999, 1000000000, 9939, "99.39"}, // just below the half
 		{1, 1, 10000, "100.00"},
 		{0, 1, 0, "0.00"},
