@@ -46,6 +46,8 @@ import (
 //	    numbers: ["70000"]        # the numbers callers dial (dst, destination_number, entry_number)
 //	    timezone: Europe/Copenhagen
 //	    queues: [servicedesk, klinisk] # the desks behind the menu; empty: any queue
+//	systems:                      # system response times (config/systems.go)
+//	  Orbit: {name: Orbit, agreed_level: 0.998}
 //
 // Hours: the keys are weekdays (mon tue wed thu fri sat sun) or forward
 // ranges of them (mon-fri); each day may be given once. A value lists one
@@ -72,6 +74,7 @@ type queueFile struct {
 	Defaults defaultsEntry          `yaml:"defaults"`
 	Queues   map[string]queueEntry  `yaml:"queues"`
 	Entries  map[string]entryEntry  `yaml:"entries"`
+	Systems  map[string]systemEntry `yaml:"systems"`
 }
 
 type switchEntry struct {
@@ -266,6 +269,8 @@ func (p *queueParser) checkKeys() {
 			check(v, yamlKeys(reflect.TypeFor[defaultsEntry]()), "", "", " under defaults (queues not listed always get the built-in defaults)")
 		case "entries":
 			p.checkEntryKeys(v, check)
+		case "systems":
+			p.checkSystemKeys(v, check)
 		case "switches", "queues":
 			if v.Kind != yaml.MappingNode {
 				continue
@@ -294,6 +299,9 @@ var goTypes = strings.NewReplacer(
 	"map[string]config.switchEntry", "a mapping of switches",
 	"map[string]config.entryEntry", "a mapping of entries",
 	"config.entryEntry", "a mapping of entry settings",
+	"map[string]config.systemEntry", "a mapping of systems",
+	"config.systemEntry", "a mapping of system settings",
+	"map[string]float64", "a mapping of numbers",
 	"map[string]string", "a mapping",
 	"[]string", "a list",
 	"*int", "a whole number",
@@ -346,7 +354,7 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 		return "", "", ""
 	}
 	switch sk.Value {
-	case "queues", "switches":
+	case "queues", "switches", "systems":
 		kind = strings.TrimSuffix(sk.Value, "s")
 		nk, nv := last(sv)
 		if nk == nil {
@@ -354,7 +362,7 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 		}
 		if fk, fv := last(nv); fk != nil {
 			field = fk.Value
-			if hk, _ := last(fv); hk != nil && fk.Value == "hours" {
+			if hk, _ := last(fv); hk != nil && (fk.Value == "hours" || fk.Value == "thresholds" || fk.Value == "actions") {
 				field += "." + hk.Value
 			}
 		}
@@ -398,6 +406,7 @@ func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 		s.Queues[name] = q
 	}
 	s.Entries = p.entries(f, def)
+	s.Systems = p.systems(f, def)
 	return s
 }
 
