@@ -251,6 +251,14 @@ func Meets(bp, level int) *bool {
 	return &met
 }
 
+// SystemRef names a system and an instant: the 15-minute slot of probes
+// stored (store.TouchedProbeSlots), or the label of a month's figure
+// (MonthLabel).
+type SystemRef struct {
+	System string
+	At     time.Time
+}
+
 // ProbeSlot is what the store counts of one system's probes at one
 // location in one 15-minute slot (store.ProbeSlots): the timed actions
 // judged, those within their threshold and those that could not be judged,

@@ -20,8 +20,14 @@ const insertEventsSQL = "INSERT INTO events (switch, source, id, time, time_us, 
 // CLICKHOUSE.md). The caller chunks: tens of thousands of events per call,
 // since every INSERT costs the server 20-25 ms. An event already stored is
 // stored again and deduplicated by its id on read and in merges, so a batch
-// whose fate is unknown may be sent again. InsertEvents does not retain evs.
+// whose fate is unknown may be sent again. Probes and months' figures
+// (cdr.IsMeasurement) go to tables of their own (systems.go), in an INSERT
+// each. InsertEvents does not retain evs.
 func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
+	evs, measurements := splitMeasurements(evs)
+	if err := s.insertMeasurements(ctx, measurements); err != nil {
+		return err
+	}
 	if len(evs) == 0 {
 		return nil
 	}

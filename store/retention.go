@@ -17,6 +17,10 @@ var RetentionTables = map[string]string{
 	"queue_calls":   "month",
 	"call_touches":  "day",
 	"rollup_15m":    "month",
+
+	"probes":               "month",
+	"probe_touches":        "day",
+	"system_location_days": "month",
 }
 
 // Partition is one partition of a table as system.parts lists it.
