@@ -319,8 +319,11 @@ func SystemDays(sys SystemSettings, slots []ProbeSlot, settingsVersion string) [
 
 // SystemRow is one system's figure in one day or month: a row of the
 // systems job (store table system_compliance), which the API, the report,
-// the dashboard and the BI views read. There is a row only where a
-// location has a figure; a period without one is N/A.
+// the dashboard and the BI views read. A period without measurements has
+// no row; one whose measurements could none be judged (Unjudged alone)
+// has a row without a figure (Locations 0, Value nil), so that a recount
+// after such a change of settings replaces the figure it had. Both are
+// N/A.
 type SystemRow struct {
 	System string
 	// Display is the system's name for people when the row was counted.
@@ -442,7 +445,8 @@ func MonthLabel(t time.Time, loc *time.Location) time.Time {
 }
 
 // SystemRows computes a system's rows of one local month: the month's row
-// and a row for each day with measurements. month is the month's label
+// and a row for each day with measurements (SystemRow: with or without a
+// figure). month is the month's label
 // (MonthLabel); days are the system's location days in that month (others
 // are ignored); figures are the month's figures of the system (the latest
 // per location, LatestProbeMonths). A location's month share is that of
@@ -496,7 +500,9 @@ func SystemRows(sys SystemSettings, month time.Time, days []SystemLocationDay, f
 	row := func(period string, at time.Time, figs []LocationFigure, vs map[string]bool) SystemRow {
 		r := SystemRow{System: sys.Name, Display: sys.Display, Period: period, Start: at, Offset: offsetAt(at, loc), Zone: loc.String(),
 			Compliance: ComplianceOf(figs), AgreedLevel: sys.AgreedLevel, SettingsVersion: joinVersions(vs)}
-		r.Met = Meets(r.BP, r.AgreedLevel)
+		if r.Value != nil {
+			r.Met = Meets(r.BP, r.AgreedLevel)
+		}
 		return r
 	}
 	var out []SystemRow
@@ -505,14 +511,12 @@ func SystemRows(sys SystemSettings, month time.Time, days []SystemLocationDay, f
 		figs = append(figs, f)
 	}
 	slices.SortFunc(figs, func(a, b LocationFigure) int { return cmp.Compare(a.Location, b.Location) })
-	if r := row(PeriodMonth, start, figs, versions); r.Locations > 0 {
-		out = append(out, r)
+	if len(figs) > 0 {
+		out = append(out, row(PeriodMonth, start, figs, versions))
 	}
 	slices.Sort(dayStarts)
 	for _, k := range dayStarts {
-		if r := row(PeriodDay, time.Unix(k, 0).UTC(), byDay[k], dayVersions[k]); r.Locations > 0 {
-			out = append(out, r)
-		}
+		out = append(out, row(PeriodDay, time.Unix(k, 0).UTC(), byDay[k], dayVersions[k]))
 	}
 	return out
 }

@@ -200,3 +200,21 @@ func TestLatestProbeMonthWins(t *testing.T) {
 		t.Errorf("got %+v; want the one stored last (99.1), and of one second the higher id (96)", got)
 	}
 }
+
+// TestSystemRowsWithoutAJudgedProbe: a month whose probes could none be
+// judged has a row without a figure, so a recount replaces an old figure.
+func TestSystemRowsWithoutAJudgedProbe(t *testing.T) {
+	sys := DefaultSystemSettings("Orbit")
+	sys.AgreedLevel = 9900
+	oct := time.Date(2016, 10, 1, 0, 0, 0, 0, time.UTC)
+	days := []SystemLocationDay{{System: "Orbit", Location: "a", Day: time.Date(2016, 10, 3, 0, 0, 0, 0, sys.Location).UTC(), Unjudged: 4}}
+	rows := SystemRows(sys, oct, days, nil, "v1")
+	if len(rows) != 2 {
+		t.Fatalf("got %+v; want a month row and a day row", rows)
+	}
+	for _, r := range rows {
+		if r.Value != nil || r.Locations != 0 || r.Met != nil || r.Unjudged != 4 {
+			t.Errorf("%s: got %+v; want no figure, 4 unjudged, met nil", r.Period, r)
+		}
+	}
+}

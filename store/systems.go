@@ -367,7 +367,9 @@ ORDER BY system, period_start`, period, from.UTC(), to.UTC())
 			r.Offset = int32(off)
 		}
 		r.Locations, r.Imported, r.BP, r.AgreedLevel = int(locs), int(imported), int(bp), int(level)
-		r.Value = new(big.Rat).SetFloat64(comp)
+		if locs > 0 {
+			r.Value = new(big.Rat).SetFloat64(comp)
+		}
 		if pooled != nil {
 			r.Pooled = new(big.Rat).SetFloat64(*pooled)
 		}
@@ -392,7 +394,7 @@ func (s *Store) SystemMonths(ctx context.Context) ([]string, error) {
 	}
 	rows, err := s.conn.Query(ctx, `SELECT DISTINCT substring(period_start_local, 1, 7) AS month
 FROM system_compliance
-WHERE period = 'month'
+WHERE period = 'month' AND locations > 0
 ORDER BY month`)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the months with system figures: %w", err)

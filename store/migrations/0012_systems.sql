@@ -81,8 +81,9 @@ CREATE TABLE IF NOT EXISTS system_location_days (
 PARTITION BY toYYYYMM(day_start)
 ORDER BY (system, day_start, location)
 -- +statement
--- system_compliance: one row per system and day or month with a figure
--- (cdr.SystemRow); a period without one has no row (N/A). compliance is
+-- system_compliance: one row per system and day or month with
+-- measurements (cdr.SystemRow); a period without has no row, and one whose
+-- measurements could none be judged has locations 0 (both N/A). compliance is
 -- the mean of the locations' shares (a fraction), compliance_bp the same
 -- rounded half up to hundredths of a percent, the value shown and compared
 -- with agreed_level_bp (0: no level), met NULL without a level. pooled is
@@ -115,7 +116,7 @@ ORDER BY (system, period, period_start)
 -- +statement
 -- Views for BI tools, with the names of METRICS.md ("System response-time
 -- compliance"): one row per system and month (or day) with a figure; a
--- period without measurements has no row (N/A). Shares are fractions:
+-- period without one has no row (N/A). Shares are fractions:
 -- compliance is the value shown (two decimals of a percent) and the one
 -- met compares with agreed_level; compliance_unrounded is the mean itself.
 CREATE VIEW IF NOT EXISTS system_month AS
@@ -126,7 +127,7 @@ SELECT system, display AS name, period, period_start, period_start_local, tz AS 
     met, locations, imported AS imported_locations, measured, within, unjudged,
     pooled AS pooled_compliance, settings_version
 FROM system_compliance FINAL
-WHERE period = 'month'
+WHERE period = 'month' AND locations > 0
 -- +statement
 CREATE VIEW IF NOT EXISTS system_day AS
 SELECT system, display AS name, period, period_start, period_start_local, tz AS zone,
@@ -136,7 +137,7 @@ SELECT system, display AS name, period, period_start, period_start_local, tz AS 
     met, locations, imported AS imported_locations, measured, within, unjudged,
     pooled AS pooled_compliance, settings_version
 FROM system_compliance FINAL
-WHERE period = 'day'
+WHERE period = 'day' AND locations > 0
 -- +statement
 -- The report's reading per month ("8 of 12 systems meet their agreed
 -- level"): month is the local month (YYYY-MM), systems those with a
@@ -148,5 +149,5 @@ SELECT substring(period_start_local, 1, 7) AS month,
     countIf(agreed_level_bp > 0) AS with_level,
     countIf(met = 1) AS met
 FROM system_compliance FINAL
-WHERE period = 'month'
+WHERE period = 'month' AND locations > 0
 GROUP BY month
