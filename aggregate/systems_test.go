@@ -29,7 +29,9 @@ func TestSystemWorkFollowsLocalDaysAndMonths(t *testing.T) {
 	}
 	months := []cdr.SystemRef{{System: "Orbit", At: utc(2016, 10, 1, 0, 0)}, {System: "GS", At: utc(2015, 10, 1, 0, 0)}}
 	got := SystemWork(settings, slots, months)
-	day := func(y int, m time.Month, d int, loc *time.Location) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC() }
+	day := func(y int, m time.Month, d int, loc *time.Location) time.Time {
+		return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
+	}
 	want := []SystemMonthWork{
 		{System: "GS", Month: utc(2015, 10, 1, 0, 0)},
 		{System: "Ohio", Month: utc(2016, 9, 1, 0, 0), First: day(2016, 9, 30, ny), Last: day(2016, 9, 30, ny)},
