@@ -160,6 +160,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/ingest/freeswitch", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.freeSWITCH))))
 	mux.Handle("POST /v1/ingest/cdr", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.cdrFile))))
 	mux.Handle("POST /v1/dispositions", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.dispositions))))
+	mux.Handle("POST /v1/ingest/probes", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.probes))))
 }
 
 func (h *Handler) refused(reason string) { h.metrics.refused.WithLabelValues(reason).Inc() }
