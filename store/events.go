@@ -49,8 +49,13 @@ func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 }
 
 // sendColumns runs one batch INSERT whose columns are given whole, in the
-// order of the statement's column list.
+// order of the statement's column list (again while a quorum insert of
+// another writer holds the table: retryQuorumBusy).
 func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any) error {
+	return s.retryQuorumBusy(ctx, func() error { return s.sendColumnsOnce(ctx, table, query, cols) })
+}
+
+func (s *Store) sendColumnsOnce(ctx context.Context, table, query string, cols []any) error {
 	b, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
 		return fmt.Errorf("cannot insert into %s: %w", table, err)

@@ -18,6 +18,14 @@ type Store struct {
 	db      string
 	version string
 	log     *slog.Logger
+	// cluster is Config.Cluster: empty on one server.
+	cluster string
+	// consistent is the store ConsistentReads returns in cluster mode (nil
+	// on one server, and in that store itself); Close closes it too.
+	consistent *Store
+	// dialNode connects to one node of the cluster with the store's
+	// settings, for the statements sent to single nodes (nodeConns).
+	dialNode func(addr string) (driver.Conn, error)
 }
 
 // Open validates cfg, reads the password file if one is set, creates the
@@ -35,33 +43,40 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := func(db string) *clickhouse.Options {
+	opts := func(db string, settings clickhouse.Settings) *clickhouse.Options {
 		return &clickhouse.Options{
 			Protocol:    clickhouse.Native,
 			Addr:        cfg.Addr,
 			Auth:        clickhouse.Auth{Database: db, Username: cfg.User, Password: password},
 			DialTimeout: cfg.DialTimeout,
 			ReadTimeout: cfg.ReadTimeout,
+			Settings:    settings,
 			Logger:      log.With("component", "clickhouse-go"),
 		}
 	}
 
 	// First without a database (the user's default one): ours may not exist.
-	boot, err := clickhouse.Open(opts(""))
+	boot, err := clickhouse.Open(opts("", nil))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
 	}
-	err = ensureDatabase(ctx, boot, cfg.Database)
+	err = ensureDatabase(ctx, boot, cfg.Database, cfg.Cluster)
 	boot.Close()
 	if err != nil {
 		return nil, err
 	}
 
-	conn, err := clickhouse.Open(opts(cfg.Database))
+	settings := clusterSettings(cfg)
+	conn, err := clickhouse.Open(opts(cfg.Database, settings))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
 	}
-	s := &Store{conn: conn, db: cfg.Database, log: log}
+	s := &Store{conn: conn, db: cfg.Database, log: log, cluster: cfg.Cluster}
+	s.dialNode = func(addr string) (driver.Conn, error) {
+		o := opts(cfg.Database, settings)
+		o.Addr = []string{addr}
+		return clickhouse.Open(o)
+	}
 	if err := s.Ping(ctx); err != nil {
 		conn.Close()
 		return nil, err
@@ -70,7 +85,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("cannot read clickhouse version: %w", err)
 	}
-	log.Info("clickhouse connected", "version", s.version, "database", cfg.Database, "addr", cfg.Addr)
+	if cfg.Cluster != "" {
+		consistent, err := clickhouse.Open(opts(cfg.Database, consistentSettings(settings)))
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
+		}
+		s.consistent = &Store{conn: consistent, db: s.db, version: s.version, log: log, cluster: s.cluster, dialNode: s.dialNode}
+	}
+	log.Info("clickhouse connected", "version", s.version, "database", cfg.Database, "addr", cfg.Addr, "cluster", cfg.Cluster)
 	return s, nil
 }
 
@@ -117,11 +140,18 @@ func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err 
 	return version, n > 0, nil
 }
 
-// ensureDatabase creates db when it is missing. It looks first, so a user
-// without the right to create databases can use an existing one.
-func ensureDatabase(ctx context.Context, conn driver.Conn, db string) error {
+// ensureDatabase creates db when it is missing, on every node of cluster
+// when one is named (after checking that the server knows the cluster). It
+// looks first, so a user without the right to create databases can use an
+// existing one.
+func ensureDatabase(ctx context.Context, conn driver.Conn, db, cluster string) error {
 	if err := conn.Ping(ctx); err != nil {
 		return fmt.Errorf("cannot ping clickhouse: %w", err)
+	}
+	if cluster != "" {
+		if err := checkCluster(ctx, conn, cluster); err != nil {
+			return err
+		}
 	}
 	var n uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&n); err != nil {
@@ -133,7 +163,11 @@ func ensureDatabase(ctx context.Context, conn driver.Conn, db string) error {
 	if !identRE.MatchString(db) { // Validate checked it; the identifier goes into SQL.
 		return fmt.Errorf("%sDATABASE: %q is not an identifier", envPrefix, db)
 	}
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
+	stmt := "CREATE DATABASE IF NOT EXISTS " + db
+	if cluster != "" { // an identifier too (Validate)
+		stmt += " ON CLUSTER " + cluster
+	}
+	if err := conn.Exec(ctx, stmt); err != nil {
 		return fmt.Errorf("cannot create database %s: %w", db, err)
 	}
 	return nil
@@ -153,5 +187,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connections. No method may be called after it.
-func (s *Store) Close() error { return s.conn.Close() }
+// Close closes the connections, those of ConsistentReads' store too. No
+// method of either may be called after it.
+func (s *Store) Close() error {
+	if s.consistent != nil {
+		s.consistent.Close()
+	}
+	return s.conn.Close()
+}

@@ -75,6 +75,9 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.Addr = []string{"localhost"} }, "ACDSTAT_CLICKHOUSE_ADDR")
 	f(func(c *Config) { c.Password, c.PasswordFile = "a", "/b" }, "exclusive")
 	f(func(c *Config) { c.ReadTimeout = 0 }, "ACDSTAT_CLICKHOUSE_READ_TIMEOUT")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "acdstat", 2 }, "")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "a b", 2 }, "ACDSTAT_CLICKHOUSE_CLUSTER")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "acdstat", 1 }, "ACDSTAT_CLICKHOUSE_INSERT_QUORUM")
 }
 
 func TestSplitStatements(t *testing.T) {
