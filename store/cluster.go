@@ -288,7 +288,16 @@ const insertQuorumTimeout = time.Minute
 //     only once every shard stored its rows, instead of once the receiving
 //     node queued them on its own disk for a background send;
 //   - insert_quorum: and only once InsertQuorum replicas of each shard hold
-//     them, so the spool lets go of nothing that one lost disk can take.
+//     them, so the spool lets go of nothing that one lost disk can take;
+//   - insert_deduplicate=0: a replicated table drops a block identical to
+//     one it holds, and a dropped block feeds no materialized view, so a
+//     batch sent again within the same second (the server's ingested_at is
+//     the same) after its events landed but their touches did not (code
+//     286 on event_touches behind another writer's quorum insert, seen
+//     here) would leave calls the build job never finds
+//     (TestClusterResentBatchStillFeedsTouches). acdstat never relied on
+//     it: every table takes duplicates, as on one server, whose MergeTree
+//     tables deduplicate nothing.
 //
 // Why this and not writing to the owning shard from acdstat: ClickHouse
 // then picks a live replica of each shard, fails over and computes the
@@ -302,6 +311,7 @@ func clusterSettings(cfg Config) clickhouse.Settings {
 		"insert_distributed_sync": 1,
 		"insert_quorum":           cfg.InsertQuorum,
 		"insert_quorum_timeout":   int(insertQuorumTimeout / time.Millisecond),
+		"insert_deduplicate":      0,
 	}
 }
 

@@ -384,3 +384,67 @@ func waitWatermark(t *testing.T, s *Store, want time.Time) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestClusterResentBatchStillFeedsTouches: a batch whose events landed but
+// whose touches did not (the insert into event_touches failed, say with
+// code 286 behind another writer's quorum insert, after the events part was
+// written) is sent again within the same second. Its touches must be
+// written then, or the build job never sees those calls: a replicated
+// table drops a block identical to one it holds, and a dropped block feeds
+// no materialized view. Here the touches' view is detached for the first
+// send.
+func TestClusterResentBatchStillFeedsTouches(t *testing.T) {
+	tc := chtest.Cluster(t)
+	db := tc.NewDatabase(t)
+	ctx := context.Background()
+	s := openCluster(t, db, true, tc.Addrs...)
+	var nodes []*Store
+	for _, addr := range tc.Addrs {
+		nodes = append(nodes, nodeStore(t, addr, db))
+	}
+	mv := func(verb string) {
+		t.Helper()
+		for _, n := range nodes {
+			if err := n.conn.Exec(ctx, verb+" TABLE "+db+".event_touches_mv"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t0 := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
+	for try := range 5 {
+		evs := []cdr.Event{event("pbx1", fmt.Sprintf("c%d", try), "ENTERQUEUE", t0), event("pbx1", fmt.Sprintf("c%d", try), "CONNECT", t0.Add(9*time.Second))}
+		// Start just after a second begins, so that both sends fall
+		// within it.
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+		before, err := s.ServerNow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mv("DETACH")
+		if err := s.InsertEvents(ctx, evs); err != nil {
+			mv("ATTACH")
+			t.Fatal(err)
+		}
+		mv("ATTACH")
+		if err := s.InsertEvents(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		after, err := s.ServerNow(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !after.Equal(before) {
+			t.Logf("try %d: the sends took %s to %s, two seconds; again", try+1, before, after)
+			continue
+		}
+		refs, err := s.ConsistentReads().TouchedCalls(ctx, before, before.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refs) != 1 || refs[0].CallID != evs[0].CallID {
+			t.Fatalf("touched calls after the resend: %v; want %s", refs, evs[0].CallID)
+		}
+		return
+	}
+	t.Fatal("no try fitted both sends in one second")
+}
