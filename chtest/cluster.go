@@ -63,7 +63,8 @@ func (c *TestCluster) Run(t testing.TB, cmd string, args ...string) string {
 
 // NewDatabase creates an empty database test_<package>_<random> on every
 // node (ON CLUSTER) and drops it on every node when the test ends, which
-// also removes its replicas from ZooKeeper. It returns the database's name.
+// also removes its replicas from ZooKeeper, unless the test failed. It
+// returns the database's name.
 func (c *TestCluster) NewDatabase(t testing.TB) string {
 	t.Helper()
 	wd, _ := os.Getwd()
@@ -85,6 +86,11 @@ func (c *TestCluster) NewDatabase(t testing.TB) string {
 	}
 	t.Cleanup(func() {
 		defer conn.Close()
+		if t.Failed() {
+			// Kept for a look; the cluster's directory goes with it.
+			t.Logf("database %s kept on the cluster in %s", db, c.Dir)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+ClusterName); err != nil {

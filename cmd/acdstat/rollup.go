@@ -92,13 +92,13 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	bs, err := b.RebuildBetween(ctx, a.st, from, to)
+	bs, err := b.RebuildBetween(ctx, a.st.ConsistentReads(), from, to)
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "queue calls rebuilt for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
 	r := newRoller(a.cfg, a.log, a.queues, a.st)
-	rs, err := r.RollupRange(ctx, a.st, from, to)
+	rs, err := r.RollupRange(ctx, a.st.ConsistentReads(), from, to)
 	if err != nil {
 		return fmt.Errorf("cannot roll up %s to %s: %w", *fromArg, *toArg, err)
 	}
@@ -114,5 +114,6 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 // newRoller is the rollup job, counting with the settings of settings at
 // the start of each run (a config.Current in every command).
 func newRoller(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Roller {
-	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, st, st, st)
+	jobs := st.ConsistentReads() // as newBuilder's
+	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, jobs, jobs, jobs)
 }
