@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -165,7 +166,7 @@ func clusterConfig(db string, addrs ...string) Config {
 }
 
 // openCluster opens a store in cluster mode; with migrate, it migrates it.
-func openCluster(t *testing.T, db string, migrate bool, addrs ...string) *Store {
+func openCluster(t testing.TB, db string, migrate bool, addrs ...string) *Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, clusterConfig(db, addrs...), slog.New(slog.DiscardHandler))
@@ -447,4 +448,45 @@ func TestClusterResentBatchStillFeedsTouches(t *testing.T) {
 		return
 	}
 	t.Fatal("no try fitted both sends in one second")
+}
+
+// TestClusterRetentionDropsOnEveryReplica: retention lists the partitions
+// of a sharded table over both shards and drops an old one from every
+// replica of every shard, leaving the newer one.
+func TestClusterRetentionDropsOnEveryReplica(t *testing.T) {
+	tc := chtest.Cluster(t)
+	db := tc.NewDatabase(t)
+	ctx := context.Background()
+	s := openCluster(t, db, true, tc.Addrs...)
+	var evs []cdr.Event
+	for i := range 100 {
+		for _, at := range []time.Time{time.Date(2024, 1, 10, 9, 0, 0, 0, time.UTC), time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)} {
+			evs = append(evs, event("pbx1", fmt.Sprintf("c%d-%d", i, at.Year()), "ENTERQUEUE", at))
+		}
+	}
+	if err := s.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := s.DropPartitionsBefore(ctx, "events", time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || !reflect.DeepEqual(dropped, []string{"202401"}) {
+		t.Fatalf("dropped %v, %v; want [202401]", dropped, err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for i, addr := range tc.Addrs {
+		node := nodeStore(t, addr, db)
+		for {
+			got := queryPairs(t, node, "SELECT toString(toYYYYMM(time)), toString(count()) FROM "+db+".events_local GROUP BY toYYYYMM(time)")
+			if _, old := got["202401"]; !old && got["202510"] != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d holds %v; want 202510 only", i+1, got)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	parts, err := s.Partitions(ctx, "events")
+	if err != nil || len(parts) != 1 || parts[0].ID != "202510" || parts[0].Rows != 100 {
+		t.Fatalf("partitions after the drop: %+v, %v; want 202510 with 100 rows", parts, err)
+	}
 }

@@ -61,12 +61,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
 	}
 	err = ensureDatabase(ctx, boot, cfg.Database, cfg.Cluster)
+	var settings clickhouse.Settings
+	if err == nil && cfg.Cluster != "" {
+		settings, err = clusterSettings(ctx, boot, cfg)
+	}
 	boot.Close()
 	if err != nil {
 		return nil, err
 	}
 
-	settings := clusterSettings(cfg)
 	conn, err := clickhouse.Open(opts(cfg.Database, settings))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
