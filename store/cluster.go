@@ -362,10 +362,6 @@ func (s *Store) ConsistentReads() *Store {
 	return s
 }
 
-// Cluster returns the cluster the store lays its tables over, or "" on one
-// server.
-func (s *Store) Cluster() string { return s.cluster }
-
 // checkCluster checks that the server knows cluster and has the macros of
 // the replicated tables' paths.
 func checkCluster(ctx context.Context, conn driver.Conn, cluster string) error {
