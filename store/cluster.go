@@ -14,11 +14,11 @@ import (
 )
 
 // Cluster mode (Config.Cluster, docs/SCALE.md) runs the one set of
-// migration files on a ClickHouse cluster: clusterDDL rewrites each
+// migration files on a ClickHouse cluster: clusterSchema.rewrite turns each
 // statement of a file into the statements that lay the same schema out over
-// the cluster's shards and replicas, ON CLUSTER, so that no table is written
-// twice by hand and every query of the store runs unchanged against the
-// tables' usual names. The files themselves are never edited (applied
+// the cluster's shards and replicas, and says where each is sent, so that
+// no table is written twice by hand and every query of the store runs
+// unchanged against the tables' usual names. The files themselves are never edited (applied
 // migrations are not): how each table is laid out is the rule of
 // clusterTables, by table name, and TestClusterDDLOfEveryStatement rewrites
 // every statement of every migration (testdata/cluster_ddl.golden shows the
@@ -110,9 +110,10 @@ var (
 	dropTableRE   = regexp.MustCompile(`(?is)^DROP\s+TABLE\s+IF\s+EXISTS\s+(\w+)$`)
 	// viewNameRE finds the views a set of migrations creates.
 	viewNameRE = regexp.MustCompile(`(?im)^\s*CREATE\s+(?:MATERIALIZED\s+)?VIEW\s+IF\s+NOT\s+EXISTS\s+(\w+)`)
-	// fromRE finds what a SELECT reads: FROM or JOIN and a bare name, not
-	// ARRAY JOIN (an array), not name( (a table function), not name. (a
-	// name already qualified). The third group is what follows the name.
+	// fromRE finds what a SELECT reads: FROM or JOIN and a bare name (the
+	// fourth group), not ARRAY JOIN (an array: the first group), not name(
+	// (a table function) nor name. (a name already qualified): the fifth
+	// group is what follows the name.
 	fromRE = regexp.MustCompile(`(?i)(\bARRAY\s+)?\b(FROM|JOIN)(\s+)(\w+)(\s*[(.]?)`)
 )
 
@@ -161,6 +162,7 @@ const (
 	oneNode
 )
 
+// String says where, as testdata/cluster_ddl.golden shows it.
 func (t ddlTarget) String() string {
 	return [...]string{"on cluster", "on one replica of each shard", "on every node", "on one node"}[t]
 }
