@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,35 @@ func TestPlanTombstonesStaysThatVanished(t *testing.T) {
 	// The tombstone keeps the stay's enter time, so its bucket is rolled up again.
 	if !tomb.EnterTime.Equal(t0.Add(time.Hour)) || !tomb.PrevEnterTime.Equal(t0.Add(time.Hour)) {
 		t.Errorf("tombstone enter %v prev %v; want both %v", tomb.EnterTime, tomb.PrevEnterTime, t0.Add(time.Hour))
+	}
+}
+
+// TestPlanLeavesStaysOfAFullerBuild: another node built a call from more
+// events (its second stay, in another queue, had arrived) and stored both
+// stays while this build read only the first stay's events. This build
+// writes nothing: it neither replaces the first stay nor hides the second.
+func TestPlanLeavesStaysOfAFullerBuild(t *testing.T) {
+	in := t0.Add(time.Hour)
+	first := []cdr.Event{
+		ev(0, "c5", "servicedesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1"),
+		ev(20, "c5", "servicedesk", "PJSIP/2101", "CONNECT", in, "20", "c5.2", "1"),
+		ev(80, "c5", "servicedesk", "PJSIP/2101", "BLINDTRANSFER", in, "702", "from-internal", "20", "60", "1"),
+	}
+	all := append(slices.Clone(first),
+		ev(81, "c5", "klinisk", "NONE", "ENTERQUEUE", in.Add(time.Second), "", "4512345678", "1"),
+		ev(91, "c5", "klinisk", "PJSIP/2201", "CONNECT", in.Add(time.Second), "10", "c5.3", "1"),
+	)
+	opt := cdr.BuildOptions{Now: t0.Add(3 * time.Hour)}
+	fuller, _ := Plan(all, nil, opt, 0)
+	if len(fuller) != 2 {
+		t.Fatalf("plan over all events = %+v; want two stays", fuller)
+	}
+	stored := map[cdr.Key]cdr.StoredStay{}
+	for _, c := range fuller {
+		stored[c.Key()] = cdr.StoredStay{Version: c.Version, EnterTime: c.EnterTime}
+	}
+	if out, _ := Plan(first, stored, opt, 0); len(out) != 0 {
+		t.Errorf("a build over the first stay's events wrote %+v; want nothing", out)
 	}
 }
 

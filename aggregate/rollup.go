@@ -94,7 +94,13 @@ type Roller struct {
 	marks    Watermarks
 	src      RollupSource
 	out      RollupWriter
+	// progress is told how far a run is (OnProgress).
+	progress Progress
 }
+
+// OnProgress makes the roller's runs (RollupRange, and Run) tell fn how
+// many of their buckets are done. Set it before a run, not during one.
+func (r *Roller) OnProgress(fn Progress) { r.progress = fn }
 
 // NewRoller returns a rollup job counting with the settings of settings at
 // the start of each run.
@@ -193,6 +199,9 @@ func (r *Roller) roll(ctx context.Context, refs []cdr.BucketRef, settings *cdr.S
 		}
 		st.Calls += len(calls)
 		st.Rows += len(rows)
+		if r.progress != nil {
+			r.progress(start+len(chunk), len(refs))
+		}
 	}
 	return st, nil
 }
@@ -288,6 +297,9 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 			return st, err
 		}
 		st.Written += n
+		if b.progress != nil {
+			b.progress(min(start+b.cfg.ChunkCalls, len(refs)), len(refs))
+		}
 	}
 	st.Upto = now
 	return st, nil

@@ -1,8 +1,6 @@
 package cdr
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -74,102 +72,6 @@ func DecodeAsteriskCDR(r io.Reader, opt DecodeOptions, fn func(Batch) error) err
 	}})
 }
 
-// csvInput says how csvRecords reads one CSV input.
-type csvInput struct {
-	what string // the input, for errors: "asterisk cdr"
-	// header, when set, takes the first record (nil when it is not CSV,
-	// with perr saying why) and refuses it, which ends the input, or
-	// accepts it as the header (it is then not passed to record).
-	header func(rec []string, perr *csv.ParseError) *DecodeError
-	// record decodes one record; a zero Event and no error pass nothing
-	// on now (a header line, or an event held back for finish).
-	record func(rec []string, line int, raw []byte) (Event, *DecodeError)
-	// finish, when set, passes on what record held back, at the end.
-	finish func(emit func(Event))
-}
-
-// csvRecords reads CSV records (lazy quotes, any field count) with in and
-// batches its events and rejects by the rules of DecodeQueueLog: a record
-// that is not CSV or is longer than opt.MaxLineBytes is rejected, a blank
-// line skipped, a byte order mark on the first line dropped, and a bad
-// record never stops the input (but a refused header does). The CSV loop of
-// every CSV format (queue_log table exports, generic CDRs, cdr_csv).
-func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, in csvInput) error {
-	tee := &qlTee{r: r}
-	cr := csv.NewReader(tee)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	var start int64
-	header := in.header
-	for {
-		rec, err := cr.Read()
-		end := cr.InputOffset()
-		if err == io.EOF {
-			break
-		}
-		var perr *csv.ParseError
-		if err != nil && !errors.As(err, &perr) {
-			return fmt.Errorf("cannot read %s: %w", in.what, err)
-		}
-		raw := tee.take(start, end)
-		start = end
-		line := 0
-		if err == nil {
-			line, _ = cr.FieldPos(0)
-			if line == 1 && len(rec) > 0 {
-				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
-			}
-		} else {
-			line = perr.StartLine
-		}
-		if header != nil {
-			if err != nil {
-				rec = nil
-			}
-			if derr := header(rec, perr); derr != nil {
-				derr.Line, derr.Raw = line, qlRawString(raw)
-				q.reject(derr)
-				break
-			}
-			header = nil
-			tee.forget(end)
-			continue
-		}
-		switch {
-		case err != nil:
-			q.reject(&DecodeError{Line: line, Reason: "bad csv: " + perr.Err.Error(), Raw: qlRawString(raw)})
-		case len(raw) > opt.MaxLineBytes:
-			q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("line is longer than %d bytes", opt.MaxLineBytes),
-				Raw: string(raw[:min(len(raw), qlMaxRawBytes)])})
-		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
-			// a line of blanks: skipped, as in the file form
-		default:
-			e, derr := in.record(rec, line, raw)
-			switch {
-			case derr != nil:
-				derr.Line = line
-				if derr.Raw == "" {
-					derr.Raw = qlRawString(raw[:min(len(raw), opt.MaxLineBytes)])
-				}
-				q.reject(derr)
-			case e.Verb != "":
-				e.Line = line
-				q.event(e)
-			}
-		}
-		tee.forget(end)
-		if ferr := q.line(); ferr != nil {
-			return ferr
-		}
-	}
-	if in.finish != nil {
-		in.finish(q.event)
-	}
-	return q.flush()
-}
-
 func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *DecodeError) {
 	bad := func(field, reason string) (Event, *DecodeError) {
 		return Event{}, &DecodeError{Line: line, Field: field, Reason: reason}
@@ -178,7 +80,7 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 	if len(rec) == 19 {
 		// cdr_csv + newcdrcolumns has end in column 12; cdr_custom has
 		// duration there.
-		if qlDigits(strings.TrimSpace(rec[11])) {
+		if allDigits(strings.TrimSpace(rec[11])) {
 			names = astCustom
 		}
 	}
@@ -210,8 +112,8 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 	for k, f := range []string{"duration", "billsec"} {
 		if s := col[f]; s != "" {
 			n, err := strconv.ParseUint(s, 10, 32)
-			if err != nil || n > 7*qlMaxSeconds {
-				return bad(f, fmt.Sprintf("%q is not a number of seconds", qlClip(s)))
+			if err != nil || n > 7*maxSeconds {
+				return bad(f, fmt.Sprintf("%q is not a number of seconds", clip(s)))
 			}
 			spans[k][2] = int64(n)
 		}
@@ -270,10 +172,10 @@ func astTime(s string, loc *time.Location) (t time.Time, local bool, reason stri
 		t, err = time.Parse(time.RFC3339, s)
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Sprintf(`%q is not a time: expected "2006-01-02 15:04:05" (local) or RFC 3339`, qlClip(s))
+		return time.Time{}, false, fmt.Sprintf(`%q is not a time: expected "2006-01-02 15:04:05" (local) or RFC 3339`, clip(s))
 	}
-	if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-		return time.Time{}, false, fmt.Sprintf("%q is out of range", qlClip(s))
+	if t.Unix() < 0 || t.Unix() > maxEpoch {
+		return time.Time{}, false, fmt.Sprintf("%q is out of range", clip(s))
 	}
 	return t.Truncate(time.Second).UTC(), local, ""
 }

@@ -81,7 +81,7 @@ type dispositionJSON struct {
 // in a DecodeError is the 1-based position of the object in its array.
 func DecodeDispositions(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	return jsonRecords(r, &opt, fn, "disposition", func(raw json.RawMessage, rec int, q *qlBatcher) *DecodeError {
+	return jsonRecords(r, &opt, fn, "disposition", func(raw json.RawMessage, rec int, q *batcher) *DecodeError {
 		e, derr := dispParse(raw, rec, &opt)
 		if derr == nil {
 			q.event(e)

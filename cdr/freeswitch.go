@@ -101,7 +101,7 @@ func fsUnescape(s string) string {
 // opt.BatchSize records and at the end; it must not retain the batch.
 func DecodeFreeSWITCHJSON(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	return jsonRecords(r, &opt, fn, "FreeSWITCH CDR", func(raw json.RawMessage, rec int, q *qlBatcher) *DecodeError {
+	return jsonRecords(r, &opt, fn, "FreeSWITCH CDR", func(raw json.RawMessage, rec int, q *batcher) *DecodeError {
 		c, derr := fsParseJSON(raw, rec)
 		if derr != nil {
 			return derr
@@ -167,7 +167,7 @@ func DecodeFreeSWITCHXML(r io.Reader, opt DecodeOptions, fn func(Batch) error) e
 	src := &readErrs{r: r}
 	dec := xml.NewDecoder(src)
 	dec.Strict = true
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
+	q := &batcher{fn: fn, size: opt.BatchSize}
 	rec := 0
 	for {
 		tok, err := dec.Token()
@@ -268,7 +268,7 @@ type fsXMLDoc struct {
 // another queue, so a time before cc_queue_joined_epoch belongs to an earlier
 // stay and is not used; with cc_cause=cancel the answer variables are not
 // used at all.
-func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError {
+func fsEvents(q *batcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError {
 	bad := func(field, reason string) *DecodeError {
 		return &DecodeError{Line: rec, Field: field, Reason: reason}
 	}
@@ -288,7 +288,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 			return time.Time{}, false, nil
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 || n > qlMaxEpoch {
+		if err != nil || n < 0 || n > maxEpoch {
 			return time.Time{}, false, bad(name, fmt.Sprintf("%q is not a unix time in seconds", s))
 		}
 		t := time.Unix(n, 0).UTC()
@@ -357,7 +357,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 		if !ok {
 			return bad("cc_queue_answered_epoch", "missing or before cc_queue_joined_epoch although cc_cause is answered")
 		}
-		if hasJoined && answered.Sub(joined) > qlMaxSeconds*time.Second {
+		if hasJoined && answered.Sub(joined) > maxSeconds*time.Second {
 			return bad("cc_queue_answered_epoch", "more than 24 h after cc_queue_joined_epoch")
 		}
 		agent := c.vars["cc_agent"]
@@ -389,7 +389,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 		if !ok {
 			return bad("cc_queue_canceled_epoch", "missing or before cc_queue_joined_epoch although cc_cause is cancel")
 		}
-		if hasJoined && stop.Sub(joined) > qlMaxSeconds*time.Second {
+		if hasJoined && stop.Sub(joined) > maxSeconds*time.Second {
 			return bad("cc_queue_canceled_epoch", "more than 24 h after cc_queue_joined_epoch")
 		}
 		if reason == "" {

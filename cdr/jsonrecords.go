@@ -17,10 +17,10 @@ import (
 // and reading goes on; text that is not JSON is refused and ends the input,
 // since nothing after it can be framed. what names a record in refusals
 // ("CDR", "disposition"). The JSON loop of every JSON format.
-func jsonRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what string, record func(raw json.RawMessage, rec int, q *qlBatcher) *DecodeError) error {
+func jsonRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what string, record func(raw json.RawMessage, rec int, q *batcher) *DecodeError) error {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
+	q := &batcher{fn: fn, size: opt.BatchSize}
 	rec := 0
 	for {
 		var raw json.RawMessage
@@ -41,7 +41,7 @@ func jsonRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what str
 			items = nil
 			if err := json.Unmarshal(t, &items); err != nil {
 				rec++
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: fmt.Sprintf("not an array of %s objects: %v", what, err), Raw: fsRaw(raw)})
+				q.reject(&DecodeError{Line: rec, Field: "json", Reason: fmt.Sprintf("not an array of %s objects: %v", what, err), Raw: rawStart(raw)})
 				if err := q.line(); err != nil {
 					return err
 				}
@@ -59,7 +59,7 @@ func jsonRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what str
 			if derr != nil {
 				derr.Line = rec
 				if derr.Raw == "" {
-					derr.Raw = fsRaw(it)
+					derr.Raw = rawStart(it)
 				}
 				q.reject(derr)
 			}
@@ -89,7 +89,7 @@ func jsonKind(t []byte) string {
 	return "a number"
 }
 
-// fsRaw keeps the start of a refused record for operators.
-func fsRaw(b []byte) string {
-	return string(b[:min(len(b), qlMaxRawBytes)])
+// rawStart keeps the start of a refused record for operators.
+func rawStart(b []byte) string {
+	return string(b[:min(len(b), maxRawBytes)])
 }

@@ -127,34 +127,6 @@ func qlCol(rec []string, i int) string {
 	return rec[i]
 }
 
-// qlTee keeps the bytes csv.Reader has read but not yet consumed, so a
-// rejected record can quote its raw text. base is the input offset of buf[0].
-type qlTee struct {
-	r    io.Reader
-	buf  []byte
-	base int64
-}
-
-func (t *qlTee) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.buf = append(t.buf, p[:n]...)
-	return n, err
-}
-
-// take returns the input from offset from to offset to.
-func (t *qlTee) take(from, to int64) []byte {
-	return t.buf[from-t.base : to-t.base]
-}
-
-// forget drops the input before offset to once enough has piled up, so the
-// copy costs little per record.
-func (t *qlTee) forget(to int64) {
-	if k := to - t.base; k > 64<<10 {
-		t.buf = append(t.buf[:0], t.buf[k:]...)
-		t.base = to
-	}
-}
-
 // DecodeQueueLogDB decodes a CSV export of the queue_log table, with a header
 // row whose names (case-insensitive; a UTF-8 BOM is dropped) say which column
 // is which. Two layouts are known:
@@ -203,14 +175,10 @@ func DecodeQueueLogDB(r io.Reader, opt DecodeOptions, fn func(Batch) error) erro
 	})
 }
 
-func qlRawString(raw []byte) string {
-	return strings.TrimRight(string(raw), "\r\n")
-}
-
 // qlDecodeRecord decodes one data record of the DB form; local says its time
 // was a local wall-clock time (not unix seconds).
 func qlDecodeRecord(rec []string, line int, l *qlLayout, opt *DecodeOptions, rawb []byte) (e Event, local bool, derr *DecodeError) {
-	raw := func() string { return qlRawString(rawb) }
+	raw := func() string { return rawLine(rawb) }
 	if len(rec) < l.need {
 		return Event{}, false, &DecodeError{Line: line, Field: l.name(len(rec), ""),
 			Reason: fmt.Sprintf("too few fields: %d of %d", len(rec), len(l.names)), Raw: raw()}
@@ -346,10 +314,10 @@ func qlParseDBTime(s string, loc *time.Location) (t time.Time, micros uint32, lo
 		if err != nil {
 			continue
 		}
-		if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-			return time.Time{}, 0, false, fmt.Sprintf("time %q is out of range", qlClip(s))
+		if t.Unix() < 0 || t.Unix() > maxEpoch {
+			return time.Time{}, 0, false, fmt.Sprintf("time %q is out of range", clip(s))
 		}
 		return t.Truncate(time.Second).UTC(), uint32(t.Nanosecond() / 1000), true, ""
 	}
-	return time.Time{}, 0, false, fmt.Sprintf(`time %q is neither unix seconds nor "YYYY-MM-DD hh:mm:ss[.ffffff]"`, qlClip(s))
+	return time.Time{}, 0, false, fmt.Sprintf(`time %q is neither unix seconds nor "YYYY-MM-DD hh:mm:ss[.ffffff]"`, clip(s))
 }

@@ -35,6 +35,12 @@ type Config struct {
 	LogFormat  string           `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel   string           `env:"LOG_LEVEL" envDefault:"info"`
 
+	// ReadTokens and ReadTokensFile give read tokens limited to some
+	// switches ("token=sw1,sw2;token2=sw3", or one token=sw1,sw2 per line
+	// of the file): intake.LoadReadTokens.
+	ReadTokens     string `env:"READ_TOKENS"`
+	ReadTokensFile string `env:"READ_TOKENS_FILE"`
+
 	// MetricsToken guards /metrics; empty: the read token does. TLSCert
 	// and TLSKey (PEM files) make the HTTP listener speak HTTPS.
 	MetricsToken string `env:"METRICS_TOKEN"`
@@ -51,8 +57,13 @@ type Config struct {
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
-// tests), without validating them.
+// tests), without validating them. Byte sizes (ACDSTAT_*_BYTES) take units:
+// 2GiB, 512MiB, 64KiB, 2GB (ParseByteSize).
 func Load(environ []string) (Config, error) {
+	environ, errs := withByteSizes(environ)
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("cannot read settings: %w", errors.Join(errs...))
+	}
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{
 		Environment: env.ToMap(environ),
 		Prefix:      "ACDSTAT_",
@@ -162,8 +173,11 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %q is not host:port: %v", c.HTTPAddr, err))
 	} else if !IsLoopback(c.HTTPAddr) && c.Intake.IngestToken == "" {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_INGEST_TOKEN must be set (and ACDSTAT_READ_TOKEN for reading)", c.HTTPAddr))
-	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" {
-		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set", c.HTTPAddr))
+	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" && c.ReadTokens == "" && c.ReadTokensFile == "" {
+		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set (or ACDSTAT_READ_TOKENS)", c.HTTPAddr))
+	}
+	if _, err := intake.LoadReadTokens(c.ReadToken, c.ReadTokens, c.ReadTokensFile); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, c.Spool.Validate())
 	if c.DrainTimeout < 0 {

@@ -79,3 +79,45 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestByteSizesTakeUnits sets every byte-size variable as a person writes
+// it: with a unit, decimal (KB, MB, GB, TB) or binary (KiB, MiB, GiB, TiB),
+// or as a plain number of bytes.
+func TestByteSizesTakeUnits(t *testing.T) {
+	cfg := load(t, "ACDSTAT_SPOOL_MAX_BYTES=2GB", "ACDSTAT_SPOOL_SEGMENT_BYTES=64MiB", "ACDSTAT_SPOOL_BATCH_BYTES=8 MiB",
+		"ACDSTAT_MAX_BODY_BYTES=512KiB", "ACDSTAT_MAX_LINE_BYTES=64kib")
+	for _, tc := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"ACDSTAT_SPOOL_MAX_BYTES", cfg.Spool.MaxBytes, 2_000_000_000},
+		{"ACDSTAT_SPOOL_SEGMENT_BYTES", cfg.Spool.SegmentBytes, 64 << 20},
+		{"ACDSTAT_SPOOL_BATCH_BYTES", int64(cfg.Spool.BatchBytes), 8 << 20},
+		{"ACDSTAT_MAX_BODY_BYTES", cfg.Intake.MaxBodyBytes, 512 << 10},
+		{"ACDSTAT_MAX_LINE_BYTES", int64(cfg.Intake.MaxLineBytes), 64 << 10},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %d; want %d", tc.name, tc.got, tc.want)
+		}
+	}
+	if cfg := load(t, "ACDSTAT_SPOOL_MAX_BYTES=1073741824", "ACDSTAT_MAX_BODY_BYTES=1.5GiB"); cfg.Spool.MaxBytes != 1<<30 || cfg.Intake.MaxBodyBytes != 3<<29 {
+		t.Errorf("plain bytes and a fraction: got %d and %d; want %d and %d", cfg.Spool.MaxBytes, cfg.Intake.MaxBodyBytes, 1<<30, 3<<29)
+	}
+}
+
+// TestBadByteSizeSaysWhichUnits: a size that cannot be read names the
+// variable and the units it takes.
+func TestBadByteSizeSaysWhichUnits(t *testing.T) {
+	for _, v := range []string{"2 gigs", "2G", "-5MB", "GB", "99999999999TB"} {
+		_, err := Load([]string{"ACDSTAT_SPOOL_MAX_BYTES=" + v})
+		if err == nil {
+			t.Errorf("%q: got no error", v)
+			continue
+		}
+		for _, want := range []string{"ACDSTAT_SPOOL_MAX_BYTES", "KiB, MiB, GiB", "KB, MB, GB", "2GiB"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%q: got %q; want it to contain %q", v, err, want)
+			}
+		}
+	}
+}

@@ -2,9 +2,12 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,10 +49,14 @@ type Current struct {
 	// never parse the same version twice nor swap in an older one.
 	mu  sync.Mutex
 	cur atomic.Pointer[cdr.Settings]
+	// copyPath, when set, receives the text of every version read
+	// (KeepCopy).
+	copyPath string
 }
 
 // NewCurrent returns a Current over st. Until its first successful read,
-// Last gives the built-in defaults of every queue (and no version).
+// Last gives the built-in defaults of every queue (and no version), or
+// what Assume gave it.
 func NewCurrent(st SettingsStore, log *slog.Logger) *Current {
 	c := &Current{st: st, log: log}
 	c.cur.Store(&cdr.Settings{})
@@ -84,6 +91,7 @@ func (c *Current) Settings(ctx context.Context) (*cdr.Settings, error) {
 		return nil, fmt.Errorf("cannot use the current settings version %s (applied %s by %s): %w", sv.Version, sv.AppliedAt.Format(time.RFC3339), sv.AppliedBy, err)
 	}
 	s.Version = sv.Version
+	c.writeCopy(sv)
 	old := c.cur.Swap(s)
 	if old.Version == "" {
 		c.log.Info("queue settings", "version", s.Version, "applied_at", sv.AppliedAt, "applied_by", sv.AppliedBy, "queues", len(s.Queues))
@@ -91,6 +99,60 @@ func (c *Current) Settings(ctx context.Context) (*cdr.Settings, error) {
 		c.log.Info("queue settings changed", "version", s.Version, "was", old.Version, "applied_at", sv.AppliedAt, "applied_by", sv.AppliedBy, "queues", len(s.Queues))
 	}
 	return s, nil
+}
+
+// KeepCopy makes c write the text of every version it reads from the store
+// to the file at path (replaced whole), so that serve, restarted while
+// ClickHouse does not answer, takes the zones of the switches from the
+// version it read last (ReadCopy, Assume) rather than from
+// ACDSTAT_SWITCH_TIMEZONE alone. Call it before the first Settings. A copy
+// that cannot be written is logged, never an error of Settings.
+func (c *Current) KeepCopy(path string) { c.copyPath = path }
+
+// writeCopy writes sv's text where KeepCopy said, through a temporary file
+// and a rename, so that a copy is never half written.
+func (c *Current) writeCopy(sv store.SettingsVersion) {
+	if c.copyPath == "" {
+		return
+	}
+	tmp := c.copyPath + ".tmp"
+	err := os.MkdirAll(filepath.Dir(c.copyPath), 0o755)
+	if err == nil {
+		err = os.WriteFile(tmp, []byte(sv.YAML), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, c.copyPath)
+	}
+	if err != nil {
+		c.log.Warn("cannot keep a copy of the queue settings; a restart while ClickHouse is down reads local times in ACDSTAT_SWITCH_TIMEZONE", "path", c.copyPath, "err", err)
+	}
+}
+
+// ReadCopy returns the settings of the copy KeepCopy wrote at path, with
+// their version, or nil when there is none.
+func ReadCopy(path string) (*cdr.Settings, error) {
+	text, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the copy of the queue settings: %w", err)
+	}
+	s, err := ParseQueues(text, path)
+	if err != nil {
+		return nil, err
+	}
+	s.Version = cdr.SettingsVersionOf(text)
+	return s, nil
+}
+
+// Assume makes Last give s until Settings reads a version from the store
+// (nil: no change): the settings serve starts intake with while ClickHouse
+// does not answer. It must be called before the first Settings.
+func (c *Current) Assume(s *cdr.Settings) {
+	if s != nil {
+		c.cur.Store(s)
+	}
 }
 
 // Last returns the settings read last, without I/O.

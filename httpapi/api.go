@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,7 +136,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // knownQueues returns the queues of the queue settings qs and those with
-// rollup rows, sorted, and which of them have rollup rows.
+// rollup rows, sorted, and which of them have rollup rows. A reader
+// limited to some switches (cdr.WithSwitches) knows only the queues with
+// rows of its switches: the queue file names every customer's queues.
 func (a *API) knownQueues(ctx context.Context, qs *cdr.Settings) ([]string, map[string]bool, error) {
 	names, err := a.src.Queues.RollupQueues(ctx)
 	if err != nil {
@@ -146,7 +149,7 @@ func (a *API) knownQueues(ctx context.Context, qs *cdr.Settings) ([]string, map[
 		hasData[n] = true
 	}
 	all := slices.Clone(names)
-	if qs != nil {
+	if _, limited := cdr.SwitchesOf(ctx); qs != nil && !limited {
 		for n := range qs.Queues {
 			if !hasData[n] {
 				all = append(all, n)
@@ -195,12 +198,24 @@ func readRange(period, fromArg, toArg string, loc *time.Location, now time.Time)
 	return from, to, err
 }
 
-func switchParam(r *http.Request) string {
-	sw := r.URL.Query().Get("switch")
+// readSwitch is the switch a read asks for (?switch=), by askSwitch.
+func readSwitch(r *http.Request) (string, error) {
+	return askSwitch(r.Context(), r.URL.Query().Get("switch"))
+}
+
+// askSwitch is the switch sw of a read (AllSwitches when empty). A reader
+// limited to some switches (cdr.WithSwitches in ctx) may ask for one of
+// them or for AllSwitches, which then means all of its switches (the store
+// keeps every read to them); another switch is refused with 403.
+func askSwitch(ctx context.Context, sw string) (string, error) {
 	if sw == "" {
-		return cdr.AllSwitches
+		sw = cdr.AllSwitches
 	}
-	return sw
+	if mine, limited := cdr.SwitchesOf(ctx); limited && sw != cdr.AllSwitches && !slices.Contains(mine, sw) {
+		return "", &userError{http.StatusForbidden, fmt.Sprintf("this read token reads the switches %s only, not %q (leave switch out, or use %s, for all of them)",
+			strings.Join(mine, ", "), sw, cdr.AllSwitches)}
+	}
+	return sw, nil
 }
 
 func hoursParam(r *http.Request) (string, error) {
@@ -235,10 +250,11 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 }
 
 // report serves GET /v1/report: the report rows of METRICS.md as JSON (an
-// array) or CSV. Where from or to lies inside a period, the first or last
-// row counts only the part in the range and says so (partial,
-// counted_from, counted_to), as in acdstat report; each row says with which
-// settings it was counted (settings_version, settings_current).
+// array), CSV or a workbook (format=xlsx, report.WriteXLSX). Where from
+// or to lies inside a period, the first or last row counts only the part
+// in the range and says so (partial, counted_from, counted_to), as in
+// acdstat report; each row says with which settings it was counted
+// (settings_version, settings_current).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -247,6 +263,10 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
+	sw, err := readSwitch(r)
+	if err != nil {
+		return err
+	}
 	period := v.Get("period")
 	if period == "" {
 		period = cdr.PeriodMonth
@@ -262,8 +282,8 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "json"
 	}
-	if format != "json" && format != "csv" {
-		return badRequest("format must be json or csv; got %q", format)
+	if format != "json" && format != "csv" && format != "xlsx" {
+		return badRequest("format must be json, csv or xlsx; got %q", format)
 	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
@@ -281,14 +301,27 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
 			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
 	}
-	rows, err := a.reportRows(r.Context(), q, qs.Version, switchParam(r), period, hours, from, to)
+	rows, err := a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to)
 	if err != nil {
 		return err
 	}
-	if format == "csv" {
+	filename := fmt.Sprintf("%s_%s_%s.%s", safeName(q.Name), period, from.Format("2006-01-02"), format)
+	switch format {
+	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_%s_%s.csv"`, safeName(q.Name), period, from.Format("2006-01-02")))
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 		return report.WriteCSV(w, rows, false)
+	case "xlsx":
+		// Built whole before the first byte is sent, so a failure is
+		// still answered as a JSON error.
+		var b bytes.Buffer
+		if err := report.WriteXLSX(&b, rows); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+		_, err := b.WriteTo(w)
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	return report.WriteJSON(w, rows)
@@ -382,7 +415,15 @@ func (a *API) rejects(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	rs, err := a.src.Rejects.RecentRejects(r.Context(), v.Get("switch"), limit)
+	sw, err := readSwitch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if sw == cdr.AllSwitches {
+		sw = ""
+	}
+	rs, err := a.src.Rejects.RecentRejects(r.Context(), sw, limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -417,6 +458,10 @@ func (a *API) callbacks(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 	v := r.URL.Query()
+	sw, err := readSwitch(r)
+	if err != nil {
+		return nil, err
+	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
 		return nil, err
@@ -443,7 +488,7 @@ func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 	if err != nil {
 		return nil, err
 	}
-	calls, err := a.src.Callbacks.AbandonedCallers(r.Context(), switchParam(r), q.Name, from, to)
+	calls, err := a.src.Callbacks.AbandonedCallers(r.Context(), sw, q.Name, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -177,12 +177,7 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got := ""
-		if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
-			got = strings.TrimPrefix(a, "Bearer ")
-		} else if _, p, ok := r.BasicAuth(); ok {
-			got = p
-		}
+		got := requestToken(r)
 		if got == "" {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, Basic realm=%q`, realm, realm))
 			WriteError(w, http.StatusUnauthorized, "missing credentials: send the "+realm+" token as 'Authorization: Bearer TOKEN' or as the HTTP Basic password")
@@ -194,6 +189,26 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestToken is the token a request presents: 'Authorization: Bearer
+// TOKEN' (the scheme in any case, RFC 9110 11.1) or the HTTP Basic
+// password; "" when none.
+func requestToken(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	if _, p, ok := r.BasicAuth(); ok {
+		return p
+	}
+	return ""
+}
+
+// HasToken says whether r presents token (always true when token is empty:
+// no token is set), by the rules of RequireToken.
+func HasToken(r *http.Request, token string) bool {
+	got := requestToken(r)
+	return token == "" || (got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1)
 }
 
 // requestSwitch is the switch a request names (?switch= or the

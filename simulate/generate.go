@@ -67,6 +67,11 @@ type stay struct {
 	origPos   int
 	pos       int
 	key       string
+	// disposed: the agent gave this stay the call's disposition, resolved
+	// or not, with code, wrapUp seconds after the stay ended.
+	disposed, resolved bool
+	code               string
+	wrapUp             int
 }
 
 // call is one caller channel: one uniqueid, one or more queue stays.
@@ -110,6 +115,10 @@ type gen struct {
 // month it adds calls joining at 00:00:00 and at 23:59:59 the day before;
 // on a daylight-saving day calls joining one second before and at the
 // change, and on an autumn day both 02:30s.
+//
+// With Dispositions, that share of the calls answered at least once gets a
+// DISPOSITION line on its last answered stay, a minute or so after the
+// stay ends; each queue's Resolved share of them says resolved.
 func Generate(cfg Config) (*Sim, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -614,6 +623,9 @@ func (g *gen) finish() *Sim {
 		c.id = fmt.Sprintf("%d.%d", c.arrive.Unix(), seq)
 	}
 
+	if g.cfg.Dispositions > 0 {
+		g.dispositions()
+	}
 	lines := slices.Clone(g.meta)
 	var truth []TruthCall
 	for _, c := range g.calls {
@@ -634,6 +646,38 @@ func (g *gen) finish() *Sim {
 			To:       g.to,
 			Calls:    truth,
 		},
+	}
+}
+
+// The disposition codes agents give, resolved at first contact or not.
+var (
+	resolvedCodes   = []string{"PWRESET", "ACCESS", "PRINTER", "HOWTO", "ACCOUNT"}
+	unresolvedCodes = []string{"ESCALATED", "CALLBACK", "ONSITE", "VENDOR"}
+)
+
+// dispositions gives a share of the calls (Config.Dispositions) a
+// disposition on their last answered stay. It runs after every other draw
+// of the generator, so the rest of the simulation is the same with or
+// without dispositions.
+func (g *gen) dispositions() {
+	for _, c := range g.calls {
+		var last *stay
+		for _, s := range c.stays {
+			if s.fate == fAnswered && (last == nil || !s.enter.Before(last.enter)) {
+				last = s
+			}
+		}
+		if last == nil || g.rng.Float64() >= g.cfg.Dispositions {
+			continue
+		}
+		last.disposed = true
+		last.resolved = g.rng.Float64() < g.cfg.Queues[last.qi].Resolved
+		codes := unresolvedCodes
+		if last.resolved {
+			codes = resolvedCodes
+		}
+		last.code = codes[g.rng.IntN(len(codes))]
+		last.wrapUp = 5 + g.rng.IntN(90)
 	}
 }
 
@@ -667,6 +711,14 @@ func (g *gen) print(lines []Line, c *call, j int, s *stay) []Line {
 		case endAttended:
 			lines = append(lines, g.line(end, c.id, q.Name, s.agent, "ATTENDEDTRANSFER",
 				"BRIDGE", g.bridgeID(c, j), w, t, itoa(s.origPos)))
+		}
+		if s.disposed {
+			flag := "0"
+			if s.resolved {
+				flag = "1"
+			}
+			at := end.Add(time.Duration(s.wrapUp) * time.Second)
+			lines = append(lines, g.line(at, c.id, q.Name, s.agent, "DISPOSITION", flag, s.code))
 		}
 	case fAbandoned:
 		if s.cancel {
@@ -706,6 +758,7 @@ func (g *gen) truthOf(c *call, s *stay) TruthCall {
 	case fAnswered:
 		t.Outcome, t.TalkS = OutcomeAnswered, s.talk
 		t.Transferred = s.end == endBlind || s.end == endAttended
+		t.Disposed, t.Resolved = s.disposed, s.resolved
 		t.Verb = [...]string{"COMPLETECALLER", "COMPLETEAGENT", "BLINDTRANSFER", "ATTENDEDTRANSFER"}[s.end]
 	case fAbandoned:
 		t.Outcome, t.Verb = OutcomeAbandoned, "ABANDON"

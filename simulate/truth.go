@@ -39,6 +39,9 @@ var Outcomes = []string{OutcomeAnswered, OutcomeAbandoned, OutcomeTimeout, Outco
 //     BLINDTRANSFER or ATTENDEDTRANSFER; it stays answered.
 //   - InHours: the queue was open at Enter by its hours (local clock,
 //     half-open, Config.Location).
+//   - Disposed marks the stay that got the call's disposition (the last
+//     answered stay of the call: Config.Dispositions); Resolved says that
+//     it was resolved at first contact.
 //   - Verb is the line that ended the stay ("" for unknown), for debugging.
 type TruthCall struct {
 	CallID      string    `json:"call_id"`
@@ -50,6 +53,8 @@ type TruthCall struct {
 	TalkS       int       `json:"talk_s"`
 	Transferred bool      `json:"transferred"`
 	InHours     bool      `json:"in_hours"`
+	Disposed    bool      `json:"disposed,omitempty"`
+	Resolved    bool      `json:"resolved,omitempty"`
 	Verb        string    `json:"verb,omitempty"`
 }
 

@@ -283,8 +283,8 @@ func (c *clusterSchema) qualify(sel string, local bool) string {
 // ingested_at, and a job re-reads its margin below the watermark.
 const insertQuorumTimeout = time.Minute
 
-// clusterSettings are the settings of every query in cluster mode, read
-// from the server conn connects to:
+// clusterSettings are the settings of every query in cluster mode (nil on
+// one server):
 //
 //   - insert_distributed_sync: an insert into a Distributed table returns
 //     only once every shard stored its rows, instead of once the receiving
@@ -302,30 +302,34 @@ const insertQuorumTimeout = time.Minute
 //     tables deduplicate nothing.
 //
 // Where the server has insert_quorum_parallel (current releases, where it
-// is on by default; 18.16 has no such setting and refuses unknown ones), it
-// is turned off: sequential consistency (consistentSettings) holds only for
-// quorum inserts made one at a time per table and shard, as 18.16 makes
-// them.
+// is on by default; 18.16 has no such setting and refuses unknown ones),
+// every insert turns it off (sendColumns, after Connect found it):
+// sequential consistency (consistentSettings) holds only for quorum
+// inserts made one at a time per table and shard, as 18.16 makes them.
 //
 // Why this and not writing to the owning shard from acdstat: ClickHouse
 // then picks a live replica of each shard, fails over and computes the
 // sharding key from the schema, with one code path for both modes; the
 // cost is one more hop through the receiving node (docs/SCALE.md).
-func clusterSettings(ctx context.Context, conn driver.Conn, cfg Config) (clickhouse.Settings, error) {
-	settings := clickhouse.Settings{
+func clusterSettings(cfg Config) clickhouse.Settings {
+	if cfg.Cluster == "" {
+		return nil
+	}
+	return clickhouse.Settings{
 		"insert_distributed_sync": 1,
 		"insert_quorum":           cfg.InsertQuorum,
 		"insert_quorum_timeout":   int(insertQuorumTimeout / time.Millisecond),
 		"insert_deduplicate":      0,
 	}
+}
+
+// hasParallelQuorum says whether the server has insert_quorum_parallel.
+func hasParallelQuorum(ctx context.Context, conn driver.Conn) (bool, error) {
 	var n uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM system.settings WHERE name = 'insert_quorum_parallel'").Scan(&n); err != nil {
-		return nil, fmt.Errorf("cannot read the settings of clickhouse: %w", err)
+		return false, fmt.Errorf("cannot read the settings of clickhouse: %w", err)
 	}
-	if n > 0 {
-		settings["insert_quorum_parallel"] = 0
-	}
-	return settings, nil
+	return n > 0, nil
 }
 
 // consistentSettings are settings with select_sequential_consistency: a

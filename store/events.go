@@ -56,6 +56,9 @@ func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any
 }
 
 func (s *Store) sendColumnsOnce(ctx context.Context, table, query string, cols []any) error {
+	if s.noParallelQuorum.Load() { // cluster mode on a current release: clusterSettings
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_quorum_parallel": 0}))
+	}
 	b, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
 		return fmt.Errorf("cannot insert into %s: %w", table, err)

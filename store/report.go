@@ -46,7 +46,8 @@ func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period stri
 // sums every switch; inHoursOnly keeps the calls that joined while the
 // queue was open (and the versions and settings of their rows). Periods
 // without rows are absent from the map: the caller (report.Build) fills
-// them with zero counts.
+// them with zero counts. A read limited to some switches (cdr.WithSwitches)
+// sums only theirs.
 //
 // The table is read with FINAL: a rollup row's key (switch, queue, bucket,
 // in_hours) never moves to another partition, so FINAL sees every version of
@@ -73,13 +74,16 @@ func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period str
 FROM rollup_15m FINAL
 WHERE queue = ? AND bucket >= ? AND bucket < ?`)
 	args := []any{queue, from.UTC(), to.UTC()}
-	if switchName != "" && switchName != "*" {
+	if switchName != "" && switchName != cdr.AllSwitches {
 		q.WriteString(" AND switch = ?")
 		args = append(args, switchName)
 	}
 	if inHoursOnly {
 		q.WriteString(" AND in_hours = 1")
 	}
+	scope, scopeArgs := readScope(ctx)
+	q.WriteString(scope)
+	args = append(args, scopeArgs...)
 	q.WriteString("\nGROUP BY period_start\nORDER BY period_start")
 
 	rows, err := s.conn.Query(ctx, q.String(), args...)

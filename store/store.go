@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -14,9 +16,13 @@ import (
 // Store is a connection pool to one ClickHouse database. It is safe for
 // concurrent use; Close it when done.
 type Store struct {
-	conn    driver.Conn
+	conn driver.Conn
+	cfg  Config
+	// boot connects without a database: the user's default one, for
+	// Connect, as ours may not exist yet.
+	boot    *clickhouse.Options
 	db      string
-	version string
+	version atomic.Pointer[string]
 	log     *slog.Logger
 	// cluster is Config.Cluster: empty on one server.
 	cluster string
@@ -26,13 +32,21 @@ type Store struct {
 	// dialNode connects to one node of the cluster with the store's
 	// settings, for the statements sent to single nodes (nodeConns).
 	dialNode func(addr string) (driver.Conn, error)
+	// noParallelQuorum is set by Connect in cluster mode where the server
+	// has insert_quorum_parallel, which every insert then turns off
+	// (sendColumns, clusterSettings).
+	noParallelQuorum atomic.Bool
 }
 
-// Open validates cfg, reads the password file if one is set, creates the
-// database when it is missing, connects to it over the native protocol
-// (without compression: slower on loopback, CLICKHOUSE.md), pings it and logs
-// the server's version. It does not migrate: call Migrate.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
+// New validates cfg, reads the password file if one is set, and returns
+// the store of cfg.Database without touching the network: the pool dials
+// when a call needs a connection, and again after ClickHouse went away, so
+// every call fails while ClickHouse does not answer (or before Connect made
+// the database) and works once it does. serve starts with New, so that
+// intake takes calls into the spool whether ClickHouse answers or not, and
+// connects in the background (Connect). It does not migrate. In cluster
+// mode (cfg.Cluster) it makes the pool of ConsistentReads too.
+func New(cfg Config, log *slog.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -51,52 +65,95 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 			DialTimeout: cfg.DialTimeout,
 			ReadTimeout: cfg.ReadTimeout,
 			Settings:    settings,
-			Logger:      log.With("component", "clickhouse-go"),
+			Logger:      slog.New(quietDriver{log.Handler()}).With("component", "clickhouse-go"),
 		}
 	}
-
-	// First without a database (the user's default one): ours may not exist.
-	boot, err := clickhouse.Open(opts("", nil))
-	if err != nil {
-		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
-	}
-	err = ensureDatabase(ctx, boot, cfg.Database, cfg.Cluster)
-	var settings clickhouse.Settings
-	if err == nil && cfg.Cluster != "" {
-		settings, err = clusterSettings(ctx, boot, cfg)
-	}
-	boot.Close()
-	if err != nil {
-		return nil, err
-	}
-
+	settings := clusterSettings(cfg)
 	conn, err := clickhouse.Open(opts(cfg.Database, settings))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
 	}
-	s := &Store{conn: conn, db: cfg.Database, log: log, cluster: cfg.Cluster}
+	s := &Store{conn: conn, cfg: cfg, boot: opts("", nil), db: cfg.Database, log: log, cluster: cfg.Cluster}
+	if cfg.Cluster == "" {
+		return s, nil
+	}
 	s.dialNode = func(addr string) (driver.Conn, error) {
 		o := opts(cfg.Database, settings)
 		o.Addr = []string{addr}
 		return clickhouse.Open(o)
 	}
-	if err := s.Ping(ctx); err != nil {
+	consistent, err := clickhouse.Open(opts(cfg.Database, consistentSettings(settings)))
+	if err != nil {
 		conn.Close()
+		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
+	}
+	s.consistent = &Store{conn: consistent, cfg: cfg, boot: s.boot, db: s.db, log: log, cluster: s.cluster, dialNode: s.dialNode}
+	return s, nil
+}
+
+// ErrAccessDenied is in the error of Connect where ClickHouse answered and
+// refused the user or the password: unlike a server that does not answer,
+// waiting does not mend it.
+var ErrAccessDenied = errors.New("store: clickhouse refused the user or password")
+
+// accessDenied are the codes of ClickHouse's refusals of a login: unknown
+// user, wrong password, required password (18.16), authentication failed
+// (later releases).
+var accessDenied = map[int32]bool{192: true, 193: true, 194: true, 516: true}
+
+// Connect creates the database when it is missing (connecting first
+// without one: the user's default; on every node in cluster mode, after
+// checking that the server knows the cluster), pings it and logs the
+// server's version, once, saying whether acdstat supports it (Support). It
+// may be called again after it failed; its error holds ErrAccessDenied
+// where the server refused the login.
+func (s *Store) Connect(ctx context.Context) error {
+	boot, err := clickhouse.Open(s.boot)
+	if err != nil {
+		return fmt.Errorf("cannot connect to clickhouse %v: %w", s.cfg.Addr, err)
+	}
+	err = ensureDatabase(ctx, boot, s.db, s.cluster)
+	if err == nil && s.cluster != "" {
+		var parallel bool
+		if parallel, err = hasParallelQuorum(ctx, boot); err == nil {
+			s.noParallelQuorum.Store(parallel)
+			s.consistent.noParallelQuorum.Store(parallel)
+		}
+	}
+	boot.Close()
+	if ex := (*clickhouse.Exception)(nil); errors.As(err, &ex) && accessDenied[ex.Code] {
+		return fmt.Errorf("%w: %w", ErrAccessDenied, err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Ping(ctx); err != nil {
+		return err
+	}
+	var version string
+	if err := s.conn.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+		return fmt.Errorf("cannot read clickhouse version: %w", err)
+	}
+	s.version.Store(&version)
+	if s.consistent != nil {
+		s.consistent.version.Store(&version)
+	}
+	logVersion(s.log, version, s.cfg)
+	return nil
+}
+
+// Open is New and Connect: it returns a store whose database exists and
+// answers, for the commands that have nothing to do without ClickHouse. It
+// does not migrate: call Migrate.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
+	s, err := New(cfg, log)
+	if err != nil {
 		return nil, err
 	}
-	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&s.version); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("cannot read clickhouse version: %w", err)
+	if err := s.Connect(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
-	if cfg.Cluster != "" {
-		consistent, err := clickhouse.Open(opts(cfg.Database, consistentSettings(settings)))
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
-		}
-		s.consistent = &Store{conn: consistent, db: s.db, version: s.version, log: log, cluster: s.cluster, dialNode: s.dialNode}
-	}
-	log.Info("clickhouse connected", "version", s.version, "database", cfg.Database, "addr", cfg.Addr, "cluster", cfg.Cluster)
 	return s, nil
 }
 
@@ -176,8 +233,14 @@ func ensureDatabase(ctx context.Context, conn driver.Conn, db, cluster string) e
 	return nil
 }
 
-// ServerVersion returns the server's version() as read at Open, e.g. "18.16.1".
-func (s *Store) ServerVersion() string { return s.version }
+// ServerVersion returns the server's version() as Connect read it, e.g.
+// "18.16.1"; "" before Connect succeeded.
+func (s *Store) ServerVersion() string {
+	if v := s.version.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
 
 // Database returns the database name the store works in.
 func (s *Store) Database() string { return s.db }

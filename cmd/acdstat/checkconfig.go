@@ -8,6 +8,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
@@ -42,14 +43,14 @@ func cmdCheckConfig(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	if s.cfg.Queues == "" {
-		fmt.Fprintln(p.stdout, "settings are valid; no queue file (ACDSTAT_QUEUES): every queue gets the defaults")
+		fmt.Fprintln(p.stdout, "settings are valid; no queue file to check (--queues FILE or ACDSTAT_QUEUES); the queue settings every process counts with are kept in ClickHouse: acdstat settings show")
 	} else {
 		names := make([]string, 0, len(settings.Queues))
 		for n := range settings.Queues {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		fmt.Fprintf(p.stdout, "settings are valid; %s lists %d queues and %d switches:\n", s.cfg.Queues, len(names), len(settings.SwitchZones))
+		fmt.Fprintf(p.stdout, "settings are valid; %s lists %s and %s:\n", s.cfg.Queues, plural(len(names), "queue", "queues"), plural(len(settings.SwitchZones), "switch", "switches"))
 		for _, n := range names {
 			q := settings.Queues[n]
 			fmt.Fprintf(p.stdout, "  %-16s %-24s %s, sla %ds (%s, target %.0f %%), fcr target %.0f %%, opening hours: %v, Danish holidays: %v\n",
@@ -77,7 +78,7 @@ func probeServe(ctx context.Context, cfg config.Config, w io.Writer) error {
 		}
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: cannot listen on %s: %w", l.name, l.addr, err))
+			errs = append(errs, fmt.Errorf("%s: cannot listen on %s: %w", l.name, l.addr, listenError(err)))
 			continue
 		}
 		ln.Close()
@@ -85,7 +86,7 @@ func probeServe(ctx context.Context, cfg config.Config, w io.Writer) error {
 		if l.udp {
 			pc, err := net.ListenPacket("udp", l.addr)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: cannot listen on %s (UDP): %w", l.name, l.addr, err))
+				errs = append(errs, fmt.Errorf("%s: cannot listen on %s (UDP): %w", l.name, l.addr, listenError(err)))
 				continue
 			}
 			pc.Close()
@@ -103,12 +104,25 @@ func probeServe(ctx context.Context, cfg config.Config, w io.Writer) error {
 		if !exists {
 			db = "does not exist yet (serve and migrate create it)"
 		}
-		fmt.Fprintf(w, "ClickHouse %s answers at %s; database %s %s\n", version, strings.Join(cfg.ClickHouse.Addr, ","), cfg.ClickHouse.Database, db)
+		_, support := store.Support(version)
+		fmt.Fprintf(w, "ClickHouse %s answers at %s (%s); database %s %s\n", version, strings.Join(cfg.ClickHouse.Addr, ","), support, cfg.ClickHouse.Database, db)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("probe failed:\n%w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// errInUse is what probeServe says of a listen address that is taken.
+var errInUse = errors.New("something listens there already (a running acdstat serve? --probe is for before serve starts)")
+
+// listenError says "something listens there already" for an address in
+// use, the usual case when check-config --probe runs beside serve.
+func listenError(err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return errInUse
+	}
+	return err
 }
 
 // printSwitchZones lists the zone in which each switch's local times are

@@ -100,6 +100,15 @@ func TestCheckConfigProbe(t *testing.T) {
 	if !strings.Contains(out.String(), "ClickHouse") || !strings.Contains(out.String(), envValue(environ, "ACDSTAT_HTTP_ADDR")) {
 		t.Errorf("check-config --probe says nothing of ClickHouse or the HTTP address:\n%s", out.String())
 	}
+	// Without a queue file it says where the queue settings are, rather
+	// than that every queue gets the defaults (serve counts with the
+	// version in ClickHouse).
+	if !strings.Contains(out.String(), "no queue file to check") || !strings.Contains(out.String(), "acdstat settings show") {
+		t.Errorf("check-config without a queue file does not say where the queue settings are:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "acdstat is tested on") {
+		t.Errorf("check-config --probe does not say which ClickHouse releases acdstat supports:\n%s", out.String())
+	}
 
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -109,7 +118,7 @@ func TestCheckConfigProbe(t *testing.T) {
 	for _, tc := range []struct {
 		name, env, want string
 	}{
-		{"a taken HTTP address", "ACDSTAT_HTTP_ADDR=" + taken.Addr().String(), "ACDSTAT_HTTP_ADDR"},
+		{"a taken HTTP address", "ACDSTAT_HTTP_ADDR=" + taken.Addr().String(), "ACDSTAT_HTTP_ADDR: cannot listen on " + taken.Addr().String() + ": something listens there already (a running acdstat serve? --probe is for before serve starts)"},
 		{"a ClickHouse that does not answer", "ACDSTAT_CLICKHOUSE_ADDR=" + freeAddr(t), "clickhouse"},
 	} {
 		err := run(context.Background(), testProcess(append(environ, tc.env), io.Discard, io.Discard), []string{"check-config", "--probe"})

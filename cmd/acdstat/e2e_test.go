@@ -96,6 +96,15 @@ func smallSim(t *testing.T, seed int64) *simulate.Sim {
 // counts reads what a user reads: offered queue calls per queue and outcome.
 func counts(t *testing.T, environ []string) map[string]map[string]int {
 	t.Helper()
+	got, err := readCounts(environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// readCounts is counts that returns its error.
+func readCounts(environ []string) (map[string]map[string]int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cfg := store.Config{
@@ -104,27 +113,29 @@ func counts(t *testing.T, environ []string) map[string]map[string]int {
 	}
 	st, err := store.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer st.Close()
-	got, err := st.QueueOutcomeCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
+	return st.QueueOutcomeCounts(ctx)
 }
 
-// waitForCounts polls until the stored counts equal want, or fails.
+// waitForCounts polls until the stored counts equal want, or fails. A read
+// that fails is tried again: a serve that started while ClickHouse was
+// down creates its tables once ClickHouse answers.
 func waitForCounts(t *testing.T, environ []string, want map[string]map[string]int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	var got map[string]map[string]int
+	var err error
 	for time.Now().Before(deadline) {
-		got = counts(t, environ)
-		if reflect.DeepEqual(got, want) {
+		got, err = readCounts(environ)
+		if err == nil && reflect.DeepEqual(got, want) {
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("queue calls per queue and outcome: %v", err)
 	}
 	t.Fatalf("queue calls per queue and outcome:\n got %v\nwant %v", got, want)
 }

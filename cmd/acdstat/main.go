@@ -18,27 +18,6 @@ import (
 	"github.com/acdstat/acdstat/config"
 )
 
-const usage = `usage: acdstat <command> [flags]
-
-commands:
-  serve      run intake, the jobs and the HTTP API
-  migrate    create or upgrade the ClickHouse schema
-  ingest     import files: acdstat ingest --format queue_log FILE...
-  ship       follow a queue_log file and post it: acdstat ship --queue-log PATH --to URL
-  rollup     build queue calls and roll up changed buckets now
-  rebuild    recompute queue calls and rollups from raw events: --from D --to D
-  simulate   a synthetic ACD writing queue_log and its ground truth
-  report     the figures of a queue per period: acdstat report --queue Q
-  settings   the queue settings every process counts with: apply FILE, show, history
-  check-config  validate the settings and a queue file without applying it (--probe: also the network)
-  version    print the version
-
-Settings come from ACDSTAT_* variables (README.md); flags override them.
-The queue settings are kept in ClickHouse: 'acdstat settings apply FILE'
-makes a queue file the one every command and every serve counts with.
-Run 'acdstat <command> -h' for a command's flags.
-`
-
 // version is set by the Makefile through -ldflags.
 var version = "dev"
 
@@ -77,7 +56,7 @@ type process struct {
 
 func run(ctx context.Context, p process, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(p.stderr, usage)
+		fmt.Fprint(p.stderr, usage())
 		return exitCode(2)
 	}
 	cmd, rest := args[0], args[1:]
@@ -102,15 +81,13 @@ func run(ctx context.Context, p process, args []string) error {
 		return cmdSettings(ctx, p, rest)
 	case "check-config":
 		return cmdCheckConfig(ctx, p, rest)
-	case "version":
+	case "version", "--version", "-version", "-v":
 		fmt.Fprintln(p.stdout, "acdstat", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(p.stdout, usage)
-		return nil
+		return cmdHelp(ctx, p, rest)
 	}
-	fmt.Fprintf(p.stderr, "acdstat: unknown command %q\n\n%s", cmd, usage)
-	return exitCode(2)
+	return unknownCommand(p.stderr, cmd)
 }
 
 // settings holds the flags every server-facing command shares; each
@@ -128,8 +105,15 @@ func newSettings(name string, p process) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A command a person types prints its result, not log lines before
+	// it: below serve and migrate, the log level is warn unless
+	// ACDSTAT_LOG_LEVEL or --log-level says otherwise.
+	if name != "serve" && name != "migrate" && envOf(p.environ, "ACDSTAT_LOG_LEVEL") == "" {
+		cfg.LogLevel = "warn"
+	}
 	s := &settings{cfg: cfg, fs: flag.NewFlagSet("acdstat "+name, flag.ContinueOnError), now: p.now}
 	s.fs.SetOutput(p.stderr)
+	setUsage(s.fs, name)
 	s.fs.Func("clickhouse", "ClickHouse native address(es), comma-separated (ACDSTAT_CLICKHOUSE_ADDR)", func(v string) error {
 		s.cfg.ClickHouse.Addr = strings.Split(v, ",")
 		return nil

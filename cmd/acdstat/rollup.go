@@ -36,17 +36,17 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot build queue calls: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "queue calls built for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
+	fmt.Fprintf(p.stdout, "queue calls built for %s (%s written)\n", plural(bs.Calls, "call id", "call ids"), plural(bs.Written, "row", "rows"))
 	rs, err := newRoller(a.cfg, a.log, a.queues, a.st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot roll up: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
+	fmt.Fprintln(p.stdout, rolledUp(rs))
 	fs, err := newFunneler(a.cfg, a.log, a.queues, a.st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "IVR funnel: %d calls to entry numbers (of %d call ids)\n", fs.Written, fs.Calls)
+	fmt.Fprintf(p.stdout, "IVR funnel: %s to entry numbers (of %s)\n", plural(fs.Written, "call", "calls"), plural(fs.Calls, "call id", "call ids"))
 	return nil
 }
 
@@ -92,23 +92,36 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
+	built := startProgress(p.stderr, "rebuilding queue calls", 0, false, "call")
+	b.OnProgress(func(done, total int) { built.Set(int64(done), int64(total), int64(done)) })
 	bs, err := b.RebuildBetween(ctx, a.st.ConsistentReads(), from, to)
+	built.Stop()
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "queue calls rebuilt for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
+	fmt.Fprintf(p.stdout, "queue calls rebuilt for %s (%s written)\n", plural(bs.Calls, "call id", "call ids"), plural(bs.Written, "row", "rows"))
 	r := newRoller(a.cfg, a.log, a.queues, a.st)
+	rolled := startProgress(p.stderr, "rolling up", 0, false, "bucket")
+	r.OnProgress(func(done, total int) { rolled.Set(int64(done), int64(total), int64(done)) })
 	rs, err := r.RollupRange(ctx, a.st.ConsistentReads(), from, to)
+	rolled.Stop()
+	r.OnProgress(nil)
 	if err != nil {
 		return fmt.Errorf("cannot roll up %s to %s: %w", *fromArg, *toArg, err)
 	}
-	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
+	fmt.Fprintln(p.stdout, rolledUp(rs))
 	// Stays that the rebuild moved out of the range, and calls built since
 	// the last run, are the incremental job's.
 	if _, err := r.Run(ctx); err != nil {
 		return fmt.Errorf("cannot roll up changed buckets: %w", err)
 	}
 	return nil
+}
+
+// rolledUp says what a rollup run did.
+func rolledUp(rs aggregate.RollupStats) string {
+	return fmt.Sprintf("rolled up %s (%s, %s written)", plural(rs.Buckets, "bucket", "buckets"),
+		plural(rs.Calls, "queue call", "queue calls"), plural(rs.Rows, "row", "rows"))
 }
 
 // newRoller is the rollup job, counting with the settings of settings at

@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	s.fs.StringVar(&s.cfg.HTTPAddr, "http", s.cfg.HTTPAddr, "HTTP listen address (ACDSTAT_HTTP_ADDR)")
+	s.queuesFlag()
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -37,9 +38,21 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 
 // serve runs everything; now is the clock of everything that depends on
 // the date (time.Now outside tests).
+//
+// The start order keeps intake independent of ClickHouse: the store is
+// made without the network (store.New), and serve connects (creating the
+// database), migrates and applies the queue file of ACDSTAT_QUEUES in the
+// background (connect). Where ClickHouse answers at once, serve comes up
+// with all of it done, as before. Where it does not, the spool, the HTTP
+// and SIP listeners and the writer start all the same, intake
+// acknowledges into the spool, and the attempts go on; only once one
+// succeeds does the writer insert (so nothing lands in a table whose views
+// do not exist yet) and do the jobs and the settings' follower start.
+// /readyz says whether intake works; /metrics (acdstat_clickhouse_up)
+// whether ClickHouse does.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) error {
 	log.Info("starting acdstat", "version", version, "http", cfg.HTTPAddr)
-	st, err := waitForStore(ctx, cfg, log)
+	st, err := store.New(cfg.ClickHouse, log.With("component", "store"))
 	if err != nil {
 		return err
 	}
@@ -50,27 +63,45 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	// The lags are measured on the wall clock, as the watermarks are
 	// ClickHouse's insert times, whatever the clock of the jobs.
 	reg.MustRegister(store.NewCollector(st, time.Now, aggregate.BuildJob, aggregate.RollupJob))
+	// The queue settings come before intake: they name the zone of each
+	// switch's local times (cdr.Settings.SwitchZone). Every job, the intake
+	// handler and the read API follow the current version in the store;
+	// until serve has read it, intake takes the zones of the settings it
+	// starts with (startSettings).
+	queues := config.NewCurrent(st, log.With("component", "settings"))
+	queues.KeepCopy(filepath.Join(cfg.DataDir, settingsCopy))
+	queues.Assume(startSettings(cfg, log))
+	// Where ClickHouse answers at once, serve comes up connected and
+	// migrated, as every command does; where it does not within
+	// firstAttemptWait, intake starts all the same.
+	cctx, stopConnecting := context.WithCancel(ctx)
+	defer stopConnecting()
+	conn := connect(cctx, cfg, st, queues, log, now)
+	select {
+	case <-conn.first:
+	case <-time.After(firstAttemptWait):
+	}
+	if err := conn.refused(); err != nil {
+		return err
+	}
 	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
-		log.With("component", "spool"), reg, st)
+		log.With("component", "spool"), reg, afterMigration{conn.migrated, st})
 	if err != nil {
 		return err
 	}
 	defer writer.Close()
 	sp := writer.Spool()
-	// The queue settings come before intake: they name the zone of each
-	// switch's local times (cdr.Settings.SwitchZone). Every job, the intake
-	// handler and the read API follow the current version in the store.
-	queues, err := loadQueues(ctx, cfg, st, log, now(), "serve", true)
-	if err != nil {
-		return err
-	}
 	// Every listener acknowledges only what is fsynced in the spool.
 	sink := intake.NewSpoolSink(sp)
 	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, queues, sink)
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, queues, st))
+	readAPI, err := newReadAPI(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -129,8 +160,22 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	g.Go(func() error { defer intakes.Done(); return srv.Serve(gctx) })
 	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
 	g.Go(func() error { return writer.Run(intakeStopped) })
-	g.Go(func() error { return sched.Serve(gctx) })
-	g.Go(func() error { return queues.Follow(gctx, followSettingsEvery) })
+	g.Go(func() error {
+		select {
+		case <-conn.ended:
+		case <-gctx.Done():
+			return nil
+		}
+		select {
+		case <-conn.migrated:
+		default:
+			return conn.err // nil: stopped before ClickHouse answered
+		}
+		jobs, jctx := errgroup.WithContext(gctx)
+		jobs.Go(func() error { return sched.Serve(jctx) })
+		jobs.Go(func() error { return queues.Follow(jctx, followSettingsEvery) })
+		return jobs.Wait()
+	})
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
@@ -141,21 +186,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 // start of every run, the read API on every request.
 const followSettingsEvery = 5 * time.Second
 
-// openStore connects and migrates: every command that writes starts here.
+// openStore connects and migrates: every command that writes starts here
+// (serve connects in the background: connect).
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
 	st, err := store.Open(ctx, cfg.ClickHouse, log.With("component", "store"))
 	if err != nil {
 		return nil, err
 	}
-	applied, err := st.Migrate(ctx)
-	if err != nil {
+	if err := migrate(ctx, st); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("cannot migrate: %w", err)
-	}
-	for _, m := range applied {
-		log.Info("migration applied", "migration", m)
+		return nil, err
 	}
 	return st, nil
+}
+
+// migrate applies the migrations st lacks (Migrate logs each, once).
+func migrate(ctx context.Context, st *store.Store) error {
+	if _, err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("cannot migrate: %w", err)
+	}
+	return nil
 }
 
 // storeSink writes events straight to ClickHouse, for `acdstat ingest`,

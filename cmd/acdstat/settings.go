@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,26 +62,39 @@ func (s *settings) open(ctx context.Context, p process, apply bool) (*app, error
 func (a *app) Close() { a.st.Close() }
 
 // loadQueues is the one place where a command gets its queue settings: the
-// current version in the store, followed by the config.Current it returns.
-// With apply (the commands that count: serve, ingest, rollup, rebuild), the
-// file that ACDSTAT_QUEUES or --queues names is applied first where it is
+// current version in the store, followed by the config.Current it returns,
+// after applyQueues (serve does the same in connectOnce).
+func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) (*config.Current, error) {
+	if err := applyQueues(ctx, cfg, st, log, now, command, apply); err != nil {
+		return nil, err
+	}
+	q := config.NewCurrent(st, log.With("component", "settings"))
+	if _, err := q.Settings(ctx); err != nil {
+		return nil, fmt.Errorf("cannot read the queue settings: %w", err)
+	}
+	return q, nil
+}
+
+// applyQueues is what a command does with the queue file of ACDSTAT_QUEUES
+// or --queues. With apply (the commands that count: serve, ingest, rollup,
+// rebuild), the file is applied first where it is
 // not the current version already: the way of one machine. serve says so
 // with a warning, because with several nodes started with different files
 // the last to start wins; `acdstat settings apply` is the way to change
 // them for every node. The commands that only read (report, settings)
 // never apply a file, and warn where it is not the current version.
-func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) (*config.Current, error) {
+func applyQueues(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger, now time.Time, command string, apply bool) error {
 	switch {
 	case cfg.Queues != "" && apply:
 		applied, previous, err := config.ApplyQueueFile(ctx, st, cfg.Queues, appliedBy(command, cfg.Queues), now)
 		if err != nil {
-			return nil, fmt.Errorf("cannot apply the queue file of ACDSTAT_QUEUES: %w", err)
+			return fmt.Errorf("cannot apply the queue file of --queues or ACDSTAT_QUEUES: %w", err)
 		}
 		if applied.Version != previous.Version {
 			attrs := []any{"file", cfg.Queues, "version", applied.Version, "was", previous.Version,
 				"was_applied_by", previous.AppliedBy, "was_applied_at", previous.AppliedAt}
 			if command == "serve" && previous.Version != cdr.DefaultSettingsVersion {
-				log.Warn("the queue file of ACDSTAT_QUEUES replaces the current queue settings for every process; with several nodes started with different files the last to start wins (acdstat settings apply FILE changes them for all)", attrs...)
+				log.Warn("the queue file of --queues or ACDSTAT_QUEUES replaces the current queue settings for every process; with several nodes started with different files the last to start wins (acdstat settings apply FILE changes them for all)", attrs...)
 			} else {
 				log.Info("queue settings applied", attrs...)
 			}
@@ -93,11 +107,7 @@ func loadQueues(ctx context.Context, cfg config.Config, st *store.Store, log *sl
 			}
 		}
 	}
-	q := config.NewCurrent(st, log.With("component", "settings"))
-	if _, err := q.Settings(ctx); err != nil {
-		return nil, fmt.Errorf("cannot read the queue settings: %w", err)
-	}
-	return q, nil
+	return nil
 }
 
 // appliedBy says in the settings history who applied a file.
@@ -116,6 +126,16 @@ func cmdSettings(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("settings: name what to do: apply FILE, show [--version V] or history")
 	}
 	what, rest := args[0], args[1:]
+	switch what {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(p.stderr, "usage: acdstat settings apply FILE | show [--version V] | history\n\n"+
+			"The queue settings every process counts with, kept as versions in ClickHouse:\n"+
+			"  apply FILE   make a queue file the current settings (validated first)\n"+
+			"  show         print the current version, or --version V\n"+
+			"  history      list every version applied\n"+
+			"Run 'acdstat settings apply -h' for the flags.\n")
+		return flag.ErrHelp
+	}
 	s, err := newSettings("settings "+what, p)
 	if err != nil {
 		return err
