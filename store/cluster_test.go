@@ -490,3 +490,28 @@ func TestClusterRetentionDropsOnEveryReplica(t *testing.T) {
 		t.Fatalf("partitions after the drop: %+v, %v; want 202510 with 100 rows", parts, err)
 	}
 }
+
+// TestConnectChecksTheCluster: a cluster the server does not know, or a
+// server without the {shard} and {replica} macros, is refused at start,
+// naming the setting, by Open and by check-config's Probe (the test server
+// has the stock test clusters and no macros).
+func TestConnectChecksTheCluster(t *testing.T) {
+	addr, db := chtest.NewDatabase(t)
+	ctx := context.Background()
+	for cluster, want := range map[string]string{
+		"no_such_cluster":      `ACDSTAT_CLICKHOUSE_CLUSTER: clickhouse has no cluster "no_such_cluster"`,
+		"test_shard_localhost": "ACDSTAT_CLICKHOUSE_CLUSTER: clickhouse has no {shard} and {replica} macros",
+	} {
+		cfg := clusterConfig(db, addr)
+		cfg.Cluster = cluster
+		if s, err := Open(ctx, cfg, nil); err == nil || !strings.Contains(err.Error(), want) {
+			if err == nil {
+				s.Close()
+			}
+			t.Errorf("Open with cluster %s: got %v; want %q", cluster, err, want)
+		}
+		if _, _, err := Probe(ctx, cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Probe with cluster %s: got %v; want %q", cluster, err, want)
+		}
+	}
+}

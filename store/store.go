@@ -172,7 +172,8 @@ func readPassword(cfg Config) (string, error) {
 
 // Probe connects to ClickHouse without a database, pings it and says which
 // version answers and whether cfg.Database exists, creating nothing: for
-// check-config --probe, before serve (which creates the database).
+// check-config --probe, before serve (which creates the database). In
+// cluster mode it checks the cluster as Connect does.
 func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err error) {
 	if err := cfg.Validate(); err != nil {
 		return "", false, err
@@ -192,6 +193,11 @@ func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err 
 	defer conn.Close()
 	if err := conn.Ping(ctx); err != nil {
 		return "", false, fmt.Errorf("cannot ping clickhouse %v: %w", cfg.Addr, err)
+	}
+	if cfg.Cluster != "" {
+		if err := checkCluster(ctx, conn, cfg.Cluster); err != nil {
+			return "", false, err
+		}
 	}
 	var n uint64
 	if err := conn.QueryRow(ctx, "SELECT version(), (SELECT count() FROM system.databases WHERE name = ?)", cfg.Database).Scan(&version, &n); err != nil {
