@@ -199,3 +199,21 @@ func IsAgentEvent(e *Event) bool {
 	}
 	return e.Verb == VerbQueueStart || (e.Agent != "" && e.Agent != "NONE")
 }
+
+// AgentPeriod is the sum of an agent's rows over one period: of one queue,
+// or of all its queues (Queue AgentAllQueues, with the time figures), as
+// store.AgentPeriods reads it for the agent report.
+type AgentPeriod struct {
+	Agent, Display, TZ, Queue string
+	// Start is the UTC instant the local period begins in the agent's
+	// zone (TZ), as the rows were keyed.
+	Start  time.Time
+	Counts AgentCounts
+	// Versions are the settings versions the period was counted with,
+	// sorted.
+	Versions []string
+}
+
+// AgentAllQueues is the queue of an agent row over all its queues
+// (METRICS.md, "The agent row").
+const AgentAllQueues = "*"

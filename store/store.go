@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -18,6 +19,9 @@ type Store struct {
 	db      string
 	version string
 	log     *slog.Logger
+	// agentEvents makes InsertEvents keep agent lines by agent as well
+	// (KeepAgentEvents).
+	agentEvents atomic.Bool
 }
 
 // Open validates cfg, reads the password file if one is set, creates the
