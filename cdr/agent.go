@@ -217,3 +217,13 @@ type AgentPeriod struct {
 // AgentAllQueues is the queue of an agent row over all its queues
 // (METRICS.md, "The agent row").
 const AgentAllQueues = "*"
+
+// AgentTouch names one name of an agent that got lines or queue-call rows
+// stored in a range of insert times, with the span of their times (the
+// earliest and latest line, or the enter to the end of the stays): what
+// the agent job recomputes. A QUEUESTART touches the name "NONE" of its
+// switch, which stands for every agent of it.
+type AgentTouch struct {
+	Name             AgentName
+	MinTime, MaxTime time.Time
+}

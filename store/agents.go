@@ -80,19 +80,10 @@ WHERE time >= ? AND time < ? AND source IN (?, ?) AND has(?, verb) AND (verb = ?
 	return nil
 }
 
-// AgentTouch names one name of an agent that got lines or queue-call rows
-// stored in a range of insert times, with the span of their times (the
-// earliest and latest event time, or enter to end of the stays). A
-// QUEUESTART touches the name "NONE" of its switch: every agent of it.
-type AgentTouch struct {
-	Name             cdr.AgentName
-	MinTime, MaxTime time.Time
-}
-
 // AgentTouches returns the names whose lines were stored (agent_touches)
 // or whose queue-call rows were built (agent_call_touches, the agent and
 // the agent a row replaced) in [from, to) of server insert time, each once.
-func (s *Store) AgentTouches(ctx context.Context, from, to time.Time) ([]AgentTouch, error) {
+func (s *Store) AgentTouches(ctx context.Context, from, to time.Time) ([]cdr.AgentTouch, error) {
 	rows, err := s.conn.Query(ctx, `SELECT switch, agent, min(lo), max(hi) FROM (
     SELECT switch, agent, time AS lo, time AS hi FROM agent_touches WHERE ingested_at >= ? AND ingested_at < ?
     UNION ALL
@@ -106,9 +97,9 @@ ORDER BY switch, agent`, from.UTC(), to.UTC(), from.UTC(), to.UTC())
 		return nil, fmt.Errorf("cannot read touched agents: %w", err)
 	}
 	defer rows.Close()
-	var out []AgentTouch
+	var out []cdr.AgentTouch
 	for rows.Next() {
-		var t AgentTouch
+		var t cdr.AgentTouch
 		if err := rows.Scan(&t.Name.Switch, &t.Name.Name, &t.MinTime, &t.MaxTime); err != nil {
 			return nil, fmt.Errorf("cannot read touched agents: %w", err)
 		}
