@@ -156,7 +156,7 @@ func TestAgentJobIsExactUnderLateAndRepeatedLines(t *testing.T) {
 	}
 	run()
 	want := map[string]agentDayRow{
-		"anna": {answered: 2, talk: 420, logged: f64p(4 * 3600 + 3600), inCall: f64p(420), paused: f64p(1800), stale: f64p(0)},
+		"anna": {answered: 2, talk: 420, logged: f64p(4*3600 + 3600), inCall: f64p(420), paused: f64p(1800), stale: f64p(0)},
 	}
 	checkAgentDay(t, "second batch", s.agentDays(t), want)
 	run() // nothing new: nothing changes
