@@ -145,7 +145,7 @@ var agentLabels = map[string]map[string]string{
 		"reasons": "Paused by reason", "no_reason": "no reason", "unknown": "unknown",
 		"numbers": "Numbers", "none": "–", "no_agents": "No agent has figures this month.",
 		"error": "Cannot read the figures", "download": "The same figures as", "queue_page": "Desks",
-		"months": "January February March April May June July August September October November December",
+		"months":  "January February March April May June July August September October November December",
 		"decimal": ".",
 	},
 	"da": {
@@ -158,7 +158,7 @@ var agentLabels = map[string]map[string]string{
 		"reasons": "Pause efter årsag", "no_reason": "uden årsag", "unknown": "ukendt",
 		"numbers": "Tal", "none": "–", "no_agents": "Ingen medarbejder har tal for denne måned.",
 		"error": "Kan ikke læse tallene", "download": "De samme tal som", "queue_page": "Køer",
-		"months": "januar februar marts april maj juni juli august september oktober november december",
+		"months":  "januar februar marts april maj juni juli august september oktober november december",
 		"decimal": ",",
 	},
 }
