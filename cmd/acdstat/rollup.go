@@ -47,7 +47,7 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "IVR funnel: %d calls to entry numbers (of %d call ids)\n", fs.Written, fs.Calls)
-	return nil
+	return rollupAgents(ctx, a, p.stdout, nil)
 }
 
 // cmdRebuild recomputes queue calls and rollups of a range from the raw
@@ -108,7 +108,7 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if _, err := r.Run(ctx); err != nil {
 		return fmt.Errorf("cannot roll up changed buckets: %w", err)
 	}
-	return nil
+	return rollupAgents(ctx, a, p.stdout, &[2]time.Time{from, to})
 }
 
 // newRoller is the rollup job, counting with the settings of settings at

@@ -70,7 +70,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, queues, st))
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, queues, st),
+		newAgentAPI(cfg, log, now, queues, st))
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -82,6 +83,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	roller := newRoller(cfg, log, queues, st)
+	agents, err := newAgentRoller(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
 	serveSIP, err := startSIP(cfg, log, reg, now, sink)
 	if err != nil {
 		return err
@@ -111,7 +116,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log))
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		st.Close()
 		return nil, fmt.Errorf("cannot migrate: %w", err)
 	}
+	// Agent lines are kept by agent only while agent figures are on.
+	st.KeepAgentEvents(cfg.Agents.On())
 	for _, m := range applied {
 		log.Info("migration applied", "migration", m)
 	}
