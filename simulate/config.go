@@ -82,6 +82,13 @@ type Config struct {
 	// NoEdgeCases leaves out the scripted edge cases (exact SLA waits,
 	// short abandons, transfers, month and daylight-saving boundaries).
 	NoEdgeCases bool
+	// Agents simulates the agents too (agents.go): sessions, pauses, rings
+	// and who answers, a static member per desk, a night agent logged in
+	// across midnight, an agent in two desks and one person on two
+	// switches, with the truth of every agent figure (Truth.Agents). The
+	// calls are those of the same Config without it; only their agents,
+	// the member lines and the second switch's lines differ.
+	Agents bool
 }
 
 // Copenhagen returns the Europe/Copenhagen zone. The zone database is

@@ -16,6 +16,7 @@ import (
 	"github.com/acdstat/acdstat/httpapi"
 	"github.com/acdstat/acdstat/intake"
 	"github.com/acdstat/acdstat/report"
+	"github.com/acdstat/acdstat/simulate"
 	"github.com/acdstat/acdstat/store"
 )
 
@@ -139,5 +140,33 @@ func rollupAgents(ctx context.Context, a *app, stdout io.Writer, rebuild *[2]tim
 		return fmt.Errorf("cannot count the agent figures: %w", err)
 	}
 	fmt.Fprintf(stdout, "agent figures: %d agents counted (%d rows written)\n", st.Agents, st.Rows)
+	return nil
+}
+
+// simulateAgents is the part of `acdstat simulate --agents` beyond the
+// main switch: the second switch's log, written beside --out (FILE.SWITCH)
+// and posted to --to under its switch name, and the agent map for the
+// queue file, on stderr.
+func simulateAgents(ctx context.Context, sim *simulate.Sim, out, to, token string, stdout, stderr io.Writer) error {
+	for _, sw := range sim.Switches()[1:] {
+		if out != "" && out != "-" {
+			if err := writeTo(out+"."+sw, stdout, func(w io.Writer) error { return sim.WriteQueueLogOf(w, sw) }); err != nil {
+				return err
+			}
+		}
+		if to == "" {
+			continue
+		}
+		target, err := ingestURL(to)
+		if err != nil {
+			return err
+		}
+		lines := sim.LinesOf(sw)
+		if err := simulate.Send(ctx, target, token, sw, lines, 0, 5000, nil); err != nil {
+			return fmt.Errorf("cannot send to %s: %w", to, err)
+		}
+		fmt.Fprintf(stderr, "sent %d queue_log lines of switch %s to %s\n", len(lines), sw, to)
+	}
+	fmt.Fprintf(stderr, "the agent map of the simulation (add it to the queue file and apply it: acdstat settings apply FILE):\n%s", sim.AgentMap())
 	return nil
 }
