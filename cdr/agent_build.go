@@ -36,8 +36,9 @@ import (
 // cut at 15-minute bucket boundaries: an instant counts as logged in within
 // a session of any name, or on a call answered within one; as on a call on
 // any call; as paused where some name is paused and every name in a session
-// is. Buckets holding a ring, an answer or talk outside every session have
-// their logged-in time unknown.
+// is. Buckets holding a ring outside every session, or the joining, the
+// answer or the talk of a call answered outside every session, have their
+// logged-in time unknown.
 //
 // Rows. For each bucket in [opt.From, opt.To): a row of queue "" with the
 // time figures, where any is not zero or the logged-in time is unknown, and
@@ -570,8 +571,13 @@ func (b *agentBuild) rows(loc *time.Location) []AgentRow {
 	for _, c := range b.calls {
 		in := within(sessions, c.answer)
 		if !in {
-			if inRange(c.answer) {
-				fig(c.answer).unknown = true
+			// The call counts in the bucket it joined in, and the agent
+			// was busy from its answer to its end, all outside every
+			// session seen.
+			for _, t := range []int64{c.c.EnterTime.Unix(), c.answer} {
+				if inRange(t) {
+					fig(t).unknown = true
+				}
 			}
 			for t := c.answer - ((c.answer%step)+step)%step; t < c.to; t += step {
 				if inRange(t) {

@@ -389,3 +389,19 @@ func TestAgentPseudonym(t *testing.T) {
 		t.Errorf("another key or agent gives the same pseudonym")
 	}
 }
+
+// TestAgentUnknownWhereTheCallJoined: a static member's call that joined
+// before midnight and was answered after it makes both days' logged-in
+// time unknown: the first holds the call, the second its talk.
+func TestAgentUnknownWhereTheCallJoined(t *testing.T) {
+	evs := agentLog(t, "pbx1", `
++0 23:59:59|c9.1|sd|NONE|ENTERQUEUE||4519|1
++1 00:00:29|c9.1|sd|PJSIP/1999|CONNECT|30|c9.2|5
++1 00:02:29|c9.1|sd|PJSIP/1999|COMPLETECALLER|30|120|1
+`)
+	rows := BuildAgentRows(annaMap(t).Agent("pbx1", "PJSIP/1999"), evs, BuildCalls(evs, BuildOptions{}), AgentBuildOptions{From: aD0, To: aD0.AddDate(0, 0, 2)})
+	checkAgentDays(t, "PJSIP/1999", agentDay(rows), agentWant{
+		"":   {aD0.Format(time.DateOnly): {LoginUnknown: true}, aD0.AddDate(0, 0, 1).Format(time.DateOnly): {LoginUnknown: true, InCallS: 120}},
+		"sd": {aD0.Format(time.DateOnly): {Answered: 1, TalkS: 120, MaxTalkS: 120}},
+	})
+}

@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/simulate"
+)
+
+// agentSim is a simulated week with agents (simulate.Config.Agents).
+func agentSim(t *testing.T) *simulate.Sim {
+	t.Helper()
+	cfg := simulate.DefaultConfig()
+	cfg.CallsPerDay, cfg.Seed, cfg.Agents = 150, 3, true
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim
+}
+
+// tableExport writes lines as an export of Asterisk's queue_log table
+// (time in UTC, data1..data5), the other queue_log form.
+func tableExport(t *testing.T, name string, lines []simulate.Line) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"time", "callid", "queuename", "agent", "event", "data1", "data2", "data3", "data4", "data5"})
+	for _, l := range lines {
+		p := strings.Split(l.Text, "|")
+		sec, err := strconv.ParseInt(p[0], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := []string{time.Unix(sec, 0).UTC().Format("2006-01-02 15:04:05.000000"), p[1], p[2], p[3], p[4], "", "", "", "", ""}
+		copy(rec[5:], p[5:])
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// agentIDOf is acdstat's id of the agent a switch names so, by the
+// simulation's agent map ("anna" and her two names).
+func agentIDOf(sw, name string) string {
+	if sw == "default" && name == "PJSIP/2101" || sw == "default-2" && name == "SIP/201" {
+		return "anna"
+	}
+	return sw + "/" + name
+}
+
+// dispositionLines gives every third answered call of a single stay a
+// disposition, resolved or not in turn, as the dialplan writes it into
+// queue_log; it returns the lines and the dispositions and resolved calls
+// per agent, queue and day (the truth's keys).
+func dispositionLines(sim *simulate.Sim) ([]simulate.Line, map[string][2]int) {
+	stays := map[string]int{}
+	for _, c := range sim.Truth().Calls {
+		stays[c.Switch+" "+c.CallID]++
+	}
+	loc := simulate.Copenhagen()
+	var lines []simulate.Line
+	want := map[string][2]int{}
+	n := 0
+	for _, c := range sim.Truth().Calls {
+		if c.Switch != "" || c.Outcome != simulate.OutcomeAnswered || stays[" "+c.CallID] != 1 {
+			continue
+		}
+		if n++; n%3 != 0 {
+			continue
+		}
+		resolved := (n/3)%2 == 0
+		flag := "0"
+		if resolved {
+			flag = "1"
+		}
+		at := c.Enter.Add(time.Duration(c.WaitS+c.TalkS+60) * time.Second)
+		lines = append(lines, simulate.Line{Time: at, Text: fmt.Sprintf("%d|%s|%s|%s|DISPOSITION|%s|PWRESET", at.Unix(), c.CallID, c.Queue, c.Agent, flag)})
+		k := agentIDOf("default", c.Agent) + " " + c.Queue + " " + c.Enter.In(loc).Format(time.DateOnly)
+		d := want[k]
+		d[0]++
+		if resolved {
+			d[1]++
+		}
+		want[k] = d
+	}
+	return lines, want
+}
+
+// agentFig is an agent row as a user reads it from the views or the API,
+// in the truth's terms.
+type agentFig struct {
+	Answered, TalkS, MaxTalkS, Transferred  int
+	RingNoAnswer, RingCanceled              int
+	RingNoAnswerS                           float64
+	Dispositions, Resolved                  int
+	LoggedInS, InCallS, PausedS, AvailableS *int
+	StaleSessions                           *int
+	Occupancy                               *float64
+	PausedByReason                          map[string]int
+}
+
+func intp(v float64) *int { i := int(v); return &i }
+
+func (f agentFig) String() string {
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// truthFigs are the simulator's truth per agent, queue and day, with the
+// dispositions the test gave.
+func truthFigs(sim *simulate.Sim, disp map[string][2]int) map[string]agentFig {
+	out := map[string]agentFig{}
+	for _, r := range sim.Truth().Agents {
+		f := agentFig{Answered: r.Answered, TalkS: r.TalkS, MaxTalkS: r.MaxTalkS, Transferred: r.Transferred,
+			RingNoAnswer: r.RingNoAnswer, RingCanceled: r.RingCanceled, RingNoAnswerS: float64(r.RingNoAnswerMs) / 1000,
+			LoggedInS: r.LoggedInS, InCallS: r.InCallS, PausedS: r.PausedS, AvailableS: r.AvailableS, StaleSessions: r.StaleSessions,
+			Occupancy: r.Occupancy, PausedByReason: r.PausedByReason}
+		out[r.Agent+" "+r.Queue+" "+r.Day] = f
+	}
+	for k, d := range disp {
+		f := out[k]
+		f.Dispositions, f.Resolved = d[0], d[1]
+		out[k] = f
+		agent, rest, _ := strings.Cut(k, " ")
+		_, day, _ := strings.Cut(rest, " ")
+		all := out[agent+" * "+day]
+		all.Dispositions += d[0]
+		all.Resolved += d[1]
+		out[agent+" * "+day] = all
+	}
+	return out
+}
+
+// agentViewFigs reads agent_day as a BI tool does.
+func agentViewFigs(t *testing.T, environ []string) map[string]agentFig {
+	t.Helper()
+	conn := openView(t, environ)
+	rows, err := conn.Query(context.Background(), `SELECT agent, queue, period_start_local, answered, talk_s, max_talk_s, transferred,
+    ring_noanswer, ring_noanswer_s, ring_canceled, dispositions, resolved_first_contact,
+    logged_in_s, in_call_s, paused_s, available_s, stale_sessions, occupancy, pause_reasons, pause_reason_s
+FROM agent_day`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]agentFig{}
+	for rows.Next() {
+		var (
+			agent, queue, start                  string
+			answered, talk, maxTalk, tr, rna, rc uint64
+			disp, res                            uint64
+			ringS                                float64
+			logged, inCall, paused, stale        *uint64
+			avail                                *int64
+			occ                                  *float64
+			reasons                              []string
+			secs                                 []uint64
+		)
+		if err := rows.Scan(&agent, &queue, &start, &answered, &talk, &maxTalk, &tr, &rna, &ringS, &rc, &disp, &res,
+			&logged, &inCall, &paused, &avail, &stale, &occ, &reasons, &secs); err != nil {
+			t.Fatal(err)
+		}
+		f := agentFig{Answered: int(answered), TalkS: int(talk), MaxTalkS: int(maxTalk), Transferred: int(tr), RingNoAnswer: int(rna),
+			RingNoAnswerS: ringS, RingCanceled: int(rc), Dispositions: int(disp), Resolved: int(res), Occupancy: occ}
+		u := func(v *uint64) *int {
+			if v == nil {
+				return nil
+			}
+			return intp(float64(*v))
+		}
+		f.LoggedInS, f.InCallS, f.PausedS, f.StaleSessions = u(logged), u(inCall), u(paused), u(stale)
+		if avail != nil {
+			f.AvailableS = intp(float64(*avail))
+		}
+		for i, r := range reasons {
+			if f.PausedByReason == nil {
+				f.PausedByReason = map[string]int{}
+			}
+			f.PausedByReason[r] = int(secs[i])
+		}
+		out[agent+" "+queue+" "+start[:10]] = f
+	}
+	return out
+}
+
+// apiFigs reads GET /v1/agents per day, a row per queue too.
+func apiFigs(t *testing.T, base, token string) map[string]agentFig {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/agents?period=day&from=2025-10-26&to=2025-11-02&queues=1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rows []struct {
+		Agent, Queue                           string
+		PeriodStart                            string         `json:"period_start"`
+		Answered, TalkS, MaxTalkS, Transferred int            `json:"-"`
+		A                                      int            `json:"answered"`
+		T                                      int            `json:"talk_s"`
+		M                                      int            `json:"max_talk_s"`
+		Tr                                     int            `json:"transferred"`
+		RNA                                    int            `json:"ring_noanswer"`
+		RNAS                                   float64        `json:"ring_noanswer_s"`
+		RC                                     int            `json:"ring_canceled"`
+		Disp                                   int            `json:"dispositions"`
+		Res                                    int            `json:"resolved_first_contact"`
+		Logged                                 *int           `json:"logged_in_s"`
+		InCall                                 *int           `json:"in_call_s"`
+		Paused                                 *int           `json:"paused_s"`
+		Avail                                  *int           `json:"available_s"`
+		Stale                                  *int           `json:"stale_sessions"`
+		Occ                                    *float64       `json:"occupancy"`
+		Reasons                                map[string]int `json:"paused_by_reason"`
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /v1/agents: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rows); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]agentFig{}
+	for _, r := range rows {
+		f := agentFig{Answered: r.A, TalkS: r.T, MaxTalkS: r.M, Transferred: r.Tr, RingNoAnswer: r.RNA, RingNoAnswerS: r.RNAS, RingCanceled: r.RC,
+			Dispositions: r.Disp, Resolved: r.Res, LoggedInS: r.Logged, InCallS: r.InCall, PausedS: r.Paused, AvailableS: r.Avail,
+			StaleSessions: r.Stale, Occupancy: r.Occ}
+		if len(r.Reasons) > 0 {
+			f.PausedByReason = r.Reasons
+		}
+		out[r.Agent+" "+r.Queue+" "+r.PeriodStart[:10]] = f
+	}
+	return out
+}
+
+// empty says a figure is nothing: what a period without figures shows.
+func (f agentFig) empty() bool {
+	z := func(v *int) bool { return v == nil || *v == 0 }
+	return f.Answered == 0 && f.TalkS == 0 && f.RingNoAnswer == 0 && f.RingCanceled == 0 && f.Dispositions == 0 &&
+		z(f.LoggedInS) && z(f.InCallS) && z(f.PausedS) && z(f.StaleSessions) && len(f.PausedByReason) == 0
+}
+
+// compareFigs compares what acdstat gives with the truth, both ways;
+// extra rows of acdstat must be empty (the API's periods without figures).
+func compareFigs(t *testing.T, what string, got, want map[string]agentFig) {
+	t.Helper()
+	compared := 0
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		w := want[k]
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("%s: no row %s; want %s", what, k, w)
+			continue
+		}
+		if g.String() != w.String() {
+			t.Errorf("%s %s:\n got %s\nwant %s", what, k, g, w)
+		}
+		compared++
+	}
+	for k, g := range got {
+		// The night agent's first and last sessions reach into the days
+		// before and after the simulated week, which its truth leaves out.
+		if day := k[len(k)-10:]; day < "2025-10-26" || day > "2025-11-01" {
+			continue
+		}
+		if _, ok := want[k]; !ok && !g.empty() {
+			t.Errorf("%s: row %s %s is not in the truth", what, k, g)
+		}
+	}
+	t.Logf("%s: %d rows of agents, queues and days equal the simulator's truth", what, compared)
+}
+
+// TestAgentFiguresEqualTheSimulatorsTruth ingests a simulated week with
+// agents, as a switch would send it, and checks every agent figure per
+// agent, queue and day against the simulator's own truth, through the
+// view agent_day and GET /v1/agents: the main switch's log first as files
+// with a tenth of its lines held back, then all of it again (repeats, and
+// the late lines) as an export of the queue_log table; the second switch
+// (where one agent also works, joined by the agent map) as a file; and
+// dispositions in the log.
+func TestAgentFiguresEqualTheSimulatorsTruth(t *testing.T) {
+	sim := agentSim(t)
+	queues := writeFile(t, "queues.yaml", sim.AgentMap())
+	environ := testEnv(t, "ACDSTAT_QUEUES="+queues, "ACDSTAT_AGENT_TOKEN=agent-s3cret", "ACDSTAT_READ_TOKEN=read-s3cret")
+	disp, wantDisp := dispositionLines(sim)
+	lines := sim.Lines()
+	rng := rand.New(rand.NewPCG(5, 8))
+	var first []simulate.Line
+	for _, l := range lines {
+		if rng.IntN(10) != 0 {
+			first = append(first, l)
+		}
+	}
+	runCmd(t, environ, "ingest", "--format", "queue_log", writeLines(t, "first", first))
+	runCmd(t, environ, "ingest", "--format", "queue_log", "--switch", "default-2", writeLines(t, "second-switch", sim.LinesOf("default-2")))
+	runCmd(t, environ, "rollup")
+	runCmd(t, environ, "ingest", "--format", "queue_log_db", "--tz", "UTC", tableExport(t, "all.csv", append(lines, disp...)))
+	out := runCmd(t, environ, "rollup")
+	if !strings.Contains(out, "agent figures:") {
+		t.Errorf("rollup does not count agents:\n%s", out)
+	}
+	want := truthFigs(sim, wantDisp)
+	compareFigs(t, "agent_day", agentViewFigs(t, environ), want)
+
+	startServe(t, environ)
+	compareFigs(t, "GET /v1/agents", apiFigs(t, "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR"), "agent-s3cret"), want)
+
+	// acdstat report --agents gives the API's rows.
+	var rep []map[string]any
+	if err := json.Unmarshal([]byte(runCmd(t, environ, "report", "--agents", "--period", "month", "--from", "2025-10-01", "--to", "2025-11-01", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var anna map[string]any
+	for _, r := range rep {
+		if r["agent"] == "anna" {
+			anna = r
+		}
+	}
+	annaOct := 0
+	for k, f := range want {
+		if strings.HasPrefix(k, "anna * 2025-10") {
+			annaOct += f.Answered
+		}
+	}
+	if anna == nil || anna["display"] != "Anna Jensen" || int(anna["answered"].(float64)) != annaOct {
+		t.Errorf("report --agents, anna in October: %v; want %d answered", anna, annaOct)
+	}
+	if reflect.DeepEqual(want, map[string]agentFig{}) {
+		t.Fatal("the truth is empty")
+	}
+}
