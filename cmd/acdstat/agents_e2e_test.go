@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -351,5 +355,161 @@ func TestAgentFiguresEqualTheSimulatorsTruth(t *testing.T) {
 	}
 	if reflect.DeepEqual(want, map[string]agentFig{}) {
 		t.Fatal("the truth is empty")
+	}
+}
+
+// agentPrivacyLog is a small day: anna (mapped, PJSIP/1001 of pbx1) and
+// PJSIP/1002 (not in the map) log in, answer a call each and log off.
+func agentPrivacyLog(t *testing.T) string {
+	t.Helper()
+	t0 := time.Date(2025, 10, 28, 8, 0, 0, 0, time.UTC).Unix()
+	return writeFile(t, "queue_log", fmt.Sprintf(`%[1]d|MANAGER|servicedesk|PJSIP/1001|ADDMEMBER|
+%[1]d|MANAGER|servicedesk|PJSIP/1002|ADDMEMBER|
+%[2]d|c1.1|servicedesk|NONE|ENTERQUEUE||4511|1
+%[3]d|c1.1|servicedesk|PJSIP/1001|CONNECT|10|c1.2|2
+%[4]d|c1.1|servicedesk|PJSIP/1001|COMPLETECALLER|10|300|1
+%[2]d|c2.1|servicedesk|NONE|ENTERQUEUE||4512|1
+%[3]d|c2.1|servicedesk|PJSIP/1002|CONNECT|10|c2.2|2
+%[4]d|c2.1|servicedesk|PJSIP/1002|COMPLETECALLER|10|300|1
+%[5]d|MANAGER|servicedesk|PJSIP/1001|REMOVEMEMBER|
+%[5]d|MANAGER|servicedesk|PJSIP/1002|REMOVEMEMBER|
+`, t0, t0+3600, t0+3610, t0+3910, t0+4*3600))
+}
+
+const annaQueues = "agents:\n  anna:\n    name: Anna Jensen\n    names: {pbx1: [PJSIP/1001]}\n"
+
+// getWith answers a GET with a bearer token ("" for none).
+func getWith(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b.String()
+}
+
+// TestAgentFiguresHaveTheirOwnToken: over HTTP, the agent figures open to
+// the agent token alone; the read token of the queue figures is refused
+// on them, and the agent token on the queue figures; with a read token and
+// no agent token, nothing opens them.
+func TestAgentFiguresHaveTheirOwnToken(t *testing.T) {
+	environ := testEnv(t, "ACDSTAT_QUEUES="+writeFile(t, "queues.yaml", annaQueues), "ACDSTAT_READ_TOKEN=read-s3cret", "ACDSTAT_AGENT_TOKEN=agent-s3cret")
+	runCmd(t, environ, "ingest", "--format", "queue_log", "--switch", "pbx1", agentPrivacyLog(t))
+	runCmd(t, environ, "rollup")
+	startServe(t, environ)
+	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+	agents := base + "/v1/agents?period=day&from=2025-10-28&to=2025-10-29"
+	for _, tc := range []struct {
+		url, token string
+		want       int
+	}{
+		{agents, "", 401},
+		{agents, "read-s3cret", 403},
+		{agents, "agent-s3cret", 200},
+		{base + "/agents?month=2025-10", "read-s3cret", 403},
+		{base + "/agents?month=2025-10", "agent-s3cret", 200},
+		{base + "/v1/report?queue=servicedesk&from=2025-10-01&to=2025-11-01", "agent-s3cret", 403},
+		{base + "/v1/report?queue=servicedesk&from=2025-10-01&to=2025-11-01", "read-s3cret", 200},
+	} {
+		if got, body := getWith(t, tc.url, tc.token); got != tc.want {
+			t.Errorf("GET %s with %q: %d; want %d: %.300s", tc.url, tc.token, got, tc.want, body)
+		}
+	}
+	_, body := getWith(t, agents, "agent-s3cret")
+	if !strings.Contains(body, `"agent": "anna"`) || !strings.Contains(body, `"agent": "pbx1/PJSIP/1002"`) {
+		t.Errorf("the agent token reads no agents: %s", body)
+	}
+
+	// A read token and no agent token: agent figures are closed to all.
+	environ = testEnv(t, "ACDSTAT_READ_TOKEN=read-s3cret")
+	startServe(t, environ)
+	code, body := getWith(t, "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/agents", "read-s3cret")
+	if code != 403 || !strings.Contains(body, "ACDSTAT_AGENT_TOKEN") {
+		t.Errorf("without an agent token: %d %s; want 403 naming ACDSTAT_AGENT_TOKEN", code, body)
+	}
+}
+
+// TestAgentPseudonyms: with ACDSTAT_AGENT_FIGURES=pseudonymous, what the
+// API and the views give names agents by the keyed hash of their ids, and
+// shows only the display names of the map: no interface, no map id.
+func TestAgentPseudonyms(t *testing.T) {
+	const key = "a key of the staff council 0042"
+	environ := testEnv(t, "ACDSTAT_QUEUES="+writeFile(t, "queues.yaml", annaQueues), "ACDSTAT_AGENT_FIGURES=pseudonymous", "ACDSTAT_AGENT_HASH_KEY="+key)
+	runCmd(t, environ, "ingest", "--format", "queue_log", "--switch", "pbx1", agentPrivacyLog(t))
+	runCmd(t, environ, "rollup")
+	startServe(t, environ)
+	// The test's own HMAC-SHA256, as METRICS.md defines the pseudonym.
+	pseudonym := func(id string) string {
+		m := hmac.New(sha256.New, []byte(key))
+		m.Write([]byte(id))
+		return "a-" + hex.EncodeToString(m.Sum(nil))[:12]
+	}
+	code, body := getWith(t, "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/agents?period=day&from=2025-10-28&to=2025-10-29", "")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(body), &rows); err != nil || code != 200 {
+		t.Fatalf("GET /v1/agents: %d %v %s", code, err, body)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r["agent"].(string)] = r["display"].(string)
+	}
+	want := map[string]string{pseudonym("anna"): "Anna Jensen", pseudonym("pbx1/PJSIP/1002"): pseudonym("pbx1/PJSIP/1002")}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("agents %v; want %v", got, want)
+	}
+	for _, leak := range []string{"PJSIP", `"anna"`, "1001", "1002"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("the API shows %q: %s", leak, body)
+		}
+	}
+	_, page := getWith(t, "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/agents?month=2025-10", "")
+	if strings.Contains(page, "PJSIP") || !strings.Contains(page, "Anna Jensen") || !strings.Contains(page, pseudonym("pbx1/PJSIP/1002")) {
+		t.Errorf("the agent page shows an interface, or not the names it should:\n%.3000s", page)
+	}
+	conn := openView(t, environ)
+	var n, named uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count(), countIf(agent LIKE 'a-%' AND display NOT LIKE '%PJSIP%') FROM agent_rollup_15m").Scan(&n, &named); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || n != named {
+		t.Errorf("agent rows: %d, %d of them by pseudonym; want all", n, named)
+	}
+}
+
+// TestAgentFiguresOff: with ACDSTAT_AGENT_FIGURES=off nothing of agents is
+// computed or stored, and the agent endpoints say so.
+func TestAgentFiguresOff(t *testing.T) {
+	environ := testEnv(t, "ACDSTAT_AGENT_FIGURES=off")
+	runCmd(t, environ, "ingest", "--format", "queue_log", "--switch", "pbx1", agentPrivacyLog(t))
+	if out := runCmd(t, environ, "rollup"); strings.Contains(out, "agent figures") {
+		t.Errorf("rollup counted agents:\n%s", out)
+	}
+	conn := openView(t, environ)
+	for _, table := range []string{"agent_events", "agent_touches", "agent_rollup_15m"} {
+		var n uint64
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%s holds %d rows; want none while agent figures are off", table, n)
+		}
+	}
+	startServe(t, environ)
+	for _, path := range []string{"/v1/agents", "/agents"} {
+		if code, body := getWith(t, "http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+path, ""); code != 404 || !strings.Contains(body, "ACDSTAT_AGENT_FIGURES=off") {
+			t.Errorf("GET %s: %d %.200s; want 404 saying agent figures are off", path, code, body)
+		}
+	}
+	if err := run(context.Background(), testProcess(environ, io.Discard, io.Discard), []string{"report", "--agents"}); err == nil || !strings.Contains(err.Error(), "turned off") {
+		t.Errorf("report --agents: %v; want an error saying they are off", err)
 	}
 }
