@@ -154,7 +154,7 @@ var agentLabels = map[string]map[string]string{
 		"occupancy_title": "Belægning", "occupancy_note": "Tid i samtale ud af tiden logget på og ikke i pause. En medarbejder hvis logget-på-tid er ukendt (et fast kømedlem, eller et logon centralen ikke skrev) har ingen.",
 		"agent": "Medarbejder", "answered": "Besvaret", "avg_talk": "Gns. samtale", "max_talk": "Længste samtale", "ring_noanswer": "Ubesvarede kald",
 		"ring_time": "Ringetid", "transferred": "Viderestillet", "logged_in": "Logget på", "paused": "Pause", "available": "Til rådighed",
-		"in_call": "I samtale", "occupancy": "Belægning", "fcr": "Straksafklaring", "stale": "Sessioner uden logoff",
+		"in_call": "I samtale", "occupancy": "Belægning", "fcr": "Straksafklaring", "stale": "Sessioner uden afmelding",
 		"reasons": "Pause efter årsag", "no_reason": "uden årsag", "unknown": "ukendt",
 		"numbers": "Tal", "none": "–", "no_agents": "Ingen medarbejder har tal for denne måned.",
 		"error": "Kan ikke læse tallene", "download": "De samme tal som", "queue_page": "Køer",

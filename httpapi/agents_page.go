@@ -19,7 +19,7 @@ var agentsPage = template.Must(template.New("agents").Parse(`<!doctype html>
 <style>
 :root{--fg:#1d2733;--muted:#5a6675;--line:#d5dbe3}
 *{box-sizing:border-box}
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff;margin:0 auto;padding:1rem;max-width:70rem;line-height:1.4}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff;margin:0 auto;padding:1rem;max-width:84rem;line-height:1.4}
 h1{font-size:1.4rem;margin:.2rem 0 .6rem}h2{font-size:1.1rem;margin:0 0 .3rem}
 form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin-bottom:1rem}
 label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}
@@ -34,8 +34,8 @@ svg .axis{fill:#4a5563}
 .s-offered{fill:#4c78a8}.s-sl{fill:#54a24b}
 .tablewrap{overflow-x:auto}
 table{border-collapse:collapse;font-size:.85rem;margin-top:.3rem}
-td,th{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;white-space:nowrap}
-th{white-space:normal;vertical-align:bottom;min-width:4.5rem}
+td,th{border:1px solid var(--line);padding:.2rem .4rem;text-align:right;white-space:nowrap}
+th{white-space:normal;vertical-align:bottom;min-width:3.2rem}
 th:first-child,td:first-child,td:last-child{text-align:left}
 .empty{color:var(--muted);font-style:italic;padding:1rem 0}
 .error{border:1px solid #c62828;padding:.5rem;color:#c62828}
@@ -136,7 +136,7 @@ func (c hbars) svg() template.HTML {
 		fmt.Fprintf(&b, `<text class="axis label" x="%.1f" y="%.1f" text-anchor="end" translate="no"><title>%s</title>%s</text>`,
 			plotL-6, yy+hbarRow/2+fontSize*0.35, html.EscapeString(l), html.EscapeString(name))
 		if v := c.Values[i]; v != nil && *v > 0 {
-			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-i="%d" data-value="%s"><title>%s: %s</title></rect>`,
+			fmt.Fprintf(&b, `<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" data-i="%d" data-value="%s" translate="no"><title>%s: %s</title></rect>`,
 				c.Class, plotL, yy+4, x(*v)-plotL, hbarRow-8, i, num(*v), html.EscapeString(l), html.EscapeString(c.Axis.Fmt(*v)))
 		}
 	}
