@@ -513,3 +513,52 @@ func TestAgentFiguresOff(t *testing.T) {
 		t.Errorf("report --agents: %v; want an error saying they are off", err)
 	}
 }
+
+// TestFreeSWITCHAgentsHaveTheirCalls: the agent of a FreeSWITCH call
+// (cc_agent) is an agent with its calls and time on calls; mod_callcenter
+// writes no sessions, so its logged-in time is unknown. The agents' calls
+// of each queue and day add up to the simulator's answered calls.
+func TestFreeSWITCHAgentsHaveTheirCalls(t *testing.T) {
+	cfg := simulate.DefaultConfig()
+	cfg.Days, cfg.CallsPerDay, cfg.Seed = 2, 150, 31
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ := testEnv(t)
+	var buf strings.Builder
+	if err := sim.WriteFreeSWITCH(&buf); err != nil {
+		t.Fatal(err)
+	}
+	runCmd(t, environ, "ingest", "--format", "freeswitch_json", writeFile(t, "cdrs.json", buf.String()))
+	runCmd(t, environ, "rollup")
+	loc := simulate.Copenhagen()
+	want := map[string][2]int{}
+	for _, c := range sim.FreeSWITCHTruth().Calls {
+		if c.Outcome == simulate.OutcomeAnswered {
+			k := c.Queue + " " + c.Enter.In(loc).Format(time.DateOnly)
+			want[k] = [2]int{want[k][0] + 1, want[k][1] + c.TalkS}
+		}
+	}
+	got := map[string][2]int{}
+	agents := 0
+	for k, f := range agentViewFigs(t, environ) {
+		agent, rest, _ := strings.Cut(k, " ")
+		queue, day, _ := strings.Cut(rest, " ")
+		if !strings.HasPrefix(agent, "default/") || !strings.HasSuffix(agent, "@default") {
+			t.Errorf("agent %s: want a cc_agent of switch default", agent)
+		}
+		if queue == "*" {
+			agents++
+			if f.LoggedInS != nil || f.InCallS == nil || *f.InCallS == 0 || *f.InCallS > f.TalkS {
+				t.Errorf("%s: %s; want logged-in time unknown and time on calls up to the talk", k, f)
+			}
+			continue
+		}
+		g := got[queue+" "+day]
+		got[queue+" "+day] = [2]int{g[0] + f.Answered, g[1] + f.TalkS}
+	}
+	if agents == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("answered and talk per queue and day by the agents (%d agent-days):\n got %v\nwant %v", agents, got, want)
+	}
+}
