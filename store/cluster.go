@@ -84,6 +84,14 @@ var clusterTables = map[string]clusterTable{
 	"funnel_calls":  {shardBy: "cityHash64(switch, call_id)"},
 	"rollup_15m":    {shardBy: "cityHash64(queue, switch)"},
 	"rejects":       {shardBy: "cityHash64(switch, id)"},
+	// Agent facts live with their agent, so replacement of a resent line
+	// stays in one shard; the agent's rollups by agent and queue, a prefix
+	// of their ORDER BY key. The touch tables are filled by materialized
+	// views on each shard's local source table.
+	"agent_events":       {shardBy: "cityHash64(switch, agent)"},
+	"agent_touches":      {shardBy: "cityHash64(switch, agent)"},
+	"agent_call_touches": {shardBy: "cityHash64(switch, name)"},
+	"agent_rollup_15m":   {shardBy: "cityHash64(agent, queue)"},
 
 	"job_state":         {},
 	"queue_settings":    {},

@@ -20,7 +20,9 @@ const insertEventsSQL = "INSERT INTO events (switch, source, id, time, time_us, 
 // CLICKHOUSE.md). The caller chunks: tens of thousands of events per call,
 // since every INSERT costs the server 20-25 ms. An event already stored is
 // stored again and deduplicated by its id on read and in merges, so a batch
-// whose fate is unknown may be sent again. InsertEvents does not retain evs.
+// whose fate is unknown may be sent again. While KeepAgentEvents is on, the
+// agent lines of evs go to agent_events too. InsertEvents does not retain
+// evs.
 func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -45,7 +47,16 @@ func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 		}
 	}
 	cols := []any{sw, src, ids, times, micros, callID, queue, agent, verb, data[0], data[1], data[2], data[3], data[4]}
-	return s.sendColumns(ctx, "events", insertEventsSQL, cols)
+	if err := s.sendColumns(ctx, "events", insertEventsSQL, cols); err != nil {
+		return err
+	}
+	// The agent lines again, by agent, for the agent job: a second INSERT
+	// whose failure fails the call, so the caller sends both again (a
+	// resent line is one fact in both tables).
+	if s.agentEvents.Load() {
+		return s.insertAgentEvents(ctx, evs)
+	}
+	return nil
 }
 
 // sendColumns runs one batch INSERT whose columns are given whole, in the

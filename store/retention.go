@@ -19,6 +19,11 @@ var RetentionTables = map[string]string{
 	"queue_calls":   "month",
 	"call_touches":  "day",
 	"rollup_15m":    "month",
+	// The agent figures (migration 0010).
+	"agent_events":       "month",
+	"agent_touches":      "day",
+	"agent_call_touches": "day",
+	"agent_rollup_15m":   "month",
 }
 
 // Partition is one partition of a table as system.parts lists it.

@@ -36,6 +36,9 @@ type Store struct {
 	// has insert_quorum_parallel, which every insert then turns off
 	// (sendColumns, clusterSettings).
 	noParallelQuorum atomic.Bool
+	// agentEvents makes InsertEvents keep agent lines by agent as well
+	// (KeepAgentEvents).
+	agentEvents atomic.Bool
 }
 
 // New validates cfg, reads the password file if one is set, and returns

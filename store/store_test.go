@@ -459,7 +459,7 @@ func TestWriteCallsNewestVersionWins(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CurrentStays: %v", err)
 	}
-	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
+	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime, Agent: "Agent/1"}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
 	if !reflect.DeepEqual(stays, wantStays) {
 		t.Fatalf("got %v; want %v", stays, wantStays)
 	}

@@ -47,7 +47,7 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "IVR funnel: %s to entry numbers (of %s)\n", plural(fs.Written, "call", "calls"), plural(fs.Calls, "call id", "call ids"))
-	return nil
+	return rollupAgents(ctx, a, p.stdout, nil)
 }
 
 // cmdRebuild recomputes queue calls and rollups of a range from the raw
@@ -115,7 +115,7 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if _, err := r.Run(ctx); err != nil {
 		return fmt.Errorf("cannot roll up changed buckets: %w", err)
 	}
-	return nil
+	return rollupAgents(ctx, a, p.stdout, &[2]time.Time{from, to})
 }
 
 // rolledUp says what a rollup run did.
