@@ -49,11 +49,12 @@ func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 }
 
 // sendColumns runs one batch INSERT whose columns are given whole, in the
-// order of the statement's column list.
+// order of the statement's column list. Its error holds ErrRefused where
+// ClickHouse refused the rows for what is in them (insertError).
 func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any) error {
 	b, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
+		return insertError(table, err)
 	}
 	for i, c := range cols {
 		if err := b.Column(i).Append(c); err != nil {
@@ -62,7 +63,7 @@ func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
+		return insertError(table, err)
 	}
 	return nil
 }
