@@ -14,7 +14,7 @@ import (
 )
 
 // insert writes the events of b, as one INSERT per group of at most
-// Config.MaxMonths months of event time (byMonths), then b's rejects and
+// Config.MaxMonths months of event time (ByMonths), then b's rejects and
 // those of the events ClickHouse refused. Every INSERT is sent again with
 // a backoff while ClickHouse cannot take it (send), and split in halves
 // where ClickHouse refuses it for what is in its rows (bisect): the
@@ -36,7 +36,7 @@ func (w *Writer) insert(ctx context.Context, b *batch) error {
 		reason string
 	}
 	var refused []refusedEvent
-	for _, evs := range byMonths(b.events, w.cfg.MaxMonths) {
+	for _, evs := range ByMonths(b.events, w.cfg.MaxMonths) {
 		err := bisect(ctx, w, "events", evs, w.st.InsertEvents, func(e cdr.Event, reason string) {
 			refused = append(refused, refusedEvent{e, reason})
 		})
@@ -143,10 +143,12 @@ func (w *Writer) send(ctx context.Context, table string, n int, insert func(cont
 	}
 }
 
-// byMonths returns events in groups that each span at most limit months of
+// ByMonths returns events in groups that each span at most limit months of
 // event time (UTC), oldest months first; events itself, as the one group,
-// when it spans no more (the usual case, which costs one pass and no copy).
-func byMonths(events []cdr.Event, limit int) [][]cdr.Event {
+// when it spans no more (the usual case, which costs one pass and no
+// copy). Each group is one INSERT: the writer's, and that of `acdstat
+// ingest`, which inserts without the spool (limit DefaultMaxMonths).
+func ByMonths(events []cdr.Event, limit int) [][]cdr.Event {
 	count := map[int]int{}
 	for i := range events {
 		count[month(events[i].Time)]++
