@@ -106,6 +106,7 @@ func TestRefusedEventsBecomeRejectsAndTheSpoolMovesOn(t *testing.T) {
 			}
 		}
 		bound := 2 + 2*len(refused)*int(math.Ceil(math.Log2(1000)))
+		t.Logf("%d INSERTs of events found %d refused of 1,000 (bound %d)", inserts, len(refused), bound)
 		if inserts > bound {
 			t.Errorf("%d INSERTs of events; want at most %d (O(k log N))", inserts, bound)
 		}
