@@ -77,6 +77,9 @@ func Load(environ []string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("cannot read settings: %w", nameVariables(err))
 	}
+	// Intake takes no event older than the raw-event retention keeps: the
+	// retention's next run would drop it (ingest --allow-old clears this).
+	cfg.Intake.Oldest = cfg.Retention.Events.Cutoff
 	return cfg, nil
 }
 

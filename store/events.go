@@ -61,7 +61,9 @@ func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 
 // sendColumns runs one batch INSERT whose columns are given whole, in the
 // order of the statement's column list (again while a quorum insert of
-// another writer holds the table: retryQuorumBusy).
+// another writer holds the table: retryQuorumBusy). Its error holds
+// ErrRefused where ClickHouse refused the rows for what is in them
+// (insertError).
 func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any) error {
 	return s.retryQuorumBusy(ctx, func() error { return s.sendColumnsOnce(ctx, table, query, cols) })
 }
@@ -72,7 +74,7 @@ func (s *Store) sendColumnsOnce(ctx context.Context, table, query string, cols [
 	}
 	b, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
+		return insertError(table, err)
 	}
 	for i, c := range cols {
 		if err := b.Column(i).Append(c); err != nil {
@@ -81,7 +83,7 @@ func (s *Store) sendColumnsOnce(ctx context.Context, table, query string, cols [
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
+		return insertError(table, err)
 	}
 	return nil
 }

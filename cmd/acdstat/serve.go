@@ -224,8 +224,12 @@ type storeSink struct {
 }
 
 func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error {
-	if err := s.st.InsertEvents(ctx, events); err != nil {
-		return err
+	// A backfill (ingest --allow-old) may span more months than current
+	// ClickHouse takes in one INSERT, as the writer's batches may.
+	for _, evs := range drain.ByMonths(events, drain.DefaultMaxMonths) {
+		if err := s.st.InsertEvents(ctx, evs); err != nil {
+			return err
+		}
 	}
 	if len(rejects) == 0 {
 		return nil
