@@ -166,7 +166,7 @@ func TestIngestTakesOldEventsWithAllowOld(t *testing.T) {
 	}
 	now := clockFrom(testToday)
 	out := ingestAt(t, now, environ, "--format", "queue_log", "--switch", "pbx1", file)
-	if !strings.Contains(out, "1 events stored, 0 duplicates, 1 lines rejected") || !strings.Contains(out, "older than") || !strings.Contains(out, "--allow-old") {
+	if !strings.Contains(out, "1 event stored, 0 duplicates, 1 line rejected") || !strings.Contains(out, "older than") || !strings.Contains(out, "--allow-old") {
 		t.Errorf("ingest without --allow-old:\n%s\nwant 1 stored and the line of 2013 rejected as older than the retention, naming --allow-old", out)
 	}
 	out = ingestAt(t, now, environ, "--allow-old", "--format", "queue_log", "--switch", "pbx1", file)
