@@ -109,22 +109,23 @@ type TableCutoff struct {
 }
 
 // RetentionPlan returns the tables to prune at now and their cutoffs: the
-// raw tables (events and what is derived per call, and the probes of
-// system response times) by the event retention, rollup_15m and the
-// systems' location days by the rollup retention (the systems' figures,
-// system_compliance, are small and kept). A retention of 0 leaves its tables
+// raw tables (events and what is derived per call, the agent lines and
+// touch logs, and the probes of system response times) by the event
+// retention, rollup_15m, agent_rollup_15m and the systems' location days by
+// the rollup retention (the systems' figures, system_compliance, are small
+// and kept). A retention of 0 leaves its tables
 // out.
 func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	var out []TableCutoff
 	if !c.Events.Forever() {
 		cut := c.Events.Cutoff(now)
-		for _, t := range []string{"events", "event_touches", "rejects", "queue_calls", "call_touches", "probes", "probe_touches"} {
+		for _, t := range []string{"events", "event_touches", "rejects", "queue_calls", "call_touches", "agent_events", "agent_touches", "agent_call_touches", "probes", "probe_touches"} {
 			out = append(out, TableCutoff{Table: t, Cutoff: cut})
 		}
 	}
 	if !c.Rollups.Forever() {
 		cut := c.Rollups.Cutoff(now)
-		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: cut}, TableCutoff{Table: "system_location_days", Cutoff: cut})
+		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: cut}, TableCutoff{Table: "agent_rollup_15m", Cutoff: cut}, TableCutoff{Table: "system_location_days", Cutoff: cut})
 	}
 	return out
 }

@@ -72,6 +72,9 @@ type Settings struct {
 	DefaultSwitchZone *time.Location
 	// Entries are the IVR funnel's entry numbers, by name order (funnel.go).
 	Entries []FunnelEntry
+	// Agents joins the names switches give agents into agents (agent.go);
+	// nil: every name is an agent of its own.
+	Agents *AgentMap
 	// Systems are the systems whose response times probes measure, in the
 	// order of the queue file (systems.go); those not listed get
 	// DefaultSystemSettings.
