@@ -55,8 +55,20 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	agents := s.fs.Bool("agents", false, "report the agent figures instead: a row per agent and period (--period, --from, --to, --format table, csv or json; see --agent, --queues)")
 	agent := s.fs.String("agent", "", "with --agents: this agent only (its id, or its pseudonym)")
 	queues := s.fs.Bool("queues", false, "with --agents: a row per queue of each agent too")
+	systems := s.fs.Bool("systems", false, "report system response-time compliance instead: systems × months (--period month or day, --from and --to as YYYY-MM or YYYY-MM-DD, --format table, csv, json, markdown or xlsx)")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if *systems {
+		if s.fs.NArg() > 0 {
+			return fmt.Errorf("report: unexpected argument %q", s.fs.Arg(0))
+		}
+		a, err := s.open(ctx, p, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return reportSystems(ctx, a, *period, *fromArg, *toArg, *format, *output, p.stdout, s.now())
 	}
 	if *agents {
 		if s.fs.NArg() > 0 {

@@ -115,6 +115,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	roller := newRoller(cfg, log, queues, st)
+	systems := newSystemRoller(cfg, log, queues, st)
 	agents, err := newAgentRoller(cfg, log, now, queues, st)
 	if err != nil {
 		return err
@@ -148,7 +149,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log),
+		systemsJob(systems, cfg, log))
 	if err != nil {
 		return err
 	}
