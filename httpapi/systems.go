@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
@@ -93,5 +98,115 @@ func (a *API) serveSystems(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// systemsSection is the dashboard's table of system response times: the
+// report's table, a column per system with its agreed level on top, a
+// line per month with each figure and its mark, and the count of systems
+// meeting their level. Each cell carries its system and exact value
+// (data-system, data-value), so a test can compare the page with GET
+// /v1/systems.
+type systemsSection struct {
+	Title, Note, Period, LevelLabel, MetHeader string
+	Names                                      []string
+	Levels                                     []systemCell
+	Rows                                       []systemsLine
+	APIURL                                     string
+}
+
+type systemsLine struct {
+	Label       string
+	Cells       []systemCell
+	Met, Judged int
+	MetText     string
+}
+
+type systemCell struct {
+	System, Value, Text, Class string
+}
+
+// systemsMonths is how many months the dashboard's systems table shows: a
+// year and the same month of the year before, as the first customer's
+// report does (October 2015 to October 2016).
+const systemsMonths = 13
+
+// fillSystems adds the systems table to the dashboard where any system has
+// figures: the systemsMonths months up to the newest month with figures in
+// or before the year shown (?year=, default this year), with the current
+// queue settings. It leaves d.Systems nil where there are none, so the
+// section appears only where such data exists.
+func (a *API) fillSystems(ctx context.Context, d *dashboardData, v url.Values) error {
+	if a.src.Systems == nil {
+		return nil
+	}
+	months, err := a.src.Systems.SystemMonths(ctx)
+	if err != nil {
+		return err
+	}
+	year := a.now().In(cdr.DefaultSystemSettings("").Location).Year()
+	if y, err := strconv.Atoi(v.Get("year")); err == nil {
+		year = y
+	}
+	last := ""
+	for _, m := range months {
+		if m <= fmt.Sprintf("%04d-12", year) {
+			last = m
+		}
+	}
+	if last == "" {
+		return nil
+	}
+	end, err := time.Parse("2006-01", last)
+	if err != nil {
+		return fmt.Errorf("cannot read the month %q of the system figures: %w", last, err)
+	}
+	from, to := end.AddDate(0, 1-systemsMonths, 0).Format("2006-01"), end.AddDate(0, 1, 0).Format("2006-01")
+	labels, err := report.SystemLabels(cdr.PeriodMonth, from, to, a.now())
+	if err != nil {
+		return err
+	}
+	qs, err := a.settings.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := a.systemsTable(ctx, qs, cdr.PeriodMonth, labels)
+	if err != nil {
+		return err
+	}
+	l := d.L
+	s := &systemsSection{Title: l["systems_title"], Note: l["systems_note"], Period: l["systems_period"], LevelLabel: l["agreed_level"],
+		MetHeader: l["systems_met"], APIURL: "/v1/systems?" + url.Values{"from": {from}, "to": {to}}.Encode()}
+	bpText := func(f float64) string { return decimal(cdr.FormatBP(int(math.Round(f*10000))), l) }
+	for _, sys := range t.Systems {
+		s.Names = append(s.Names, sys.Name)
+		c := systemCell{System: sys.System, Text: l["none"]}
+		if sys.AgreedLevel != nil {
+			c.Value, c.Text = f64(sys.AgreedLevel), bpText(*sys.AgreedLevel)
+		}
+		s.Levels = append(s.Levels, c)
+	}
+	n := len(t.Systems)
+	for i, p := range t.Periods {
+		line := systemsLine{Label: p.Label, Met: p.Met, Judged: p.Judged, MetText: l["none"]}
+		if p.Judged > 0 {
+			line.MetText = fmt.Sprintf(l["met_of"], p.Met, p.Judged)
+		}
+		for _, r := range t.Rows[i*n : (i+1)*n] {
+			c := systemCell{System: r.System, Text: l["na"]}
+			if r.Compliance != nil {
+				c.Value, c.Text = f64(r.Compliance), bpText(*r.Compliance)
+				if r.Met != nil {
+					c.Text, c.Class = c.Text+" ✓", "met"
+					if !*r.Met {
+						c.Text, c.Class = strings.TrimSuffix(c.Text, " ✓")+" ✗", "missed"
+					}
+				}
+			}
+			line.Cells = append(line.Cells, c)
+		}
+		s.Rows = append(s.Rows, line)
+	}
+	d.Systems = s
 	return nil
 }
