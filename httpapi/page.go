@@ -46,7 +46,7 @@ table{border-collapse:collapse;font-size:.85rem;margin-top:.3rem}
 td,th{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;white-space:nowrap}
 th{white-space:normal;vertical-align:bottom;min-width:4.5rem}
 th:first-child,td:first-child{text-align:left}
-#systems th{min-width:0}
+#systems table{font-size:.8rem}#systems td,#systems th{padding:.2rem .3rem}#systems th{min-width:0}
 .met{color:#1a7f37}.missed{color:#c62828;font-weight:600}.other{color:#8a5a00;font-style:italic}
 .kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:.4rem 0}
 .kpi{border:1px solid var(--line);border-radius:.3rem;padding:.4rem .8rem;min-width:10rem}
