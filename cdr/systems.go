@@ -453,7 +453,8 @@ func MonthLabel(t time.Time, loc *time.Location) time.Time {
 // its month's figure where it has one, else that of its days' counts
 // summed: a month's figure is what the tool measured over the whole month,
 // so it replaces the probes of that location and month (its days keep
-// theirs). settings gives the display name, the agreed level and the
+// theirs); a month's figure for the system as a whole (location "") is the
+// month's figure, and replaces every location's. settings gives the display name, the agreed level and the
 // zone; the rows' SettingsVersion lists the versions of the days counted
 // (with current, the version now, where a month's figure is used: it is
 // judged against the level of these settings).
@@ -488,10 +489,12 @@ func SystemRows(sys SystemSettings, month time.Time, days []SystemLocationDay, f
 		byDay[k] = append(byDay[k], LocationFigure{Location: d.Location, Measured: d.Measured, Within: d.Within, Unjudged: d.Unjudged})
 		dayVersions[k][d.SettingsVersion] = true
 	}
+	whole := false // a month's figure of the system as a whole (location "")
 	for _, m := range figures {
 		if m.System != sys.Name || !m.Month.Equal(month) {
 			continue
 		}
+		whole = whole || m.Location == ""
 		f := m.Figure()
 		f.Unjudged = monthly[m.Location].Unjudged
 		monthly[m.Location] = f
@@ -509,6 +512,12 @@ func SystemRows(sys SystemSettings, month time.Time, days []SystemLocationDay, f
 	figs := make([]LocationFigure, 0, len(monthly))
 	for _, f := range monthly {
 		figs = append(figs, f)
+	}
+	if whole {
+		// The tool's figure for the whole system is the month's: the
+		// locations' probes and figures are in it already, and are not
+		// averaged with it as if it were a location more.
+		figs = []LocationFigure{monthly[""]}
 	}
 	slices.SortFunc(figs, func(a, b LocationFigure) int { return cmp.Compare(a.Location, b.Location) })
 	if len(figs) > 0 {

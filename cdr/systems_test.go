@@ -187,6 +187,35 @@ func TestSystemRowsOfAMonth(t *testing.T) {
 	}
 }
 
+// TestSystemWholeMonthFigureIsTheMonths: a month's figure for the system
+// as a whole (no location) is the month's figure, however many locations
+// have probes or figures of their own that month: it is not one location
+// more in the mean. The days keep their probes.
+func TestSystemWholeMonthFigureIsTheMonths(t *testing.T) {
+	sys := DefaultSystemSettings("Orbit")
+	sys.AgreedLevel = 9980
+	oct := time.Date(2016, 10, 1, 0, 0, 0, 0, time.UTC)
+	day := time.Date(2016, 10, 4, 0, 0, 0, 0, sys.Location).UTC()
+	days := []SystemLocationDay{
+		{System: "Orbit", Location: "a", Day: day, Measured: 100, Within: 90},
+		{System: "Orbit", Location: "b", Day: day, Measured: 100, Within: 80},
+	}
+	figs := []ProbeMonth{
+		{System: "Orbit", Location: "", Month: oct, Compliance: "99.85"},
+		{System: "Orbit", Location: "c", Month: oct, Compliance: "50"},
+	}
+	rows := SystemRows(sys, oct, days, figs, "v1")
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows; want the month and 4 October: %+v", len(rows), rows)
+	}
+	if m := rows[0]; m.BP != 9985 || m.Locations != 1 || m.Imported != 1 || m.Met == nil || !*m.Met || m.Pooled != nil {
+		t.Errorf("month: got %d at %d locations (%d imported), met %v; want the whole system's 99.85, met", m.BP, m.Locations, m.Imported, m.Met)
+	}
+	if d := rows[1]; d.BP != 8500 || d.Locations != 2 {
+		t.Errorf("4 October: got %d at %d locations; want its probes' 85.00 at 2", d.BP, d.Locations)
+	}
+}
+
 func TestLatestProbeMonthWins(t *testing.T) {
 	oct := time.Date(2016, 10, 1, 0, 0, 0, 0, time.UTC)
 	t0 := time.Date(2016, 11, 2, 8, 0, 0, 0, time.UTC)
