@@ -43,6 +43,9 @@ type Config struct {
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
 	// SIP holds the HEP and plain SIP listeners' settings.
 	SIP SIPConfig
+	// Limits bound what one sender can make a listener hold: connections,
+	// their idle time, concurrent ingest requests and stored rejects.
+	Limits Limits
 	// Oldest gives the oldest event time accepted at now, on every path
 	// (cdr.DecodeOptions.Oldest; the zero time, or a nil Oldest: no
 	// bound). It is no variable of its own: config.Load sets it to the
