@@ -92,6 +92,8 @@ type SIPListener struct {
 	now         func() time.Time
 	sink        Sink
 	allow       *Allowlist
+	// gate guards the TCP listeners (SetGate).
+	gate *Gate
 	// privacy is the caller-number setting, applied to every fact.
 	privacy *Privacy
 	links   *linkTable
@@ -99,8 +101,9 @@ type SIPListener struct {
 
 	hepUDP, sipUDP *net.UDPConn
 	hepTCP, sipTCP net.Listener
-	// gate guards the TCP listeners (SetGate).
-	gate *Gate
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
 
 	received *prometheus.CounterVec
 	decoded  prometheus.Counter
@@ -138,6 +141,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 		cfg: cfg.SIP, plainSwitch: plainSwitch, log: log, now: now, sink: sink, allow: allow, privacy: privacy,
 		links: newLinkTable(100_000),
 		queue: make(chan cdr.Event, cfg.SIP.QueueSize),
+		conns: map[net.Conn]struct{}{},
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "acdstat_sip_packets_received_total", Help: "HEP packets and SIP messages received, by listener.",
 		}, []string{"listener"}),
@@ -233,6 +237,11 @@ func (l *SIPListener) close() {
 			ln.Close()
 		}
 	}
+	l.mu.Lock()
+	for c := range l.conns {
+		c.Close()
+	}
+	l.mu.Unlock()
 }
 
 // Serve reads until ctx is cancelled, then stops reading, hands the queued
@@ -421,8 +430,17 @@ func (l *SIPListener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
 	if hep {
 		name = "hep_tcp"
 	}
-	l.gate.Serve(ctx, name, ln, l.allow, func() { l.rejected.WithLabelValues("source").Inc() },
-		func(c net.Conn) { l.readStream(ctx, c, hep) })
+	l.gate.Serve(ctx, name, ln, l.allow, func() { l.rejected.WithLabelValues("source").Inc() }, func(c net.Conn) {
+		l.mu.Lock()
+		l.conns[c] = struct{}{}
+		l.mu.Unlock()
+		defer func() {
+			l.mu.Lock()
+			delete(l.conns, c)
+			l.mu.Unlock()
+		}()
+		l.readStream(ctx, c, hep)
+	})
 }
 
 // readStream reads back-to-back HEP packets (framed by their length) or SIP
