@@ -26,20 +26,21 @@ import (
 // attackPlan is one attack run's size (issue 12). The short plan runs in
 // make test (seconds); ACDSTAT_FAULTS=full (make faults) runs the issue's.
 type attackPlan struct {
-	nofile     int   // serve's open-file limit (RLIMIT_NOFILE, soft and hard)
-	httpConns  int   // idle HTTP connections opened to run it out of descriptors
-	halfSent   int   // SIP/TCP connections that send half a message and stop
-	badBody    int64 // bytes of two-byte bad lines in one ingest request
-	badBodies  int   // such requests at once
-	udpFlood   int   // HEP/UDP packets from outside the allowlist
-	udpAllowed int   // HEP/UDP packets from inside it, sent during the flood
+	nofile     int           // serve's open-file limit (RLIMIT_NOFILE, soft and hard)
+	httpConns  int           // idle HTTP connections opened to run it out of descriptors
+	halfSent   int           // SIP/TCP connections that send half a message and stop
+	badBody    int64         // bytes of two-byte bad lines in one ingest request
+	badBodies  int           // such requests at once
+	udpFlood   int           // HEP/UDP packets from outside the allowlist
+	udpAllowed int           // HEP/UDP packets from inside it, sent during the flood
+	diskFor    time.Duration // normal traffic to a serve whose disk holds 20 MiB
 }
 
 func attackPlanFromEnv() attackPlan {
 	if os.Getenv("ACDSTAT_FAULTS") == "full" {
-		return attackPlan{nofile: 4096, httpConns: 4500, halfSent: 3000, badBody: 32 << 20, badBodies: 4, udpFlood: 300_000, udpAllowed: 3000}
+		return attackPlan{nofile: 4096, httpConns: 4500, halfSent: 3000, badBody: 32 << 20, badBodies: 4, udpFlood: 300_000, udpAllowed: 3000, diskFor: 30 * time.Second}
 	}
-	return attackPlan{nofile: 512, httpConns: 700, halfSent: 300, badBody: 4 << 20, badBodies: 1, udpFlood: 20_000, udpAllowed: 300}
+	return attackPlan{nofile: 512, httpConns: 700, halfSent: 300, badBody: 4 << 20, badBodies: 1, udpFlood: 20_000, udpAllowed: 300, diskFor: 3 * time.Second}
 }
 
 // Tokens and addresses of the attacked serve. 127.0.0.2 plays the address
@@ -70,8 +71,9 @@ type attackedServe struct {
 // still takes and stores traffic afterwards, and that nothing acknowledged
 // was lost: descriptors exhausted through HTTP and a SIP connection then
 // (item 1); half-sent SIP messages (item 1); sources outside the allowlist
-// (item 1); requests of bad lines (item 3); an allowlist of blanks (item
-// 4); a HEP flood from outside the allowlist (item 7). The figures it logs
+// (item 1); a full disk (item 2, on a serve of its own); requests of bad
+// lines (item 3); an allowlist of blanks (item 4); a HEP flood from outside
+// the allowlist (item 7). The figures it logs
 // are those of docs/RELIABILITY.md.
 func TestAttack(t *testing.T) {
 	if testing.Short() {
@@ -101,6 +103,7 @@ func TestAttack(t *testing.T) {
 	t.Run("Outsider", func(t *testing.T) { s.outsider(t) })
 	t.Run("BadLines", func(t *testing.T) { s.badLines(t, plan) })
 	t.Run("BlankAllowlist", func(t *testing.T) { blankAllowlist(t, bin) })
+	t.Run("FullDisk", func(t *testing.T) { fullDisk(t, bin, plan) })
 	t.Run("HEPFlood", func(t *testing.T) { sipSent += s.hepFlood(t, plan) })
 
 	// Afterwards it takes traffic as before, and has stored all it acknowledged.
@@ -582,4 +585,157 @@ func (s *attackedServe) hepFlood(t *testing.T, plan attackPlan) int {
 		t.Errorf("%v of %d allowed HEP packets taken during the flood (%v kernel drops counted)", decoded, plan.udpAllowed, drops)
 	}
 	return plan.udpAllowed
+}
+
+// fullDisk is item 2's attack: serve's data directory on a filesystem of
+// 20 MiB (a tmpfs in a mount namespace of serve's own), the spool's cap
+// set below it (16 MiB) as an operator would. Normal traffic (ten requests
+// of 2,000 lines a second) with ClickHouse healthy must not fill it; a disk
+// filled by something else makes intake answer 503 and /readyz not ready,
+// and once it has room again intake takes traffic without a restart;
+// SIGTERM then stops serve cleanly, and everything acknowledged is stored.
+func fullDisk(t *testing.T, bin string, plan attackPlan) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("needs unshare(1) to mount a small tmpfs")
+	}
+	mnt := t.TempDir()
+	environ := testEnv(t, "ACDSTAT_DATA_DIR="+mnt+"/data", "ACDSTAT_SPOOL_MAX_BYTES=16MiB", "ACDSTAT_RETENTION_EVENTS=0", "ACDSTAT_LOG_LEVEL=info")
+	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+	// unshare and sh exec, so the process is serve itself.
+	cmd := exec.Command("unshare", "-Urm", "sh", "-c", `mount -t tmpfs -o size=20m tmpfs "$1" && exec "$0" serve`, bin, mnt)
+	cmd.Env = append(os.Environ(), environ...)
+	var logs lockedBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start serve in a mount namespace: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Kill() // only the serve this test started
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("serve logs (last 4000 bytes):\n%s", tail(logs.String(), 4000))
+		}
+	})
+	for end := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		select {
+		case err := <-done:
+			stopped = true
+			if strings.Contains(logs.String(), "mount") {
+				t.Skipf("cannot mount a tmpfs here: %v: %s", err, logs.String())
+			}
+			t.Fatalf("serve ended early: %v\n%s", err, logs.String())
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(end) {
+			t.Fatal("serve not ready within a minute")
+		}
+	}
+	client := &http.Client{Timeout: time.Minute}
+	acked, batch := 0, 0
+	post := func() int {
+		var b bytes.Buffer
+		at := time.Now().Add(-time.Hour).Unix()
+		for i := range 2000 {
+			fmt.Fprintf(&b, "%d|disk-%d-%d|support|NONE|ENTERQUEUE||100|1\n", at, batch, i)
+		}
+		batch++
+		resp, err := client.Post(base+"/v1/ingest/queue_log?switch=disk", "text/plain", &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			acked += 2000
+		}
+		return resp.StatusCode
+	}
+	// Normal traffic: the spool's segments are sized against its cap and
+	// freed as ClickHouse takes them, so 20 MiB is enough.
+	refused := 0
+	tick := time.NewTicker(100 * time.Millisecond)
+	for end := time.Now().Add(plan.diskFor); time.Now().Before(end); <-tick.C {
+		if post() != http.StatusOK {
+			refused++
+		}
+	}
+	tick.Stop()
+	normal := batch
+	if refused > 0 {
+		t.Errorf("%d of %d requests refused under normal traffic with ClickHouse healthy on a 20 MiB disk", refused, batch)
+	}
+	// Something else fills the disk.
+	ballast := fmt.Sprintf("/proc/%d/root%s/ballast", cmd.Process.Pid, mnt)
+	f, err := os.Create(ballast)
+	if err != nil {
+		t.Skipf("cannot reach serve's tmpfs from outside: %v", err)
+	}
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	_ = f.Sync()
+	f.Close()
+	full := 0
+	for range 50 {
+		if code := post(); code == http.StatusServiceUnavailable {
+			full++
+			break
+		}
+	}
+	if full == 0 {
+		t.Error("intake never answered 503 with the disk full")
+	}
+	if resp, err := http.Get(base + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("/readyz %d with the disk full, want 503", resp.StatusCode)
+		}
+	}
+	// The disk has room again: intake recovers by itself.
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	for post() != http.StatusOK {
+		if time.Since(began) > time.Minute {
+			t.Fatal("intake did not take traffic again within a minute of the disk having room")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	recovered := time.Since(began)
+	acked0 := acked
+	for range 5 {
+		if post() != http.StatusOK {
+			t.Error("a request refused after the recovery")
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		stopped = true
+		if err != nil {
+			t.Errorf("serve ended with %v on SIGTERM after the disk was full", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not stop within a minute of SIGTERM")
+	}
+	got := queryCount(t, environ, "SELECT count() FROM (SELECT id FROM events WHERE switch = 'disk' GROUP BY switch, call_id, id)")
+	if got != uint64(acked) {
+		t.Errorf("%d events stored, %d acknowledged", got, acked)
+	}
+	t.Logf("20 MiB disk: %d requests of 2,000 lines in %s under normal traffic, %d refused; disk filled: 503; room again: taken after %s; %d acknowledged after, SIGTERM clean; %d of %d acknowledged events stored",
+		normal, plan.diskFor, refused, recovered.Round(100*time.Millisecond), acked-acked0+2000, got, acked)
 }
