@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"strings"
 	"sync"
@@ -106,6 +107,10 @@ func TestBadLinesCostBoundedMemory(t *testing.T) {
 	sink := &countSink{limit: perRequest}
 	srv, reg := newLimitedHandler(t, Config{MaxBodyBytes: body, Limits: Limits{MaxRejectsPerRequest: perRequest, MaxRejectsPerMinute: 10 * perRequest}},
 		func() time.Time { return testNow }, sink)
+	// The bound is on what the request holds, not on how late the
+	// collector runs (the race detector's builds allocate more between
+	// collections): collect at 20 % growth rather than 100 %.
+	defer debug.SetGCPercent(debug.SetGCPercent(20))
 	before := heapObjects()
 	stop := peakHeap()
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/ingest/queue_log?switch=pbx1", io.LimitReader(repeatReader{[]byte("x\n")}, body))
@@ -123,7 +128,7 @@ func TestBadLinesCostBoundedMemory(t *testing.T) {
 	// The body itself is 32 MiB, read whole into one buffer of its length;
 	// what the rejects may add is a few batches of the decoder's (8,192
 	// lines) not yet collected.
-	const bound = 128 << 20
+	const bound = 96 << 20
 	t.Logf("heap before %d MiB, peak %d MiB (bound %d MiB over before)", before>>20, peak>>20, bound>>20)
 	if peak > before+bound {
 		t.Errorf("the request peaked at %d MiB of heap, more than %d MiB over the %d MiB before", peak>>20, bound>>20, before>>20)
