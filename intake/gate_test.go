@@ -1,10 +1,12 @@
 package intake
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"strings"
@@ -242,5 +244,65 @@ func TestGateLimitsConnections(t *testing.T) {
 	}
 	if got := col.wait(t, 3); got[2].CallID != "again" {
 		t.Errorf("call id %q, want again", got[2].CallID)
+	}
+}
+
+// TestGateHTTP: net/http through the gate's Listener (serve's HTTP
+// listener): it goes on after accept errors, a connection beyond the limit
+// per source is closed before any request is read, and closing one frees
+// its place.
+func TestGateHTTP(t *testing.T) {
+	g, err := NewGate(Limits{MaxConns: 10, MaxConnsPerSource: 1}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &failingListener{Listener: ln}
+	fl.n.Store(3)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })}
+	go srv.Serve(g.Listener("http", fl, nil))
+	t.Cleanup(func() { srv.Close() })
+	get := func(c net.Conn) (string, error) {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return "", err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	dial := func() net.Conn {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	first := dial()
+	if body, err := get(first); err != nil || body != "ok" {
+		t.Fatalf("first connection after 3 accept errors: %q, %v", body, err)
+	}
+	if body, err := get(dial()); err == nil {
+		t.Errorf("a second connection from one source with a limit of 1 was served: %q", body)
+	}
+	first.Close()
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if body, err := get(dial()); err == nil && body == "ok" {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("no place free after the first connection closed")
+		}
+	}
+	if err := g.Ready(); err != nil {
+		t.Errorf("Ready() = %v while HTTP serves", err)
 	}
 }
