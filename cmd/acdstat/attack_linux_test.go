@@ -344,8 +344,22 @@ func (s *attackedServe) exhaustDescriptors(t *testing.T, plan attackPlan) {
 	if _, err := sipConn.Write(sipText("exhausted-sip", sipMsg{what: "INVITE", cseq: 1, method: "INVITE"})); err != nil {
 		t.Fatal(err)
 	}
-	// Hold the descriptors a moment: accept fails meanwhile.
-	time.Sleep(time.Second)
+	// Hold the descriptors until the SIP listener's accept has failed for
+	// want of them (its log says so; /metrics needs a descriptor too).
+	sipFailed := func() bool {
+		for line := range strings.SplitSeq(s.logs.String(), "\n") {
+			if strings.Contains(line, "listener=sip_tcp") && strings.Contains(line, "too many open files") {
+				return true
+			}
+		}
+		return false
+	}
+	for end := time.Now().Add(15 * time.Second); !sipFailed(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Error("the SIP listener's accept never ran out of descriptors")
+			break
+		}
+	}
 	t.Logf("%d idle HTTP connections open against a limit of %d descriptors (%d dials failed)", len(conns), plan.nofile, failed)
 	for _, c := range conns {
 		c.Close()
