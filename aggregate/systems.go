@@ -34,8 +34,9 @@ type SystemsReader interface {
 	// SystemLocationDays returns a system's stored location days that begin
 	// in [from, to).
 	SystemLocationDays(ctx context.Context, system string, from, to time.Time) ([]cdr.SystemLocationDay, error)
-	// ProbeMonths returns a system's months' figures of one month label.
-	ProbeMonths(ctx context.Context, system string, month time.Time) ([]cdr.ProbeMonth, error)
+	// ProbeMonthsBetween returns a system's months' figures of the month
+	// labels in [from, to).
+	ProbeMonthsBetween(ctx context.Context, system string, from, to time.Time) ([]cdr.ProbeMonth, error)
 }
 
 // SystemsWriter stores what the systems job computes; a row replaces the
@@ -218,47 +219,76 @@ func SystemWork(settings *cdr.Settings, slots, months []cdr.SystemRef) []SystemM
 	return out
 }
 
-// recount does work with settings under version.
+// recount does work with settings under version, a system at a time: it
+// counts again the touched days of each month (a query per month with
+// touched probes), writes the system's location days in one INSERT, reads
+// back its location days and months' figures of the span of its months in
+// one query each, and writes the rows of all its months in one INSERT. So
+// a system's year of months' figures costs a few queries, not a few per
+// month.
 func (r *SystemRoller) recount(ctx context.Context, settings *cdr.Settings, work []SystemMonthWork, version uint64) (SystemStats, error) {
 	var st SystemStats
 	current := settings.Version
 	if current == "" {
 		current = cdr.DefaultSettingsVersion
 	}
-	seen := map[string]bool{}
-	for _, w := range work {
-		sys := settings.System(w.System)
-		if !seen[w.System] {
-			seen[w.System] = true
-			st.Systems++
+	for len(work) > 0 {
+		n := 1
+		for n < len(work) && work[n].System == work[0].System {
+			n++
 		}
-		start := cdr.Keys(time.Date(w.Month.Year(), w.Month.Month(), 1, 12, 0, 0, 0, sys.Location), sys.Location).Month
-		end := cdr.NextPeriod(cdr.PeriodMonth, start, sys.Location)
-		if !w.First.IsZero() {
-			slots, err := r.read.ProbeSlots(ctx, sys, w.First, cdr.NextPeriod(cdr.PeriodDay, w.Last, sys.Location))
-			if err != nil {
-				return st, err
-			}
-			days := cdr.SystemDays(sys, slots, current)
-			if err := r.out.WriteSystemLocationDays(ctx, days, version); err != nil {
-				return st, fmt.Errorf("cannot write %d location days of %s: %w", len(days), w.System, err)
-			}
-			st.Days += len(days)
-		}
-		days, err := r.read.SystemLocationDays(ctx, w.System, start, end)
+		one, err := r.recountSystem(ctx, settings.System(work[0].System), work[:n], current, version)
+		st.Systems++
+		st.Months += one.Months
+		st.Days += one.Days
+		st.Rows += one.Rows
 		if err != nil {
 			return st, err
 		}
-		figures, err := r.read.ProbeMonths(ctx, w.System, w.Month)
-		if err != nil {
-			return st, err
-		}
-		rows := cdr.SystemRows(sys, w.Month, days, cdr.LatestProbeMonths(figures), current)
-		if err := r.out.WriteSystemRows(ctx, rows, version); err != nil {
-			return st, fmt.Errorf("cannot write %d rows of %s: %w", len(rows), w.System, err)
-		}
-		st.Months++
-		st.Rows += len(rows)
+		work = work[n:]
 	}
+	return st, nil
+}
+
+// recountSystem does the work of one system, sorted by month.
+func (r *SystemRoller) recountSystem(ctx context.Context, sys cdr.SystemSettings, work []SystemMonthWork, current string, version uint64) (SystemStats, error) {
+	var st SystemStats
+	monthStart := func(label time.Time) time.Time {
+		return cdr.Keys(time.Date(label.Year(), label.Month(), 1, 12, 0, 0, 0, sys.Location), sys.Location).Month
+	}
+	var days []cdr.SystemLocationDay
+	for _, w := range work {
+		if w.First.IsZero() {
+			continue
+		}
+		slots, err := r.read.ProbeSlots(ctx, sys, w.First, cdr.NextPeriod(cdr.PeriodDay, w.Last, sys.Location))
+		if err != nil {
+			return st, err
+		}
+		days = append(days, cdr.SystemDays(sys, slots, current)...)
+	}
+	if err := r.out.WriteSystemLocationDays(ctx, days, version); err != nil {
+		return st, fmt.Errorf("cannot write %d location days of %s: %w", len(days), sys.Name, err)
+	}
+	st.Days = len(days)
+	first, last := work[0].Month, work[len(work)-1].Month
+	stored, err := r.read.SystemLocationDays(ctx, sys.Name, monthStart(first), cdr.NextPeriod(cdr.PeriodMonth, monthStart(last), sys.Location))
+	if err != nil {
+		return st, err
+	}
+	figures, err := r.read.ProbeMonthsBetween(ctx, sys.Name, first, last.AddDate(0, 1, 0))
+	if err != nil {
+		return st, err
+	}
+	figures = cdr.LatestProbeMonths(figures)
+	var rows []cdr.SystemRow
+	for _, w := range work {
+		rows = append(rows, cdr.SystemRows(sys, w.Month, stored, figures, current)...)
+		st.Months++
+	}
+	if err := r.out.WriteSystemRows(ctx, rows, version); err != nil {
+		return st, fmt.Errorf("cannot write %d rows of %s: %w", len(rows), sys.Name, err)
+	}
+	st.Rows = len(rows)
 	return st, nil
 }

@@ -241,21 +241,28 @@ ORDER BY day_start, location`, system, from.UTC(), to.UTC())
 // month (cdr.MonthLabel), each distinct one once, with the time it was
 // first stored; cdr.LatestProbeMonths picks the one that counts.
 func (s *Store) ProbeMonths(ctx context.Context, system string, month time.Time) ([]cdr.ProbeMonth, error) {
-	rows, err := s.conn.Query(ctx, `SELECT location, id, any(compliance), any(measured), any(within), min(ingested_at)
+	return s.ProbeMonthsBetween(ctx, system, month, month.AddDate(0, 1, 0))
+}
+
+// ProbeMonthsBetween is ProbeMonths for every month label in [from, to),
+// in one query: the systems job reads a system's months so.
+func (s *Store) ProbeMonthsBetween(ctx context.Context, system string, from, to time.Time) ([]cdr.ProbeMonth, error) {
+	rows, err := s.conn.Query(ctx, `SELECT month, location, id, any(compliance), any(measured), any(within), min(ingested_at)
 FROM probe_months
-WHERE system = ? AND month = toDate(?)
-GROUP BY location, id`, system, month.UTC().Format(time.DateOnly))
+WHERE system = ? AND month >= toDate(?) AND month < toDate(?)
+GROUP BY month, location, id`, system, from.UTC().Format(time.DateOnly), to.UTC().Format(time.DateOnly))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the months' figures of %s: %w", system, err)
 	}
 	defer rows.Close()
 	var out []cdr.ProbeMonth
 	for rows.Next() {
-		m := cdr.ProbeMonth{System: system, Month: month}
-		if err := rows.Scan(&m.Location, &m.ID, &m.Compliance, &m.Measured, &m.Within, &m.IngestedAt); err != nil {
+		m := cdr.ProbeMonth{System: system}
+		if err := rows.Scan(&m.Month, &m.Location, &m.ID, &m.Compliance, &m.Measured, &m.Within, &m.IngestedAt); err != nil {
 			return nil, fmt.Errorf("cannot read the months' figures of %s: %w", system, err)
 		}
 		m.IngestedAt = m.IngestedAt.UTC()
+		m.Month = time.Date(m.Month.Year(), m.Month.Month(), 1, 0, 0, 0, 0, time.UTC)
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
