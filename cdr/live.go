@@ -92,6 +92,8 @@ type Live struct {
 	agents   map[AgentName][]Event
 	restarts map[string][]time.Time
 	changes  uint64
+	// changed is closed (and replaced) when Add takes a new event.
+	changed chan struct{}
 }
 
 type liveKey struct{ sw, call string }
@@ -107,6 +109,7 @@ func NewLive(opt LiveOptions) *Live {
 	return &Live{
 		opt: opt.withDefaults(), seen: map[uint64]time.Time{}, calls: map[liveKey]*liveCall{},
 		other: map[string]*liveCall{}, agents: map[AgentName][]Event{}, restarts: map[string][]time.Time{},
+		changed: make(chan struct{}),
 	}
 }
 
@@ -153,7 +156,20 @@ func (l *Live) Add(evs []Event) int {
 		}
 	}
 	l.changes += uint64(n)
+	if n > 0 {
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
 	return n
+}
+
+// Changed returns a channel that is closed when Add next takes a new
+// event: a server pushing the state waits on it, then asks for the
+// channel again.
+func (l *Live) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changed
 }
 
 // Changes counts the new events taken since the start: the state is the
