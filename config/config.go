@@ -60,6 +60,12 @@ type Config struct {
 	// figures; the read token does not open them.
 	Agents     aggregate.AgentConfig
 	AgentToken string `env:"AGENT_TOKEN"`
+
+	// WallTokens are the wallboard's own tokens, comma-separated: they open
+	// /wall and /v1/live only (intake.RequireWall). LiveEvery is how often
+	// the live state reads what every node stored (aggregate.LiveFollower).
+	WallTokens string        `env:"WALL_TOKENS"`
+	LiveEvery  time.Duration `env:"LIVE_EVERY" envDefault:"250ms"`
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
@@ -191,6 +197,19 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Spool.Validate(), c.Agents.Validate())
 	if c.AgentToken != "" && (c.AgentToken == c.ReadToken || c.AgentToken == c.Intake.IngestToken) {
 		errs = append(errs, errors.New("ACDSTAT_AGENT_TOKEN: must differ from ACDSTAT_READ_TOKEN and ACDSTAT_INGEST_TOKEN: agent figures have their own readers"))
+	}
+	if wt, err := intake.ParseWallTokens(c.WallTokens); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, other := range []string{c.ReadToken, c.Intake.IngestToken, c.AgentToken, c.MetricsToken} {
+			if other != "" && wt.Has(other) {
+				errs = append(errs, errors.New("ACDSTAT_WALL_TOKENS: a wall token must differ from the read, ingest, agent and metrics tokens: it opens the wallboard only"))
+				break
+			}
+		}
+	}
+	if c.LiveEvery <= 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_LIVE_EVERY: must be positive, got %s", c.LiveEvery))
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_DRAIN_TIMEOUT: must not be negative, got %s", c.DrainTimeout))

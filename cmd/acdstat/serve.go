@@ -92,8 +92,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 	defer writer.Close()
 	sp := writer.Spool()
-	// Every listener acknowledges only what is fsynced in the spool.
-	sink := intake.NewSpoolSink(sp)
+	// Every listener acknowledges only what is fsynced in the spool; the
+	// live state takes it from there (wall.sink).
+	live, err := newWall(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	sink := live.sink(intake.NewSpoolSink(sp))
 	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, queues, sink)
 	if err != nil {
 		return err
@@ -103,7 +108,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI,
-		newAgentAPI(cfg, log, now, queues, st))
+		newAgentAPI(cfg, log, now, queues, st), live.api)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -180,6 +185,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		jobs, jctx := errgroup.WithContext(gctx)
 		jobs.Go(func() error { return sched.Serve(jctx) })
 		jobs.Go(func() error { return queues.Follow(jctx, followSettingsEvery) })
+		jobs.Go(func() error { return live.follower.Serve(jctx) })
 		return jobs.Wait()
 	})
 	err = g.Wait()
