@@ -74,6 +74,7 @@ func (f *LiveFollower) Load(ctx context.Context) error {
 		return fmt.Errorf("cannot load the live state: %w", err)
 	}
 	f.live.Add(evs)
+	f.live.MarkLoaded()
 	f.since = since
 	f.log.Info("live state loaded", "events", len(evs), "since", now.Add(-f.live.Lookback()))
 	return nil

@@ -92,8 +92,10 @@ type Live struct {
 	agents   map[AgentName][]Event
 	restarts map[string][]time.Time
 	changes  uint64
-	// changed is closed (and replaced) when Add takes a new event.
+	// changed is closed (and replaced) when Add takes a new event or the
+	// state is marked loaded.
 	changed chan struct{}
+	loaded  bool
 }
 
 type liveKey struct{ sw, call string }
@@ -161,6 +163,26 @@ func (l *Live) Add(evs []Event) int {
 		l.changed = make(chan struct{})
 	}
 	return n
+}
+
+// MarkLoaded says the events of the lookback are in (the caller read
+// them at start): until then the state is not whole, and a wallboard
+// should keep what it shows.
+func (l *Live) MarkLoaded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.loaded {
+		l.loaded = true
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
+}
+
+// Loaded says whether MarkLoaded was called.
+func (l *Live) Loaded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.loaded
 }
 
 // Changed returns a channel that is closed when Add next takes a new

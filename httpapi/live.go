@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -13,11 +14,17 @@ import (
 )
 
 // LiveSource is the live state (cdr.Live satisfies it): the state at an
-// instant, and a channel closed at its next change.
+// instant, a channel closed at its next change, and whether it holds the
+// stored events yet (a node that just started has not read them).
 type LiveSource interface {
 	State(now time.Time, settings *cdr.Settings) cdr.LiveState
 	Changed() <-chan struct{}
+	Loaded() bool
 }
+
+// errLoading is the answer while the live state is not loaded: the page
+// keeps what it shows and asks again.
+var errLoading = &userError{http.StatusServiceUnavailable, "the live state is loading (serve reads the events of the last day at start); ask again in a second"}
 
 // LiveAPI serves the live state: GET /v1/live (JSON), GET /v1/live/events
 // (the same as server-sent events, one at every change and at least every
@@ -110,6 +117,9 @@ type liveAgentJSON struct {
 
 // liveState reads the state now with the current queue settings.
 func (a *LiveAPI) liveState(ctx context.Context) (liveJSON, error) {
+	if !a.live.Loaded() {
+		return liveJSON{}, errLoading
+	}
 	qs, err := a.settings.Settings(ctx)
 	if err != nil {
 		return liveJSON{}, err
@@ -209,10 +219,12 @@ func (a *LiveAPI) events(w http.ResponseWriter, r *http.Request) {
 func (a *LiveAPI) send(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController) error {
 	st, err := a.liveState(ctx)
 	if err != nil {
-		a.log.Warn("cannot read the live state", "err", err)
+		if !errors.Is(err, errLoading) {
+			a.log.Warn("cannot read the live state", "err", err)
+		}
 		// The page keeps the last state; the next change or heartbeat
 		// tries again.
-		_, err = fmt.Fprint(w, ": cannot read the queue settings\n\n")
+		_, err = fmt.Fprint(w, ": not ready\n\n")
 		return cmpErr(err, rc.Flush())
 	}
 	b, err := json.Marshal(st)
