@@ -54,6 +54,10 @@ type Config struct {
 	// DATA_DIR/spool). DrainTimeout bounds the drain into ClickHouse on stop.
 	Spool        spool.Config
 	DrainTimeout time.Duration `env:"DRAIN_TIMEOUT" envDefault:"10s"`
+	// WriterLinger is how long the writer waits for more rows once it has
+	// some (drain.Config.Linger): the most an event waits before other
+	// nodes' wallboards can read it, against fewer, larger INSERTs.
+	WriterLinger time.Duration `env:"WRITER_LINGER" envDefault:"1s"`
 
 	// Agents: ACDSTAT_AGENT_FIGURES, _HASH_KEY(_FILE), _STALE_AFTER and
 	// _SCHEDULE (METRICS.md, "Agents"). AgentToken guards the agent
@@ -207,6 +211,9 @@ func (c Config) Validate() error {
 				break
 			}
 		}
+	}
+	if c.WriterLinger <= 0 || c.WriterLinger > time.Minute {
+		errs = append(errs, fmt.Errorf("ACDSTAT_WRITER_LINGER: must be more than 0 and at most 1m, got %s", c.WriterLinger))
 	}
 	if c.LiveEvery <= 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_LIVE_EVERY: must be positive, got %s", c.LiveEvery))

@@ -189,7 +189,9 @@ func (a *LiveAPI) state(w http.ResponseWriter, r *http.Request) {
 
 // events serves GET /v1/live/events: server-sent events, each an event
 // "state" whose data is the answer of GET /v1/live, at once, at every
-// change of the state and every LiveHeartbeat, until the client goes.
+// change of the state and every LiveHeartbeat, until the client goes or
+// the server shuts down (the page connects again, to another node
+// behind a balancer or to this one restarted).
 // Each write gets its own deadline, since the server's WriteTimeout would
 // end a stream that lives longer.
 func (a *LiveAPI) events(w http.ResponseWriter, r *http.Request) {
@@ -208,6 +210,8 @@ func (a *LiveAPI) events(w http.ResponseWriter, r *http.Request) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-shuttingDown(r.Context()):
 			return
 		case <-changed:
 		case <-heartbeat.C:

@@ -130,18 +130,20 @@ function render() {
     chips.append(c);
   }
 }
-function apply(s) { state = s; got = Date.now(); document.body.classList.remove("offline"); document.body.dataset.now = s.now; render(); }
-function fetchOnce() { fetch("/v1/live" + suffix, {cache: "no-store"}).then(r => r.ok ? r.json() : Promise.reject(r.status)).then(apply)
+function apply(s, via) { state = s; got = Date.now(); document.body.classList.remove("offline"); document.body.dataset.now = s.now; document.body.dataset.via = via; render(); }
+function fetchOnce() { fetch("/v1/live" + suffix, {cache: "no-store"}).then(r => r.ok ? r.json() : Promise.reject(r.status)).then(s => apply(s, "poll"))
   .catch(() => { if (state) { document.body.classList.add("offline"); document.getElementById("offline-at").textContent = new Date(got).toLocaleTimeString(); } }); }
 function startPoll() { if (!poll) { fetchOnce(); poll = setInterval(fetchOnce, 2000); } }
 function stopPoll() { if (poll) { clearInterval(poll); poll = null; } }
-if (window.EventSource && !args.has("poll")) {
+// The stream reconnects by itself after a cut; a node that answered
+// with an error (down behind a proxy, restarting) closes it for good, so
+// the page opens it again, polling meanwhile.
+function connect() {
   const es = new EventSource("/v1/live/events" + suffix);
-  es.addEventListener("state", e => { stopPoll(); apply(JSON.parse(e.data)); });
-  es.onerror = () => startPoll();
-} else {
-  startPoll();
+  es.addEventListener("state", e => { stopPoll(); apply(JSON.parse(e.data), "stream"); });
+  es.onerror = () => { startPoll(); if (es.readyState === EventSource.CLOSED) setTimeout(connect, 5000); };
 }
+if (window.EventSource && !args.has("poll")) connect(); else startPoll();
 setInterval(render, 1000);
 </script>
 </body></html>

@@ -85,7 +85,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err := conn.refused(); err != nil {
 		return err
 	}
-	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
+	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout, Linger: cfg.WriterLinger},
 		log.With("component", "spool"), reg, afterMigration{conn.migrated, st})
 	if err != nil {
 		return err
