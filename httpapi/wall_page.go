@@ -63,9 +63,9 @@ body.offline #offline{display:inline}
 .row b{font-size:3.6vh}
 #agents{flex:2 1 0;min-height:0;display:flex;flex-direction:column;gap:.8vh}
 #agents h2{font-size:3vh}
-#chips{flex:1;display:grid;gap:.6vh .6vw;grid-template-columns:repeat(auto-fill,minmax(15vw,1fr));align-content:start;overflow:hidden}
-.chip{border-radius:.8vh;padding:.5vh .7vw;display:flex;justify-content:space-between;gap:.6vw;font-size:2.6vh;white-space:nowrap;overflow:hidden}
-.chip span:first-child{overflow:hidden;text-overflow:ellipsis}
+#chips{flex:1;display:grid;gap:.8vh .8vw;grid-template-columns:repeat(auto-fill,minmax(18vw,1fr));align-content:start;overflow:hidden}
+.chip{border-radius:.8vh;padding:.6vh .8vw;display:flex;flex-direction:column;font-size:2.5vh;white-space:nowrap;overflow:hidden}
+.chip b{font-size:2.9vh;overflow:hidden;text-overflow:ellipsis}
 .chip.available{background:#1f6f3a}.chip.on_call{background:#1f4f8f}.chip.paused{background:#8a5a00}.chip.ringing{background:#6a3fa0}
 .muted{color:#8c99a6}
 </style>
@@ -124,7 +124,7 @@ function render() {
   if (agents.length === 0) chips.append(el("p", "muted", L.no_agents));
   for (const g of agents) {
     const c = el("div", "chip " + g.state); c.dataset.agent = g.agent; c.dataset.state = g.state; c.dataset.reason = g.pause_reason;
-    const n = el("span", "", g.display); n.translate = false; c.append(n);
+    const n = el("b", "", g.display); n.translate = false; c.append(n);
     const since = (Date.parse(state.now) - Date.parse(g.since)) / 1000 + ago;
     c.append(el("span", "", (g.state === "paused" ? L.paused + (g.pause_reason ? " (" + g.pause_reason + ")" : "") : L[g.state]) + " " + mmss(since)));
     chips.append(c);

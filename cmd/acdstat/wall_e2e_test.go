@@ -29,7 +29,16 @@ const (
 	wallRead    = "read-token-of-the-desk"
 	wallIngest  = "ingest-token-of-pbx1"
 	wallAgent   = "agent-token-of-the-lead"
-	wallQueues  = "queues:\n  support:\n    name: Support\n    wall_wait_s: 30\n"
+	wallQueues  = `queues:
+  support: {name: Support, wall_wait_s: 30}
+  sales: {name: Sales, wall_wait_s: 60}
+agents:
+  anna: {name: Anna Jensen, names: {pbx1: [PJSIP/1001]}}
+  bo: {name: Bo Nielsen, names: {pbx1: [PJSIP/1002]}}
+  carla: {name: Carla Hansen, names: {pbx1: [PJSIP/1003]}}
+  dennis: {name: Dennis Larsen, names: {pbx1: [PJSIP/1004]}}
+  eva: {name: Eva Sørensen, names: {pbx1: [PJSIP/1005]}}
+`
 	wallMaxWait = 2 * time.Second // the issue's promise: on screen within 2 s
 	// wallLinger is the writer's linger of the nodes (ACDSTAT_WRITER_LINGER):
 	// the delay from a post to another node's screen is about the linger,
@@ -86,8 +95,9 @@ func (n *wallNode) start(tb testing.TB) {
 }
 
 // wallNodes are two serve nodes on one ClickHouse database, with the
-// tokens above and the queue file of wallQueues, on one clock.
-func wallNodes(tb testing.TB, dir string, environ []string) (a, b *wallNode) {
+// tokens above, the queue file of wallQueues and the writer's linger, on
+// one clock.
+func wallNodes(tb testing.TB, dir string, environ []string, linger time.Duration) (a, b *wallNode) {
 	tb.Helper()
 	queues := filepath.Join(dir, "queues.yaml")
 	if err := os.WriteFile(queues, []byte(wallQueues), 0o644); err != nil {
@@ -99,7 +109,7 @@ func wallNodes(tb testing.TB, dir string, environ []string) (a, b *wallNode) {
 		env := slices.Clone(environ)
 		env = append(env, "ACDSTAT_HTTP_ADDR="+addr, "ACDSTAT_DATA_DIR="+filepath.Join(dir, name), "ACDSTAT_QUEUES="+queues,
 			"ACDSTAT_READ_TOKEN="+wallRead, "ACDSTAT_INGEST_TOKEN="+wallIngest, "ACDSTAT_AGENT_TOKEN="+wallAgent,
-			"ACDSTAT_WALL_TOKENS="+wallToken, "ACDSTAT_WRITER_LINGER="+wallLinger.String())
+			"ACDSTAT_WALL_TOKENS="+wallToken, "ACDSTAT_WRITER_LINGER="+linger.String())
 		return &wallNode{environ: env, now: now, base: "http://" + addr}
 	}
 	return node("a"), node("b")
@@ -109,9 +119,15 @@ func wallNodes(tb testing.TB, dir string, environ []string) (a, b *wallNode) {
 // stamped now) and returns when n acknowledged them.
 func (n *wallNode) post(tb testing.TB, lines ...string) {
 	tb.Helper()
+	n.postAgo(tb, 0, lines...)
+}
+
+// postAgo is post with the lines stamped ago before now.
+func (n *wallNode) postAgo(tb testing.TB, ago time.Duration, lines ...string) {
+	tb.Helper()
 	var body bytes.Buffer
 	for _, l := range lines {
-		fmt.Fprintf(&body, "%d%s\n", n.now().Unix(), l)
+		fmt.Fprintf(&body, "%d%s\n", n.now().Add(-ago).Unix(), l)
 	}
 	req, _ := http.NewRequest("POST", n.base+"/v1/ingest/queue_log?switch=pbx1", &body)
 	req.Header.Set("Authorization", "Bearer "+wallIngest)
@@ -139,6 +155,9 @@ type wallSeen struct {
 	} `json:"agents"`
 	Offline bool   `json:"offline"`
 	Via     string `json:"via"` // stream or poll: how the page got the state
+	// Fits says nothing of the page is cut off or scrolls: the page, each
+	// tile and the agents' list, each agent, hold all they have.
+	Fits bool `json:"fits"`
 	at      time.Time
 }
 
@@ -165,7 +184,8 @@ function look() {
   const agents = {};
   for (const c of d.querySelectorAll("[data-agent]")) agents[c.dataset.agent] = {state: c.dataset.state, reason: c.dataset.reason};
   const s = JSON.stringify({waiting: f("waiting"), available: f("agents_available"), on_call: f("agents_on_call"),
-    paused: f("agents_paused"), offered: f("offered"), agents, offline: d.body.classList.contains("offline"), via: d.body.dataset.via});
+    paused: f("agents_paused"), offered: f("offered"), agents, offline: d.body.classList.contains("offline"), via: d.body.dataset.via,
+    fits: [d.body, d.getElementById("chips"), ...d.querySelectorAll(".tile, .tile h2, .chip")].every(e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1)});
   if (s !== last) { last = s; fetch("/seen", {method: "POST", body: s}); }
 }
 setInterval(look, 100); // finds the frame's document (again after a reload)
@@ -253,13 +273,13 @@ func wallChromium(tb testing.TB) string {
 func TestWallboardOnTwoNodes(t *testing.T) {
 	bin := wallChromium(t)
 	dir := t.TempDir()
-	a, b := wallNodes(t, dir, testEnv(t))
+	a, b := wallNodes(t, dir, testEnv(t), wallLinger)
 	yesterday := fmt.Sprintf("%d|NONE|support|PJSIP/1001|ADDMEMBER|\n", wallToday.Add(-14*time.Hour).Unix())
 	runCmdAt(t, a.now, a.environ, "ingest", "--format", "queue_log", "--switch", "pbx1", writeFile(t, "yesterday.log", yesterday))
 	a.start(t)
 	b.start(t)
 	probe := newWallProbe(t, bin, b)
-	const agent = "pbx1/PJSIP/1001"
+	const agent = "anna" // PJSIP/1001 of pbx1 in the map
 	free := probe.await(t, 30*time.Second, "the agent of yesterday free", func(s wallSeen) bool {
 		return s.Available == 1 && s.Agents[agent].State == "available"
 	})
@@ -274,6 +294,9 @@ func TestWallboardOnTwoNodes(t *testing.T) {
 		s := probe.await(t, wallMaxWait, what, ok)
 		if s.Via != "stream" {
 			t.Errorf("%s: the page got the state by %q; want the event stream", what, s.Via)
+		}
+		if !s.Fits {
+			t.Errorf("%s: something on the page is cut off or scrolls at 1920x1080", what)
 		}
 		t.Logf("%s: on node B's wallboard %s after the post to node A", what, s.at.Sub(posted).Round(time.Millisecond))
 		return s
@@ -299,6 +322,45 @@ func TestWallboardOnTwoNodes(t *testing.T) {
 	if fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("after node B restarted: got %+v; want the state before, %+v", after, before)
 	}
+
+	t.Run("screenshot", func(t *testing.T) {
+		// A busier morning for the picture: two more agents, a desk
+		// with a caller waiting too long, calls of earlier today.
+		a.postAgo(t, 2*time.Hour, "|NONE|sales|PJSIP/1002|ADDMEMBER|", "|NONE|support|PJSIP/1003|ADDMEMBER|",
+			"|NONE|sales|PJSIP/1004|ADDMEMBER|", "|NONE|sales|PJSIP/1005|ADDMEMBER|")
+		for i := range 12 {
+			call := fmt.Sprintf("|e%d|sales|", i)
+			a.postAgo(t, time.Duration(100-5*i)*time.Minute, call+"NONE|ENTERQUEUE||1|1")
+			if i%4 == 3 {
+				a.postAgo(t, time.Duration(100-5*i)*time.Minute-90*time.Second, call+"NONE|ABANDON|1|1|90")
+				continue
+			}
+			a.postAgo(t, time.Duration(100-5*i)*time.Minute-time.Duration(20+30*(i%3))*time.Second, call+fmt.Sprintf("PJSIP/1002|CONNECT|%d|1|2", 20+30*(i%3)))
+			a.postAgo(t, time.Duration(100-5*i-3)*time.Minute, call+fmt.Sprintf("PJSIP/1002|COMPLETECALLER|%d|150|1", 20+30*(i%3)))
+		}
+		a.postAgo(t, 95*time.Second, "|w1|sales|NONE|ENTERQUEUE||1|1")
+		a.postAgo(t, 20*time.Second, "|w2|sales|NONE|ENTERQUEUE||1|1")
+		a.postAgo(t, 70*time.Second, "|w3|sales|NONE|ENTERQUEUE||1|1", "|w3|sales|PJSIP/1004|CONNECT|10|1|2")
+		a.postAgo(t, 8*time.Second, "|w4|support|NONE|ENTERQUEUE||1|1")
+		a.postAgo(t, 5*time.Minute, "|NONE|sales|PJSIP/1005|PAUSE|Møde")
+		fits := probe.await(t, 10*time.Second, "the busier morning", func(s wallSeen) bool { return s.Waiting == 1 && len(s.Agents) == 5 })
+		if !fits.Fits {
+			t.Errorf("the busier morning: something on the page is cut off or scrolls at 1920x1080")
+		}
+		shot := filepath.Join(t.TempDir(), "wall.png")
+		headless(t, bin, "--screenshot="+shot, "--window-size=1920,1080", "--virtual-time-budget=5000",
+			b.base+"/wall?poll=1&lang=en&token="+wallToken)
+		checkNotBlank(t, shot)
+		if *updatePNG {
+			png, err := os.ReadFile(shot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join("..", "..", "docs", "wall.png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 
 	t.Run("the wall token opens the wallboard only", func(t *testing.T) {
 		for _, tc := range []struct {
