@@ -25,11 +25,11 @@ import (
 // The tokens of the wallboard tests: the wall token opens /wall and
 // /v1/live only.
 const (
-	wallToken   = "wall-token-of-the-hall"
-	wallRead    = "read-token-of-the-desk"
-	wallIngest  = "ingest-token-of-pbx1"
-	wallAgent   = "agent-token-of-the-lead"
-	wallQueues  = `queues:
+	wallToken  = "wall-token-of-the-hall"
+	wallRead   = "read-token-of-the-desk"
+	wallIngest = "ingest-token-of-pbx1"
+	wallAgent  = "agent-token-of-the-lead"
+	wallQueues = `queues:
   support: {name: Support, wall_wait_s: 30}
   sales: {name: Sales, wall_wait_s: 60}
 agents:
@@ -158,7 +158,7 @@ type wallSeen struct {
 	// Fits says nothing of the page is cut off or scrolls: the page, each
 	// tile and the agents' list, each agent, hold all they have.
 	Fits bool `json:"fits"`
-	at      time.Time
+	at   time.Time
 }
 
 // wallProbe is a headless Chromium showing node's wallboard (in Danish,
