@@ -96,6 +96,8 @@ type Live struct {
 	// state is marked loaded.
 	changed chan struct{}
 	loaded  bool
+	// today is State's scratch space.
+	today []QueueCall
 }
 
 type liveKey struct{ sw, call string }
@@ -317,21 +319,7 @@ type LiveAgent struct {
 func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var stays []QueueCall
 	opt := BuildOptions{StaleAfter: l.opt.StaleAfter, Sources: l.opt.Sources} // Now zero: staleness is judged below
-	for _, c := range l.calls {
-		if c.dirty {
-			c.stays, c.dirty = BuildCalls(c.evs, opt), false
-		}
-		stays = append(stays, c.stays...)
-	}
-	for _, c := range l.other {
-		if c.dirty {
-			c.stays, c.dirty = BuildCalls(c.evs, opt), false
-		}
-		stays = append(stays, c.stays...)
-	}
-
 	queues := map[string]*LiveQueue{}
 	queue := func(name string) *LiveQueue {
 		q := queues[name]
@@ -349,30 +337,47 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 			queue(name)
 		}
 	}
-	var today []QueueCall
+	// today is scratch space kept between calls: a busy day holds tens
+	// of thousands of stays, and growing it afresh on every state cost
+	// more than the rest (BenchmarkLiveState).
+	today := l.today[:0]
 	onCall := map[AgentName]QueueCall{} // the newest open answered stay of each name
-	for _, c := range stays {
-		if c.Invalid != "" {
-			continue
+	visit := func(c *liveCall) {
+		if c.dirty {
+			c.stays, c.dirty = BuildCalls(c.evs, opt), false
 		}
-		q := queue(c.Queue)
-		stale := now.Sub(c.LastEventTime) > l.opt.StaleAfter
-		switch {
-		case c.Outcome == Waiting && !stale:
-			q.Waiting = append(q.Waiting, LiveCall{Switch: c.Switch, EnterTime: c.EnterTime})
-			continue // not offered yet
-		case c.Outcome == Waiting:
-			c.Outcome, c.EndVerb = Unknown, StaleVerb
-		case c.Outcome == Answered && c.EndVerb == "" && !stale && c.Agent != "":
-			k := AgentName{c.Switch, c.Agent}
-			if o, ok := onCall[k]; !ok || c.AnswerTime.After(o.AnswerTime) {
-				onCall[k] = c
+		for i := range c.stays {
+			c := &c.stays[i]
+			if c.Invalid != "" {
+				continue
+			}
+			q := queue(c.Queue)
+			stale := now.Sub(c.LastEventTime) > l.opt.StaleAfter
+			switch {
+			case c.Outcome == Waiting && !stale:
+				q.Waiting = append(q.Waiting, LiveCall{Switch: c.Switch, EnterTime: c.EnterTime})
+				continue // not offered yet
+			case c.Outcome == Answered && c.EndVerb == "" && !stale && c.Agent != "":
+				k := AgentName{c.Switch, c.Agent}
+				if o, ok := onCall[k]; !ok || c.AnswerTime.After(o.AnswerTime) {
+					onCall[k] = *c
+				}
+			}
+			if localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
+				today = append(today, *c)
+				if c.Outcome == Waiting { // stale: the build job will count it unknown
+					today[len(today)-1].Outcome, today[len(today)-1].EndVerb = Unknown, StaleVerb
+				}
 			}
 		}
-		if localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
-			today = append(today, c)
-		}
 	}
+	for _, c := range l.calls {
+		visit(c)
+	}
+	for _, c := range l.other {
+		visit(c)
+	}
+	l.today = today
 	for _, r := range Rollup(today, settings, nil) {
 		q := queue(r.Queue)
 		q.Today.Add(&r.Counts)

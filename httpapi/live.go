@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
@@ -19,6 +20,7 @@ import (
 type LiveSource interface {
 	State(now time.Time, settings *cdr.Settings) cdr.LiveState
 	Changed() <-chan struct{}
+	Changes() uint64
 	Loaded() bool
 }
 
@@ -37,6 +39,18 @@ type LiveAPI struct {
 	log      *slog.Logger
 	now      func() time.Time
 	wrap     func(http.Handler) http.Handler
+
+	// The state made last and what it was made of: every wallboard
+	// connected asks at each change, and they share one state a second.
+	mu        sync.Mutex
+	cacheKey  liveKey
+	cacheJSON liveJSON
+}
+
+type liveKey struct {
+	changes uint64
+	second  int64
+	version string
 }
 
 // LiveHeartbeat is how often the event stream sends the state when nothing
@@ -124,7 +138,17 @@ func (a *LiveAPI) liveState(ctx context.Context) (liveJSON, error) {
 	if err != nil {
 		return liveJSON{}, err
 	}
-	return newLiveJSON(a.live.State(a.now(), qs)), nil
+	now := a.now()
+	key := liveKey{a.live.Changes(), now.Unix(), ""}
+	if qs != nil {
+		key.version = qs.Version
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if key != a.cacheKey || a.cacheJSON.Now.IsZero() {
+		a.cacheKey, a.cacheJSON = key, newLiveJSON(a.live.State(now, qs))
+	}
+	return a.cacheJSON, nil
 }
 
 // newLiveJSON turns the state into the answer. A queue's alerts are those
