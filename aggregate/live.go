@@ -104,30 +104,38 @@ func (f *LiveFollower) Poll(ctx context.Context) (int, error) {
 }
 
 // Serve loads the state (again until it succeeds), then polls every Every
-// until ctx is cancelled, and returns nil then. A failed read is logged
-// and tried again on the next tick: the wallboard shows the state of the
-// last read meanwhile. Old events are pruned once a minute.
+// until ctx is cancelled, and returns nil then. A failed read is tried
+// again on the next tick, and the wallboard shows the state of the last
+// read meanwhile; the first failure of a run of them is logged, and the
+// recovery. Old events are pruned once a minute.
 func (f *LiveFollower) Serve(ctx context.Context) error {
 	t := time.NewTicker(f.every)
 	defer t.Stop()
-	loaded, lastPrune := false, time.Time{}
+	loaded, failing, lastPrune := false, false, time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
+		var err error
 		if !loaded {
-			if err := f.Load(ctx); err != nil {
-				f.log.Warn("cannot load the live state", "err", err)
-				continue
+			if err = f.Load(ctx); err == nil {
+				loaded = true
 			}
-			loaded = true
 		}
-		if _, err := f.Poll(ctx); err != nil && ctx.Err() == nil {
-			f.log.Warn("cannot read new events for the live state", "err", err)
+		if err == nil {
+			_, err = f.Poll(ctx)
 		}
-		if now := f.now(); now.Sub(lastPrune) >= time.Minute {
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			f.log.Warn("cannot read new events for the live state; trying again every tick", "err", err)
+			failing = true
+		case err == nil && failing:
+			f.log.Info("reading new events for the live state again")
+			failing = false
+		}
+		if now := f.now(); loaded && now.Sub(lastPrune) >= time.Minute {
 			f.live.Prune(now)
 			lastPrune = now
 		}

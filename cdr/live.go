@@ -83,9 +83,10 @@ type Live struct {
 	// calls holds the queue_log events of each call and their stays,
 	// built again only when the call got an event (dirty).
 	calls map[liveKey]*liveCall
-	// other holds the events of other sources (FreeSWITCH, SIP, CDRs) by
+	// calls holds the events of FreeSWITCH and CDR files by call id too;
+	// other holds those of the sources of LiveOptions.Sources (SIP) by
 	// source: SIP correlates legs of several call ids, so they are built
-	// together.
+	// together, at most every otherEvery (a day of SIP is large).
 	other map[string]*liveCall
 	// agents holds the agent lines of each name; restarts the QUEUESTART
 	// times of each switch.
@@ -103,10 +104,15 @@ type Live struct {
 type liveKey struct{ sw, call string }
 
 type liveCall struct {
-	evs   []Event
-	stays []QueueCall
-	dirty bool
+	evs     []Event
+	stays   []QueueCall
+	dirty   bool
+	builtAt time.Time // of other sources only
 }
+
+// otherEvery is how often the events of a source built as a whole (SIP)
+// are built again while they change.
+const otherEvery = time.Second
 
 // NewLive returns an empty live state.
 func NewLive(opt LiveOptions) *Live {
@@ -142,14 +148,14 @@ func (l *Live) Add(evs []Event) int {
 			k := AgentName{e.Switch, e.Agent}
 			l.agents[k] = append(l.agents[k], e)
 		case e.Verb == VerbDisposition:
-		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB:
+		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
 			c := l.other[e.Source]
 			if c == nil {
 				c = &liveCall{}
 				l.other[e.Source] = c
 			}
 			c.evs, c.dirty = append(c.evs, e), true
-		case buildIsCallEvent(&e):
+		case sourceBuilders[e.Source] != nil || buildIsCallEvent(&e):
 			k := liveKey{e.Switch, e.CallID}
 			c := l.calls[k]
 			if c == nil {
@@ -342,9 +348,13 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	// more than the rest (BenchmarkLiveState).
 	today := l.today[:0]
 	onCall := map[AgentName]QueueCall{} // the newest open answered stay of each name
-	visit := func(c *liveCall) {
-		if c.dirty {
+	visit := func(c *liveCall, whole bool) {
+		switch {
+		case !c.dirty:
+		case !whole:
 			c.stays, c.dirty = BuildCalls(c.evs, opt), false
+		case c.builtAt.IsZero() || now.Sub(c.builtAt) >= otherEvery || now.Before(c.builtAt):
+			c.stays, c.dirty, c.builtAt = BuildCalls(c.evs, opt), false, now
 		}
 		for i := range c.stays {
 			c := &c.stays[i]
@@ -372,10 +382,10 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 		}
 	}
 	for _, c := range l.calls {
-		visit(c)
+		visit(c, false)
 	}
 	for _, c := range l.other {
-		visit(c)
+		visit(c, true)
 	}
 	l.today = today
 	for _, r := range Rollup(today, settings, nil) {

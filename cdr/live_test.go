@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -174,5 +175,32 @@ func TestLiveToday(t *testing.T) {
 	set := &Settings{Queues: map[string]QueueSettings{"support": DefaultQueueSettings("support")}}
 	if q := liveQueue(t, l.State(at(2, 8, 0), set), "support"); q.Today.Offered != 0 {
 		t.Errorf("next day: got %+v; want nothing", q.Today)
+	}
+}
+
+// TestLiveCountsFreeSWITCHCalls: a FreeSWITCH CDR is a whole call; the
+// live state counts it today as the builder builds it (answered, with its
+// agent, not on a call any more).
+func TestLiveCountsFreeSWITCHCalls(t *testing.T) {
+	b, err := os.ReadFile("testdata/freeswitch/answered.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _ := qlDecode(t, DecodeFreeSWITCHJSON, string(b), DecodeOptions{Switch: "fs1", Now: fsNow})
+	calls := BuildCalls(evs, BuildOptions{})
+	if len(calls) != 1 || calls[0].Outcome != Answered {
+		t.Fatalf("the builder: got %+v; want one answered call", calls)
+	}
+	l := NewLive(LiveOptions{})
+	l.Add(evs)
+	st := l.State(calls[0].EndTime.Add(time.Minute), nil)
+	q := liveQueue(t, st, calls[0].Queue)
+	if q.Today.Offered != 1 || q.Today.Answered != 1 || len(q.Waiting) != 0 {
+		t.Errorf("got today %+v, waiting %+v; want one answered call, nobody waiting", q.Today, q.Waiting)
+	}
+	for _, a := range st.Agents {
+		if a.State == AgentOnCall {
+			t.Errorf("agent %+v: on a call that ended", a)
+		}
 	}
 }
