@@ -141,6 +141,34 @@ func (n *wallNode) postAgo(tb testing.TB, ago time.Duration, lines ...string) {
 	}
 }
 
+// liveWaiting reads n's GET /v1/live with the wall token and returns the
+// callers waiting in support.
+func liveWaiting(tb testing.TB, n *wallNode) int {
+	tb.Helper()
+	req, _ := http.NewRequest("GET", n.base+"/v1/live", nil)
+	req.Header.Set("Authorization", "Bearer "+wallToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Queues []struct {
+			Queue   string `json:"queue"`
+			Waiting int    `json:"waiting"`
+		} `json:"queues"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != 200 {
+		tb.Fatalf("GET %s/v1/live: %d %v", n.base, resp.StatusCode, err)
+	}
+	for _, q := range st.Queues {
+		if q.Queue == "support" {
+			return q.Waiting
+		}
+	}
+	return 0
+}
+
 // wallSeen is what the probe read off the wallboard: the numbers of the
 // tile of queue support and each agent's state and pause reason.
 type wallSeen struct {
@@ -287,10 +315,15 @@ func TestWallboardOnTwoNodes(t *testing.T) {
 		t.Errorf("before any call: got %+v; want nobody waiting, nothing offered", free)
 	}
 
-	step := func(what string, ok func(wallSeen) bool, lines ...string) wallSeen {
+	// step posts lines to node A and waits for node B's wallboard to show
+	// what ok wants; atA, where set, checks node A at once after the post.
+	step := func(what string, ok func(wallSeen) bool, atA func(), lines ...string) wallSeen {
 		t.Helper()
 		posted := time.Now()
 		a.post(t, lines...)
+		if atA != nil {
+			atA()
+		}
 		s := probe.await(t, wallMaxWait, what, ok)
 		if s.Via != "stream" {
 			t.Errorf("%s: the page got the state by %q; want the event stream", what, s.Via)
@@ -301,13 +334,19 @@ func TestWallboardOnTwoNodes(t *testing.T) {
 		t.Logf("%s: on node B's wallboard %s after the post to node A", what, s.at.Sub(posted).Round(time.Millisecond))
 		return s
 	}
-	step("one caller waiting", func(s wallSeen) bool { return s.Waiting == 1 }, "|c1|support|NONE|ENTERQUEUE||11111111|1")
-	s := step("the agent on a call", func(s wallSeen) bool { return s.Agents[agent].State == "on_call" },
+	step("one caller waiting", func(s wallSeen) bool { return s.Waiting == 1 }, func() {
+		// Node A has it from its own intake at once, before its writer
+		// stores it (the writer lingers wallLinger first).
+		if got := liveWaiting(t, a); got != 1 {
+			t.Errorf("node A's own /v1/live at once: got %d waiting in support; want 1", got)
+		}
+	}, "|c1|support|NONE|ENTERQUEUE||11111111|1")
+	s := step("the agent on a call", func(s wallSeen) bool { return s.Agents[agent].State == "on_call" }, nil,
 		"|c1|support|PJSIP/1001|CONNECT|3|1700000000.1|2")
 	if s.Waiting != 0 || s.OnCall != 1 || s.Offered != 1 {
 		t.Errorf("after CONNECT: got %+v; want nobody waiting, one agent on a call, one call offered", s)
 	}
-	s = step("the agent paused for Frokost", func(s wallSeen) bool { return s.Agents[agent].State == "paused" },
+	s = step("the agent paused for Frokost", func(s wallSeen) bool { return s.Agents[agent].State == "paused" }, nil,
 		"|c1|support|PJSIP/1001|COMPLETECALLER|3|20|1", "|NONE|support|PJSIP/1001|PAUSE|Frokost")
 	if s.Agents[agent].Reason != "Frokost" || s.Paused != 1 || s.Available != 0 {
 		t.Errorf("after PAUSE: got %+v; want the agent paused for Frokost", s)
