@@ -312,8 +312,9 @@ type LiveAgent struct {
 	// Paused and PauseReason: a pause in force (also while on a call).
 	Paused      bool
 	PauseReason string
-	// Since is when the state began: the answer of the call, the pause,
-	// or the login.
+	// Since is when the state began: the answer of the call, the pause;
+	// for a free agent the latest of the login, the end of its last call
+	// and the end of its last pause.
 	Since time.Time
 	// Queues are the queues the agent is a member of or on a call of,
 	// sorted; "" is not listed (a login of no queue, AGENTLOGIN).
@@ -348,6 +349,7 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	// more than the rest (BenchmarkLiveState).
 	today := l.today[:0]
 	onCall := map[AgentName]QueueCall{} // the newest open answered stay of each name
+	lastEnd := map[AgentName]time.Time{} // the end of each name's last call
 	visit := func(c *liveCall, whole bool) {
 		switch {
 		case !c.dirty:
@@ -371,6 +373,11 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 				k := AgentName{c.Switch, c.Agent}
 				if o, ok := onCall[k]; !ok || c.AnswerTime.After(o.AnswerTime) {
 					onCall[k] = *c
+				}
+			case c.Outcome == Answered && c.Agent != "" && !c.EndTime.After(now):
+				k := AgentName{c.Switch, c.Agent}
+				if c.EndTime.After(lastEnd[k]) {
+					lastEnd[k] = c.EndTime
 				}
 			}
 			if localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
@@ -398,7 +405,7 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 
 	var agents []LiveAgent
 	if !l.opt.NoAgents {
-		agents = l.agentStates(now, settings, onCall)
+		agents = l.agentStates(now, settings, onCall, lastEnd)
 		for _, a := range agents {
 			for _, name := range a.Queues {
 				c := &queue(name).Agents
@@ -441,6 +448,7 @@ type liveName struct {
 	members    map[string]time.Time // open memberships by queue
 	pauses     map[string]livePause // pauses in force by queue; "" is PAUSEALL
 	loggedInAt time.Time            // the earliest open session's start
+	unpausedAt time.Time            // when the last pause in force was lifted
 }
 
 type livePause struct {
@@ -450,13 +458,14 @@ type livePause struct {
 
 // agentStates replays the lines of every name and joins the names into
 // agents (Settings.Agent). onCall holds the open answered stay of each
-// name.
-func (l *Live) agentStates(now time.Time, settings *Settings, onCall map[AgentName]QueueCall) []LiveAgent {
+// name, lastEnd the end of its last call: an agent is free since the
+// latest of its login, its last call's end and its last pause's end.
+func (l *Live) agentStates(now time.Time, settings *Settings, onCall map[AgentName]QueueCall, lastEnd map[AgentName]time.Time) []LiveAgent {
 	type agent struct {
 		def                 AgentDef
 		inSession, paused   int // names in a session; of them paused
 		pause               livePause
-		loginSince          time.Time
+		freeSince           time.Time
 		call                *QueueCall
 		queues              map[string]bool
 		loggedIn, anyPaused bool
@@ -493,8 +502,10 @@ func (l *Live) agentStates(now time.Time, settings *Settings, onCall map[AgentNa
 		for q := range s.members {
 			a.queues[q] = true
 		}
-		if a.loginSince.IsZero() || s.loggedInAt.Before(a.loginSince) {
-			a.loginSince = s.loggedInAt
+		for _, t := range []time.Time{s.loggedInAt, s.unpausedAt, lastEnd[n]} {
+			if t.After(a.freeSince) {
+				a.freeSince = t
+			}
 		}
 		if len(s.pauses) > 0 {
 			a.paused++
@@ -533,7 +544,7 @@ func (l *Live) agentStates(now time.Time, settings *Settings, onCall map[AgentNa
 		case la.Paused:
 			la.State, la.Since = AgentPaused, a.pause.since
 		default:
-			la.State, la.Since = AgentAvailable, a.loginSince
+			la.State, la.Since = AgentAvailable, a.freeSince
 		}
 		for q := range a.queues {
 			la.Queues = append(la.Queues, q)
@@ -618,9 +629,16 @@ func (l *Live) replay(sw string, evs []Event, now time.Time) liveName {
 				s.pauses[""] = livePause{since: e.Time, reason: e.Data[0]}
 			}
 		case VerbUnpause:
+			n := len(s.pauses)
 			delete(s.pauses, queueOf(e))
 			delete(s.pauses, "")
+			if n > 0 && len(s.pauses) == 0 {
+				s.unpausedAt = e.Time
+			}
 		case VerbUnpauseAll:
+			if len(s.pauses) > 0 {
+				s.unpausedAt = e.Time
+			}
 			clear(s.pauses)
 		}
 	}

@@ -75,10 +75,12 @@ func TestLiveFollowsOneCall(t *testing.T) {
 		t.Errorf("today after CONNECT: got %+v; want offered 1, answered 1 within the SLA", q.Today)
 	}
 
-	l.Add(agentLog(t, "pbx1", `
-+1 08:03:00|c1|support|PJSIP/1001|COMPLETECALLER|40|140|1
-+1 08:05:00|NONE|support|PJSIP/1001|PAUSE|Frokost
-`))
+	l.Add(agentLog(t, "pbx1", `+1 08:03:00|c1|support|PJSIP/1001|COMPLETECALLER|40|140|1`))
+	st = l.State(at(1, 8, 4), nil)
+	if a, _ := liveAgent(st, "pbx1/PJSIP/1001"); a.State != AgentAvailable || !a.Since.Equal(at(1, 8, 3)) {
+		t.Errorf("after the call: got %+v; want free since the call ended at 08:03", a)
+	}
+	l.Add(agentLog(t, "pbx1", `+1 08:05:00|NONE|support|PJSIP/1001|PAUSE|Frokost`))
 	st = l.State(at(1, 8, 6), nil)
 	a, _ = liveAgent(st, "pbx1/PJSIP/1001")
 	if a.State != AgentPaused || a.PauseReason != "Frokost" || !a.Since.Equal(at(1, 8, 5)) {
