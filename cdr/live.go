@@ -348,7 +348,7 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	// of thousands of stays, and growing it afresh on every state cost
 	// more than the rest (BenchmarkLiveState).
 	today := l.today[:0]
-	onCall := map[AgentName]QueueCall{} // the newest open answered stay of each name
+	onCall := map[AgentName]QueueCall{}  // the newest open answered stay of each name
 	lastEnd := map[AgentName]time.Time{} // the end of each name's last call
 	visit := func(c *liveCall, whole bool) {
 		switch {
