@@ -124,3 +124,48 @@ func getLive(t *testing.T, u string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestLiveStreamOutlivesTheServerTimeouts: a stream lives longer than
+// the server's ReadTimeout and WriteTimeout (two minutes in Server): each
+// event sets its own write deadline, so an event after them still
+// arrives.
+func TestLiveStreamOutlivesTheServerTimeouts(t *testing.T) {
+	now := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
+	live := cdr.NewLive(cdr.LiveOptions{})
+	live.MarkLoaded()
+	api := NewLiveAPI(live, liveSettings{nil}, slog.New(slog.DiscardHandler), func() time.Time { return now },
+		func(h http.Handler) http.Handler { return h })
+	mux := http.NewServeMux()
+	api.Register(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	const timeout = 150 * time.Millisecond
+	srv.Config.ReadTimeout, srv.Config.WriteTimeout = timeout, timeout
+	srv.Start()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/live/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	data := make(chan string)
+	go func() {
+		defer close(data)
+		for lines.Scan() {
+			if d, ok := strings.CutPrefix(lines.Text(), "data: "); ok {
+				data <- d
+			}
+		}
+	}()
+	<-data // the state at once
+	time.Sleep(3 * timeout) // past the deadlines the server set
+	live.Add([]cdr.Event{{Switch: "pbx1", Source: cdr.SourceQueueLog, Time: now, CallID: "c1", Queue: "support", Agent: "NONE", Verb: "ENTERQUEUE"}})
+	select {
+	case d, ok := <-data:
+		if !ok || !strings.Contains(d, `"waiting":1`) {
+			t.Errorf("after the server's timeouts: got %q (open %v); want the state with one caller waiting", d, ok)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("after the server's timeouts: no event within 5 s")
+	}
+}

@@ -36,6 +36,8 @@ type Server struct {
 	// detail says who may read why /readyz is not ready (GuardMetrics);
 	// nil: everyone.
 	detail func(*http.Request) bool
+	// wrap, when set, wraps the bound listener (WrapListener).
+	wrap func(net.Listener) net.Listener
 	// shutdown is closed when Shutdown begins: streams that would keep a
 	// request open for good (the live events) end then (shuttingDown).
 	shutdown chan struct{}
@@ -49,6 +51,11 @@ func shuttingDown(ctx context.Context) <-chan struct{} {
 	ch, _ := ctx.Value(shutdownKey{}).(chan struct{})
 	return ch
 }
+
+// WrapListener makes Listen wrap the bound listener with wrap, the
+// process's guard of connections (limits, accept errors); call it before
+// Listen.
+func (s *Server) WrapListener(wrap func(net.Listener) net.Listener) { s.wrap = wrap }
 
 // New builds the server; gather serves /metrics.
 func New(addr string, log *slog.Logger, gather prometheus.Gatherer, ready ReadyFunc, mounts ...Mounter) *Server {
@@ -84,6 +91,9 @@ func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.addr, err)
+	}
+	if s.wrap != nil {
+		ln = s.wrap(ln)
 	}
 	s.ln = ln
 	return nil

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -107,11 +109,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI,
+	// One gate guards every TCP listener: accept errors, connection
+	// limits, and /readyz names a listener that stopped for good.
+	gate, err := intake.NewGate(cfg.Intake.Limits, log.With("component", "listeners"), reg)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return errors.Join(sp.Ready(), gate.Ready()) }, ingest, readAPI,
 		newAgentAPI(cfg, log, now, queues, st), live.api)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
+	// HTTP also serves readers from outside ACDSTAT_ALLOW_CIDRS (reports,
+	// the dashboard): the allowlist is the ingest handlers'.
+	srv.WrapListener(func(ln net.Listener) net.Listener { return gate.Listener("http", ln, nil) })
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -124,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	serveSIP, err := startSIP(cfg, log, reg, now, sink)
+	serveSIP, err := startSIP(cfg, log, reg, now, sink, gate)
 	if err != nil {
 		return err
 	}
