@@ -157,7 +157,7 @@ func TestLiveStreamOutlivesTheServerTimeouts(t *testing.T) {
 			}
 		}
 	}()
-	<-data // the state at once
+	<-data                  // the state at once
 	time.Sleep(3 * timeout) // past the deadlines the server set
 	live.Add([]cdr.Event{{Switch: "pbx1", Source: cdr.SourceQueueLog, Time: now, CallID: "c1", Queue: "support", Agent: "NONE", Verb: "ENTERQUEUE"}})
 	select {
