@@ -44,6 +44,8 @@ agents:
 	// the delay from a post to another node's screen is about the linger,
 	// the INSERT, and half the live state's poll (ACDSTAT_LIVE_EVERY).
 	wallLinger = 200 * time.Millisecond
+	// wallMinFontVH is the smallest text of the wallboard, in vh.
+	wallMinFontVH = 2.4
 )
 
 // wallToday is the clock of the wallboard tests: a Monday morning.
@@ -186,7 +188,10 @@ type wallSeen struct {
 	// Fits says nothing of the page is cut off or scrolls: the page, each
 	// tile and the agents' list, each agent, hold all they have.
 	Fits bool `json:"fits"`
-	at   time.Time
+	// MinFontVH is the smallest text on the page, in hundredths of the
+	// screen's height: on a 55" screen 1 vh is 6.8 mm.
+	MinFontVH float64 `json:"min_font_vh"`
+	at        time.Time
 }
 
 // wallProbe is a headless Chromium showing node's wallboard (in Danish,
@@ -213,7 +218,9 @@ function look() {
   for (const c of d.querySelectorAll("[data-agent]")) agents[c.dataset.agent] = {state: c.dataset.state, reason: c.dataset.reason};
   const s = JSON.stringify({waiting: f("waiting"), available: f("agents_available"), on_call: f("agents_on_call"),
     paused: f("agents_paused"), offered: f("offered"), agents, offline: d.body.classList.contains("offline"), via: d.body.dataset.via,
-    fits: [d.body, d.getElementById("chips"), ...d.querySelectorAll(".tile, .tile h2, .chip")].every(e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1)});
+    fits: [d.body, d.getElementById("chips"), ...d.querySelectorAll(".tile, .tile h2, .chip")].every(e => e.scrollHeight <= e.clientHeight + 1 && e.scrollWidth <= e.clientWidth + 1),
+    min_font_vh: Math.min(...[...d.body.querySelectorAll("*")].filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== "") && e.offsetParent !== null)
+      .map(e => parseFloat(getComputedStyle(e).fontSize) * 100 / d.documentElement.clientHeight))});
   if (s !== last) { last = s; fetch("/seen", {method: "POST", body: s}); }
 }
 setInterval(look, 100); // finds the frame's document (again after a reload)
@@ -331,7 +338,12 @@ func TestWallboardOnTwoNodes(t *testing.T) {
 		if !s.Fits {
 			t.Errorf("%s: something on the page is cut off or scrolls at 1920x1080", what)
 		}
-		t.Logf("%s: on node B's wallboard %s after the post to node A", what, s.at.Sub(posted).Round(time.Millisecond))
+		// Readable from 5 m: letters 2 cm high or more need 2.4 vh of a 55"
+		// screen.
+		if s.MinFontVH < wallMinFontVH {
+			t.Errorf("%s: the smallest text is %.1f vh high; want %.1f vh or more", what, s.MinFontVH, wallMinFontVH)
+		}
+		t.Logf("%s: on node B's wallboard %s after the post to node A (smallest text %.1f vh)", what, s.at.Sub(posted).Round(time.Millisecond), s.MinFontVH)
 		return s
 	}
 	step("one caller waiting", func(s wallSeen) bool { return s.Waiting == 1 }, func() {
