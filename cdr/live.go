@@ -147,6 +147,9 @@ func (l *Live) Add(evs []Event) int {
 		case IsAgentEvent(&e):
 			k := AgentName{e.Switch, e.Agent}
 			l.agents[k] = append(l.agents[k], e)
+			if buildIsCallEvent(&e) { // a ring line of a call is the call's too (its last event)
+				l.addCall(e)
+			}
 		case e.Verb == VerbDisposition:
 		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
 			c := l.other[e.Source]
@@ -156,13 +159,7 @@ func (l *Live) Add(evs []Event) int {
 			}
 			c.evs, c.dirty = append(c.evs, e), true
 		case sourceBuilders[e.Source] != nil || buildIsCallEvent(&e):
-			k := liveKey{e.Switch, e.CallID}
-			c := l.calls[k]
-			if c == nil {
-				c = &liveCall{}
-				l.calls[k] = c
-			}
-			c.evs, c.dirty = append(c.evs, e), true
+			l.addCall(e)
 		}
 	}
 	l.changes += uint64(n)
@@ -200,6 +197,17 @@ func (l *Live) Changed() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.changed
+}
+
+// addCall keeps e with the events of its call.
+func (l *Live) addCall(e Event) {
+	k := liveKey{e.Switch, e.CallID}
+	c := l.calls[k]
+	if c == nil {
+		c = &liveCall{}
+		l.calls[k] = c
+	}
+	c.evs, c.dirty = append(c.evs, e), true
 }
 
 // Changes counts the new events taken since the start: the state is the

@@ -206,3 +206,18 @@ func TestLiveCountsFreeSWITCHCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveRingLinesBelongToTheCallToo: a RINGNOANSWER is an agent's line
+// and the last event of the caller's stay, as the builder takes it: a
+// stay rung at 11:59 is not stale at 12:30 (four hours after its last
+// event), though it joined at 08:00.
+func TestLiveRingLinesBelongToTheCallToo(t *testing.T) {
+	l := NewLive(LiveOptions{})
+	l.Add(agentLog(t, "pbx1", `
++1 08:00:00|c1|support|NONE|ENTERQUEUE||111|1
++1 11:59:00|c1|support|PJSIP/1001|RINGNOANSWER|15000
+`))
+	if q := liveQueue(t, l.State(at(1, 12, 30), nil), "support"); len(q.Waiting) != 1 {
+		t.Errorf("got waiting %+v, today %+v; want the caller still waiting", q.Waiting, q.Today)
+	}
+}
