@@ -105,6 +105,15 @@ func decodeMapped(r io.Reader, opt DecodeOptions, fn func(Batch) error, what str
 	row func(*cdrRow, *DecodeOptions) (Event, *DecodeError)) error {
 	opt = opt.withDefaults()
 	m := cdrMapOf(opt.Map)
+	// A refused record keeps no raw text: its unmapped columns may hold
+	// patient data. Its line and field say where to look in the export.
+	keep := fn
+	fn = func(b Batch) error {
+		for _, r := range b.Rejects {
+			r.Raw = ""
+		}
+		return keep(b)
+	}
 	// The first bytes tell JSON from CSV; they are read again after.
 	var head [64]byte
 	n, _ := io.ReadAtLeast(r, head[:], 1)

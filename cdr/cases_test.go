@@ -66,7 +66,7 @@ func TestDecodeCasesRulesAndRoundTrip(t *testing.T) {
 		"I4,servicedesk,phone,high,2016-10-03 09:00:00,2016-10-01 09:00:00,,,,,\n" +
 		"I5,servicedesk,phone,high,,,,,,,\n" +
 		"I6,servicedesk,phone,high,2016-10-03 09:00:00,,,maybe,,,\n" +
-		"I7,servicedesk,phone,high,2016-10-03 09:00:00,,,,-1,,\n"
+		"I7,servicedesk,phone,high,2016-10-03 09:00:00,,,,-1,,patient Jensen\n"
 	opt := DecodeOptions{Switch: "sn", Location: mustZone(t, "Europe/Copenhagen")}
 	evs, rejs := decodeRecords(t, DecodeCases, in, opt)
 	want := map[int]string{4: "criticality", 5: "resolved", 6: "opened", 7: "first_contact", 8: "reopen_count"}
@@ -76,6 +76,9 @@ func TestDecodeCasesRulesAndRoundTrip(t *testing.T) {
 	for _, r := range rejs {
 		if want[r.Line] != r.Field {
 			t.Errorf("reject %v: want field %q on line %d", r, want[r.Line], r.Line)
+		}
+		if r.Raw != "" {
+			t.Errorf("reject of line %d keeps its text %q", r.Line, r.Raw)
 		}
 	}
 	if len(evs) != 2 {
