@@ -172,10 +172,12 @@ func decodeMapped(r io.Reader, opt DecodeOptions, fn func(Batch) error, what str
 					index[h] = i
 				}
 			}
+			// Only the required fields must have their column: an export
+			// leaves out what nobody picked (an older ServiceNow has no
+			// reopened_time), and those fields are then unknown.
 			for _, f := range fields {
 				_, ok := index[m.column(f)]
-				_, named := m.Columns[f]
-				if !ok && (named || containsString(required, f)) {
+				if !ok && containsString(required, f) {
 					headerErr = true
 					return Event{}, &DecodeError{Line: line, Field: f, Reason: fmt.Sprintf("header has no column %q (the header is: %s)", m.column(f), clip(strings.Join(rec, ",")))}
 				}
