@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/report"
+	"github.com/acdstat/acdstat/simulate"
+)
+
+// TestContactsAndCasesGiveTheSimulatorsTruth runs serve on testToday (3
+// November 2025) with the simulator's desks in the queue file, ingests a
+// simulated week of calls (the service desk's phone contacts are its
+// answered calls), posts the simulated portal contacts and the cases of
+// September and October 2025 as a tool exports them, the states known on 3
+// October first, and reads GET /v1/cases and GET /v1/contacts as a user
+// does until they give the simulator's truth; then the later states, and
+// again. acdstat report --cases answers what the API answers.
+func TestContactsAndCasesGiveTheSimulatorsTruth(t *testing.T) {
+	loc := simulate.Copenhagen()
+	csim, err := simulate.GenerateCases(simulate.CaseConfig{System: "tool", Start: time.Date(2025, 9, 1, 0, 0, 0, 0, loc), Days: 61, CasesPerDay: 12, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desks := strings.Replace(csim.DesksYAML(), "  servicedesk:\n", "  servicedesk:\n    queues: [servicedesk]\n", 1)
+	queues := filepath.Join(t.TempDir(), "queues.yaml")
+	if err := os.WriteFile(queues, []byte(hospitalQueues+desks), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	environ := testEnv(t, "ACDSTAT_QUEUES="+queues, "ACDSTAT_ROLLUP_SCHEDULE=@every 1s")
+	startServe(t, environ)
+	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+
+	sim := smallSim(t, 3)
+	runCmd(t, environ, "ingest", "--format", "queue_log", writeLines(t, "week", sim.Lines()))
+	answered := map[string]uint64{} // the service desk's answered stays by month
+	for _, c := range sim.Truth().Calls {
+		if c.Queue == "servicedesk" && c.Outcome == simulate.OutcomeAnswered {
+			answered[c.Enter.In(loc).Format("2006-01")]++
+		}
+	}
+
+	post := func(path, body string) {
+		t.Helper()
+		resp, err := http.Post(base+path, "text/csv", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a struct {
+			Accepted int   `json:"accepted"`
+			Rejected []any `json:"rejected"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || len(a.Rejected) != 0 {
+			t.Fatalf("POST %s: status %d, %+v, %v", path, resp.StatusCode, a, err)
+		}
+	}
+	get := func(path string, v any) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const rangeArgs = "?from=2025-09-01&to=2025-12-01"
+	// want is what a user reads for the truth: a case row per desk and
+	// month of the range (zeros where the truth has nothing), and per desk
+	// and month the phone's contacts and the posted ones by channel.
+	want := func(truth []simulate.CaseTruthMonth) (cases []string, contacts []string) {
+		byKey := map[string]simulate.CaseTruthMonth{}
+		for _, m := range truth {
+			byKey[m.Desk+" "+m.Month] = m
+		}
+		for _, d := range []string{"klinisk", "servicedesk"} {
+			for _, month := range []string{"2025-09", "2025-10", "2025-11"} {
+				m := byKey[d+" "+month]
+				cases = append(cases, fmt.Sprintf("%s %s registered %d closed %d provisional %v fc %d/%d within %d/%d", d, month,
+					m.Registered, m.Closed, month != "2025-09", m.FirstContact, m.FirstContactKnown, m.WithinDeadline, m.DeadlineCases))
+				phone := uint64(m.PhoneCases)
+				if d == "servicedesk" {
+					phone = answered[month]
+				}
+				line := fmt.Sprintf("%s %s phone=%d", d, month, phone)
+				for _, ch := range []string{"chat", "mail", "portal", "walk-in"} {
+					line += fmt.Sprintf(" %s=%d", ch, m.Contacts[ch])
+				}
+				contacts = append(contacts, line)
+			}
+		}
+		return cases, contacts
+	}
+	read := func() (cases []string, contacts []string, rawCases []report.CaseRow) {
+		get("/v1/cases"+rangeArgs, &rawCases)
+		for _, r := range rawCases {
+			cases = append(cases, fmt.Sprintf("%s %s registered %d closed %d provisional %v fc %d/%d within %d/%d", r.Desk, r.PeriodStart.In(loc).Format("2006-01"),
+				r.Registered, r.Closed, r.ClosedProvisional, r.FirstContact, r.FirstContactKnown, r.WithinDeadline, r.DeadlineCases))
+		}
+		var rows []report.ContactRow
+		get("/v1/contacts"+rangeArgs, &rows)
+		for i := 0; i < len(rows); {
+			line := fmt.Sprintf("%s %s", rows[i].Desk, rows[i].PeriodStart.In(loc).Format("2006-01"))
+			j := i
+			for ; j < len(rows) && rows[j].Desk == rows[i].Desk && rows[j].PeriodStart.Equal(rows[i].PeriodStart); j++ {
+				line += fmt.Sprintf(" %s=%d", rows[j].Channel, rows[j].Contacts)
+			}
+			contacts = append(contacts, line)
+			i = j
+		}
+		return cases, contacts, rawCases
+	}
+	check := func(when string, truth []simulate.CaseTruthMonth) []report.CaseRow {
+		t.Helper()
+		wantCases, wantContacts := want(truth)
+		deadline := time.Now().Add(time.Minute)
+		for {
+			cases, contacts, raw := read()
+			if reflect.DeepEqual(cases, wantCases) && reflect.DeepEqual(contacts, wantContacts) {
+				return raw
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s:\ncases\n got %q\nwant %q\ncontacts\n got %q\nwant %q", when, cases, wantCases, contacts, wantContacts)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+
+	reported := time.Date(2025, 10, 3, 0, 0, 0, 0, loc)
+	early, late := csim.StatesUntil(reported)
+	post("/v1/contacts?switch=portal", simulate.ContactsCSV(csim.Contacts))
+	post("/v1/cases?switch=tool", simulate.CasesCSV(early))
+	first := check("states known on 3 October", csim.Truth(reported))
+	post("/v1/cases?switch=tool", simulate.CasesCSV(late))
+	final := check("all states", csim.Truth(time.Date(2026, 1, 1, 0, 0, 0, 0, loc)))
+	if reflect.DeepEqual(first, final) {
+		t.Error("the later states changed nothing: the test shows no update of a reported month")
+	}
+
+	var fromCLI []report.CaseRow
+	out := runCmd(t, environ, "report", "--cases", "--from", "2025-09-01", "--to", "2025-12-01", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &fromCLI); err != nil {
+		t.Fatalf("report --cases --format json: %v\n%s", err, out)
+	}
+	if !reflect.DeepEqual(fromCLI, final) {
+		t.Errorf("report --cases differs from GET /v1/cases:\n got %+v\nwant %+v", fromCLI, final)
+	}
+	if table := runCmd(t, environ, "report", "--contacts", "--from", "2025-09-01", "--to", "2025-12-01"); !strings.Contains(table, "phone (cases)") || !strings.Contains(table, "phone (calls)") {
+		t.Errorf("report --contacts table names no phone rule:\n%s", table)
+	}
+}
