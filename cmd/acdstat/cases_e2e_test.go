@@ -161,4 +161,67 @@ func TestContactsAndCasesGiveTheSimulatorsTruth(t *testing.T) {
 	if table := runCmd(t, environ, "report", "--contacts", "--from", "2025-09-01", "--to", "2025-12-01"); !strings.Contains(table, "phone (cases)") || !strings.Contains(table, "phone (calls)") {
 		t.Errorf("report --contacts table names no phone rule:\n%s", table)
 	}
+
+	t.Run("dashboard", func(t *testing.T) {
+		bin := chromium(t)
+		// The service desk's page shows its contacts and cases, with the
+		// API's numbers; sp_helpdesk, a queue of no desk with data, shows
+		// no such section.
+		dom := string(headless(t, bin, "--dump-dom", base+"/?queue=servicedesk&year=2025&lang=en"))
+		cells := pageCells(t, dom)
+		var contacts []report.ContactRow
+		get("/v1/contacts?desk=servicedesk&from=2025-01-01&to=2026-01-01", &contacts)
+		var cases []report.CaseRow
+		get("/v1/cases?desk=servicedesk&from=2025-01-01&to=2026-01-01", &cases)
+		if len(cells["cases"]) != 12 || len(cells["cases_within"]) != 12 || len(cells["contacts"]) != 12 {
+			t.Fatalf("the page's tables of contacts and cases have %d, %d, %d rows; want 12 months each", len(cells["contacts"]), len(cells["cases"]), len(cells["cases_within"]))
+		}
+		compared := 0
+		for _, r := range cases {
+			start := r.PeriodStart.Format(time.RFC3339)
+			c, w := cells["cases"][start][0], cells["cases_within"][start][0]
+			if c["cases_registered"] != fmt.Sprint(r.Registered) || c["cases_closed"] != fmt.Sprint(r.Closed) ||
+				!sameRatio(c["case_fcr_rate"], r.FCRRate) || !sameRatio(w["within_rate"], r.WithinRate) || w["deadline_cases"] != fmt.Sprint(r.DeadlineCases) {
+				t.Errorf("%s: page %v %v; API %+v", start, c, w, r)
+			}
+			compared++
+		}
+		phone := map[string]uint64{}
+		other := map[string]uint64{}
+		for _, r := range contacts {
+			start := r.PeriodStart.Format(time.RFC3339)
+			if r.Channel == "phone" {
+				phone[start] += r.Contacts
+			} else {
+				other[start] += r.Contacts
+			}
+		}
+		for start, n := range phone {
+			c := cells["contacts"][start][0]
+			if c["phone"] != fmt.Sprint(n) || c["other_channels"] != fmt.Sprint(other[start]) {
+				t.Errorf("%s: page contacts %v; API phone %d, other %d", start, c, n, other[start])
+			}
+			compared++
+		}
+		if compared < 20 || !strings.Contains(dom, `data-chart="cases"`) && !strings.Contains(dom, `id="cases"`) {
+			t.Errorf("compared %d months; the page has no cases chart", compared)
+		}
+		sp := string(headless(t, bin, "--dump-dom", base+"/?queue=sp_helpdesk&year=2025&lang=da"))
+		for _, id := range []string{`id="contacts"`, `id="cases"`, `id="cases_within"`} {
+			if strings.Contains(sp, id) {
+				t.Errorf("sp_helpdesk, a desk without contacts or cases, shows %s", id)
+			}
+		}
+		if !strings.Contains(sp, `id="calls"`) {
+			t.Errorf("sp_helpdesk's page has no calls section:\n%.1500s", sp)
+		}
+	})
+}
+
+// sameRatio compares a page's data-value with a ratio of the API.
+func sameRatio(page string, api *float64) bool {
+	if api == nil {
+		return page == ""
+	}
+	return sameNumber(page, *api)
 }
