@@ -225,3 +225,39 @@ func sameRatio(page string, api *float64) bool {
 	}
 	return sameNumber(page, *api)
 }
+
+// TestSimulateSendsContactsAndCases: acdstat simulate --cases (what make
+// run starts) posts portal contacts and cases beside the calls, and the
+// dashboard's desks of the example queue file get their figures.
+func TestSimulateSendsContactsAndCases(t *testing.T) {
+	environ := testEnv(t, "ACDSTAT_QUEUES="+filepath.Join("..", "..", "deploy", "queues.example.yaml"), "ACDSTAT_ROLLUP_SCHEDULE=@every 1s")
+	startServe(t, environ)
+	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+	runCmd(t, environ, "simulate", "--start", "2025-10-20", "--days", "7", "--calls-per-day", "40", "--cases", "--to", base)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var cases []report.CaseRow
+		resp, err := http.Get(base + "/v1/cases?from=2025-10-01&to=2025-11-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusOK {
+			err = json.NewDecoder(resp.Body).Decode(&cases)
+		}
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]uint64{} // a 503 while serve migrates reads as none yet
+		for _, r := range cases {
+			got[r.Desk] += r.Registered
+		}
+		if got["servicedesk"] > 0 && got["klinisk"] > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cases registered in October 2025 by desk: %v; want some for servicedesk and klinisk", got)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
