@@ -42,12 +42,21 @@ type CaseWriter interface {
 // case updated after its month was reported moves where its new state puts
 // it. A desk's cases are few (thousands a month), so a desk is the unit of
 // recomputation.
+//
+// A desk's figures depend on its settings (zone, working days, critical's
+// days): the first run of a process, and every run that finds another
+// settings version than the run before, counts every desk anew. Runs must
+// not overlap (the scheduler runs a job once at a time).
 type CaseJob struct {
 	log      *slog.Logger
 	settings SettingsSource
 	marks    Watermarks
 	src      CaseSource
 	out      CaseWriter
+	// version is the settings version the last run counted with; counted
+	// is false before the first run.
+	version string
+	counted bool
 }
 
 // NewCaseJob returns the case job.
@@ -74,8 +83,12 @@ func (j *CaseJob) Run(ctx context.Context) (CaseStats, error) {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
 	}
 	from := mark.Add(-caseOverlap)
-	if mark.IsZero() {
-		from = time.Unix(0, 0).UTC()
+	settings, err := j.settings.Settings(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cannot read the queue settings: %w", err)
+	}
+	if mark.IsZero() || !j.counted || settings.Version != j.version {
+		from = time.Unix(0, 0).UTC() // every desk with contacts or cases
 	}
 	desks, err := j.src.CaseTouches(ctx, from, upto.Add(time.Second))
 	if err != nil {
@@ -88,6 +101,7 @@ func (j *CaseJob) Run(ctx context.Context) (CaseStats, error) {
 	if err := j.marks.SetWatermark(ctx, CaseJobName, upto); err != nil {
 		return st, fmt.Errorf("cannot advance watermark: %w", err)
 	}
+	j.version, j.counted = settings.Version, true
 	st.Upto = upto
 	if st.Desks > 0 {
 		j.log.Debug("case job", "desks", st.Desks, "rows", st.Rows, "upto", upto)

@@ -64,3 +64,23 @@ func TestDeskErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffQueuesNamesDeskChanges: settings apply says which desks a new
+// version adds, removes or changes.
+func TestDiffQueuesNamesDeskChanges(t *testing.T) {
+	parse := func(text string) *cdr.Settings {
+		t.Helper()
+		s, err := ParseQueues([]byte(text), "q.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	old := parse("desks:\n  sd: {critical_days: 1}\n  gone: {}\n")
+	new := parse("desks:\n  sd: {critical_days: 2, days: working}\n  added: {}\n")
+	got := strings.Join(DiffQueues(old, new), "; ")
+	want := "desks added: added; desks removed (they get the defaults): gone; desk sd changed: critical_days 1 → 2, days calendar → working"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

@@ -91,6 +91,23 @@ func TestCaseJobMatchesSimulator(t *testing.T) {
 	send(cdr.DecodeCases, simulate.CasesCSV(sim.States))
 	send(cdr.DecodeContacts, simulate.ContactsCSV(sim.Contacts))
 	check("after a resend", final)
+
+	// A new settings version in which critical cases have no time at the
+	// service desk: without new data, the job counts the desks anew, to
+	// the truth of the same run with that setting.
+	desks := simulate.DefaultCaseDesks()
+	desks[0].CriticalDays = 0
+	sim2, err := simulate.GenerateCases(simulate.CaseConfig{System: "sn", Start: time.Date(2016, 10, 1, 0, 0, 0, 0, loc), Days: 61, Seed: 18, Desks: desks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := simDesks(sim2, loc)
+	changed.Version = "v2"
+	job = aggregate.NewCaseJob(slog.New(slog.DiscardHandler), aggregate.FixedSettings(changed), s, s, s)
+	if _, err := job.Run(ctx); err != nil { // a first run of a process
+		t.Fatal(err)
+	}
+	check("with critical_days unset", sim2.Truth(time.Date(2017, 1, 1, 0, 0, 0, 0, loc)))
 }
 
 func sortedCounts(m map[string]uint64) string {
