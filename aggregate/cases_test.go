@@ -31,7 +31,10 @@ func (f *caseFake) WriteDeskMonths(context.Context, []string, map[string]string,
 func (f *caseFake) Watermark(context.Context, string) (time.Time, bool, error) {
 	return f.mark, !f.mark.IsZero(), nil
 }
-func (f *caseFake) SetWatermark(_ context.Context, _ string, t time.Time) error { f.mark = t; return nil }
+func (f *caseFake) SetWatermark(_ context.Context, _ string, t time.Time) error {
+	f.mark = t
+	return nil
+}
 
 // TestCaseJobCountsEveryDeskOnNewSettings: the case job looks at what
 // arrived since its watermark, but counts every desk on its first run in a
