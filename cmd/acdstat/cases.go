@@ -35,7 +35,7 @@ func newCaseJob(log *slog.Logger, settings aggregate.SettingsSource, st *store.S
 }
 
 // deskFormats are the formats of report --contacts and --cases.
-var deskFormats = []string{"table", "csv", "json", "markdown"}
+var deskFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 
 // reportDesks writes the contact rows, or the case rows, of report
 // --contacts / --cases (report.DeskRows).
@@ -51,8 +51,12 @@ func reportDesks(ctx context.Context, a *app, cases bool, desk, fromArg, toArg, 
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	return writeOutput(stdout, output, false, func(w io.Writer) error {
+	return writeOutput(stdout, output, format == "xlsx", func(w io.Writer) error {
 		switch {
+		case cases && format == "xlsx":
+			return report.WriteCasesXLSX(w, caseRows)
+		case format == "xlsx":
+			return report.WriteContactsXLSX(w, contactRows)
 		case cases && format == "json":
 			return report.WriteRecordsJSON(w, caseRows)
 		case cases && format == "csv":
