@@ -84,3 +84,45 @@ func TestDiffQueuesNamesDeskChanges(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestRecordMaps: --map for contacts and cases is a shipped tool's name or
+// a YAML map of the contact or case fields, with value translations; a
+// field of another schema, or a value translated to nothing ours, is
+// refused with its name.
+func TestRecordMaps(t *testing.T) {
+	m, err := ParseRecordMap([]byte(`
+columns: {id: Nummer, desk: Gruppe, channel: Kanal, time: Oprettet}
+time_format: "02-01-2006 15:04"
+timezone: Europe/Copenhagen
+values:
+  channel: {Selvbetjening: portal, "E-mail": email}
+`), "contacts.yaml", cdr.FormatContacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []cdr.Event
+	err = cdr.DecodeContacts(strings.NewReader("Nummer,Gruppe,Kanal,Oprettet,Beskrivelse\nK1,sd,Selvbetjening,03-10-2016 09:00,cpr 0101\n"),
+		cdr.DecodeOptions{Switch: "portal", Map: m}, func(b cdr.Batch) error {
+			if len(b.Rejects) > 0 {
+				t.Fatalf("refused: %v", b.Rejects[0])
+			}
+			evs = append(evs, b.Events...)
+			return nil
+		})
+	if err != nil || len(evs) != 1 || evs[0].Agent != "portal" || evs[0].Time.Unix() != 1475478000 {
+		t.Fatalf("decoded %+v (%v); want the contact K1 on the portal at 09:00 local", evs, err)
+	}
+	if m, err := LoadRecordMap("servicenow", cdr.FormatCases); err != nil || m != cdr.ShippedCaseMaps["servicenow"] {
+		t.Errorf("--map servicenow: %v, %v", m, err)
+	}
+	for _, tc := range []struct{ yaml, format, want string }{
+		{"columns: {call_id: x}", cdr.FormatCases, `columns: "call_id" is not a field of cases (fields: id, desk`},
+		{"columns: {criticality: x}", cdr.FormatContacts, `columns: "criticality" is not a field of contacts`},
+		{"values: {criticality: {P1: urgent}}", cdr.FormatCases, `values: criticality: "P1" maps to "urgent", which is not critical, high, medium or normal`},
+		{"values: {opened: {x: y}}", cdr.FormatCases, `values: opened takes no values (only channel, criticality, first_contact)`},
+	} {
+		if _, err := ParseRecordMap([]byte(tc.yaml), "m.yaml", tc.format); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v; want %q", tc.yaml, err, tc.want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	sw := s.fs.String("switch", cdr.DefaultSwitch, "the switch these files come from")
 	tz := s.fs.String("tz", "", "the zone of these files' local times, over the zone of --switch in the queue file and ACDSTAT_SWITCH_TIMEZONE (for a one-off file)")
 	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
-	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md); for --format cases a shipped tool map: servicenow, topdesk, jira or otrs")
+	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md); for --format contacts or cases a map of their fields (YAML), or for cases a shipped tool map: servicenow, topdesk, jira or otrs")
 	allowOld := s.fs.Bool("allow-old", false, "take events older than the raw-event retention (a backfill of history); they are dropped at the next retention run unless ACDSTAT_RETENTION_EVENTS is 0 or reaches back to them")
 	if err := s.parse(args); err != nil {
 		return err
@@ -69,12 +69,8 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	decode = privacy.Wrap(decode)
 	var cdrMap *cdr.CDRMap
 	switch *format {
-	case cdr.FormatCases:
-		cdrMap, err = cdr.ShippedCaseMap(*mapFile)
-	case cdr.FormatContacts:
-		if *mapFile != "" {
-			err = fmt.Errorf("ingest: --format contacts takes our column names (%s), no --map", strings.Join(cdr.ContactFields, ", "))
-		}
+	case cdr.FormatCases, cdr.FormatContacts:
+		cdrMap, err = config.LoadRecordMap(*mapFile, *format)
 	default:
 		cdrMap, err = config.LoadCDRMap(*mapFile)
 	}
