@@ -115,8 +115,11 @@ func decodeMapped(r io.Reader, opt DecodeOptions, fn func(Batch) error, what str
 		return keep(b)
 	}
 	// The first bytes tell JSON from CSV; they are read again after.
-	var head [64]byte
-	n, _ := io.ReadAtLeast(r, head[:], 1)
+	var head [512]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return fmt.Errorf("cannot read %s: %w", what, err)
+	}
 	br := io.MultiReader(bytes.NewReader(head[:n]), r)
 	first := bytes.TrimLeft(bytes.TrimPrefix(head[:n], []byte("\ufeff")), " \t\r\n")
 	if len(first) > 0 && (first[0] == '[' || first[0] == '{') {

@@ -3,6 +3,7 @@ package cdr
 import (
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -211,4 +212,21 @@ func mustZone(t testing.TB, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// TestDecodeCasesJSONAfterBlankLines: JSON is told from CSV by its first
+// byte after blanks, however the reader hands the bytes over.
+func TestDecodeCasesJSONAfterBlankLines(t *testing.T) {
+	in := "\n\n   \n" + `[{"id":"I1","desk":"sd","opened":"2016-10-03T09:00:00Z"}]`
+	var n int
+	err := DecodeCases(iotest.OneByteReader(strings.NewReader(in)), DecodeOptions{}, func(b Batch) error {
+		if len(b.Rejects) > 0 {
+			t.Errorf("refused: %v", b.Rejects[0])
+		}
+		n += len(b.Events)
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Errorf("decoded %d cases (%v); want 1", n, err)
+	}
 }
