@@ -230,3 +230,18 @@ func TestDecodeCasesJSONAfterBlankLines(t *testing.T) {
 		t.Errorf("decoded %d cases (%v); want 1", n, err)
 	}
 }
+
+// TestLiveTakesNoContactsOrCases: the live state follows calls; contacts
+// and cases (events of intake too) are not calls and are not kept there.
+func TestLiveTakesNoContactsOrCases(t *testing.T) {
+	evs, rejs := decodeRecords(t, DecodeCases, "id,desk,opened\nI1,sd,2016-10-03T09:00:00Z\n", DecodeOptions{Switch: "sn"})
+	cts, rejs2 := decodeRecords(t, DecodeContacts, "id,desk,channel,time\nC1,sd,portal,2016-10-03T09:00:00Z\n", DecodeOptions{Switch: "portal"})
+	if len(evs) != 1 || len(cts) != 1 || len(rejs)+len(rejs2) != 0 {
+		t.Fatalf("decoded %v %v", evs, cts)
+	}
+	l := NewLive(LiveOptions{})
+	l.Add(append(evs, cts...))
+	if len(l.other) != 0 || len(l.calls) != 0 || len(l.agents) != 0 {
+		t.Errorf("the live state keeps contacts or cases: other %v, %d calls, %d agents", l.other, len(l.calls), len(l.agents))
+	}
+}
