@@ -322,7 +322,7 @@ func (e *DeskArgError) Error() string { return e.Msg }
 // including the current one), sorted by desk and month. now decides the
 // default range and which months' closed cases are provisional.
 func DeskRows(ctx context.Context, src DeskSource, qs *cdr.Settings, desk, fromArg, toArg string, now time.Time) ([]ContactRow, []CaseRow, error) {
-	span := func(name string, loc *time.Location) (time.Time, time.Time, error) {
+	span := func(loc *time.Location) (time.Time, time.Time, error) {
 		l := now.In(loc)
 		from := cdr.MonthStart(time.Date(l.Year(), l.Month()-11, 15, 12, 0, 0, 0, loc), loc)
 		to := cdr.MonthStart(time.Date(l.Year(), l.Month()+1, 15, 12, 0, 0, 0, loc), loc)
@@ -335,7 +335,7 @@ func DeskRows(ctx context.Context, src DeskSource, qs *cdr.Settings, desk, fromA
 			}
 			t, err := ParseLocal(a.arg, loc)
 			if err != nil {
-				return from, to, &DeskArgError{fmt.Sprintf("%s must be a local date YYYY-MM-DD in the zone of desk %s (%s); got %q", a.field, name, loc, a.arg)}
+				return from, to, &DeskArgError{fmt.Sprintf("%s must be a local date YYYY-MM-DD (in each desk's zone); got %q", a.field, a.arg)}
 			}
 			*a.dst = t
 		}
@@ -349,7 +349,7 @@ func DeskRows(ctx context.Context, src DeskSource, qs *cdr.Settings, desk, fromA
 	}
 	// The widest instants any zone could mean, to find the stored months;
 	// each desk then takes its own local range.
-	wideFrom, wideTo, err := span("*", time.UTC)
+	wideFrom, wideTo, err := span(time.UTC)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -373,7 +373,7 @@ func DeskRows(ctx context.Context, src DeskSource, qs *cdr.Settings, desk, fromA
 	for _, n := range slices.Sorted(maps.Keys(names)) {
 		d := qs.Desk(n)
 		loc := d.Location()
-		from, to, err := span(n, loc)
+		from, to, err := span(loc)
 		if err != nil {
 			return nil, nil, err
 		}
