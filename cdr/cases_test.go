@@ -245,3 +245,25 @@ func TestLiveTakesNoContactsOrCases(t *testing.T) {
 		t.Errorf("the live state keeps contacts or cases: other %v, %d calls, %d agents", l.other, len(l.calls), len(l.agents))
 	}
 }
+
+// TestCasesGolden decodes the hand-written inputs of testdata/cases: the
+// rules of the case and contact fields, a local time in the repeated hour
+// of 30 October 2016 (read as Go reads it, in winter time: a case's times
+// are days apart, so an hour does not matter), and no queue call from them.
+func TestCasesGolden(t *testing.T) {
+	for _, c := range []struct {
+		in  string
+		dec DecodeFunc
+	}{
+		{"cases.csv", DecodeCases},
+		{"contacts.ndjson", DecodeContacts},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			in := "testdata/cases/" + c.in
+			_, _, calls := cdrGolden(t, c.dec, in, in+".golden", cdrOpt(t))
+			if len(calls) != 0 {
+				t.Errorf("contacts or cases made queue calls: %v", calls)
+			}
+		})
+	}
+}
