@@ -59,6 +59,8 @@ var decoders = map[string]DecodeFunc{
 	FormatJSON:           DecodeCDRJSON,
 	FormatProbes:         DecodeProbes,
 	FormatProbeMonths:    DecodeProbeMonths,
+	FormatContacts:       DecodeContacts,
+	FormatCases:          DecodeCases,
 }
 
 // Decoder returns the decoder of a format, or an error listing the formats.

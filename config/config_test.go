@@ -59,6 +59,10 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{[]string{"ACDSTAT_QUEUES=/nonexistent/queues.yaml"}, "ACDSTAT_QUEUES"},
 		{[]string{"ACDSTAT_TLS_CERT=/nonexistent/cert.pem", "ACDSTAT_TLS_KEY=/nonexistent/key.pem"}, "ACDSTAT_TLS_KEY"},
 		{[]string{"ACDSTAT_CLICKHOUSE_PASSWORD_FILE=/nonexistent/password"}, "ACDSTAT_CLICKHOUSE_PASSWORD_FILE"},
+		{[]string{"ACDSTAT_WALL_TOKENS=short"}, "ACDSTAT_WALL_TOKENS"},
+		{[]string{"ACDSTAT_READ_TOKEN=the-same-token-twice", "ACDSTAT_WALL_TOKENS=the-same-token-twice"}, "ACDSTAT_WALL_TOKENS: a wall token must differ"},
+		{[]string{"ACDSTAT_LIVE_EVERY=0s"}, "ACDSTAT_LIVE_EVERY"},
+		{[]string{"ACDSTAT_WRITER_LINGER=0s"}, "ACDSTAT_WRITER_LINGER"},
 	} {
 		err := load(t, tc.env...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -62,6 +62,8 @@ type Sources struct {
 	// Systems is the figures of system response times (systems.go); nil:
 	// GET /v1/systems is not served.
 	Systems SystemsReader
+	// Cases reads contacts and cases by desk (nil: none are served).
+	Cases CaseReader
 }
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
@@ -95,6 +97,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.src.Systems != nil {
 		mux.Handle("GET /v1/systems", a.wrap(http.HandlerFunc(a.systems)))
 	}
+	mux.Handle("GET /v1/contacts", a.wrap(http.HandlerFunc(a.contactsAPI)))
+	mux.Handle("GET /v1/cases", a.wrap(http.HandlerFunc(a.casesAPI)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
 }
 
