@@ -133,6 +133,35 @@ func BuildCalls(events []cdr.Event, opt cdr.BuildOptions, cfg CorrelationConfig)
 }
 
 func buildCalls(events []cdr.Event, opt cdr.BuildOptions, cfg CorrelationConfig) ([]cdr.QueueCall, BuildStats) {
+	w := newWindow()
+	for i := range events {
+		w.add(&events[i])
+	}
+	return w.calls(opt, cfg)
+}
+
+// window is the correlation window: the messages of the calls being
+// correlated, grouped by call.
+type window struct {
+	groups map[groupKey][]sipMsg
+}
+
+func newWindow() *window {
+	return &window{groups: map[groupKey][]sipMsg{}}
+}
+
+// add puts one event into the window; events of other sources and events
+// without a correlation key are ignored.
+func (w *window) add(e *cdr.Event) {
+	if e.Source != SourceSIP || e.CallID == "" {
+		return
+	}
+	k := groupKey{e.Switch, e.CallID}
+	w.groups[k] = append(w.groups[k], readMsg(e))
+}
+
+// calls correlates the window's groups into queue calls.
+func (w *window) calls(opt cdr.BuildOptions, cfg CorrelationConfig) ([]cdr.QueueCall, BuildStats) {
 	var st BuildStats
 	if opt.StaleAfter <= 0 {
 		opt.StaleAfter = cdr.DefaultStaleAfter
@@ -140,15 +169,7 @@ func buildCalls(events []cdr.Event, opt cdr.BuildOptions, cfg CorrelationConfig)
 	if cfg.MaxCalls <= 0 {
 		cfg.MaxCalls = DefaultMaxCalls
 	}
-	groups := map[groupKey][]sipMsg{}
-	for i := range events {
-		e := &events[i]
-		if e.Source != SourceSIP || e.CallID == "" {
-			continue
-		}
-		k := groupKey{e.Switch, e.CallID}
-		groups[k] = append(groups[k], readMsg(e))
-	}
+	groups := w.groups
 	type built struct {
 		call cdr.QueueCall
 		open bool
