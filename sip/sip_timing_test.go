@@ -49,7 +49,7 @@ func BenchmarkDecodeHEP(b *testing.B) {
 }
 
 // benchCalls makes n answered calls of 6 messages each, mirrored twice.
-func benchCalls(b *testing.B, n int) []cdr.Event {
+func benchCalls(b testing.TB, n int) []cdr.Event {
 	var evs []cdr.Event
 	for i := range n {
 		l := newLeg(b, fmt.Sprintf("call-%d", i), "7001")
@@ -81,23 +81,49 @@ func BenchmarkBuildCalls(b *testing.B) {
 	}
 }
 
-// BenchmarkWindowMemory reports the heap held by 100,000 calls in the
-// correlation window (their events) and the peak of one build over them.
+// BenchmarkWindowMemory measures, for 100,000 calls in flight (1 M
+// messages), in one run: the heap their events hold (the form the build job
+// reads from the store, and all the window was made of before issue 13:
+// each event with its facts as strings), the heap the correlation window
+// holds once filled from them and the events are gone (its compact form),
+// and what one build from the events allocates and takes. Heap figures are
+// the differences of HeapAlloc (live objects) and HeapInuse (the spans
+// that hold them) around the form, each read after a GC.
 func BenchmarkWindowMemory(b *testing.B) {
+	const n = 100_000
+	mib := func(after, before uint64) float64 { return (float64(after) - float64(before)) / (1 << 20) }
 	for b.Loop() {
+		var m0, m1, m2, m3 runtime.MemStats
 		runtime.GC()
-		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		evs := benchCalls(b, 100_000)
+		evs := benchCalls(b, n)
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
+
+		start := time.Now()
 		calls := BuildCalls(evs, cdr.BuildOptions{}, testCfg)
-		var m2 runtime.MemStats
+		took := time.Since(start)
 		runtime.ReadMemStats(&m2)
-		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "MiB-events")
-		b.ReportMetric(float64(m2.TotalAlloc-m1.TotalAlloc)/(1<<20), "MiB-allocated-by-build")
-		b.ReportMetric(float64(len(evs)), "events")
-		runtime.KeepAlive(calls)
-		runtime.KeepAlive(evs)
+		if len(calls) != n {
+			b.Fatalf("%d calls", len(calls))
+		}
+		calls = nil
+
+		w := newWindow()
+		for i := range evs {
+			w.add(&evs[i])
+		}
+		events := len(evs)
+		evs = nil
+		runtime.GC()
+		runtime.ReadMemStats(&m3)
+		b.ReportMetric(mib(m1.HeapAlloc, m0.HeapAlloc), "MiB-events-alloc")
+		b.ReportMetric(mib(m1.HeapInuse, m0.HeapInuse), "MiB-events-inuse")
+		b.ReportMetric(mib(m3.HeapAlloc, m0.HeapAlloc), "MiB-window-alloc")
+		b.ReportMetric(mib(m3.HeapInuse, m0.HeapInuse), "MiB-window-inuse")
+		b.ReportMetric(mib(m2.TotalAlloc, m1.TotalAlloc), "MiB-allocated-by-build")
+		b.ReportMetric(took.Seconds(), "s-build")
+		b.ReportMetric(float64(events), "events")
+		runtime.KeepAlive(w)
 	}
 }
