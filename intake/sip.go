@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,12 @@ type SIPConfig struct {
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
 	// BatchSize is the most events handed to the sink at once.
 	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
+	// UDPBuffer is the receive buffer asked for on each UDP socket
+	// (SO_RCVBUF), in bytes; 0 keeps the kernel's default. The kernel
+	// grants at most net.core.rmem_max and reports twice what it grants
+	// (acdstat_sip_udp_receive_buffer_bytes); the default loses packets in
+	// bursts (research/sip-anchors.md §1.3).
+	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
 }
 
 // Off is the address value that disables a listener.
@@ -72,12 +79,11 @@ func (c Config) ValidateSIP() error {
 	if c.SIP.QueueSize <= 0 || c.SIP.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE: must be positive, got %d, %d", c.SIP.QueueSize, c.SIP.BatchSize))
 	}
+	if c.SIP.UDPBuffer < 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_UDP_BUFFER: must not be negative, got %d", c.SIP.UDPBuffer))
+	}
 	return errors.Join(errs...)
 }
-
-// udpReadBuffer is the receive buffer asked for on UDP sockets: the default
-// loses packets in bursts (research/sip-anchors.md §1.3).
-const udpReadBuffer = 4 << 20
 
 // SIPListener receives HEPv3 and plain SIP copies over UDP and TCP, turns
 // each message into an event with package sip's pure functions, and hands
@@ -102,6 +108,8 @@ type SIPListener struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	// udp are the bound UDP sockets, for the kernel's figures of each.
+	udp []udpSocket
 
 	received *prometheus.CounterVec
 	decoded  prometheus.Counter
@@ -156,7 +164,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "acdstat_sip_queue_depth", Help: "Events waiting for the sink.",
 	}, func() float64 { return float64(len(l.queue)) })
-	for _, c := range []prometheus.Collector{l.received, l.decoded, l.ignored, l.rejected, l.dropped, depth} {
+	for _, c := range []prometheus.Collector{l.received, l.decoded, l.ignored, l.rejected, l.dropped, depth, udpCollector{l}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register sip metrics: %w", err)
 		}
@@ -180,11 +188,7 @@ func (l *SIPListener) Listen() error {
 			ln.Close()
 			return nil, nil, fmt.Errorf("cannot listen on udp %s: %w", ln.Addr(), err)
 		}
-		uc := pc.(*net.UDPConn)
-		if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
-			l.log.Warn("cannot set UDP receive buffer", "addr", uc.LocalAddr(), "err", err)
-		}
-		return uc, ln, nil
+		return pc.(*net.UDPConn), ln, nil
 	}
 	var err error
 	if l.hepUDP, l.hepTCP, err = bind(l.cfg.HEPAddr); err != nil {
@@ -194,7 +198,95 @@ func (l *SIPListener) Listen() error {
 		l.close()
 		return err
 	}
+	for _, u := range []struct {
+		name string
+		conn *net.UDPConn
+	}{{"hep_udp", l.hepUDP}, {"sip_udp", l.sipUDP}} {
+		if u.conn != nil {
+			l.watchUDP(u.name, u.conn)
+		}
+	}
 	return nil
+}
+
+// watchUDP sets the receive buffer of a bound UDP socket, logs what the
+// kernel granted, and adds the socket to those whose kernel figures are
+// exported.
+func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
+	if l.cfg.UDPBuffer > 0 {
+		if err := c.SetReadBuffer(l.cfg.UDPBuffer); err != nil {
+			l.log.Warn("cannot set UDP receive buffer", "listener", name, "addr", c.LocalAddr(), "err", err)
+		}
+	}
+	s := udpSocket{name: name}
+	var err error
+	if s.buffer, err = udpReceiveBuffer(c); err != nil {
+		l.log.Warn("cannot read UDP receive buffer", "listener", name, "err", err)
+	}
+	// Linux reports twice what it grants: granted < asked means the ask
+	// was capped at net.core.rmem_max.
+	if s.buffer > 0 && s.buffer/2 < l.cfg.UDPBuffer {
+		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max to get what ACDSTAT_SIP_UDP_BUFFER asks",
+			"listener", name, "asked", l.cfg.UDPBuffer, "granted", s.buffer/2)
+	} else {
+		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer)
+	}
+	if s.inode, err = udpInode(c); err != nil {
+		l.log.Warn("cannot find the UDP socket's kernel figures; acdstat_sip_kernel_drops_total is not exported", "listener", name, "err", err)
+	}
+	l.mu.Lock()
+	l.udp = append(l.udp, s)
+	l.mu.Unlock()
+}
+
+// udpSocket is a bound UDP listener socket, for the kernel's figures.
+type udpSocket struct {
+	name   string // the listener label, hep_udp or sip_udp
+	inode  uint64 // names it in /proc/net/udp; 0 when unknown
+	buffer int    // SO_RCVBUF read back; 0 when unknown
+}
+
+var (
+	kernelDropsDesc = prometheus.NewDesc("acdstat_sip_kernel_drops_total",
+		"UDP datagrams the kernel dropped on the listener's socket, mostly for a full receive buffer: lost before acdstat read them (the socket's drops in /proc/net/udp).",
+		[]string{"listener"}, nil)
+	receiveQueueDesc = prometheus.NewDesc("acdstat_sip_udp_receive_queue_bytes",
+		"Bytes waiting to be read in the UDP socket's receive queue.", []string{"listener"}, nil)
+	receiveBufferDesc = prometheus.NewDesc("acdstat_sip_udp_receive_buffer_bytes",
+		"The UDP socket's receive buffer as the kernel reports it (SO_RCVBUF, twice what it granted).", []string{"listener"}, nil)
+)
+
+// udpCollector exports the kernel's figures of the listener's UDP sockets,
+// read at each scrape: they are the kernel's counters, not the listener's.
+type udpCollector struct{ l *SIPListener }
+
+// Describe implements prometheus.Collector.
+func (c udpCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- kernelDropsDesc
+	ch <- receiveQueueDesc
+	ch <- receiveBufferDesc
+}
+
+// Collect implements prometheus.Collector. A socket whose figures cannot be
+// read (closed, or not on Linux) is left out of the scrape.
+func (c udpCollector) Collect(ch chan<- prometheus.Metric) {
+	c.l.mu.Lock()
+	socks := slices.Clone(c.l.udp)
+	c.l.mu.Unlock()
+	for _, s := range socks {
+		if s.buffer > 0 {
+			ch <- prometheus.MustNewConstMetric(receiveBufferDesc, prometheus.GaugeValue, float64(s.buffer), s.name)
+		}
+		if s.inode == 0 {
+			continue
+		}
+		drops, queued, err := udpQueueStats(s.inode)
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(kernelDropsDesc, prometheus.CounterValue, float64(drops), s.name)
+		ch <- prometheus.MustNewConstMetric(receiveQueueDesc, prometheus.GaugeValue, float64(queued), s.name)
+	}
 }
 
 // HEPAddr and SIPAddr return the bound address (host:port, UDP and TCP),

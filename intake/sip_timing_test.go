@@ -74,7 +74,7 @@ func benchHEP(b *testing.B, msgs [][]byte) [][]byte {
 // loopback and serves it until the benchmark ends.
 func benchListener(b *testing.B, hep bool, sink Sink) (*SIPListener, *prometheus.Registry) {
 	b.Helper()
-	cfg := SIPConfig{HEPAddr: "127.0.0.1:0", SIPAddr: Off, QueueSize: 65536, BatchSize: 2000}
+	cfg := SIPConfig{HEPAddr: "127.0.0.1:0", SIPAddr: Off, QueueSize: 65536, BatchSize: 2000, UDPBuffer: 4 << 20}
 	if !hep {
 		cfg.HEPAddr, cfg.SIPAddr = Off, "127.0.0.1:0"
 	}
@@ -215,7 +215,7 @@ func logRcvbuf(b *testing.B, l *SIPListener) {
 	if err := rc.Control(func(fd uintptr) { size, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF) }); err != nil || serr != nil {
 		b.Fatal(err, serr)
 	}
-	b.Logf("SO_RCVBUF %d bytes (asked %d)", size, udpReadBuffer)
+	b.Logf("SO_RCVBUF %d bytes (asked %d)", size, l.cfg.UDPBuffer)
 }
 
 // paceUDP sends pkts round-robin at rate packets/s for d, a few packets at
