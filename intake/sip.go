@@ -7,15 +7,18 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/sip"
@@ -50,6 +53,10 @@ type SIPConfig struct {
 	// (acdstat_sip_udp_receive_buffer_bytes); the default loses packets in
 	// bursts (research/sip-anchors.md §1.3).
 	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
+	// UDPDecoders is how many goroutines decode the packets of each UDP
+	// socket (0: one per CPU); one goroutine reads the socket and hands
+	// each packet on by its leg's Call-ID.
+	UDPDecoders int `env:"SIP_UDP_DECODERS" envDefault:"0"`
 }
 
 // Off is the address value that disables a listener.
@@ -79,8 +86,8 @@ func (c Config) ValidateSIP() error {
 	if c.SIP.QueueSize <= 0 || c.SIP.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE: must be positive, got %d, %d", c.SIP.QueueSize, c.SIP.BatchSize))
 	}
-	if c.SIP.UDPBuffer < 0 {
-		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_UDP_BUFFER: must not be negative, got %d", c.SIP.UDPBuffer))
+	if c.SIP.UDPBuffer < 0 || c.SIP.UDPDecoders < 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_UDP_BUFFER, ACDSTAT_SIP_UDP_DECODERS: must not be negative, got %d, %d", c.SIP.UDPBuffer, c.SIP.UDPDecoders))
 	}
 	return errors.Join(errs...)
 }
@@ -389,45 +396,160 @@ func (l *SIPListener) deliver(ctx context.Context) {
 	}
 }
 
+// udpBacklog bounds the bytes of the UDP packets read from one socket and
+// not yet decoded; with that much waiting the socket's reader stops, and
+// the kernel's receive buffer takes what comes meanwhile.
+const udpBacklog = 32 << 20
+
+// udpReadBatch is the most datagrams read from a socket at once.
+const udpReadBatch = 64
+
+// udpSlab is the size of the blocks UDP packets are read into: each packet
+// is read straight into the free end of the current block, which the
+// garbage collector frees once the packets cut from it are decoded.
+const udpSlab = 1 << 20
+
+// udpPacket is one datagram read, waiting for its decoder. A pkt longer
+// than sip.MaxMessage was cut: the datagram was larger.
+type udpPacket struct {
+	pkt  []byte
+	at   time.Time // when it was read: the time of a message without a capture time
+	from netip.AddrPort
+}
+
+// serveUDP reads one UDP socket. Its one reader does little besides
+// reading, so that it keeps the kernel's receive buffer empty: it reads
+// what waits on the socket in batches (readUDP), and hands the packets to
+// the decoders (UDPDecoders), which do the far larger work. The packets of
+// one leg, which share a Call-ID, all go to the same decoder in the order
+// they came, so the link table sees a leg's messages in order, as with a
+// single reader.
 func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	name := "sip_udp"
 	if hep {
 		name = "hep_udp"
 	}
 	received := l.received.WithLabelValues(name)
-	buf := make([]byte, sip.MaxMessage+1)
 	local := addrPort(pc.LocalAddr())
+	n := l.cfg.UDPDecoders
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	backlog := semaphore.NewWeighted(udpBacklog)
+	queues := make([]chan []udpPacket, n)
+	var decoders sync.WaitGroup
+	for i := range queues {
+		q := make(chan []udpPacket, udpBacklog/udpSlab)
+		queues[i] = q
+		decoders.Go(func() {
+			for part := range q {
+				for _, p := range part {
+					ev, ok := l.event(p.pkt, hep, p.at, p.from, local)
+					backlog.Release(int64(len(p.pkt)))
+					if !ok {
+						continue
+					}
+					select {
+					case l.queue <- ev:
+					default:
+						l.dropped.Inc()
+					}
+				}
+			}
+		})
+	}
+	defer func() {
+		for _, q := range queues {
+			close(q)
+		}
+		decoders.Wait()
+	}()
+	r, err := newUDPReader(pc)
+	if err != nil {
+		l.log.Error("cannot read UDP", "listener", name, "err", err)
+		return
+	}
+	parts := make([][]udpPacket, n)
+	var batch []udpPacket
 	for {
-		n, from, err := pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
+		if batch, err = r.read(batch[:0], udpReadBatch); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				l.log.Error("cannot read UDP", "listener", name, "err", err)
 			}
 			return
 		}
-		received.Inc()
-		if !l.allow.Allows(from.Addr()) {
-			l.rejected.WithLabelValues("source").Inc()
-			continue
+		received.Add(float64(len(batch)))
+		at := l.now()
+		size := int64(0)
+		for _, p := range batch {
+			if !l.allow.Allows(p.from.Addr()) {
+				l.rejected.WithLabelValues("source").Inc()
+				continue
+			}
+			if len(p.pkt) > sip.MaxMessage {
+				l.rejected.WithLabelValues("too_large").Inc()
+				continue
+			}
+			if !hep && len(bytes.TrimSpace(p.pkt)) == 0 {
+				continue // keep-alive
+			}
+			p.at, p.from = at, unmap(p.from)
+			i := decoderOf(p.pkt, hep, n)
+			parts[i] = append(parts[i], p)
+			size += int64(len(p.pkt))
 		}
-		if n > sip.MaxMessage {
-			l.rejected.WithLabelValues("too_large").Inc()
-			continue
+		// The decoders stop only after this reader, so the backlog always
+		// drains.
+		_ = backlog.Acquire(context.Background(), size)
+		for i, part := range parts {
+			if len(part) > 0 {
+				queues[i] <- part
+				parts[i] = nil
+			}
 		}
-		pkt := buf[:n]
-		if !hep && len(bytes.TrimSpace(pkt)) == 0 {
-			continue // keep-alive
+	}
+}
+
+// decoderOf picks the decoder of a packet by its leg's Call-ID, read
+// without parsing the message; a packet whose Call-ID cannot be found
+// goes to the first (its decoding then fails or finds none either).
+func decoderOf(pkt []byte, hep bool, n int) int {
+	if n == 1 {
+		return 0
+	}
+	payload := pkt
+	if hep {
+		p, err := sip.DecodeHEP(pkt)
+		if err != nil {
+			return 0
 		}
-		ev, ok := l.event(pkt, hep, unmap(from), local)
+		payload = p.Payload
+	}
+	h := fnv.New32a()
+	h.Write(callIDOf(payload))
+	return int(h.Sum32() % uint32(n))
+}
+
+// callIDOf returns the value of a SIP message's Call-ID header (or its
+// compact form i), nil when it has none.
+func callIDOf(msg []byte) []byte {
+	_, rest, _ := bytes.Cut(msg, []byte("\n")) // the start line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			return nil // the end of the headers
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		select {
-		case l.queue <- ev:
-		default:
-			l.dropped.Inc()
+		if name = bytes.TrimSpace(name); bytes.EqualFold(name, []byte("Call-ID")) || bytes.EqualFold(name, []byte("i")) {
+			return bytes.TrimSpace(value)
 		}
 	}
+	return nil
 }
 
 // addrPort is the address of a UDP or TCP socket or peer, an IPv4 peer of
@@ -448,9 +570,10 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// event decodes one packet; the reason of a refusal is counted.
-func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
-	meta := sip.Meta{Switch: l.plainSwitch, Time: l.now(), Src: from, Dst: local, Headers: l.cfg.Headers}
+// event decodes one packet that arrived at at; the reason of a refusal is
+// counted.
+func (l *SIPListener) event(pkt []byte, hep bool, at time.Time, from, local netip.AddrPort) (cdr.Event, bool) {
+	meta := sip.Meta{Switch: l.plainSwitch, Time: at, Src: from, Dst: local, Headers: l.cfg.Headers}
 	payload := pkt
 	if hep {
 		p, err := sip.DecodeHEP(pkt)
@@ -547,7 +670,7 @@ func (l *SIPListener) readStream(ctx context.Context, c net.Conn, hep bool) {
 			return
 		}
 		received.Inc()
-		ev, ok := l.event(pkt, hep, from, local)
+		ev, ok := l.event(pkt, hep, l.now(), from, local)
 		if !ok {
 			continue
 		}

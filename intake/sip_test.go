@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -274,5 +275,54 @@ func TestSIPListenerAppliesTheCallerNumberSetting(t *testing.T) {
 				t.Errorf("%s: id %d is not that of the changed fact", mode, e.ID)
 			}
 		})
+	}
+}
+
+// TestListenerUDPKeepsALegInOrder: with several UDP decoders, the messages
+// of one leg are still decoded in the order they came, so an agent leg's
+// messages after its INVITE, which alone carries the linking header, all
+// join the caller's call.
+func TestListenerUDPKeepsALegInOrder(t *testing.T) {
+	// A buffer that takes the whole burst: no packet is lost before it is read.
+	l, col, _ := startListener(t, Config{SIP: SIPConfig{SIPAddr: Off, UDPDecoders: 4, UDPBuffer: 4 << 20, Headers: sip.Headers{Link: "X-Caller-Call-ID"}}})
+	u, err := net.Dial("udp", l.HEPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	const legs = 200
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range legs {
+		agent, caller := fmt.Sprintf("agent-%d", i), fmt.Sprintf("caller-%d", i)
+		for j, m := range []string{
+			sipMessage("INVITE", agent, "X-Caller-Call-ID: "+caller+"\r\n"),
+			sipMessage("ACK", agent, ""),
+			strings.Replace(sipMessage("BYE", agent, ""), "CSeq: 1 BYE", "CSeq: 2 BYE", 1),
+		} {
+			if _, err := u.Write(hepOf(t, m, 7, "", at.Add(time.Duration(j)*time.Second))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	evs := col.wait(t, 3*legs)
+	for _, e := range evs {
+		leg := sip.LegCallID(&e)
+		if want := "caller-" + strings.TrimPrefix(leg, "agent-"); e.CallID != want {
+			t.Errorf("%s %s: call %q; want %q", leg, e.Verb, e.CallID, want)
+		}
+	}
+}
+
+func TestCallIDOf(t *testing.T) {
+	for msg, want := range map[string]string{
+		"INVITE sip:a SIP/2.0\r\nVia: x\r\nCall-ID:  abc@h \r\nCSeq: 1 INVITE\r\n\r\n": "abc@h",
+		"SIP/2.0 200 OK\r\ncall-id:x1\r\n\r\n":                                         "x1",
+		"BYE sip:a SIP/2.0\ni: compact\n\n":                                            "compact",
+		"BYE sip:a SIP/2.0\r\nVia: x\r\n\r\nCall-ID: in-the-body\r\n":                  "",
+		"garbage": "",
+	} {
+		if got := string(callIDOf([]byte(msg))); got != want {
+			t.Errorf("callIDOf(%q) = %q; want %q", msg, got, want)
+		}
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/acdstat/acdstat/sip"
 )
 
 // udpInode returns the inode of a UDP socket, which names it in
@@ -93,4 +96,65 @@ func scanUDPTable(f *os.File, inode []byte) (drops, queued uint64, found bool, e
 		return drops, queued, true, nil
 	}
 	return 0, 0, false, sc.Err()
+}
+
+// udpReader reads datagrams in batches: all that wait on the socket, up to
+// a bound, each with one recvfrom, through the runtime's poller.
+type udpReader struct {
+	rc   syscall.RawConn
+	slab []byte
+}
+
+func newUDPReader(c *net.UDPConn) (*udpReader, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the socket: %w", err)
+	}
+	return &udpReader{rc: rc}, nil
+}
+
+// read appends to batch the datagrams waiting on the socket, at least one
+// (it waits for the first) and at most max, each read into the free end of
+// the reader's current block; a datagram larger than sip.MaxMessage is cut
+// to one byte more.
+func (r *udpReader) read(batch []udpPacket, max int) ([]udpPacket, error) {
+	var rerr error
+	err := r.rc.Read(func(fd uintptr) bool {
+		for len(batch) < max {
+			if len(r.slab) < sip.MaxMessage+1 {
+				r.slab = make([]byte, udpSlab)
+			}
+			buf := r.slab[:sip.MaxMessage+1]
+			n, sa, err := syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT)
+			switch {
+			case errors.Is(err, syscall.EINTR):
+				continue
+			case errors.Is(err, syscall.EAGAIN):
+				return len(batch) > 0 // nothing yet: wait for the poller
+			case err != nil:
+				rerr = err
+				return true
+			}
+			batch = append(batch, udpPacket{pkt: buf[:n:n], from: sockaddrPort(sa)})
+			r.slab = r.slab[n:]
+		}
+		return true
+	})
+	if err != nil {
+		return batch, err
+	}
+	if rerr != nil {
+		return batch, fmt.Errorf("cannot read UDP: %w", rerr)
+	}
+	return batch, nil
+}
+
+func sockaddrPort(sa syscall.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *syscall.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
+	}
+	return netip.AddrPort{}
 }
