@@ -404,6 +404,10 @@ const udpBacklog = 32 << 20
 // udpReadBatch is the most datagrams read from a socket at once.
 const udpReadBatch = 64
 
+// udpQueuedBatches is how many batches may wait for each decoder: enough
+// that udpBacklog, not the count of batches, is what stops the reader.
+const udpQueuedBatches = 1024
+
 // udpSlab is the size of the blocks UDP packets are read into: each packet
 // is read straight into the free end of the current block, which the
 // garbage collector frees once the packets cut from it are decoded.
@@ -419,7 +423,7 @@ type udpPacket struct {
 
 // serveUDP reads one UDP socket. Its one reader does little besides
 // reading, so that it keeps the kernel's receive buffer empty: it reads
-// what waits on the socket in batches (readUDP), and hands the packets to
+// what waits on the socket in batches (udpReader), and hands the packets to
 // the decoders (UDPDecoders), which do the far larger work. The packets of
 // one leg, which share a Call-ID, all go to the same decoder in the order
 // they came, so the link table sees a leg's messages in order, as with a
@@ -439,13 +443,14 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	queues := make([]chan []udpPacket, n)
 	var decoders sync.WaitGroup
 	for i := range queues {
-		q := make(chan []udpPacket, udpBacklog/udpSlab)
+		q := make(chan []udpPacket, udpQueuedBatches)
 		queues[i] = q
 		decoders.Go(func() {
 			for part := range q {
+				size := int64(0)
 				for _, p := range part {
+					size += int64(len(p.pkt))
 					ev, ok := l.event(p.pkt, hep, p.at, p.from, local)
-					backlog.Release(int64(len(p.pkt)))
 					if !ok {
 						continue
 					}
@@ -455,6 +460,7 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 						l.dropped.Inc()
 					}
 				}
+				backlog.Release(size)
 			}
 		})
 	}
