@@ -127,7 +127,10 @@ type BuildStore interface {
 // Builder is the build-calls job. It is safe to run from several acdstat
 // instances at once: what it writes depends only on the stored events, and
 // versions order the rows, so two runs over the same events write the same
-// rows and a run over more events wins.
+// rows and a run over more events wins, also where it wrote first; a run
+// over fewer events never hides a stay that a run over more stored (Plan).
+// A run killed between two writes leaves its watermark where it was, so
+// the next run of any instance builds again all that it left undone.
 type Builder struct {
 	cfg Config
 	log *slog.Logger
@@ -138,7 +141,19 @@ type Builder struct {
 	// sources are the builders of the events that package cdr does not
 	// build itself (cdr.BuildOptions.Sources).
 	sources map[string]cdr.BuildFunc
+	// progress is told how far RebuildBetween is (OnProgress).
+	progress Progress
 }
+
+// Progress is told how far a long run is, after every chunk: done of
+// total units of work (call ids for RebuildBetween, 15-minute buckets for
+// RollupRange). It runs on the run's goroutine and should return at once:
+// acdstat's commands draw a status line with it.
+type Progress func(done, total int)
+
+// OnProgress makes RebuildBetween tell fn how far it is. Set it before a
+// run, not during one.
+func (b *Builder) OnProgress(fn Progress) { b.progress = fn }
 
 // NewBuilder returns a build-calls job. now is the clock of the stale
 // timeout (time.Now outside tests). sources builds the events of sources
@@ -373,8 +388,9 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 }
 
 // Plan builds the queue calls of events and returns the rows to write: every
-// stay whose version differs from the stored one, and a tombstone for every
-// stored stay the events no longer produce. Stays that break METRICS.md's
+// stay whose version is above the stored one, and a tombstone for every
+// stored stay the events no longer produce, unless that stay's version is
+// above this build's (it was built from more events). Stays that break METRICS.md's
 // validation (QueueCall.Invalid) are not written (a stored one gets a
 // tombstone) and are returned in invalid, for the rejects. It is pure, so a
 // run over unchanged events writes nothing.
@@ -412,24 +428,37 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 			if !old.EnterTime.Equal(c.EnterTime) {
 				sc.PrevEnterTime = old.EnterTime
 			}
+			if old.Agent != c.Agent {
+				sc.PrevAgent = old.Agent
+			}
 		}
 		out = append(out, sc)
 	}
 	// Stored stays the events no longer produce get a tombstone; they belong
 	// to calls whose events were read, which are exactly the calls in stored.
+	// A stay stored with a higher version than this build's was built from
+	// events this build did not see (another node's run read more of them,
+	// or a rebuild's newer generation): that build knows better, and its
+	// stays are left alone. Where both versions are equal (the same events
+	// give other stays: the SIP numbers of the settings changed) the
+	// tombstone goes one above, so it wins.
 	onlyDisp := dispositionOnly(events)
 	for k, old := range stored {
-		if seen[k] || onlyDisp[callKey{k.Switch, k.CallID}] {
+		ck := callKey{k.Switch, k.CallID}
+		if seen[k] || onlyDisp[ck] {
 			continue
 		}
-		vb, ok := versions[callKey{k.Switch, k.CallID}]
 		v := old.Version + 1
-		if ok && vb.version(closedStale[callKey{k.Switch, k.CallID}]) > v {
-			v = vb.version(closedStale[callKey{k.Switch, k.CallID}])
+		if vb, ok := versions[ck]; ok {
+			mine := vb.version(closedStale[ck])
+			if mine < old.Version {
+				continue
+			}
+			v = max(v, mine)
 		}
 		out = append(out, cdr.StoredCall{
 			QueueCall: cdr.QueueCall{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, Seq: k.Seq, EnterTime: old.EnterTime},
-			Version:   v, Deleted: true, PrevEnterTime: old.EnterTime,
+			Version:   v, Deleted: true, PrevEnterTime: old.EnterTime, PrevAgent: old.Agent,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key(), out[j].Key()) })

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +133,35 @@ func TestPlanTombstonesStaysThatVanished(t *testing.T) {
 	}
 }
 
+// TestPlanLeavesStaysOfAFullerBuild: another node built a call from more
+// events (its second stay, in another queue, had arrived) and stored both
+// stays while this build read only the first stay's events. This build
+// writes nothing: it neither replaces the first stay nor hides the second.
+func TestPlanLeavesStaysOfAFullerBuild(t *testing.T) {
+	in := t0.Add(time.Hour)
+	first := []cdr.Event{
+		ev(0, "c5", "servicedesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1"),
+		ev(20, "c5", "servicedesk", "PJSIP/2101", "CONNECT", in, "20", "c5.2", "1"),
+		ev(80, "c5", "servicedesk", "PJSIP/2101", "BLINDTRANSFER", in, "702", "from-internal", "20", "60", "1"),
+	}
+	all := append(slices.Clone(first),
+		ev(81, "c5", "klinisk", "NONE", "ENTERQUEUE", in.Add(time.Second), "", "4512345678", "1"),
+		ev(91, "c5", "klinisk", "PJSIP/2201", "CONNECT", in.Add(time.Second), "10", "c5.3", "1"),
+	)
+	opt := cdr.BuildOptions{Now: t0.Add(3 * time.Hour)}
+	fuller, _ := Plan(all, nil, opt, 0)
+	if len(fuller) != 2 {
+		t.Fatalf("plan over all events = %+v; want two stays", fuller)
+	}
+	stored := map[cdr.Key]cdr.StoredStay{}
+	for _, c := range fuller {
+		stored[c.Key()] = cdr.StoredStay{Version: c.Version, EnterTime: c.EnterTime}
+	}
+	if out, _ := Plan(first, stored, opt, 0); len(out) != 0 {
+		t.Errorf("a build over the first stay's events wrote %+v; want nothing", out)
+	}
+}
+
 func TestPlanStaleClosureRaisesVersion(t *testing.T) {
 	in := t0
 	events := []cdr.Event{ev(0, "c3", "sp_helpdesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1")}
@@ -212,5 +242,37 @@ func TestPlanRefusesInvalidStays(t *testing.T) {
 	// Never stored: nothing to write.
 	if rows, invalid := Plan([]cdr.Event{enter, end}, nil, opt, 0); len(rows) != 0 || len(invalid) != 1 {
 		t.Errorf("fresh: rows %+v, invalid %+v; want no row and one refused stay", rows, invalid)
+	}
+}
+
+// TestPlanNamesTheAgentWhoLostTheCall: a rebuilt stay answered by another
+// agent than the stored one, and a tombstone, name the stored stay's agent
+// (PrevAgent), so the agent job counts that agent's figures again.
+func TestPlanNamesTheAgentWhoLostTheCall(t *testing.T) {
+	in := t0.Add(time.Hour)
+	events := []cdr.Event{
+		ev(0, "c3", "servicedesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1"),
+		ev(30, "c3", "servicedesk", "PJSIP/2102", "CONNECT", in, "30", "c3.2", "3"),
+		ev(90, "c3", "servicedesk", "PJSIP/2102", "COMPLETECALLER", in, "30", "60", "1"),
+	}
+	opt := cdr.BuildOptions{Now: t0.Add(2 * time.Hour)}
+	k := cdr.Key{Switch: "default", CallID: "c3", Queue: "servicedesk"}
+	gone := cdr.Key{Switch: "default", CallID: "c3", Queue: "servicedesk", Seq: 1}
+	stored := map[cdr.Key]cdr.StoredStay{
+		k:    {Version: 1, EnterTime: t0, Agent: "PJSIP/2101"},
+		gone: {Version: 1, EnterTime: t0.Add(time.Minute), Agent: "PJSIP/2103"},
+	}
+	out, _ := Plan(events, stored, opt, 0)
+	got := map[cdr.Key]string{}
+	for _, r := range out {
+		got[r.Key()] = r.PrevAgent
+	}
+	if got[k] != "PJSIP/2101" || got[gone] != "PJSIP/2103" || len(out) != 2 {
+		t.Errorf("plan = %+v; want the rebuilt stay naming PJSIP/2101 and the tombstone PJSIP/2103", out)
+	}
+	// The same agent: nothing to name.
+	stored = map[cdr.Key]cdr.StoredStay{k: {Version: 1, EnterTime: t0, Agent: "PJSIP/2102"}}
+	if out, _ := Plan(events, stored, opt, 0); len(out) != 1 || out[0].PrevAgent != "" {
+		t.Errorf("plan = %+v; want no PrevAgent where the agent is the same", out)
 	}
 }

@@ -23,6 +23,17 @@ type Scheduler struct {
 	cron *cron.Cron
 }
 
+// ParseSchedule checks a job's schedule with the parser the scheduler uses
+// (robfig/cron's standard one: five fields or a descriptor such as
+// "@every 5s"), so that check-config refuses what serve would
+// (config.Config.Validate).
+func ParseSchedule(spec string) error {
+	if _, err := cron.ParseStandard(spec); err != nil {
+		return fmt.Errorf("%q is not a schedule (use five cron fields such as \"0 3 * * *\", or \"@every 5s\"): %w", spec, err)
+	}
+	return nil
+}
+
 // NewScheduler registers jobs. A bad schedule is an error naming the job.
 // Runs get ctx, so cancelling it aborts the store calls of a running job.
 func NewScheduler(ctx context.Context, log *slog.Logger, jobs ...Job) (*Scheduler, error) {

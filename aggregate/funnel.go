@@ -35,17 +35,21 @@ type FunnelWriter interface {
 // an entry number with the run's version (RollupVersion), so a later run
 // replaces an earlier one's row and nothing is counted twice. Its cost
 // follows the new events. With no entries it only moves its watermark.
+//
+// Each run classifies with the entries of the settings current when it
+// starts (read after its version is taken, as the rollup job does).
 type Funneler struct {
 	cfg      Config
 	log      *slog.Logger
-	settings *cdr.Settings
+	settings SettingsSource
 	marks    Watermarks
 	src      FunnelSource
 	out      FunnelWriter
 }
 
-// NewFunneler returns the funnel job for the entries of settings.
-func NewFunneler(cfg Config, log *slog.Logger, settings *cdr.Settings, marks Watermarks, src FunnelSource, out FunnelWriter) *Funneler {
+// NewFunneler returns the funnel job for the entries of the settings of
+// settings at the start of each run.
+func NewFunneler(cfg Config, log *slog.Logger, settings SettingsSource, marks Watermarks, src FunnelSource, out FunnelWriter) *Funneler {
 	return &Funneler{cfg: cfg, log: log, settings: settings, marks: marks, src: src, out: out}
 }
 
@@ -77,13 +81,18 @@ func (f *Funneler) Run(ctx context.Context) (FunnelStats, error) {
 	} else if built.Before(upto) {
 		upto = built
 	}
-	if f.settings != nil && len(f.settings.Entries) > 0 {
+	version := RollupVersion(upto, time.Now())
+	settings, err := f.settings.Settings(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cannot read the queue settings: %w", err)
+	}
+	if settings != nil && len(settings.Entries) > 0 {
 		w := RollupWindow(mark, upto, f.cfg.RollupMargin)
 		refs, err := f.src.TouchedCalls(ctx, w.From, w.To.Add(time.Second))
 		if err != nil {
 			return st, fmt.Errorf("cannot list touched calls: %w", err)
 		}
-		st, err = f.classify(ctx, MergeRefs(refs), RollupVersion(upto, time.Now()))
+		st, err = f.classify(ctx, MergeRefs(refs), settings.Entries, version)
 		if err != nil {
 			return st, err
 		}
@@ -95,10 +104,10 @@ func (f *Funneler) Run(ctx context.Context) (FunnelStats, error) {
 	return st, nil
 }
 
-func (f *Funneler) classify(ctx context.Context, refs []cdr.CallRef, version uint64) (FunnelStats, error) {
+func (f *Funneler) classify(ctx context.Context, refs []cdr.CallRef, entries []cdr.FunnelEntry, version uint64) (FunnelStats, error) {
 	st := FunnelStats{Calls: len(refs)}
 	tz := map[string]string{}
-	for _, e := range f.settings.Entries {
+	for _, e := range entries {
 		if e.Location != nil {
 			tz[e.Name] = e.Location.String()
 		}
@@ -113,7 +122,7 @@ func (f *Funneler) classify(ctx context.Context, refs []cdr.CallRef, version uin
 		if err != nil {
 			return st, fmt.Errorf("cannot read queue stays of %d calls: %w", len(chunk), err)
 		}
-		calls := cdr.Funnel(events, stays, f.settings.Entries)
+		calls := cdr.Funnel(events, stays, entries)
 		if err := f.out.WriteFunnelCalls(ctx, calls, tz, version); err != nil {
 			return st, fmt.Errorf("cannot write %d funnel calls: %w", len(calls), err)
 		}

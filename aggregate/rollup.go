@@ -35,6 +35,23 @@ type RollupWriter interface {
 	WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error
 }
 
+// SettingsSource gives the queue settings a run counts with: the current
+// version of the settings every process shares (config.Current, which
+// reads the store's current version on every call), so that no two
+// processes, nor two runs of one, count with settings other than the
+// current ones. The settings returned are read, never modified.
+type SettingsSource interface {
+	Settings(ctx context.Context) (*cdr.Settings, error)
+}
+
+// FixedSettings is a SettingsSource that always gives s (nil: the
+// defaults of every queue), for tests and one-off counts.
+func FixedSettings(s *cdr.Settings) SettingsSource { return fixedSettings{s} }
+
+type fixedSettings struct{ s *cdr.Settings }
+
+func (f fixedSettings) Settings(context.Context) (*cdr.Settings, error) { return f.s, nil }
+
 // QueueLister lists the (switch, queue) pairs with calls or rollup rows in a
 // range (BucketRef.Start is zero), for RollupRange.
 type QueueLister interface {
@@ -61,18 +78,33 @@ type QueueLister interface {
 // concurrent run's counts land only after that check, the touch is read
 // again by the runs of the next RollupMargin, which see them and write
 // zeros over them.
+//
+// A run counts with the settings current when it starts, read after its
+// version is taken, and its rows record their version (RollupRow's
+// SettingsVersion). So a run whose rows win a bucket (the higher version)
+// read the settings no earlier than any run it wins over: once a new
+// version is applied, no run that started before, in this process or in
+// another, can write the old version's counts over the new one's. Where
+// the settings cannot be read or parsed, the run fails rather than count
+// with older ones.
 type Roller struct {
 	cfg      Config
 	log      *slog.Logger
-	settings *cdr.Settings
+	settings SettingsSource
 	marks    Watermarks
 	src      RollupSource
 	out      RollupWriter
+	// progress is told how far a run is (OnProgress).
+	progress Progress
 }
 
-// NewRoller returns a rollup job counting with settings (nil: defaults for
-// every queue). The settings are read, never modified.
-func NewRoller(cfg Config, log *slog.Logger, settings *cdr.Settings, marks Watermarks, src RollupSource, out RollupWriter) *Roller {
+// OnProgress makes the roller's runs (RollupRange, and Run) tell fn how
+// many of their buckets are done. Set it before a run, not during one.
+func (r *Roller) OnProgress(fn Progress) { r.progress = fn }
+
+// NewRoller returns a rollup job counting with the settings of settings at
+// the start of each run.
+func NewRoller(cfg Config, log *slog.Logger, settings SettingsSource, marks Watermarks, src RollupSource, out RollupWriter) *Roller {
 	return &Roller{cfg: cfg, log: log, settings: settings, marks: marks, src: src, out: out}
 }
 
@@ -93,6 +125,11 @@ func (r *Roller) Run(ctx context.Context) (RollupStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
 	}
+	version := RollupVersion(upto, time.Now())
+	settings, err := r.settings.Settings(ctx)
+	if err != nil {
+		return st, fmt.Errorf("cannot read the queue settings: %w", err)
+	}
 	mark, _, err := r.marks.Watermark(ctx, RollupJob)
 	if err != nil {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
@@ -103,7 +140,7 @@ func (r *Roller) Run(ctx context.Context) (RollupStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("cannot list changed buckets: %w", err)
 	}
-	st, err = r.roll(ctx, refs, RollupVersion(upto, time.Now()))
+	st, err = r.roll(ctx, refs, settings, version)
 	if err != nil {
 		return st, err
 	}
@@ -122,20 +159,25 @@ func (r *Roller) RollupRange(ctx context.Context, queues QueueLister, from, to t
 	if err != nil {
 		return RollupStats{}, fmt.Errorf("cannot read server time: %w", err)
 	}
+	version := RollupVersion(upto, time.Now())
+	settings, err := r.settings.Settings(ctx)
+	if err != nil {
+		return RollupStats{}, fmt.Errorf("cannot read the queue settings: %w", err)
+	}
 	qs, err := queues.QueuesBetween(ctx, from, to)
 	if err != nil {
 		return RollupStats{}, err
 	}
-	st, err := r.roll(ctx, BucketsBetween(qs, from, to), RollupVersion(upto, time.Now()))
+	st, err := r.roll(ctx, BucketsBetween(qs, from, to), settings, version)
 	st.Upto = upto
 	return st, err
 }
 
-// roll recomputes refs in chunks under one version. The chunks follow time
+// roll recomputes refs in chunks with settings under one version. The chunks follow time
 // (all queues of a few days at once), so one chunk is one narrow read and
 // its insert touches one or two monthly partitions: every partition an
 // INSERT touches costs the server a part of its own (about 100 ms here).
-func (r *Roller) roll(ctx context.Context, refs []cdr.BucketRef, version uint64) (RollupStats, error) {
+func (r *Roller) roll(ctx context.Context, refs []cdr.BucketRef, settings *cdr.Settings, version uint64) (RollupStats, error) {
 	refs = SortBuckets(refs)
 	st := RollupStats{Buckets: len(refs)}
 	for start := 0; start < len(refs); start += r.cfg.RollupChunk {
@@ -151,12 +193,15 @@ func (r *Roller) roll(ctx context.Context, refs []cdr.BucketRef, version uint64)
 		if err != nil {
 			return st, fmt.Errorf("cannot read stored rollups of %d buckets: %w", len(chunk), err)
 		}
-		rows := cdr.Rollup(calls, r.settings, stored)
+		rows := cdr.Rollup(calls, settings, stored)
 		if err := r.out.WriteRollups(ctx, rows, version); err != nil {
 			return st, fmt.Errorf("cannot write %d rollup rows: %w", len(rows), err)
 		}
 		st.Calls += len(calls)
 		st.Rows += len(rows)
+		if r.progress != nil {
+			r.progress(start+len(chunk), len(refs))
+		}
 	}
 	return st, nil
 }
@@ -252,6 +297,9 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 			return st, err
 		}
 		st.Written += n
+		if b.progress != nil {
+			b.progress(min(start+b.cfg.ChunkCalls, len(refs)), len(refs))
+		}
 	}
 	st.Upto = now
 	return st, nil

@@ -1,8 +1,6 @@
 package cdr
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -69,72 +67,9 @@ var (
 // wait is not in it. Queue figures need queue_log (docs/CDR_FORMAT.md).
 func DecodeAsteriskCDR(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	return csvRecords(r, &opt, fn, "asterisk cdr", func(rec []string, line int) (Event, *DecodeError) {
+	return csvRecords(r, &opt, fn, csvInput{what: "asterisk cdr", record: func(rec []string, line int, _ []byte) (Event, *DecodeError) {
 		return astDecodeRecord(rec, line, &opt)
-	})
-}
-
-// csvRecords reads CSV records (lazy quotes, any field count) and hands each
-// to decode, with the batching and reject rules of DecodeQueueLogDB: a
-// record that is not CSV or is longer than opt.MaxLineBytes is rejected, a
-// blank line skipped. decode may return a zero Event and no error to skip a
-// record (a header).
-func csvRecords(r io.Reader, opt *DecodeOptions, fn func(Batch) error, what string, decode func(rec []string, line int) (Event, *DecodeError)) error {
-	tee := &qlTee{r: r}
-	cr := csv.NewReader(tee)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	var start int64
-	for {
-		rec, err := cr.Read()
-		end := cr.InputOffset()
-		if err == io.EOF {
-			break
-		}
-		var perr *csv.ParseError
-		if err != nil && !errors.As(err, &perr) {
-			return fmt.Errorf("cannot read %s: %w", what, err)
-		}
-		raw := tee.take(start, end)
-		start = end
-		line := 0
-		if err == nil {
-			line, _ = cr.FieldPos(0)
-		} else {
-			line = perr.StartLine
-		}
-		switch {
-		case err != nil:
-			q.reject(&DecodeError{Line: line, Reason: "bad csv: " + perr.Err.Error(), Raw: qlRawString(raw)})
-		case len(raw) > opt.MaxLineBytes:
-			q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("line is longer than %d bytes", opt.MaxLineBytes),
-				Raw: string(raw[:min(len(raw), qlMaxRawBytes)])})
-		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
-		default:
-			if line == 1 && len(rec) > 0 {
-				rec[0] = strings.TrimPrefix(rec[0], "\ufeff")
-			}
-			e, derr := decode(rec, line)
-			switch {
-			case derr != nil:
-				derr.Line = line
-				if derr.Raw == "" {
-					derr.Raw = qlRawString(raw[:min(len(raw), opt.MaxLineBytes)])
-				}
-				q.reject(derr)
-			case e.Verb != "":
-				e.Line = line
-				q.event(e)
-			}
-		}
-		tee.forget(end)
-		if ferr := q.line(); ferr != nil {
-			return ferr
-		}
-	}
-	return q.flush()
+	}})
 }
 
 func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *DecodeError) {
@@ -145,7 +80,7 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 	if len(rec) == 19 {
 		// cdr_csv + newcdrcolumns has end in column 12; cdr_custom has
 		// duration there.
-		if qlDigits(strings.TrimSpace(rec[11])) {
+		if allDigits(strings.TrimSpace(rec[11])) {
 			names = astCustom
 		}
 	}
@@ -177,8 +112,8 @@ func astDecodeRecord(rec []string, line int, opt *DecodeOptions) (Event, *Decode
 	for k, f := range []string{"duration", "billsec"} {
 		if s := col[f]; s != "" {
 			n, err := strconv.ParseUint(s, 10, 32)
-			if err != nil || n > 7*qlMaxSeconds {
-				return bad(f, fmt.Sprintf("%q is not a number of seconds", qlClip(s)))
+			if err != nil || n > 7*maxSeconds {
+				return bad(f, fmt.Sprintf("%q is not a number of seconds", clip(s)))
 			}
 			spans[k][2] = int64(n)
 		}
@@ -237,10 +172,10 @@ func astTime(s string, loc *time.Location) (t time.Time, local bool, reason stri
 		t, err = time.Parse(time.RFC3339, s)
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Sprintf(`%q is not a time: expected "2006-01-02 15:04:05" (local) or RFC 3339`, qlClip(s))
+		return time.Time{}, false, fmt.Sprintf(`%q is not a time: expected "2006-01-02 15:04:05" (local) or RFC 3339`, clip(s))
 	}
-	if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-		return time.Time{}, false, fmt.Sprintf("%q is out of range", qlClip(s))
+	if t.Unix() < 0 || t.Unix() > maxEpoch {
+		return time.Time{}, false, fmt.Sprintf("%q is out of range", clip(s))
 	}
 	return t.Truncate(time.Second).UTC(), local, ""
 }

@@ -1,10 +1,9 @@
 package cdr
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -126,7 +125,7 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 			index[c] = n - 1
 		}
 	}
-	return csvRecords(r, &opt, fn, "cdr csv", func(rec []string, line int) (Event, *DecodeError) {
+	return csvRecords(r, &opt, fn, csvInput{what: "cdr csv", record: func(rec []string, line int, _ []byte) (Event, *DecodeError) {
 		if headerErr {
 			return Event{}, &DecodeError{Line: line, Reason: "not read: the header is refused"}
 		}
@@ -143,7 +142,7 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 				_, named := m.Columns[f]
 				if !ok && (named || f == "call_id" || f == "enter_time") {
 					headerErr = true
-					return Event{}, &DecodeError{Line: line, Field: f, Reason: fmt.Sprintf("header has no column %q (the header is: %s)", m.column(f), qlClip(strings.Join(rec, ",")))}
+					return Event{}, &DecodeError{Line: line, Field: f, Reason: fmt.Sprintf("header has no column %q (the header is: %s)", m.column(f), clip(strings.Join(rec, ",")))}
 				}
 			}
 			return Event{}, nil
@@ -156,7 +155,7 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 			return rec[i], true
 		}}
 		return cdrDecodeRow(row, &opt)
-	})
+	}})
 }
 
 // DecodeCDRJSON decodes generic CDRs as JSON: an array of objects, or
@@ -167,87 +166,37 @@ func DecodeCDRCSV(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 func DecodeCDRJSON(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
 	m := cdrMapOf(opt.Map)
-	br := bufio.NewReader(r)
-	dec := json.NewDecoder(br)
-	dec.UseNumber()
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	array := false
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			break
-		}
-		if c := b[0]; c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xEF || c == 0xBB || c == 0xBF {
-			br.Discard(1)
-			continue
-		}
-		if b[0] == '[' {
-			array = true
-			dec.Token()
-		}
-		break
-	}
-	for rec := 1; ; rec++ {
-		if array && !dec.More() {
-			break
-		}
+	return jsonRecords(r, &opt, fn, "CDR", func(raw json.RawMessage, rec int, q *batcher) *DecodeError {
 		var obj map[string]any
-		err := dec.Decode(&obj)
-		if err == io.EOF && !array {
-			break
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&obj); err != nil {
+			return &DecodeError{Field: "json", Reason: "not a JSON CDR object: " + err.Error()}
 		}
-		if err != nil {
-			var se *json.SyntaxError
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				// A whole value that is not an object: the stream goes on.
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: "not a JSON CDR object: " + err.Error()})
-				if err := q.line(); err != nil {
-					return err
-				}
-				continue
+		row := &cdrRow{m: m, line: rec, get: func(col string) (string, bool) {
+			v, ok := obj[col]
+			switch v := v.(type) {
+			case string:
+				return v, ok
+			case json.Number:
+				return v.String(), ok
+			case bool:
+				return strconv.FormatBool(v), ok
 			}
-			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: "not a JSON CDR object: " + err.Error()})
-				break
-			}
-			return fmt.Errorf("cannot read JSON CDR: %w", err)
-		}
-		var derr *DecodeError
-		var e Event
-		if obj == nil {
-			derr = &DecodeError{Field: "json", Reason: "null is not a CDR object"}
-		} else {
-			row := &cdrRow{m: m, line: rec, get: func(col string) (string, bool) {
-				v, ok := obj[col]
-				switch v := v.(type) {
-				case string:
-					return v, ok
-				case json.Number:
-					return v.String(), ok
-				case bool:
-					return strconv.FormatBool(v), ok
-				}
-				return "", ok
-			}}
-			e, derr = cdrDecodeRow(row, &opt)
-		}
+			return "", ok
+		}}
+		e, derr := cdrDecodeRow(row, &opt)
 		if derr != nil {
-			derr.Line = rec
 			if derr.Raw == "" {
-				raw, _ := json.Marshal(obj)
-				derr.Raw = string(raw[:min(len(raw), qlMaxRawBytes)])
+				b, _ := json.Marshal(obj)
+				derr.Raw = string(b[:min(len(b), maxRawBytes)])
 			}
-			q.reject(derr)
-		} else {
-			e.Line = rec
-			q.event(e)
+			return derr
 		}
-		if err := q.line(); err != nil {
-			return err
-		}
-	}
-	return q.flush()
+		e.Line = rec
+		q.event(e)
+		return nil
+	})
 }
 
 func cdrMapOf(m *CDRMap) *CDRMap {
@@ -296,8 +245,8 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 			return 0, false, nil
 		}
 		n, err := strconv.ParseFloat(s, 64)
-		if err != nil || n < 0 || math.IsNaN(n) || n > qlMaxSeconds {
-			return 0, false, &DecodeError{Line: row.line, Field: f, Reason: fmt.Sprintf("%q is not a number of seconds from 0 to %d", qlClip(s), qlMaxSeconds)}
+		if err != nil || n < 0 || math.IsNaN(n) || n > maxSeconds {
+			return 0, false, &DecodeError{Line: row.line, Field: f, Reason: fmt.Sprintf("%q is not a number of seconds from 0 to %d", clip(s), maxSeconds)}
 		}
 		return int64(n), true, nil
 	}
@@ -366,7 +315,7 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 	case written != "":
 		o, ok := row.m.lookupOutcome(written)
 		if !ok {
-			return bad(outField, fmt.Sprintf("%q is not an outcome (answered, abandoned, timeout, exit_key, exit_other, unknown) and the map's outcomes do not name it", qlClip(written)))
+			return bad(outField, fmt.Sprintf("%q is not an outcome (answered, abandoned, timeout, exit_key, exit_other, unknown) and the map's outcomes do not name it", clip(written)))
 		}
 		out = o
 	case hasAnswer:
@@ -385,7 +334,7 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 		default:
 			return bad("wait_s", "empty: a row that was not answered needs wait_s or end_time")
 		}
-		if wait > qlMaxSeconds {
+		if wait > maxSeconds {
 			return bad("wait_s", "the wait is longer than 24 h")
 		}
 	}
@@ -408,7 +357,7 @@ func cdrDecodeRow(row *cdrRow, opt *DecodeOptions) (Event, *DecodeError) {
 	if xfer := row.field("transferred"); xfer != "" {
 		t, ok := cdrBool(xfer)
 		if !ok {
-			return bad("transferred", fmt.Sprintf("%q is not true/false, 1/0 or yes/no", qlClip(xfer)))
+			return bad("transferred", fmt.Sprintf("%q is not true/false, 1/0 or yes/no", clip(xfer)))
 		}
 		// Only an answered stay can be transferred onward by an agent; on
 		// any other row the field says nothing about the queue call.
@@ -453,16 +402,16 @@ func cdrTime(s, layout string, loc *time.Location) (t time.Time, local bool, rea
 		if err != nil {
 			if short := strings.Replace(layout, ":05", "", 1); short != layout {
 				if _, e2 := time.ParseInLocation(short, s, loc); e2 == nil {
-					return t, false, fmt.Sprintf("%q has no seconds: expected the format %q", qlClip(s), layout)
+					return t, false, fmt.Sprintf("%q has no seconds: expected the format %q", clip(s), layout)
 				}
 			}
-			return t, false, fmt.Sprintf("%q does not match the format %q", qlClip(s), layout)
+			return t, false, fmt.Sprintf("%q does not match the format %q", clip(s), layout)
 		}
 		local = !strings.Contains(layout, "07") && !strings.Contains(layout, "MST")
-	case qlDigits(strings.Replace(s, ".", "", 1)) && !strings.HasPrefix(s, "."):
+	case allDigits(strings.Replace(s, ".", "", 1)) && !strings.HasPrefix(s, "."):
 		f, perr := strconv.ParseFloat(s, 64)
-		if perr != nil || f > qlMaxEpoch {
-			return t, false, fmt.Sprintf("%q is out of range (unix seconds up to %d; milliseconds?)", qlClip(s), int64(qlMaxEpoch))
+		if perr != nil || f > maxEpoch {
+			return t, false, fmt.Sprintf("%q is out of range (unix seconds up to %d; milliseconds?)", clip(s), int64(maxEpoch))
 		}
 		t = time.Unix(int64(f), 0)
 	default:
@@ -474,13 +423,13 @@ func cdrTime(s, layout string, loc *time.Location) (t time.Time, local bool, rea
 		}
 		if err != nil {
 			if strings.Count(s, ":") == 1 && !strings.ContainsAny(s, "TZ+") {
-				return t, false, fmt.Sprintf(`%q has no seconds: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds`, qlClip(s))
+				return t, false, fmt.Sprintf(`%q has no seconds: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds`, clip(s))
 			}
-			return t, false, fmt.Sprintf(`%q is not a time: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds (or set time_format in the map)`, qlClip(s))
+			return t, false, fmt.Sprintf(`%q is not a time: expected RFC 3339, "2006-01-02 15:04:05" or unix seconds (or set time_format in the map)`, clip(s))
 		}
 	}
-	if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-		return time.Time{}, false, fmt.Sprintf("%q is out of range", qlClip(s))
+	if t.Unix() < 0 || t.Unix() > maxEpoch {
+		return time.Time{}, false, fmt.Sprintf("%q is out of range", clip(s))
 	}
 	return t.Truncate(time.Second).UTC(), local, ""
 }

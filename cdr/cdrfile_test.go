@@ -299,7 +299,7 @@ func cdrFuzzCheck(t *testing.T, dec DecodeFunc, in string, m *CDRMap) {
 		t.Fatalf("decode error %v", err)
 	}
 	for _, e := range events {
-		if e.CallID == "" || e.ID != EventID(&e) || e.Time.Unix() < 0 || e.Time.Unix() > qlMaxEpoch {
+		if e.CallID == "" || e.ID != EventID(&e) || e.Time.Unix() < 0 || e.Time.Unix() > maxEpoch {
 			t.Fatalf("bad event %+v", e)
 		}
 	}

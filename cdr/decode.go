@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -96,7 +97,7 @@ func (o DecodeOptions) withDefaults() DecodeOptions {
 // UInt32, so 1900 would be stored as 2036 and year 1 as 0000-00-00.
 var (
 	minStorable = time.Unix(0, 0).UTC()
-	maxStorable = time.Unix(qlMaxEpoch, 0).UTC()
+	maxStorable = time.Unix(maxEpoch, 0).UTC()
 )
 
 // CheckTime says why an event time cannot be taken, or "" when it can:
@@ -111,9 +112,68 @@ func (o *DecodeOptions) CheckTime(t time.Time) string {
 	case !o.Oldest.IsZero() && t.Before(o.Oldest):
 		return fmt.Sprintf("time %s is older than %s, the oldest accepted (the raw-event retention, ACDSTAT_RETENTION_EVENTS; acdstat ingest --allow-old takes older times for a backfill)",
 			t.UTC().Format(time.RFC3339), o.Oldest.UTC().Format(time.RFC3339))
-	case !o.Now.IsZero() && t.Sub(o.Now) > qlMaxFuture:
+	case !o.Now.IsZero() && t.Sub(o.Now) > maxFuture:
 		return fmt.Sprintf("time %s is %s in the future (more than %s after now)",
-			t.UTC().Format(time.RFC3339), t.Sub(o.Now).Round(time.Second), qlMaxFuture)
+			t.UTC().Format(time.RFC3339), t.Sub(o.Now).Round(time.Second), maxFuture)
 	}
 	return ""
+}
+
+// The limits every decoder shares.
+const (
+	maxSeconds  = 24 * 60 * 60    // METRICS.md: a wait over 24 h is rejected
+	maxFuture   = 5 * time.Minute // METRICS.md: more than 5 min ahead is rejected
+	maxEpoch    = 1<<32 - 1       // ClickHouse DateTime is UInt32 seconds
+	maxRawBytes = 256             // Raw kept for a line refused as too long
+)
+
+// batcher collects events and rejects and hands them to fn every size input
+// lines. It allocates fresh slices after every call, so fn may keep nothing
+// and the decoder never reuses what fn saw.
+type batcher struct {
+	fn    func(Batch) error
+	size  int
+	lines int
+	b     Batch
+}
+
+func (q *batcher) event(e Event)         { q.b.Events = append(q.b.Events, e) }
+func (q *batcher) reject(d *DecodeError) { q.b.Rejects = append(q.b.Rejects, d) }
+
+// line counts one input line and flushes when the batch is full.
+func (q *batcher) line() error {
+	q.lines++
+	if q.lines < q.size {
+		return nil
+	}
+	return q.flush()
+}
+
+func (q *batcher) flush() error {
+	q.lines = 0
+	if len(q.b.Events) == 0 && len(q.b.Rejects) == 0 {
+		return nil
+	}
+	b := q.b
+	// The next batch is fresh memory, sized like this one so that a long
+	// input does not regrow it by doubling; a short one pays nothing.
+	q.b = Batch{Events: make([]Event, 0, len(b.Events))}
+	return q.fn(b)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens a value quoted in a reason.
+func clip(s string) string {
+	if len(s) > 40 {
+		return strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	return s
 }

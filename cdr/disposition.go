@@ -81,47 +81,13 @@ type dispositionJSON struct {
 // in a DecodeError is the 1-based position of the object in its array.
 func DecodeDispositions(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	rec := 0
-	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			break
+	return jsonRecords(r, &opt, fn, "disposition", func(raw json.RawMessage, rec int, q *batcher) *DecodeError {
+		e, derr := dispParse(raw, rec, &opt)
+		if derr == nil {
+			q.event(e)
 		}
-		if err != nil {
-			var se *json.SyntaxError
-			if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
-				q.reject(&DecodeError{Line: rec + 1, Field: "json", Reason: "not JSON: " + err.Error()})
-				break
-			}
-			return fmt.Errorf("cannot read dispositions: %w", err)
-		}
-		items := []json.RawMessage{raw}
-		if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
-			items = nil
-			if err := json.Unmarshal(t, &items); err != nil {
-				q.reject(&DecodeError{Line: rec + 1, Field: "json", Reason: "not an array of objects: " + err.Error(), Raw: fsRaw(raw)})
-				continue
-			}
-		}
-		for _, it := range items {
-			rec++
-			e, derr := dispParse(it, rec, &opt)
-			if derr != nil {
-				derr.Raw = fsRaw(it)
-				q.reject(derr)
-			} else {
-				q.event(e)
-			}
-			if err := q.line(); err != nil {
-				return err
-			}
-		}
-	}
-	return q.flush()
+		return derr
+	})
 }
 
 func dispParse(raw []byte, rec int, opt *DecodeOptions) (Event, *DecodeError) {

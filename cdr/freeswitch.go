@@ -92,7 +92,8 @@ func fsUnescape(s string) string {
 
 // DecodeFreeSWITCHJSON decodes mod_json_cdr documents: one JSON object per
 // CDR, as FreeSWITCH posts it (the raw body) or writes it to a file
-// (a_<uuid>.cdr.json); several objects may follow each other. Record numbers
+// (a_<uuid>.cdr.json); several objects may follow each other, or stand in
+// an array (jsonRecords). Record numbers
 // (DecodeError.Line, Event.Line) count the objects from 1. A record that is
 // valid JSON but not a usable CDR is rejected and decoding goes on; invalid
 // JSON is rejected and ends the input, since nothing after it can be framed.
@@ -100,42 +101,13 @@ func fsUnescape(s string) string {
 // opt.BatchSize records and at the end; it must not retain the batch.
 func DecodeFreeSWITCHJSON(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-	for rec := 1; ; rec++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var se *json.SyntaxError
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF) {
-				q.reject(&DecodeError{Line: rec, Field: "json", Reason: "not a JSON CDR: " + err.Error()})
-				break
-			}
-			return fmt.Errorf("cannot read FreeSWITCH JSON CDR: %w", err)
-		}
+	return jsonRecords(r, &opt, fn, "FreeSWITCH CDR", func(raw json.RawMessage, rec int, q *batcher) *DecodeError {
 		c, derr := fsParseJSON(raw, rec)
-		if derr == nil {
-			derr = fsEvents(q, c, rec, &opt)
-		}
 		if derr != nil {
-			derr.Raw = fsRaw(raw)
-			q.reject(derr)
+			return derr
 		}
-		if err := q.line(); err != nil {
-			return err
-		}
-	}
-	return q.flush()
-}
-
-// fsRaw keeps the start of a refused record for operators.
-func fsRaw(b []byte) string {
-	return string(b[:min(len(b), qlMaxRawBytes)])
+		return fsEvents(q, c, rec, &opt)
+	})
 }
 
 func fsParseJSON(raw []byte, rec int) (*fsCDR, *DecodeError) {
@@ -195,7 +167,7 @@ func DecodeFreeSWITCHXML(r io.Reader, opt DecodeOptions, fn func(Batch) error) e
 	src := &readErrs{r: r}
 	dec := xml.NewDecoder(src)
 	dec.Strict = true
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
+	q := &batcher{fn: fn, size: opt.BatchSize}
 	rec := 0
 	for {
 		tok, err := dec.Token()
@@ -296,7 +268,7 @@ type fsXMLDoc struct {
 // another queue, so a time before cc_queue_joined_epoch belongs to an earlier
 // stay and is not used; with cc_cause=cancel the answer variables are not
 // used at all.
-func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError {
+func fsEvents(q *batcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError {
 	bad := func(field, reason string) *DecodeError {
 		return &DecodeError{Line: rec, Field: field, Reason: reason}
 	}
@@ -316,7 +288,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 			return time.Time{}, false, nil
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 || n > qlMaxEpoch {
+		if err != nil || n < 0 || n > maxEpoch {
 			return time.Time{}, false, bad(name, fmt.Sprintf("%q is not a unix time in seconds", s))
 		}
 		t := time.Unix(n, 0).UTC()
@@ -385,7 +357,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 		if !ok {
 			return bad("cc_queue_answered_epoch", "missing or before cc_queue_joined_epoch although cc_cause is answered")
 		}
-		if hasJoined && answered.Sub(joined) > qlMaxSeconds*time.Second {
+		if hasJoined && answered.Sub(joined) > maxSeconds*time.Second {
 			return bad("cc_queue_answered_epoch", "more than 24 h after cc_queue_joined_epoch")
 		}
 		agent := c.vars["cc_agent"]
@@ -417,7 +389,7 @@ func fsEvents(q *qlBatcher, c *fsCDR, rec int, opt *DecodeOptions) *DecodeError 
 		if !ok {
 			return bad("cc_queue_canceled_epoch", "missing or before cc_queue_joined_epoch although cc_cause is cancel")
 		}
-		if hasJoined && stop.Sub(joined) > qlMaxSeconds*time.Second {
+		if hasJoined && stop.Sub(joined) > maxSeconds*time.Second {
 			return bad("cc_queue_canceled_epoch", "more than 24 h after cc_queue_joined_epoch")
 		}
 		if reason == "" {

@@ -224,7 +224,8 @@ func TestFreeSWITCHRejects(t *testing.T) {
 	tests := []struct{ body, field string }{
 		{`{"variables":{"cc_queue":"q"}}`, "uuid"},
 		{`{"channel_data":{}}`, "variables"},
-		{`[1,2]`, "json"},
+		{`"a string"`, "json"},
+		{`[1]`, "json"},
 		{`{"variables":{"uuid":"u","start_epoch":"-5"}}`, "start_epoch"},
 		{`{"variables":{"uuid":"u","start_epoch":"1717000000","cc_queue":"q"}}`, "cc_queue_joined_epoch"},
 		{`{"variables":{"uuid":"u","cc_queue":"q","cc_queue_joined_epoch":"1717000000","cc_cause":"answered"}}`, "cc_queue_answered_epoch"},
@@ -238,7 +239,13 @@ func TestFreeSWITCHRejects(t *testing.T) {
 			t.Errorf("%s: got %d events, rejects %v; want one reject of field %s, record 1", tc.body, len(evs), rejects, tc.field)
 		}
 	}
-	_, rejects, _ := qlDecode(t, DecodeFreeSWITCHXML, "<cdr><variables><uuid>u</uuid></variables>", DecodeOptions{})
+	// An array of CDRs is read as its CDRs (a bulk export), record by
+	// record; what is not an object in it is refused on its own.
+	evs, rejects, _ := qlDecode(t, DecodeFreeSWITCHJSON, `[{"variables":{"uuid":"u1","start_epoch":"1717000000"}}, 7, {"variables":{"uuid":"u2","start_epoch":"1717000001"}}]`, DecodeOptions{Now: fsNow})
+	if len(evs) != 2 || len(rejects) != 1 || rejects[0].Line != 2 || !strings.Contains(rejects[0].Reason, "a number is not a FreeSWITCH CDR object") {
+		t.Errorf("an array: got %v, rejects %v; want two CDRs and record 2 refused", evs, rejects)
+	}
+	_, rejects, _ = qlDecode(t, DecodeFreeSWITCHXML, "<cdr><variables><uuid>u</uuid></variables>", DecodeOptions{})
 	if len(rejects) != 1 || rejects[0].Field != "xml" {
 		t.Errorf("truncated XML: got %v; want one xml reject", rejects)
 	}

@@ -197,7 +197,7 @@ func foldCost(evs []*foldEvent) int {
 				continue
 			}
 			w, err := strconv.ParseInt(strings.TrimSpace(e.Data[tf.idx]), 10, 64)
-			if err != nil || w < 0 || w > qlMaxSeconds {
+			if err != nil || w < 0 || w > maxSeconds {
 				continue
 			}
 			if d := e.Time.Add(-time.Duration(w) * time.Second).Sub(in); d > 2*time.Second || d < -2*time.Second {

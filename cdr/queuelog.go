@@ -80,53 +80,14 @@ type qlTimeField struct {
 	what string // "wait" or "talk"
 }
 
-const (
-	qlMaxSeconds  = 24 * 60 * 60    // METRICS.md: a wait over 24 h is rejected
-	qlMaxFuture   = 5 * time.Minute // METRICS.md: more than 5 min ahead is rejected
-	qlMaxVerbLen  = 64
-	qlMaxEpoch    = 1<<32 - 1 // ClickHouse DateTime is UInt32 seconds
-	qlMaxRawBytes = 256       // Raw kept for a line refused as too long
-)
+// qlMaxVerbLen bounds a queue_log verb.
+const qlMaxVerbLen = 64
 
 // qlFileFields are the names of the fixed fields of the file form, used to name
 // the first missing one.
 var qlFileFields = [...]string{"time", "callid", "queuename", "agent", "event"}
 
 var qlDataNames = [5]string{"data1", "data2", "data3", "data4", "data5"}
-
-// qlBatcher collects events and rejects and hands them to fn every size input
-// lines. It allocates fresh slices after every call, so fn may keep nothing
-// and the decoder never reuses what fn saw.
-type qlBatcher struct {
-	fn    func(Batch) error
-	size  int
-	lines int
-	b     Batch
-}
-
-func (q *qlBatcher) event(e Event)         { q.b.Events = append(q.b.Events, e) }
-func (q *qlBatcher) reject(d *DecodeError) { q.b.Rejects = append(q.b.Rejects, d) }
-
-// line counts one input line and flushes when the batch is full.
-func (q *qlBatcher) line() error {
-	q.lines++
-	if q.lines < q.size {
-		return nil
-	}
-	return q.flush()
-}
-
-func (q *qlBatcher) flush() error {
-	q.lines = 0
-	if len(q.b.Events) == 0 && len(q.b.Rejects) == 0 {
-		return nil
-	}
-	b := q.b
-	// The next batch is fresh memory, sized like this one so that a long
-	// input does not regrow it by doubling; a short one pays nothing.
-	q.b = Batch{Events: make([]Event, 0, len(b.Events))}
-	return q.fn(b)
-}
 
 // DecodeQueueLog decodes the pipe-separated queue_log file that Asterisk
 // writes, one event per line:
@@ -147,7 +108,7 @@ func DecodeQueueLog(r io.Reader, opt DecodeOptions, fn func(Batch) error) error 
 	opt = opt.withDefaults()
 	size := opt.MaxLineBytes + 2 // room for "\r\n"
 	br := bufio.NewReaderSize(r, size)
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
+	q := &batcher{fn: fn, size: opt.BatchSize}
 	line := 0
 	for {
 		buf, err := br.ReadSlice('\n')
@@ -155,7 +116,7 @@ func DecodeQueueLog(r io.Reader, opt DecodeOptions, fn func(Batch) error) error 
 			line++
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
-			raw := string(buf[:min(len(buf), qlMaxRawBytes)])
+			raw := string(buf[:min(len(buf), maxRawBytes)])
 			for errors.Is(err, bufio.ErrBufferFull) {
 				_, err = br.ReadSlice('\n')
 			}
@@ -181,7 +142,7 @@ func DecodeQueueLog(r io.Reader, opt DecodeOptions, fn func(Batch) error) error 
 			}
 			switch {
 			case len(b) > opt.MaxLineBytes:
-				q.reject(qlTooLong(line, string(b[:min(len(b), qlMaxRawBytes)]), opt.MaxLineBytes))
+				q.reject(qlTooLong(line, string(b[:min(len(b), maxRawBytes)]), opt.MaxLineBytes))
 			case qlBlank(b):
 			default:
 				e, derr := qlDecodeLine(string(b), line, &opt)
@@ -336,7 +297,7 @@ func qlCheckSeconds(s, what string) string {
 	if n < 0 {
 		return fmt.Sprintf("%s %d s is negative", what, n)
 	}
-	if n > qlMaxSeconds {
+	if n > maxSeconds {
 		return fmt.Sprintf("%s %d s is over 24 h", what, n)
 	}
 	return ""
@@ -349,12 +310,12 @@ func qlParseEpoch(s string) (sec int64, micros uint32, reason string) {
 		return 0, 0, "empty time"
 	}
 	whole, frac, hasFrac := strings.Cut(s, ".")
-	if whole == "" || !qlDigits(whole) || (hasFrac && (frac == "" || !qlDigits(frac))) {
-		return 0, 0, fmt.Sprintf("time %q is not unix seconds", qlClip(s))
+	if whole == "" || !allDigits(whole) || (hasFrac && (frac == "" || !allDigits(frac))) {
+		return 0, 0, fmt.Sprintf("time %q is not unix seconds", clip(s))
 	}
 	sec, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || sec > qlMaxEpoch {
-		return 0, 0, fmt.Sprintf("time %q is out of range (unix seconds up to %d; milliseconds?)", qlClip(s), int64(qlMaxEpoch))
+	if err != nil || sec > maxEpoch {
+		return 0, 0, fmt.Sprintf("time %q is out of range (unix seconds up to %d; milliseconds?)", clip(s), int64(maxEpoch))
 	}
 	for i := 0; i < 6; i++ {
 		micros *= 10
@@ -363,21 +324,4 @@ func qlParseEpoch(s string) (sec int64, micros uint32, reason string) {
 		}
 	}
 	return sec, micros, ""
-}
-
-func qlDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// qlClip shortens a value quoted in a reason.
-func qlClip(s string) string {
-	if len(s) > 40 {
-		return strings.ToValidUTF8(s[:40], "") + "…"
-	}
-	return s
 }

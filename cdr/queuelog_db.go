@@ -2,7 +2,6 @@ package cdr
 
 import (
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -128,34 +127,6 @@ func qlCol(rec []string, i int) string {
 	return rec[i]
 }
 
-// qlTee keeps the bytes csv.Reader has read but not yet consumed, so a
-// rejected record can quote its raw text. base is the input offset of buf[0].
-type qlTee struct {
-	r    io.Reader
-	buf  []byte
-	base int64
-}
-
-func (t *qlTee) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.buf = append(t.buf, p[:n]...)
-	return n, err
-}
-
-// take returns the input from offset from to offset to.
-func (t *qlTee) take(from, to int64) []byte {
-	return t.buf[from-t.base : to-t.base]
-}
-
-// forget drops the input before offset to once enough has piled up, so the
-// copy costs little per record.
-func (t *qlTee) forget(to int64) {
-	if k := to - t.base; k > 64<<10 {
-		t.buf = append(t.buf[:0], t.buf[k:]...)
-		t.base = to
-	}
-}
-
 // DecodeQueueLogDB decodes a CSV export of the queue_log table, with a header
 // row whose names (case-insensitive; a UTF-8 BOM is dropped) say which column
 // is which. Two layouts are known:
@@ -179,84 +150,35 @@ func (t *qlTee) forget(to int64) {
 // unterminated quote swallows the input up to the next quote, as in any CSV.
 func DecodeQueueLogDB(r io.Reader, opt DecodeOptions, fn func(Batch) error) error {
 	opt = opt.withDefaults()
-	tee := &qlTee{r: r}
-	cr := csv.NewReader(tee)
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.ReuseRecord = true
-	q := &qlBatcher{fn: fn, size: opt.BatchSize}
-
 	var l *qlLayout
-	var start int64
 	// Local times in a repeated hour are held back and resolved per call
 	// at the end (localtime.go).
 	fold := newFolder(opt.Location)
-	for {
-		rec, err := cr.Read()
-		end := cr.InputOffset()
-		if err == io.EOF {
-			break
-		}
-		var perr *csv.ParseError
-		if err != nil && !errors.As(err, &perr) {
-			return fmt.Errorf("cannot read queue_log csv: %w", err)
-		}
-		raw := tee.take(start, end)
-		start = end
-		line := 0
-		if err == nil {
-			line, _ = cr.FieldPos(0)
-		} else {
-			line = perr.StartLine
-		}
-		if l == nil {
-			if err != nil {
-				q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("cannot read csv header: %v", perr.Err), Raw: qlRawString(raw)})
-				break
+	return csvRecords(r, &opt, fn, csvInput{
+		what: "queue_log csv",
+		header: func(rec []string, perr *csv.ParseError) *DecodeError {
+			if perr != nil {
+				return &DecodeError{Reason: fmt.Sprintf("cannot read csv header: %v", perr.Err)}
 			}
 			var derr *DecodeError
-			if l, derr = qlLayoutOf(rec); derr != nil {
-				derr.Line, derr.Raw = line, qlRawString(raw)
-				q.reject(derr)
-				break
-			}
-			tee.forget(end)
-			continue
-		}
-		switch {
-		case err != nil:
-			q.reject(&DecodeError{Line: line, Reason: "bad csv: " + perr.Err.Error(), Raw: qlRawString(raw)})
-		case len(raw) > opt.MaxLineBytes:
-			q.reject(&DecodeError{Line: line, Reason: fmt.Sprintf("line is longer than %d bytes", opt.MaxLineBytes),
-				Raw: string(raw[:min(len(raw), qlMaxRawBytes)])})
-		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
-			// a line of blanks: skipped, as in the file form
-		default:
+			l, derr = qlLayoutOf(rec)
+			return derr
+		},
+		record: func(rec []string, line int, raw []byte) (Event, *DecodeError) {
 			e, local, derr := qlDecodeRecord(rec, line, l, &opt, raw)
-			switch {
-			case derr != nil:
-				q.reject(derr)
-			case !local || fold.add(e):
-				q.event(e)
+			if derr != nil || !local || fold.add(e) {
+				return e, derr
 			}
-		}
-		tee.forget(end)
-		if ferr := q.line(); ferr != nil {
-			return ferr
-		}
-	}
-	fold.resolve(q.event)
-	return q.flush()
-}
-
-func qlRawString(raw []byte) string {
-	return strings.TrimRight(string(raw), "\r\n")
+			return Event{}, nil // held back
+		},
+		finish: func(emit func(Event)) { fold.resolve(emit) },
+	})
 }
 
 // qlDecodeRecord decodes one data record of the DB form; local says its time
 // was a local wall-clock time (not unix seconds).
 func qlDecodeRecord(rec []string, line int, l *qlLayout, opt *DecodeOptions, rawb []byte) (e Event, local bool, derr *DecodeError) {
-	raw := func() string { return qlRawString(rawb) }
+	raw := func() string { return rawLine(rawb) }
 	if len(rec) < l.need {
 		return Event{}, false, &DecodeError{Line: line, Field: l.name(len(rec), ""),
 			Reason: fmt.Sprintf("too few fields: %d of %d", len(rec), len(l.names)), Raw: raw()}
@@ -392,10 +314,10 @@ func qlParseDBTime(s string, loc *time.Location) (t time.Time, micros uint32, lo
 		if err != nil {
 			continue
 		}
-		if t.Unix() < 0 || t.Unix() > qlMaxEpoch {
-			return time.Time{}, 0, false, fmt.Sprintf("time %q is out of range", qlClip(s))
+		if t.Unix() < 0 || t.Unix() > maxEpoch {
+			return time.Time{}, 0, false, fmt.Sprintf("time %q is out of range", clip(s))
 		}
 		return t.Truncate(time.Second).UTC(), uint32(t.Nanosecond() / 1000), true, ""
 	}
-	return time.Time{}, 0, false, fmt.Sprintf(`time %q is neither unix seconds nor "YYYY-MM-DD hh:mm:ss[.ffffff]"`, qlClip(s))
+	return time.Time{}, 0, false, fmt.Sprintf(`time %q is neither unix seconds nor "YYYY-MM-DD hh:mm:ss[.ffffff]"`, clip(s))
 }

@@ -40,12 +40,16 @@ type RollupRow struct {
 	SLAFormula    string
 	SLATarget     float64
 	FCRTarget     float64
+	// SettingsVersion is the version of the settings the row was counted
+	// with (Settings.Version).
+	SettingsVersion string
 }
 
 // Rollup counts calls into rollup rows, one per (switch, queue, bucket,
 // in_hours), with each queue's settings from settings (nil means defaults):
 // its zone for the period keys and opening hours, sla_s and
-// short_abandon_s for the counts.
+// short_abandon_s for the counts. Every row records settings.Version (the
+// built-in defaults' version, DefaultSettingsVersion, for nil).
 //
 // Every bucket in buckets gets both rows (in_hours 0 and 1) even when no
 // call is in it any more, so rows written earlier for a stay that moved
@@ -75,6 +79,10 @@ func Rollup(calls []QueueCall, settings *Settings, buckets []BucketRef) []Rollup
 		}
 		return q
 	}
+	version := DefaultSettingsVersion
+	if settings != nil {
+		version = settings.Version
+	}
 	rows := map[key]*RollupRow{}
 	row := func(k key) *RollupRow {
 		r, ok := rows[k]
@@ -84,7 +92,7 @@ func Rollup(calls []QueueCall, settings *Settings, buckets []BucketRef) []Rollup
 				Switch: k.sw, Queue: k.queue, InHours: k.in,
 				Keys: Keys(time.Unix(k.bucket, 0), q.Location), TZ: q.Location.String(),
 				SLAS: q.SLAS, ShortAbandonS: q.ShortAbandonS, SLAFormula: q.SLAFormula,
-				SLATarget: q.SLATarget, FCRTarget: q.FCRTarget,
+				SLATarget: q.SLATarget, FCRTarget: q.FCRTarget, SettingsVersion: version,
 			}
 			rows[k] = r
 		}

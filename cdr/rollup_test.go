@@ -98,6 +98,28 @@ func TestRollupSettingsPerQueue(t *testing.T) {
 	}
 }
 
+// TestRollupRecordsTheSettingsVersion checks that every row, zeros
+// included, records the version of the settings it was counted with, and
+// that no settings are the built-in defaults' version.
+func TestRollupRecordsTheSettingsVersion(t *testing.T) {
+	s := hospital(t)
+	s.Version = "5f2a0c9e1b7d"
+	at := time.Date(2025, 10, 28, 10, 3, 0, 0, cph(t))
+	empty := BucketRef{Switch: "pbx", Queue: "sd", Start: at.Add(time.Hour)}
+	rows := Rollup([]QueueCall{call("a", at, Answered, 20, 1)}, s, []BucketRef{empty})
+	if len(rows) != 3 {
+		t.Fatalf("got %d rows; want 3 (the call's, and both rows of the empty bucket)", len(rows))
+	}
+	for _, r := range rows {
+		if r.SettingsVersion != s.Version {
+			t.Errorf("row %v in_hours %v: settings version %q; want %q", r.Keys.Bucket, r.InHours, r.SettingsVersion, s.Version)
+		}
+	}
+	if rows := Rollup([]QueueCall{call("a", at, Answered, 20, 1)}, nil, nil); rows[0].SettingsVersion != DefaultSettingsVersion {
+		t.Errorf("without settings: settings version %q; want the defaults' %q", rows[0].SettingsVersion, DefaultSettingsVersion)
+	}
+}
+
 func TestRollupInHoursFridayCloseAndHoliday(t *testing.T) {
 	loc := cph(t)
 	f := func(name string, at time.Time, wantIn bool) {

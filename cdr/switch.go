@@ -1,6 +1,10 @@
 package cdr
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"slices"
+)
 
 // AllSwitches is the switch name that stands for every switch together: the
 // views' and rollups' rows over all switches, and the filter of reports and
@@ -40,4 +44,23 @@ func SwitchName(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a switch name: %s", s, SwitchRule)
 	}
 	return s, nil
+}
+
+// readScope is the context key of WithSwitches.
+type readScope struct{}
+
+// WithSwitches returns ctx for reads on behalf of a reader limited to
+// switches (a read token of ACDSTAT_READ_TOKENS): every read of the store
+// made with it keeps to them, and AllSwitches means all of them rather than
+// every switch. switches must not be empty; the slice is not retained.
+func WithSwitches(ctx context.Context, switches []string) context.Context {
+	return context.WithValue(ctx, readScope{}, slices.Clone(switches))
+}
+
+// SwitchesOf returns the switches ctx limits reads to (WithSwitches) and
+// true, or nil and false where it limits none. The caller must not modify
+// the slice.
+func SwitchesOf(ctx context.Context) ([]string, bool) {
+	s, ok := ctx.Value(readScope{}).([]string)
+	return s, ok
 }

@@ -4,9 +4,11 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -33,6 +35,12 @@ type Config struct {
 	LogFormat  string           `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel   string           `env:"LOG_LEVEL" envDefault:"info"`
 
+	// ReadTokens and ReadTokensFile give read tokens limited to some
+	// switches ("token=sw1,sw2;token2=sw3", or one token=sw1,sw2 per line
+	// of the file): intake.LoadReadTokens.
+	ReadTokens     string `env:"READ_TOKENS"`
+	ReadTokensFile string `env:"READ_TOKENS_FILE"`
+
 	// MetricsToken guards /metrics; empty: the read token does. TLSCert
 	// and TLSKey (PEM files) make the HTTP listener speak HTTPS.
 	MetricsToken string `env:"METRICS_TOKEN"`
@@ -46,11 +54,22 @@ type Config struct {
 	// DATA_DIR/spool). DrainTimeout bounds the drain into ClickHouse on stop.
 	Spool        spool.Config
 	DrainTimeout time.Duration `env:"DRAIN_TIMEOUT" envDefault:"10s"`
+
+	// Agents: ACDSTAT_AGENT_FIGURES, _HASH_KEY(_FILE), _STALE_AFTER and
+	// _SCHEDULE (METRICS.md, "Agents"). AgentToken guards the agent
+	// figures; the read token does not open them.
+	Agents     aggregate.AgentConfig
+	AgentToken string `env:"AGENT_TOKEN"`
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
-// tests), without validating them.
+// tests), without validating them. Byte sizes (ACDSTAT_*_BYTES) take units:
+// 2GiB, 512MiB, 64KiB, 2GB (ParseByteSize).
 func Load(environ []string) (Config, error) {
+	environ, errs := withByteSizes(environ)
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("cannot read settings: %w", errors.Join(errs...))
+	}
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{
 		Environment: env.ToMap(environ),
 		Prefix:      "ACDSTAT_",
@@ -58,6 +77,9 @@ func Load(environ []string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("cannot read settings: %w", nameVariables(err))
 	}
+	// Intake takes no event older than the raw-event retention keeps: the
+	// retention's next run would drop it (ingest --allow-old clears this).
+	cfg.Intake.Oldest = cfg.Retention.Events.Cutoff
 	return cfg, nil
 }
 
@@ -104,21 +126,72 @@ func variableNames(t reflect.Type, prefix string) map[string]string {
 }
 
 // Validate checks every setting and returns all problems at once, each
-// naming its variable.
+// naming its variable. It is every check that serve makes of its settings
+// at start before it connects or binds anything, and it is what
+// check-config runs, so that check-config refuses what serve would: the
+// schedules (with the parser of the scheduler), the SIP settings, the
+// switch zone, the files named (the queue file, parsed as
+// `acdstat settings apply` parses it; the TLS key pair, loaded; the caller
+// hash key and ClickHouse password files, read). What it cannot know
+// without the network (a port taken, ClickHouse down) is check-config
+// --probe's.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate(), c.Intake.Validate(), c.Intake.ValidateSIP(), c.SIP.Validate())
+	errs = append(errs, c.ClickHouse.Validate(), c.Jobs.Validate(), c.Retention.Validate())
+	for _, s := range []struct{ name, spec string }{
+		{"ACDSTAT_BUILD_SCHEDULE", c.Jobs.BuildEvery},
+		{"ACDSTAT_ROLLUP_SCHEDULE", c.Jobs.RollupEvery},
+		{"ACDSTAT_RETENTION_SCHEDULE", c.Retention.Schedule},
+	} {
+		if s.spec == "" {
+			continue // Retention.Validate names an empty one
+		}
+		if err := aggregate.ParseSchedule(s.spec); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		}
+	}
+	// The privacy step reads its key file; only settings that pass the
+	// static checks are tried, so that a problem is named once.
+	if err := c.Intake.Validate(); err != nil {
+		errs = append(errs, err)
+	} else if _, err := intake.NewPrivacy(c.Intake.CallerNumbers, c.Intake.CallerHashKey, c.Intake.CallerHashKeyFile); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.Intake.SwitchZone(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.Intake.ValidateSIP(), c.SIP.Validate())
+	if c.ClickHouse.PasswordFile != "" && c.ClickHouse.Password == "" {
+		if _, err := os.ReadFile(c.ClickHouse.PasswordFile); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_CLICKHOUSE_PASSWORD_FILE: cannot read password file: %w", err))
+		}
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("ACDSTAT_TLS_CERT and ACDSTAT_TLS_KEY: set both or neither"))
+	} else if c.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_TLS_CERT and ACDSTAT_TLS_KEY: cannot load the key pair: %w", err))
+		}
+	}
+	if c.Queues != "" {
+		if _, err := LoadQueues(c.Queues); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_QUEUES: %w", err))
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %q is not host:port: %v", c.HTTPAddr, err))
 	} else if !IsLoopback(c.HTTPAddr) && c.Intake.IngestToken == "" {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_INGEST_TOKEN must be set (and ACDSTAT_READ_TOKEN for reading)", c.HTTPAddr))
-	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" {
-		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set", c.HTTPAddr))
+	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" && c.ReadTokens == "" && c.ReadTokensFile == "" {
+		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set (or ACDSTAT_READ_TOKENS)", c.HTTPAddr))
 	}
-	errs = append(errs, c.Spool.Validate())
+	if _, err := intake.LoadReadTokens(c.ReadToken, c.ReadTokens, c.ReadTokensFile); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.Spool.Validate(), c.Agents.Validate())
+	if c.AgentToken != "" && (c.AgentToken == c.ReadToken || c.AgentToken == c.Intake.IngestToken) {
+		errs = append(errs, errors.New("ACDSTAT_AGENT_TOKEN: must differ from ACDSTAT_READ_TOKEN and ACDSTAT_INGEST_TOKEN: agent figures have their own readers"))
+	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_DRAIN_TIMEOUT: must not be negative, got %s", c.DrainTimeout))
 	}

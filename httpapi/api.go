@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,10 +18,10 @@ import (
 	"github.com/acdstat/acdstat/report"
 )
 
-// CountsReader sums the rollups of one queue per period start
-// (store.PeriodCounts).
+// CountsReader sums the rollups of one queue per period start, with the
+// settings they were counted with (store.PeriodRollups).
 type CountsReader interface {
-	PeriodCounts(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.Counts, error)
+	PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error)
 }
 
 // QueueNamer lists the queues that have rollup rows (store.RollupQueues).
@@ -43,6 +44,14 @@ type RejectReader interface {
 	RecentRejects(ctx context.Context, sw string, limit int) ([]cdr.Reject, error)
 }
 
+// SettingsSource gives the current queue settings (config.Current, which
+// reads the store's current version on every call): the zone, names and
+// opening hours of the queues, and the version every report row compares
+// its own with.
+type SettingsSource interface {
+	Settings(ctx context.Context) (*cdr.Settings, error)
+}
+
 // Sources are what the read API and the dashboard read; the store satisfies
 // all of them.
 type Sources struct {
@@ -54,20 +63,20 @@ type Sources struct {
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
 // /v1/callbacks) and the dashboard at /. Every answer is computed per
-// request; the API keeps no state beyond its settings and is safe for
-// concurrent use.
+// request, with the queue settings current when it starts; the API keeps
+// no state and is safe for concurrent use.
 type API struct {
 	src      Sources
-	settings *cdr.Settings
+	settings SettingsSource
 	wrap     func(http.Handler) http.Handler
 	log      *slog.Logger
 	now      func() time.Time
 }
 
-// NewAPI returns the read API. settings are the queue file's (nil: every
-// queue has the defaults); now is its clock, "today" on the dashboard and
-// in default ranges; wrap adds access control (nil: none).
-func NewAPI(src Sources, settings *cdr.Settings, log *slog.Logger, now func() time.Time, wrap func(http.Handler) http.Handler) *API {
+// NewAPI returns the read API. settings gives the current queue settings;
+// now is its clock, "today" on the dashboard and in default ranges; wrap
+// adds access control (nil: none).
+func NewAPI(src Sources, settings SettingsSource, log *slog.Logger, now func() time.Time, wrap func(http.Handler) http.Handler) *API {
 	if wrap == nil {
 		wrap = func(h http.Handler) http.Handler { return h }
 	}
@@ -126,9 +135,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// knownQueues returns the queues of the queue file and those with rollup
-// rows, sorted, and which of them have rollup rows.
-func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error) {
+// knownQueues returns the queues of the queue settings qs and those with
+// rollup rows, sorted, and which of them have rollup rows. A reader
+// limited to some switches (cdr.WithSwitches) knows only the queues with
+// rows of its switches: the queue file names every customer's queues.
+func (a *API) knownQueues(ctx context.Context, qs *cdr.Settings) ([]string, map[string]bool, error) {
 	names, err := a.src.Queues.RollupQueues(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -138,8 +149,8 @@ func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error
 		hasData[n] = true
 	}
 	all := slices.Clone(names)
-	if a.settings != nil {
-		for n := range a.settings.Queues {
+	if _, limited := cdr.SwitchesOf(ctx); qs != nil && !limited {
+		for n := range qs.Queues {
 			if !hasData[n] {
 				all = append(all, n)
 			}
@@ -149,10 +160,10 @@ func (a *API) knownQueues(ctx context.Context) ([]string, map[string]bool, error
 	return all, hasData, nil
 }
 
-// queueOf returns the settings of a queue the caller asked for, or an error
-// naming the queues that exist.
-func (a *API) queueOf(ctx context.Context, name string) (cdr.QueueSettings, error) {
-	known, _, err := a.knownQueues(ctx)
+// queueOf returns the settings in qs of a queue the caller asked for, or an
+// error naming the queues that exist.
+func (a *API) queueOf(ctx context.Context, qs *cdr.Settings, name string) (cdr.QueueSettings, error) {
+	known, _, err := a.knownQueues(ctx, qs)
 	if err != nil {
 		return cdr.QueueSettings{}, err
 	}
@@ -166,7 +177,7 @@ func (a *API) queueOf(ctx context.Context, name string) (cdr.QueueSettings, erro
 	if !slices.Contains(known, name) {
 		return cdr.QueueSettings{}, &userError{http.StatusNotFound, fmt.Sprintf("queue %q has no data and is not in the queue file; known queues: %s", name, list)}
 	}
-	return a.settings.Queue(name), nil
+	return qs.Queue(name), nil
 }
 
 // readRange parses from and to like acdstat report (report.Range): the
@@ -187,12 +198,24 @@ func readRange(period, fromArg, toArg string, loc *time.Location, now time.Time)
 	return from, to, err
 }
 
-func switchParam(r *http.Request) string {
-	sw := r.URL.Query().Get("switch")
+// readSwitch is the switch a read asks for (?switch=), by askSwitch.
+func readSwitch(r *http.Request) (string, error) {
+	return askSwitch(r.Context(), r.URL.Query().Get("switch"))
+}
+
+// askSwitch is the switch sw of a read (AllSwitches when empty). A reader
+// limited to some switches (cdr.WithSwitches in ctx) may ask for one of
+// them or for AllSwitches, which then means all of its switches (the store
+// keeps every read to them); another switch is refused with 403.
+func askSwitch(ctx context.Context, sw string) (string, error) {
 	if sw == "" {
-		return cdr.AllSwitches
+		sw = cdr.AllSwitches
 	}
-	return sw
+	if mine, limited := cdr.SwitchesOf(ctx); limited && sw != cdr.AllSwitches && !slices.Contains(mine, sw) {
+		return "", &userError{http.StatusForbidden, fmt.Sprintf("this read token reads the switches %s only, not %q (leave switch out, or use %s, for all of them)",
+			strings.Join(mine, ", "), sw, cdr.AllSwitches)}
+	}
+	return sw, nil
 }
 
 func hoursParam(r *http.Request) (string, error) {
@@ -206,13 +229,14 @@ func hoursParam(r *http.Request) (string, error) {
 	return "", badRequest("hours must be all (every call) or in (calls that joined in opening hours); got %q", h)
 }
 
-// reportRows reads and builds the report rows of one queue.
-func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
-	sums, err := a.src.Counts.PeriodCounts(ctx, sw, q.Name, period, from, to, hours == "in")
+// reportRows reads and builds the report rows of one queue; current is the
+// current settings version, which each row's is compared with.
+func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, current, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
+	sums, err := a.src.Counts.PeriodRollups(ctx, sw, q.Name, period, from, to, hours == "in")
 	if err != nil {
 		return nil, err
 	}
-	return report.Build(q, sw, period, hours, from, to, sums)
+	return report.Build(q, current, sw, period, hours, from, to, sums)
 }
 
 // countPeriods returns how many periods [from, to) holds, stopping past
@@ -226,9 +250,11 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 }
 
 // report serves GET /v1/report: the report rows of METRICS.md as JSON (an
-// array) or CSV. Where from or to lies inside a period, the first or last
-// row counts only the part in the range and says so (partial,
-// counted_from, counted_to), as in acdstat report.
+// array), CSV or a workbook (format=xlsx, report.WriteXLSX). Where from
+// or to lies inside a period, the first or last row counts only the part
+// in the range and says so (partial, counted_from, counted_to), as in
+// acdstat report; each row says with which settings it was counted
+// (settings_version, settings_current).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -237,6 +263,10 @@ func (a *API) report(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
+	sw, err := readSwitch(r)
+	if err != nil {
+		return err
+	}
 	period := v.Get("period")
 	if period == "" {
 		period = cdr.PeriodMonth
@@ -252,10 +282,14 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "json"
 	}
-	if format != "json" && format != "csv" {
-		return badRequest("format must be json or csv; got %q", format)
+	if format != "json" && format != "csv" && format != "xlsx" {
+		return badRequest("format must be json, csv or xlsx; got %q", format)
 	}
-	q, err := a.queueOf(r.Context(), v.Get("queue"))
+	qs, err := a.settings.Settings(r.Context())
+	if err != nil {
+		return err
+	}
+	q, err := a.queueOf(r.Context(), qs, v.Get("queue"))
 	if err != nil {
 		return err
 	}
@@ -267,14 +301,27 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
 			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
 	}
-	rows, err := a.reportRows(r.Context(), q, switchParam(r), period, hours, from, to)
+	rows, err := a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to)
 	if err != nil {
 		return err
 	}
-	if format == "csv" {
+	filename := fmt.Sprintf("%s_%s_%s.%s", safeName(q.Name), period, from.Format("2006-01-02"), format)
+	switch format {
+	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s_%s_%s.csv"`, safeName(q.Name), period, from.Format("2006-01-02")))
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 		return report.WriteCSV(w, rows, false)
+	case "xlsx":
+		// Built whole before the first byte is sent, so a failure is
+		// still answered as a JSON error.
+		var b bytes.Buffer
+		if err := report.WriteXLSX(&b, rows); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+		_, err := b.WriteTo(w)
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	return report.WriteJSON(w, rows)
@@ -334,7 +381,12 @@ func newQueueInfo(q cdr.QueueSettings, inFile, hasData bool) queueInfo {
 // queues serves GET /v1/queues: every queue of the queue file and every
 // queue with rolled-up calls, with its settings.
 func (a *API) queues(w http.ResponseWriter, r *http.Request) {
-	known, hasData, err := a.knownQueues(r.Context())
+	qs, err := a.settings.Settings(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	known, hasData, err := a.knownQueues(r.Context(), qs)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -342,10 +394,10 @@ func (a *API) queues(w http.ResponseWriter, r *http.Request) {
 	out := make([]queueInfo, 0, len(known))
 	for _, n := range known {
 		inFile := false
-		if a.settings != nil {
-			_, inFile = a.settings.Queues[n]
+		if qs != nil {
+			_, inFile = qs.Queues[n]
 		}
-		out = append(out, newQueueInfo(a.settings.Queue(n), inFile, hasData[n]))
+		out = append(out, newQueueInfo(qs.Queue(n), inFile, hasData[n]))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -363,7 +415,15 @@ func (a *API) rejects(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	rs, err := a.src.Rejects.RecentRejects(r.Context(), v.Get("switch"), limit)
+	sw, err := readSwitch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if sw == cdr.AllSwitches {
+		sw = ""
+	}
+	rs, err := a.src.Rejects.RecentRejects(r.Context(), sw, limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -398,7 +458,15 @@ func (a *API) callbacks(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 	v := r.URL.Query()
-	q, err := a.queueOf(r.Context(), v.Get("queue"))
+	sw, err := readSwitch(r)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := a.settings.Settings(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	q, err := a.queueOf(r.Context(), qs, v.Get("queue"))
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +488,7 @@ func (a *API) readCallbacks(r *http.Request) ([]callback, error) {
 	if err != nil {
 		return nil, err
 	}
-	calls, err := a.src.Callbacks.AbandonedCallers(r.Context(), switchParam(r), q.Name, from, to)
+	calls, err := a.src.Callbacks.AbandonedCallers(r.Context(), sw, q.Name, from, to)
 	if err != nil {
 		return nil, err
 	}

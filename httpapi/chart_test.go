@@ -1,22 +1,99 @@
 package httpapi
 
 import (
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-func TestNiceCeil(t *testing.T) {
-	for _, tc := range []struct{ in, want float64 }{{0, 1}, {0.7, 1}, {1, 1}, {1.1, 2}, {3, 5}, {7, 10}, {174, 200}, {201, 500}} {
-		if got := niceCeil(tc.in); got != tc.want {
-			t.Errorf("niceCeil(%v): got %v; want %v", tc.in, got, tc.want)
+func TestAxisTicks(t *testing.T) {
+	for _, tc := range []struct {
+		kind axisKind
+		max  float64
+		want []float64
+	}{
+		{axisCount, 0, []float64{0, 1}},
+		{axisCount, 0.4, []float64{0, 1}},
+		{axisCount, 1, []float64{0, 1}},
+		{axisCount, 7, []float64{0, 2, 4, 6, 8}},
+		{axisCount, 10, []float64{0, 2, 4, 6, 8, 10}},
+		{axisCount, 174, []float64{0, 50, 100, 150, 200}},
+		{axisCount, 201, []float64{0, 50, 100, 150, 200, 250}},
+		{axisCount, 1234, []float64{0, 500, 1000, 1500}},
+		{axisShare, 1, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}},
+		{axisShare, 0.07, []float64{0, 0.02, 0.04, 0.06, 0.08}},
+		// The right axis of the issue: 0:13, 0:25, 0:38 (a top of 50 s in quarters) no more.
+		{axisSeconds, 38, []float64{0, 10, 20, 30, 40}},
+		{axisSeconds, 50, []float64{0, 10, 20, 30, 40, 50}},
+		{axisSeconds, 80, []float64{0, 30, 60, 90}},
+		{axisSeconds, 200, []float64{0, 60, 120, 180, 240}},
+		{axisSeconds, 0, []float64{0, 30, 60}},
+		{axisSeconds, 3700, []float64{0, 900, 1800, 2700, 3600, 4500}},
+	} {
+		if got := axisTicks(tc.kind, tc.max); !slices.Equal(got, tc.want) {
+			t.Errorf("axisTicks(%v, %v): got %v; want %v", tc.kind, tc.max, got, tc.want)
 		}
+	}
+}
+
+// TestAxisTicksAreRound checks every top from 0 to a day of seconds, and
+// counts to a million: ticks start at 0, step evenly by a round step of
+// their kind, hold the top with less than a step to spare, and are at most
+// five intervals; seconds read as whole m:ss steps (0:30, 1:00, 2:00…).
+func TestAxisTicksAreRound(t *testing.T) {
+	roundCount := func(s float64) bool {
+		e := math.Pow(10, math.Floor(math.Log10(s)+1e-9))
+		m := math.Round(s / e)
+		return (m == 1 || m == 2 || m == 5) && math.Abs(m*e-s) < 1e-9*s
+	}
+	roundSeconds := func(s float64) bool {
+		return slices.Contains([]float64{5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400}, s)
+	}
+	check := func(kind axisKind, max float64, round func(float64) bool) {
+		t.Helper()
+		ts := axisTicks(kind, max)
+		if len(ts) < 2 || len(ts) > 6 || ts[0] != 0 {
+			t.Fatalf("axisTicks(%v, %v) = %v; want 0 and one to five steps", kind, max, ts)
+		}
+		step := ts[1]
+		for i, v := range ts {
+			if math.Abs(v-float64(i)*step) > 1e-9*step {
+				t.Fatalf("axisTicks(%v, %v) = %v: tick %d is not %d steps of %v", kind, max, ts, i, i, step)
+			}
+		}
+		top := ts[len(ts)-1]
+		if !round(step) || top < max || max > 0 && top-step >= max && len(ts) > 2 {
+			t.Fatalf("axisTicks(%v, %v) = %v: step %v round %v, top %v", kind, max, ts, step, round(step), top)
+		}
+		if kind == axisSeconds {
+			for _, v := range ts {
+				if l := minSecText(v); !regexp.MustCompile(`^(\d+:)?\d+:\d[05]$`).MatchString(l) {
+					t.Fatalf("axisTicks(seconds, %v): tick %q is not a round m:ss", max, l)
+				}
+			}
+		}
+	}
+	for s := 1.0; s <= 86400; s = math.Ceil(s * 1.07) {
+		check(axisSeconds, s, roundSeconds)
+		check(axisSeconds, s-0.5, roundSeconds)
+	}
+	for c := 1.0; c <= 1e6; c = math.Ceil(c * 1.11) {
+		check(axisCount, c, func(s float64) bool { return s >= 1 && roundCount(s) })
+	}
+	for _, s := range []float64{0.003, 0.05, 0.31, 0.8, 1} {
+		check(axisShare, s, roundCount)
 	}
 }
 
 func TestChartEscapesAndBreaksLinesAtNull(t *testing.T) {
 	one, two := 1.0, 2.0
-	svg := string(chart{Title: `<b>&`, Labels: []string{"a", "<x>", "c", "d"}, LeftFmt: pctText, RightFmt: minSecText,
-		Series: []series{{Name: "n", Class: "s-asa", Values: []*float64{&one, &two, nil, &one}}}}.svg())
+	c := chart{Title: `<b>&`, Labels: []string{"a", "<x>", "c", "d"},
+		Left: axis{Kind: axisShare, Max: 1, Fmt: pctText(labels["en"]), Tick: targetText(labels["en"])}, Right: axis{Kind: axisSeconds, Fmt: minSecText, Tick: minSecText},
+		Series: []series{{Name: "n", Class: "s-asa", Values: []*float64{&one, &two, nil, &one}}}}
+	svg := string(c.svg())
 	if strings.Contains(svg, "<b>") || strings.Contains(svg, "<x>") {
 		t.Errorf("labels are not escaped: %s", svg)
 	}
@@ -26,5 +103,43 @@ func TestChartEscapesAndBreaksLinesAtNull(t *testing.T) {
 	}
 	if got := strings.Count(svg, "<circle"); got != 3 {
 		t.Errorf("got %d points; want 3", got)
+	}
+}
+
+var tickRE = regexp.MustCompile(`<text class="axis tick" data-axis="(left|right)" data-tick="([^"]+)"[^>]*>([^<]*)</text>`)
+
+// TestChartTicksAndTargetLabel: the chart's ticks are the axis's round
+// ticks, written in data-tick with their text; the target label stands in
+// the right margin, right of every bar, so it never covers one.
+func TestChartTicksAndTargetLabel(t *testing.T) {
+	v := func(f float64) *float64 { return &f }
+	target := 0.8
+	c := chart{Title: "sl", Labels: strings.Fields("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"),
+		Left: axis{Kind: axisShare, Max: 1, Fmt: pctText(labels["en"]), Tick: targetText(labels["en"])}, Target: &target, TargetName: "target", TargetValue: "80 %",
+		Series: []series{{Name: "sl", Class: "s-sl", Bar: true, Values: []*float64{v(0.9), v(0.85), v(0.7), v(1), v(0.5), v(0.8), v(0.81), v(0.9), v(0.95), v(0.99), v(0.6), v(0.98)}}}}
+	svg := string(c.svg())
+	var got []string
+	for _, m := range tickRE.FindAllStringSubmatch(svg, -1) {
+		got = append(got, m[1]+":"+m[2]+"="+m[3])
+	}
+	want := []string{"left:0=0 %", "left:0.2=20 %", "left:0.4=40 %", "left:0.6=60 %", "left:0.8=80 %", "left:1=100 %"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ticks %v; want %v", got, want)
+	}
+	label := regexp.MustCompile(`<text class="target-label" x="([0-9.]+)"`).FindStringSubmatch(svg)
+	if label == nil {
+		t.Fatalf("no target label: %s", svg)
+	}
+	lx, _ := strconv.ParseFloat(label[1], 64)
+	bars := regexp.MustCompile(`<rect class="s-sl" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindAllStringSubmatch(svg, -1)
+	if len(bars) != 12 {
+		t.Fatalf("got %d bars; want 12", len(bars))
+	}
+	for _, b := range bars {
+		x, _ := strconv.ParseFloat(b[1], 64)
+		w, _ := strconv.ParseFloat(b[2], 64)
+		if x+w >= lx {
+			t.Errorf("a bar from %v to %v reaches the target label at %v", x, x+w, lx)
+		}
 	}
 }

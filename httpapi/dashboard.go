@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,40 +16,71 @@ import (
 	"github.com/acdstat/acdstat/report"
 )
 
-// labels holds every text of the dashboard, per language (?lang=en|da).
+// labels holds every text of the dashboard, per language (?lang=en|da). A
+// test walks them: every language has every label, with the same fmt
+// verbs, and the Danish page shows no English word. "decimal" is the
+// language's decimal mark; "formula_*" say each SLA formula in words,
+// with the threshold (%[1]s) and the short-abandon limit (%[2]s).
 var labels = map[string]map[string]string{
 	"en": {
 		"title": "acdstat", "desk": "Desk", "year": "Year", "hours": "Calls", "hours_all": "all calls", "hours_in": "in opening hours",
 		"switch": "Switch", "all_switches": "all switches", "show": "Show",
-		"calls_title": "Calls per month", "calls_note": "Bars: calls offered. Lines: abandoned calls (left axis); ASA, the average wait of answered calls, and the average wait of all callers (right axis, m:ss).",
+		"calls_title": "Calls per month", "calls_note": "Bars: calls offered. Lines: abandoned calls (left axis); ASA, the average wait of answered calls, and the average wait of all callers (right axis, m:ss). A month without calls has no points.",
 		"offered": "Calls offered", "abandoned": "Abandoned", "asa": "ASA", "avg_wait": "Average wait, all callers",
-		"sla_title": "Answered within %s", "sla_note": "Service level by the formula %s; the dashed line is the %s target.",
-		"service_level": "Service level", "answered_within_sla": "Answered within", "target": "target",
+		"sla_title": "Answered within %s", "sla_note": "Service level: %s. The dashed line is the %s target.",
+		"formula_offered_excl_short": "calls answered within %[1]s, out of the calls offered less those that hung up in under %[2]s",
+		"formula_offered":            "calls answered within %[1]s, out of all calls offered",
+		"formula_answered":           "calls answered within %[1]s, out of the calls answered",
+		"formula_answered_abandoned": "calls answered within %[1]s, out of the calls answered or abandoned",
+		"formula_abandoned_after":    "calls answered within %[1]s, out of the calls answered or abandoned after %[1]s",
+		"formula_positive":           "calls answered or abandoned within %[1]s, out of the calls answered or abandoned",
+		"service_level":              "Service level", "answered_within_sla": "Answered within", "target": "target",
 		"fcr_title": "First-contact resolution", "fcr_note": "Share of answered calls with a disposition that were resolved at first contact; the dashed line is the %s target.",
 		"fcr_rate": "First-contact resolution", "dispositions": "Dispositions", "no_dispositions": "no dispositions yet",
 		"today_title": "Today, per 15 minutes", "waiting_now": "Calls waiting now", "waiting_since": "longest waiting since",
 		"sl_today": "Service level so far today", "offered_today": "Calls offered today",
+		"settings": "Settings version", "other_settings": "† Counted with settings other than the current version %s: acdstat rebuild counts these months again with the current settings.",
 		"period": "Month", "time": "Time", "met": "met", "missed": "missed", "none": "–",
-		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in the queue file (ACDSTAT_QUEUES).",
-		"error":     "Cannot read the figures", "api": "The same figures as JSON", "numbers": "Numbers",
-		"months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in a queue file and apply it (acdstat settings apply FILE).",
+		"error":     "Cannot read the figures", "download": "The same figures as", "numbers": "Numbers",
+		"months":  "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+		"decimal": ".",
 	},
 	"da": {
-		"title": "acdstat", "desk": "Desk", "year": "År", "hours": "Opkald", "hours_all": "alle opkald", "hours_in": "i åbningstiden",
+		"title": "acdstat", "desk": "Kø", "year": "År", "hours": "Opkald", "hours_all": "alle opkald", "hours_in": "i åbningstiden",
 		"switch": "Central", "all_switches": "alle centraler", "show": "Vis",
-		"calls_title": "Opkald pr. måned", "calls_note": "Søjler: modtagne opkald. Linjer: afbrudte opkald (venstre akse); ASA, gennemsnitlig ventetid for besvarede opkald, og gennemsnitlig ventetid for alle opkald (højre akse, m:ss).",
-		"offered": "Modtagne opkald", "abandoned": "Afbrudte", "asa": "ASA", "avg_wait": "Gns. ventetid, alle opkald",
-		"sla_title": "Besvaret inden for %s", "sla_note": "Serviceniveau efter formlen %s; den stiplede linje er målet på %s.",
-		"service_level": "Serviceniveau", "answered_within_sla": "Besvaret inden for", "target": "mål",
+		"calls_title": "Opkald pr. måned", "calls_note": "Søjler: modtagne opkald. Linjer: afbrudte opkald (venstre akse); gennemsnitlig ventetid for besvarede opkald og for alle opkald (højre akse, m:ss). En måned uden opkald har ingen punkter.",
+		"offered": "Modtagne opkald", "abandoned": "Afbrudte", "asa": "Gns. ventetid, besvarede", "avg_wait": "Gns. ventetid, alle opkald",
+		"sla_title": "Besvaret inden for %s", "sla_note": "Serviceniveau: %s. Den stiplede linje er målet på %s.",
+		"formula_offered_excl_short": "opkald besvaret inden for %[1]s ud af de modtagne opkald, fraregnet dem der lagde på inden for %[2]s",
+		"formula_offered":            "opkald besvaret inden for %[1]s ud af alle modtagne opkald",
+		"formula_answered":           "opkald besvaret inden for %[1]s ud af de besvarede opkald",
+		"formula_answered_abandoned": "opkald besvaret inden for %[1]s ud af de besvarede og afbrudte opkald",
+		"formula_abandoned_after":    "opkald besvaret inden for %[1]s ud af de besvarede opkald og dem der blev afbrudt efter %[1]s",
+		"formula_positive":           "opkald besvaret eller afbrudt inden for %[1]s ud af de besvarede og afbrudte opkald",
+		"service_level":              "Serviceniveau", "answered_within_sla": "Besvaret inden for", "target": "mål",
 		"fcr_title": "Straksafklaring", "fcr_note": "Andel af besvarede opkald med en afslutningskode, der blev løst ved første kontakt; den stiplede linje er målet på %s.",
 		"fcr_rate": "Straksafklaring", "dispositions": "Afslutningskoder", "no_dispositions": "ingen afslutningskoder endnu",
 		"today_title": "I dag, pr. 15 minutter", "waiting_now": "Opkald i kø nu", "waiting_since": "længst ventende siden",
 		"sl_today": "Serviceniveau i dag indtil nu", "offered_today": "Modtagne opkald i dag",
+		"settings": "Indstillingsversion", "other_settings": "† Optalt med andre indstillinger end den nuværende version %s: acdstat rebuild optæller disse måneder igen med de nuværende indstillinger.",
 		"period": "Måned", "time": "Tid", "met": "nået", "missed": "ikke nået", "none": "–",
-		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i køfilen (ACDSTAT_QUEUES).",
-		"error":     "Kan ikke læse tallene", "api": "De samme tal som JSON", "numbers": "Tal",
-		"months": "jan feb mar apr maj jun jul aug sep okt nov dec",
+		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i en køfil og anvend den (acdstat settings apply FIL).",
+		"error":     "Kan ikke læse tallene", "download": "De samme tal som", "numbers": "Tal",
+		"months":  "jan feb mar apr maj jun jul aug sep okt nov dec",
+		"decimal": ",",
 	},
+}
+
+// formulaText says an SLA formula in words in the language of l, with the
+// queue's threshold slaS and short-abandon limit shortS; an unknown
+// formula (config refuses them) is its id.
+func formulaText(formula string, slaS, shortS int, l map[string]string) string {
+	f, ok := l["formula_"+formula]
+	if !ok {
+		return formula
+	}
+	return fmt.Sprintf(f, secondsText(slaS), secondsText(shortS))
 }
 
 // cell is one number of a table under a chart: Field is its report-row
@@ -57,6 +89,7 @@ var labels = map[string]map[string]string{
 type cell struct {
 	Field, Value, Text string
 	Class              string
+	Data               bool // a name or a hash, not a word of the page's language (translate="no")
 }
 
 type tableRow struct {
@@ -68,6 +101,7 @@ type legendItem struct{ Class, Name string }
 
 type panel struct {
 	ID, Title, Note string
+	Formula         string // the SLA formula's id, in data-formula
 	SVG             template.HTML
 	Legend          []legendItem
 	Header          []string
@@ -112,15 +146,28 @@ func f64(v *float64) string {
 
 func u64(v uint64) *float64 { f := float64(v); return &f }
 
-func pctText(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', 1, 64) + " %"
+// decimal writes the decimal point of s as l's decimal mark.
+func decimal(s string, l map[string]string) string {
+	return strings.Replace(s, ".", l["decimal"], 1)
 }
 
-// targetText formats a target without needless decimals ("80 %").
-func targetText(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + " %"
+// pctText formats a fraction as a percentage with one decimal ("85.3 %",
+// in Danish "85,3 %").
+func pctText(l map[string]string) func(float64) string {
+	return func(v float64) string {
+		return decimal(strconv.FormatFloat(math.Round(v*1000)/10, 'f', 1, 64), l) + " %"
+	}
 }
 
+// targetText formats a target, or an axis tick, without needless decimals
+// ("80 %", "82.5 %").
+func targetText(l map[string]string) func(float64) string {
+	return func(v float64) string {
+		return decimal(strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64), l) + " %"
+	}
+}
+
+// minSecText formats seconds as m:ss, or h:mm:ss from an hour.
 func minSecText(v float64) string {
 	s := int64(math.Round(v))
 	if s >= 3600 {
@@ -143,7 +190,7 @@ func countCell(field string, v uint64) cell {
 func ratioCell(field string, v *float64, met *bool, l map[string]string) cell {
 	c := cell{Field: field, Value: f64(v), Text: l["none"]}
 	if v != nil {
-		c.Text = pctText(*v)
+		c.Text = pctText(l)(*v)
 		if met != nil {
 			if *met {
 				c.Text += " ✓"
@@ -161,6 +208,21 @@ func waitCell(field string, v *float64, l map[string]string) cell {
 	c := cell{Field: field, Value: f64(v), Text: l["none"]}
 	if v != nil {
 		c.Text = minSecText(*v)
+	}
+	return c
+}
+
+// settingsCell is the settings version a row was counted with, marked †
+// where it is not the current one (report.Row.SettingsCurrent); "–" where
+// nothing was counted.
+func settingsCell(r report.Row, l map[string]string) cell {
+	c := cell{Field: "settings_version", Text: l["none"], Data: true}
+	if r.SettingsVersion != nil {
+		c.Value, c.Text = *r.SettingsVersion, *r.SettingsVersion
+	}
+	if !r.SettingsCurrent {
+		c.Text += " †"
+		c.Class = "other"
 	}
 	return c
 }
@@ -199,7 +261,15 @@ func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values) error {
 	l := d.L
-	known, _, err := a.knownQueues(ctx)
+	sw, err := askSwitch(ctx, d.Switch)
+	if err != nil {
+		return err
+	}
+	qs, err := a.settings.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	known, _, err := a.knownQueues(ctx, qs)
 	if err != nil {
 		return err
 	}
@@ -211,13 +281,12 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	if name == "" {
 		name = known[0]
 	}
-	q, err := a.queueOf(ctx, name)
+	q, err := a.queueOf(ctx, qs, name)
 	if err != nil {
 		return err
 	}
 	for _, n := range known {
-		qs := a.settings.Queue(n)
-		text := qs.Display
+		text := qs.Queue(n).Display
 		if text == "" {
 			text = n
 		}
@@ -236,21 +305,27 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 		}
 		year = y
 	}
-	for y := now.Year() + 1; y >= min(year, now.Year())-5; y-- {
-		d.Years = append(d.Years, option{Value: strconv.Itoa(y), Text: strconv.Itoa(y), Selected: y == year})
-	}
 	hours := v.Get("hours")
 	if hours != "in" {
 		hours = "all"
 	}
 	d.Hours = []option{{"all", l["hours_all"], hours == "all"}, {"in", l["hours_in"], hours == "in"}}
-	sw := d.Switch
-	if sw == "" {
-		sw = cdr.AllSwitches
+	years, err := a.dataYears(ctx, q, sw, now)
+	if err != nil {
+		return err
+	}
+	for _, y := range years {
+		d.Years = append(d.Years, option{Value: strconv.Itoa(y), Text: strconv.Itoa(y), Selected: y == year})
+	}
+	if !slices.Contains(years, year) {
+		// A year asked for by hand stays chosen, so the selector shows
+		// which year the page is.
+		d.Years = append(d.Years, option{Value: strconv.Itoa(year), Text: strconv.Itoa(year), Selected: true})
+		slices.SortFunc(d.Years, func(a, b option) int { return strings.Compare(b.Value, a.Value) })
 	}
 	from := time.Date(year, 1, 1, 0, 0, 0, 0, q.Location)
 	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, q.Location)
-	rows, err := a.reportRows(ctx, q, sw, cdr.PeriodMonth, hours, from, to)
+	rows, err := a.reportRows(ctx, q, qs.Version, sw, cdr.PeriodMonth, hours, from, to)
 	if err != nil {
 		return err
 	}
@@ -262,13 +337,34 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	d.Panels = monthPanels(rows, l)
 
 	if year == now.Year() {
-		t, err := a.today(ctx, q, sw, hours, now, l)
+		t, err := a.today(ctx, q, qs.Version, sw, hours, now, l)
 		if err != nil {
 			return err
 		}
 		d.Today = t
 	}
 	return nil
+}
+
+// dataYears returns the local years, newest first, in which queue q has
+// calls of switch sw (cdr.AllSwitches: of any), and the year of now in
+// any case: the year selector offers no year without figures.
+func (a *API) dataYears(ctx context.Context, q cdr.QueueSettings, sw string, now time.Time) ([]int, error) {
+	// From the epoch to the end of this year: calls further ahead are
+	// refused at intake.
+	sums, err := a.src.Counts.PeriodRollups(ctx, sw, q.Name, cdr.PeriodYear, time.Unix(0, 0), time.Date(now.Year()+1, 1, 1, 0, 0, 0, 0, q.Location), false)
+	if err != nil {
+		return nil, err
+	}
+	years := []int{now.Year()}
+	for start, r := range sums {
+		y := start.In(q.Location).Year()
+		if r.Counts.Offered > 0 && !slices.Contains(years, y) {
+			years = append(years, y)
+		}
+	}
+	slices.SortFunc(years, func(a, b int) int { return b - a })
+	return years, nil
 }
 
 func monthPanels(rows []report.Row, l map[string]string) []panel {
@@ -278,7 +374,14 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 	var dispositions uint64
 	for _, r := range rows {
 		labelsX = append(labelsX, months[r.PeriodStart.Month()-1])
-		offered, abandoned = append(offered, u64(r.Offered)), append(abandoned, u64(r.Abandoned))
+		// A month without calls has no abandoned calls to draw: its
+		// point is left out and the line breaks, rather than running
+		// along zero through months without figures (future ones too).
+		var ab *float64
+		if r.Offered > 0 {
+			ab = u64(r.Abandoned)
+		}
+		offered, abandoned = append(offered, u64(r.Offered)), append(abandoned, ab)
 		asa, avgWait = append(asa, r.ASA), append(avgWait, r.AvgWait)
 		sl, fcr = append(sl, r.ServiceLevel), append(fcr, r.FCRRate)
 		dispositions += r.Dispositions
@@ -292,28 +395,39 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 		Legend: []legendItem{{"s-offered", l["offered"]}, {"s-abandoned", l["abandoned"]}, {"s-asa", l["asa"]}, {"s-wait", l["avg_wait"]}},
 		Header: []string{l["period"], l["offered"], l["abandoned"], l["asa"], l["avg_wait"]},
 	}
-	calls.SVG = chart{Title: l["calls_title"], Labels: labelsX, LeftFmt: count, RightFmt: minSecText, Series: []series{
-		{Name: l["offered"], Class: "s-offered", Bar: true, Values: offered},
-		{Name: l["abandoned"], Class: "s-abandoned", Values: abandoned},
-		{Name: l["asa"], Class: "s-asa", Right: true, Values: asa},
-		{Name: l["avg_wait"], Class: "s-wait", Right: true, Dashed: true, Values: avgWait},
-	}}.svg()
+	calls.SVG = chart{ID: calls.ID, Title: l["calls_title"], Labels: labelsX,
+		Left:  axis{Kind: axisCount, Fmt: count, Tick: count},
+		Right: axis{Kind: axisSeconds, Fmt: minSecText, Tick: minSecText}, Series: []series{
+			{Name: l["offered"], Class: "s-offered", Bar: true, Values: offered},
+			{Name: l["abandoned"], Class: "s-abandoned", Values: abandoned},
+			{Name: l["asa"], Class: "s-asa", Right: true, Values: asa},
+			{Name: l["avg_wait"], Class: "s-wait", Right: true, Dashed: true, Values: avgWait},
+		}}.svg()
 	target := r0.SLATarget
-	slp := panel{ID: "sla", Title: fmt.Sprintf(l["sla_title"], secondsText(r0.SLAS)), Note: fmt.Sprintf(l["sla_note"], r0.SLAFormula, targetText(target)),
-		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + targetText(target)}},
-		Header: []string{l["period"], l["service_level"], l["answered_within_sla"] + " " + secondsText(r0.SLAS), l["offered"]},
+	pct, tgt := pctText(l), targetText(l)
+	share := axis{Kind: axisShare, Max: 1, Fmt: pct, Tick: tgt}
+	slp := panel{ID: "sla", Title: fmt.Sprintf(l["sla_title"], secondsText(r0.SLAS)), Formula: r0.SLAFormula,
+		Note:   fmt.Sprintf(l["sla_note"], formulaText(r0.SLAFormula, r0.SLAS, r0.ShortAbandonS, l), tgt(target)),
+		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + tgt(target)}},
+		Header: []string{l["period"], l["service_level"], l["answered_within_sla"] + " " + secondsText(r0.SLAS), l["offered"], l["settings"]},
 	}
-	slp.SVG = chart{Title: slp.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &target, TargetLabel: l["target"] + " " + targetText(target),
+	for _, r := range rows {
+		if !r.SettingsCurrent {
+			slp.Note += " " + fmt.Sprintf(l["other_settings"], r.CurrentVersion)
+			break
+		}
+	}
+	slp.SVG = chart{ID: slp.ID, Title: slp.Title, Labels: labelsX, Left: share, Target: &target, TargetName: l["target"], TargetValue: tgt(target),
 		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
 	fcrTarget := r0.FCRTarget
-	fp := panel{ID: "fcr", Title: l["fcr_title"], Note: fmt.Sprintf(l["fcr_note"], targetText(fcrTarget)),
-		Legend: []legendItem{{"s-fcr", l["fcr_rate"]}, {"s-target", l["target"] + " " + targetText(fcrTarget)}},
+	fp := panel{ID: "fcr", Title: l["fcr_title"], Note: fmt.Sprintf(l["fcr_note"], tgt(fcrTarget)),
+		Legend: []legendItem{{"s-fcr", l["fcr_rate"]}, {"s-target", l["target"] + " " + tgt(fcrTarget)}},
 		Header: []string{l["period"], l["fcr_rate"], l["dispositions"]},
 	}
 	if dispositions == 0 {
 		fp.Empty = l["no_dispositions"]
 	} else {
-		fp.SVG = chart{Title: fp.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &fcrTarget, TargetLabel: l["target"] + " " + targetText(fcrTarget),
+		fp.SVG = chart{ID: fp.ID, Title: fp.Title, Labels: labelsX, Left: share, Target: &fcrTarget, TargetName: l["target"], TargetValue: tgt(fcrTarget),
 			Series: []series{{Name: l["fcr_rate"], Class: "s-fcr", Bar: true, Values: fcr}}}.svg()
 	}
 	for i, r := range rows {
@@ -321,7 +435,8 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 		calls.Rows = append(calls.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
 			countCell("offered", r.Offered), countCell("abandoned", r.Abandoned), waitCell("asa_s", r.ASA, l), waitCell("avg_wait_s", r.AvgWait, l)}})
 		slp.Rows = append(slp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
-			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l), countCell("answered_within_sla", r.AnsweredWithinSLA), countCell("offered", r.Offered)}})
+			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l), countCell("answered_within_sla", r.AnsweredWithinSLA), countCell("offered", r.Offered),
+			settingsCell(r, l)}})
 		fp.Rows = append(fp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
 			ratioCell("fcr_rate", r.FCRRate, r.FCRMet, l), countCell("dispositions", r.Dispositions)}})
 	}
@@ -331,14 +446,14 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 
 // today reads today's 15-minute rows, the day so far and the calls waiting
 // now.
-func (a *API) today(ctx context.Context, q cdr.QueueSettings, sw, hours string, now time.Time, l map[string]string) (*todayData, error) {
+func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours string, now time.Time, l map[string]string) (*todayData, error) {
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.Location)
 	next := day.AddDate(0, 0, 1)
-	rows, err := a.reportRows(ctx, q, sw, cdr.Period15m, hours, day, next)
+	rows, err := a.reportRows(ctx, q, current, sw, cdr.Period15m, hours, day, next)
 	if err != nil {
 		return nil, err
 	}
-	dayRows, err := a.reportRows(ctx, q, sw, cdr.PeriodDay, hours, day, next)
+	dayRows, err := a.reportRows(ctx, q, current, sw, cdr.PeriodDay, hours, day, next)
 	if err != nil {
 		return nil, err
 	}
@@ -360,12 +475,13 @@ func (a *API) today(ctx context.Context, q cdr.QueueSettings, sw, hours string, 
 		labelsX = append(labelsX, r.PeriodStart.Format("15:04"))
 		sl = append(sl, r.ServiceLevel)
 	}
-	target := q.SLATarget
+	target, tgt := q.SLATarget, targetText(l)
 	p := panel{ID: "today", Title: l["today_title"],
-		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + targetText(target)}},
+		Legend: []legendItem{{"s-sl", l["service_level"]}, {"s-target", l["target"] + " " + tgt(target)}},
 		Header: []string{l["time"], l["offered"], l["answered_within_sla"] + " " + secondsText(q.SLAS), l["service_level"]},
 	}
-	p.SVG = chart{Title: p.Title, Labels: labelsX, LeftFmt: pctText, LeftMax: 1, Target: &target, TargetLabel: l["target"] + " " + targetText(target),
+	p.SVG = chart{ID: p.ID, Title: p.Title, Labels: labelsX, Left: axis{Kind: axisShare, Max: 1, Fmt: pctText(l), Tick: tgt},
+		Target: &target, TargetName: l["target"], TargetValue: tgt(target),
 		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
 	for i, r := range rows {
 		if r.Offered == 0 {

@@ -5,7 +5,11 @@ import "html/template"
 // dashboardPage is the dashboard: a plain form GET chooses desk, year,
 // calls and switch (a line of JavaScript submits it on change); charts are
 // inline SVG; each has a table of its numbers with data-field and
-// data-value attributes. No external resource is loaded.
+// data-value attributes. No external resource is loaded. Names that are
+// data, not words of the page's language (desks, the zone, versions), are
+// marked translate="no". The charts' text stays readable wherever they are
+// drawn: the SVG is at most 40rem wide on a desktop, fills a phone's width,
+// and prints on A4 with the form hidden and the tables open.
 var dashboardPage = template.Must(template.New("dashboard").Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.L.title}}{{if .Desk}}: {{.Desk}}{{end}}</title>
@@ -16,12 +20,15 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(
 h1{font-size:1.4rem;margin:.2rem 0 .6rem}h2{font-size:1.1rem;margin:0 0 .3rem}
 form{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin-bottom:1rem}
 label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}
-select,input,button{font:inherit;padding:.3rem .4rem}
+select,input,button{font:inherit;padding:.3rem .4rem;max-width:100%}
 section{border-top:1px solid var(--line);padding:.8rem 0;break-inside:avoid}
 .note{color:var(--muted);font-size:.85rem;margin:.2rem 0 .5rem}
-svg{width:100%;height:auto;display:block}
+svg{width:100%;max-width:40rem;height:auto;display:block}
+svg text{font-size:14px}
 svg .grid{stroke:#e3e7ed;stroke-width:1}
-svg .axis,svg .target-label{font-size:12px;fill:#4a5563}
+svg .baseline,svg .tickmark{stroke:#9aa4b1;stroke-width:1}
+svg .axis,svg .target-label{fill:#4a5563}
+svg .target-label{fill:#222}
 svg .target{stroke:#222;stroke-width:1.5;stroke-dasharray:7 5}
 svg .line{fill:none;stroke-width:2.5}
 .s-offered{fill:#4c78a8}.s-sl{fill:#54a24b}.s-fcr{fill:#7d5ba6}
@@ -37,22 +44,28 @@ details{margin-top:.4rem}summary{cursor:pointer;color:var(--muted);font-size:.85
 .tablewrap{overflow-x:auto}
 table{border-collapse:collapse;font-size:.85rem;margin-top:.3rem}
 td,th{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;white-space:nowrap}
+th{white-space:normal;vertical-align:bottom;min-width:4.5rem}
 th:first-child,td:first-child{text-align:left}
-.met{color:#1a7f37}.missed{color:#c62828;font-weight:600}
+.met{color:#1a7f37}.missed{color:#c62828;font-weight:600}.other{color:#8a5a00;font-style:italic}
 .kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:.4rem 0}
 .kpi{border:1px solid var(--line);border-radius:.3rem;padding:.4rem .8rem;min-width:10rem}
 .kpi b{display:block;font-size:1.6rem}
 .empty{color:var(--muted);font-style:italic;padding:1rem 0}
 .error{border:1px solid #c62828;padding:.5rem;color:#c62828}
 footer{color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);padding-top:.5rem}
-@media (min-width:62rem){.pair{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:1rem;align-items:start}}
-@media (max-width:40rem){body{padding:.5rem}h1{font-size:1.2rem}}
-@media print{form,footer,summary{display:none}details{display:block}details>*{display:block}body{max-width:none;padding:0;color:#000}section{page-break-inside:avoid}a{color:#000;text-decoration:none}}
+@media (min-width:62rem){.pair{display:grid;grid-template-columns:minmax(30rem,1fr) minmax(0,auto);gap:1.5rem;align-items:start}}
+@media (max-width:40rem){body{padding:.5rem}h1{font-size:1.2rem}form{gap:.4rem .6rem}form label{flex:1 1 8rem}form select,form input{width:100%}
+.kpis{gap:.5rem}.kpi{min-width:0;flex:1 1 9rem;padding:.3rem .5rem}.kpi b{font-size:1.3rem}table{font-size:.8rem}td,th{padding:.15rem .35rem}}
+@page{size:A4;margin:12mm}
+@media print{form,footer,summary{display:none}body{max-width:none;padding:0;color:#000;font-size:10pt}
+h1{font-size:14pt}h2{font-size:12pt}section{break-inside:avoid;page-break-inside:avoid;padding:.4rem 0}
+svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}a{color:#000;text-decoration:none}}
 </style>
 </head><body>
-<h1>{{.L.title}}{{if .Desk}}: {{.Desk}}{{end}}</h1>
+<h1><span translate="no">{{.L.title}}</span>{{if .Desk}}: <span translate="no">{{.Desk}}</span>{{end}}</h1>
 {{if .Queues}}<form method="get" action="/">
-<label>{{.L.desk}}<select name="queue" onchange="this.form.submit()">{{range .Queues}}<option value="{{.Value}}"{{if .Selected}} selected{{end}}>{{.Text}}</option>{{end}}</select></label>
+<label>{{.L.desk}}<select name="queue" onchange="this.form.submit()">{{range .Queues}}<option value="{{.Value}}" translate="no"{{if .Selected}} selected{{end}}>{{.Text}}</option>{{end}}</select></label>
 <label>{{.L.year}}<select name="year" onchange="this.form.submit()">{{range .Years}}<option value="{{.Value}}"{{if .Selected}} selected{{end}}>{{.Text}}</option>{{end}}</select></label>
 <label>{{.L.hours}}<select name="hours" onchange="this.form.submit()">{{range .Hours}}<option value="{{.Value}}"{{if .Selected}} selected{{end}}>{{.Text}}</option>{{end}}</select></label>
 <label>{{.L.switch}}<input name="switch" value="{{.Switch}}" placeholder="{{.L.all_switches}}" size="10"></label>
@@ -72,15 +85,15 @@ footer{color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);paddi
 </section>{{end}}
 {{range .Panels}}<section id="{{.ID}}">
 <h2>{{.Title}}</h2>
-<p class="note">{{.Note}}</p>
+<p class="note"{{if .Formula}} data-formula="{{.Formula}}"{{end}}>{{.Note}}</p>
 {{template "chart" .}}
 </section>{{end}}
-<footer>{{if .APIURL}}<a href="{{.APIURL}}">{{.L.api}}</a> · {{end}}{{if .Zone}}{{.Zone}} · {{end}}acdstat</footer>
+<footer>{{if .APIURL}}{{.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a> · {{end}}{{if .Zone}}<span translate="no">{{.Zone}}</span> · {{end}}<span translate="no">acdstat</span></footer>
 </body></html>
 {{define "chart"}}<div class="pair"><div>{{if .Empty}}<p class="empty" data-empty="{{.ID}}">{{.Empty}}</p>{{else}}<ul class="legend">{{range .Legend}}<li><span class="{{.Class}}"></span>{{.Name}}</li>{{end}}</ul>
 {{.SVG}}{{end}}</div>
 <details open><summary>{{.Numbers}}</summary><div class="tablewrap"><table class="numbers" data-panel="{{.ID}}">
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr data-period-start="{{.Start}}"><td>{{.Label}}</td>{{range .Cells}}<td data-field="{{.Field}}" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}</tr>{{end}}</tbody>
+<tbody>{{range .Rows}}<tr data-period-start="{{.Start}}"><td>{{.Label}}</td>{{range .Cells}}<td data-field="{{.Field}}" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}{{if .Data}} translate="no"{{end}}>{{.Text}}</td>{{end}}</tr>{{end}}</tbody>
 </table></div></details></div>{{end}}
 `))

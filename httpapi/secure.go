@@ -22,9 +22,12 @@ func (s *Server) UseTLS(certFile, keyFile string) error {
 	return nil
 }
 
-// GuardMetrics wraps /metrics, e.g. with a token check; call it before Serve.
-// /livez and /readyz stay open: orchestrators probe them without credentials,
-// and they tell nothing but ok or not.
-func (s *Server) GuardMetrics(wrap func(http.Handler) http.Handler) {
+// GuardMetrics wraps /metrics, e.g. with a token check, and says who may
+// read why /readyz is not ready (the detail names internal paths and error
+// text); call it before Serve. /livez and /readyz stay open: orchestrators
+// probe them without credentials, and to them they tell nothing but ready
+// or not.
+func (s *Server) GuardMetrics(wrap func(http.Handler) http.Handler, detail func(*http.Request) bool) {
 	s.metrics = wrap(s.metrics)
+	s.detail = detail
 }

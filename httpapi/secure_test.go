@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log/slog"
 	"math/big"
@@ -86,7 +87,7 @@ func TestTLSAndGuardedMetrics(t *testing.T) {
 			}
 			h.ServeHTTP(w, r)
 		})
-	})
+	}, func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer m" })
 	addr := serveTest(t, s)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	get := func(path, auth string) int {
@@ -116,6 +117,36 @@ func TestTLSAndGuardedMetrics(t *testing.T) {
 		if resp.StatusCode == 200 {
 			t.Error("plain HTTP was answered 200 on the TLS listener")
 		}
+	}
+}
+
+// TestReadyzDetailNeedsTheMetricsToken: /readyz answers everyone whether
+// the node can take intake, but only the metrics token's holder why not
+// (the reason names internal paths and error text).
+func TestReadyzDetailNeedsTheMetricsToken(t *testing.T) {
+	s := New("127.0.0.1:0", slog.New(slog.DiscardHandler), prometheus.NewRegistry(), func(context.Context) error {
+		return errors.New("spool is not writable: open /var/lib/acdstat/spool/0042.seg: no space left on device")
+	})
+	s.GuardMetrics(func(h http.Handler) http.Handler { return h }, func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer m" })
+	addr := serveTest(t, s)
+	get := func(auth string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/readyz", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(""); code != 503 || strings.Contains(body, "/var/lib") || strings.Contains(body, "no space") {
+		t.Errorf("without the token: %d %q; want 503 without the detail", code, body)
+	}
+	if code, body := get("Bearer m"); code != 503 || !strings.Contains(body, "no space left on device") {
+		t.Errorf("with the token: %d %q; want 503 with the reason", code, body)
 	}
 }
 

@@ -33,6 +33,9 @@ type Server struct {
 	ready ReadyFunc
 	// metrics serves /metrics; GuardMetrics wraps it before Serve.
 	metrics http.Handler
+	// detail says who may read why /readyz is not ready (GuardMetrics);
+	// nil: everyone.
+	detail func(*http.Request) bool
 }
 
 // New builds the server; gather serves /metrics.
@@ -101,6 +104,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	return nil
 }
 
+// readyz answers whether this node can accept intake now: 200 "ready", or
+// 503 with the reason for those allowed to see it (GuardMetrics).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain")
 	if s.ready != nil {
@@ -108,6 +113,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.ready(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
+			if s.detail != nil && !s.detail(r) {
+				fmt.Fprintln(w, "not ready (send the metrics token for why)")
+				return
+			}
 			fmt.Fprintf(w, "not ready: %v\n", err)
 			return
 		}

@@ -32,7 +32,9 @@ type Allowlist struct {
 }
 
 // ParseAllowlist reads comma-separated CIDRs or single addresses
-// (ACDSTAT_ALLOW_CIDRS); an empty string gives nil, which allows all.
+// (ACDSTAT_ALLOW_CIDRS); an empty string gives nil, which allows all. A
+// string that is set but names no network (blanks, commas) is an error, not
+// "allow all": on a public listener that slip would open it to everyone.
 func ParseAllowlist(s string) (*Allowlist, error) {
 	var a Allowlist
 	for part := range strings.SplitSeq(s, ",") {
@@ -54,6 +56,9 @@ func ParseAllowlist(s string) (*Allowlist, error) {
 		a.prefixes = append(a.prefixes, p.Masked())
 	}
 	if len(a.prefixes) == 0 {
+		if s != "" {
+			return nil, fmt.Errorf("%q names no network: list CIDRs such as 10.0.0.0/8, or leave it empty to allow every source", s)
+		}
 		return nil, nil
 	}
 	return &a, nil

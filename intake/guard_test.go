@@ -2,6 +2,7 @@ package intake
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -24,7 +25,9 @@ func TestAllowlist(t *testing.T) {
 	if a.AllowsRemote("not an address") {
 		t.Error("an unreadable remote address was allowed")
 	}
-	none, err := ParseAllowlist(" ")
+	// Only the empty setting allows everyone; blanks are refused
+	// (TestAllowlistThatNamesNothingIsRefused).
+	none, err := ParseAllowlist("")
 	if err != nil || !none.Allows(netip.MustParseAddr("203.0.113.1")) {
 		t.Errorf("empty allowlist: %v, %v; want it to allow everyone", none, err)
 	}
@@ -143,5 +146,39 @@ func TestAllowlistReadsIPv4MappedEntriesAsIPv4(t *testing.T) {
 	}
 	if all6.Allows(netip.MustParseAddr("::ffff:10.1.2.3")) || !all6.Allows(netip.MustParseAddr("2001:db8::1")) {
 		t.Error("::/0: want every IPv6 peer and no IPv4 peer")
+	}
+}
+
+// TestAllowlistThatNamesNothingIsRefused: ACDSTAT_ALLOW_CIDRS=" " or ","
+// once allowed every source; a list that is set but parses to nothing is
+// an error (serve refuses to start), and only the empty string allows all.
+func TestAllowlistThatNamesNothingIsRefused(t *testing.T) {
+	for _, s := range []string{" ", ",", " , ,", "\t"} {
+		if a, err := ParseAllowlist(s); err == nil || !strings.Contains(err.Error(), "names no network") {
+			t.Errorf("ParseAllowlist(%q) = %v, %v; want an error saying it names no network", s, a, err)
+		}
+	}
+	if a, err := ParseAllowlist(""); err != nil || a != nil {
+		t.Errorf("ParseAllowlist(\"\") = %v, %v; want nil, nil (allow all)", a, err)
+	}
+}
+
+// TestTokenSchemeIsCaseInsensitive: "bearer", "BEARER" and "Bearer" are
+// one scheme (RFC 9110); the token itself is compared exactly.
+func TestTokenSchemeIsCaseInsensitive(t *testing.T) {
+	h := RequireToken("s3cret", "read", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for auth, want := range map[string]int{
+		"Bearer s3cret": 200, "bearer s3cret": 200, "BEARER s3cret": 200, "bEaReR  s3cret": 200,
+		"Bearer S3CRET": 403, "Bearers3cret": 401, "": 401,
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Authorization %q: status %d; want %d", auth, rec.Code, want)
+		}
 	}
 }

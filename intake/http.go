@@ -43,6 +43,21 @@ type Config struct {
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
 	// SIP holds the HEP and plain SIP listeners' settings.
 	SIP SIPConfig
+	// Oldest gives the oldest event time accepted at now, on every path
+	// (cdr.DecodeOptions.Oldest; the zero time, or a nil Oldest: no
+	// bound). It is no variable of its own: config.Load sets it to the
+	// cutoff of the raw-event retention (ACDSTAT_RETENTION_EVENTS), which
+	// would drop older events at its next run, and `acdstat ingest
+	// --allow-old` clears it for a backfill.
+	Oldest func(now time.Time) time.Time `env:"-"`
+}
+
+// oldest is the oldest event time accepted at now (Oldest), or zero.
+func (c Config) oldest(now time.Time) time.Time {
+	if c.Oldest == nil {
+		return time.Time{}
+	}
+	return c.Oldest(now)
 }
 
 // SwitchZone loads SwitchTimezone, the fallback of cdr.Settings.SwitchZone:
@@ -84,9 +99,9 @@ type Handler struct {
 	cfg  Config
 	log  *slog.Logger
 	sink Sink
-	// settings are the queue file's switches (nil: no file) and loc is
+	// settings are the queue settings' switch zones and loc is
 	// ACDSTAT_SWITCH_TIMEZONE: together they give each request's zone.
-	settings *cdr.Settings
+	settings SwitchZones
 	loc      *time.Location
 	metrics  *metrics
 	now      func() time.Time
@@ -104,13 +119,20 @@ type metrics struct {
 	refused  *prometheus.CounterVec
 }
 
+// SwitchZones gives the zone a switch writes its local times in, with
+// ACDSTAT_SWITCH_TIMEZONE as the fallback: cdr.Settings.SwitchZone, or that
+// of the current queue settings (config.Current), which follows a newly
+// applied version. It must be safe for concurrent use.
+type SwitchZones interface {
+	SwitchZone(name string, fallback *time.Location) *time.Location
+}
+
 // NewHandler returns the ingest handler. reg may be nil; now is its clock
-// (the future limit of event times, the time of receipt). settings are the
-// queue file's (nil when there is none): every request reads local times
-// in the zone of the switch it names, settings.SwitchZone with
-// ACDSTAT_SWITCH_TIMEZONE as the fallback. The handler does not change
-// settings, and reads them concurrently.
-func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, settings *cdr.Settings, sink Sink) (*Handler, error) {
+// (the future limit of event times, the time of receipt). settings gives
+// the queue settings' switch zones (nil: none): every request reads local
+// times in the zone of the switch it names, settings.SwitchZone with
+// ACDSTAT_SWITCH_TIMEZONE as the fallback, asked once per request.
+func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, settings SwitchZones, sink Sink) (*Handler, error) {
 	loc, err := cfg.SwitchZone()
 	if err != nil {
 		return nil, err
@@ -140,6 +162,9 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now fun
 			}
 		}
 	}
+	if settings == nil {
+		settings = (*cdr.Settings)(nil) // every switch in ACDSTAT_SWITCH_TIMEZONE
+	}
 	return &Handler{cfg: cfg, log: log, sink: sink, settings: settings, loc: loc, metrics: m, now: now,
 		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, now), privacy: privacy, seen: seen}, nil
 }
@@ -167,12 +192,7 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got := ""
-		if a := r.Header.Get("Authorization"); strings.HasPrefix(a, "Bearer ") {
-			got = strings.TrimPrefix(a, "Bearer ")
-		} else if _, p, ok := r.BasicAuth(); ok {
-			got = p
-		}
+		got := requestToken(r)
 		if got == "" {
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, Basic realm=%q`, realm, realm))
 			WriteError(w, http.StatusUnauthorized, "missing credentials: send the "+realm+" token as 'Authorization: Bearer TOKEN' or as the HTTP Basic password")
@@ -184,6 +204,26 @@ func RequireToken(token, realm string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestToken is the token a request presents: 'Authorization: Bearer
+// TOKEN' (the scheme in any case, RFC 9110 11.1) or the HTTP Basic
+// password; "" when none.
+func requestToken(r *http.Request) string {
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	if _, p, ok := r.BasicAuth(); ok {
+		return p
+	}
+	return ""
+}
+
+// HasToken says whether r presents token (always true when token is empty:
+// no token is set), by the rules of RequireToken.
+func HasToken(r *http.Request, token string) bool {
+	got := requestToken(r)
+	return token == "" || (got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1)
 }
 
 // requestSwitch is the switch a request names (?switch= or the
@@ -257,8 +297,9 @@ func (h *Handler) ingestBody(w http.ResponseWriter, r *http.Request, sw, format 
 			return
 		}
 	}
+	now := h.now()
 	res, err := Ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
-		Switch: sw, Location: h.settings.SwitchZone(sw, h.loc), Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
+		Switch: sw, Location: h.settings.SwitchZone(sw, h.loc), Now: now, Oldest: h.cfg.oldest(now), MaxLineBytes: h.cfg.MaxLineBytes,
 	}, h.sink)
 	h.count(format, res)
 	if err != nil {

@@ -45,6 +45,11 @@ type ShipConfig struct {
 	MinBackoff, MaxBackoff, MaxRetryAfter time.Duration
 	// Client posts; nil means a client with a 60 s timeout.
 	Client *http.Client
+	// Progress, when set, is told after every acknowledged batch how far
+	// the file is sent: acked of size bytes (the file's size then), and
+	// the lines of that batch. It runs on Run's goroutine and should
+	// return at once (acdstat ship draws a status line while catching up).
+	Progress func(acked, size int64, lines int)
 }
 
 // ErrShipRefused is wrapped when the server refuses the shipper for good
@@ -230,6 +235,11 @@ func (s *Shipper) Run(ctx context.Context) error {
 				t.since = time.Time{}
 				if err := s.save(t); err != nil {
 					return err
+				}
+				if s.cfg.Progress != nil {
+					if fi, err := t.f.Stat(); err == nil {
+						s.cfg.Progress(t.acked, fi.Size(), lines)
+					}
 				}
 				continue
 			}

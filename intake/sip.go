@@ -123,6 +123,9 @@ type SIPListener struct {
 	ignored  prometheus.Counter
 	rejected *prometheus.CounterVec
 	dropped  prometheus.Counter
+
+	// oldest is Config.oldest: with now, the range of HEP capture times.
+	oldest func(now time.Time) time.Time
 }
 
 // NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
@@ -168,6 +171,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 			Name: "acdstat_sip_dropped_total", Help: "UDP events dropped because the queue to the sink was full.",
 		}),
 	}
+	l.oldest = cfg.oldest
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "acdstat_sip_queue_depth", Help: "Events waiting for the sink.",
 	}, func() float64 { return float64(len(l.queue)) })
@@ -577,9 +581,12 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 }
 
 // event decodes one packet that arrived at at; the reason of a refusal is
-// counted.
+// counted. A HEP capture time passes the check of every decoder's times
+// (cdr.DecodeOptions.CheckTime: storable, not older than Config.Oldest,
+// not more than 5 minutes ahead of at).
 func (l *SIPListener) event(pkt []byte, hep bool, at time.Time, from, local netip.AddrPort) (cdr.Event, bool) {
-	meta := sip.Meta{Switch: l.plainSwitch, Time: at, Src: from, Dst: local, Headers: l.cfg.Headers}
+	now := at
+	meta := sip.Meta{Switch: l.plainSwitch, Time: now, Src: from, Dst: local, Headers: l.cfg.Headers}
 	payload := pkt
 	if hep {
 		p, err := sip.DecodeHEP(pkt)
@@ -599,6 +606,12 @@ func (l *SIPListener) event(pkt []byte, hep bool, at time.Time, from, local neti
 			meta.Switch = sip.CaptureSwitch(p.CaptureID)
 		}
 		if !p.Time.IsZero() {
+			opt := cdr.DecodeOptions{Now: now, Oldest: l.oldest(now)}
+			if reason := opt.CheckTime(p.Time); reason != "" {
+				l.rejected.WithLabelValues("time").Inc()
+				l.log.Debug("HEP packet refused", "remote", from, "reason", reason)
+				return cdr.Event{}, false
+			}
 			meta.Time = p.Time
 		}
 		meta.Src, meta.Dst, meta.Correlation = p.Src, p.Dst, p.Correlation

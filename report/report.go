@@ -3,9 +3,11 @@
 // spreadsheet way), Markdown or a terminal table that reads like the source
 // report's monthly table.
 //
-// It is pure: the counts come from the caller (store.PeriodCounts in
-// acdstat report), and every ratio is computed here from them with
-// cdr.Counts.Ratios, so a report and the views agree by construction.
+// It is pure: the counts, and the settings they were counted with, come
+// from the caller (store.PeriodRollups in acdstat report and the read
+// API), and every ratio is computed here from them with cdr.Counts.Ratios,
+// with the thresholds of the settings the period was counted with, as the
+// views do, so a report and the views agree by construction.
 package report
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
@@ -64,6 +67,18 @@ type Row struct {
 	FCRTarget          float64  `json:"fcr_target"`
 	FCRMet             *bool    `json:"fcr_met"`
 
+	// SettingsVersion is the version of the queue settings the row's
+	// counts were made with; where its buckets were counted with several,
+	// the versions sorted and joined with ","; nil where nothing in the
+	// period was counted (no rollup row). SLAFormula, SLAS, ShortAbandonS,
+	// SLATarget and FCRTarget are those of the settings used (of the row
+	// counted last), not today's. SettingsCurrent is false where the
+	// period was counted with settings other than the current ones
+	// (CurrentVersion), which `acdstat rebuild` counts it with again.
+	SettingsVersion *string `json:"settings_version"`
+	SettingsCurrent bool    `json:"settings_current"`
+	CurrentVersion  string  `json:"-"`
+
 	// Partial is true when the row counts only part of its period, because
 	// the range starts or ends inside it; CountedFrom and CountedTo are the
 	// part it counts, [CountedFrom, CountedTo), local like PeriodStart: the
@@ -82,16 +97,19 @@ const MaxRows = 1 << 20
 // before to. Where from or to lies inside a period (report.Range keeps them
 // as asked), the first or last row counts only the part of its period in
 // the range and says so: Partial, with CountedFrom and CountedTo. Periods
-// missing from sums get zero counts and null ratios.
+// missing from sums get zero counts and null ratios, and the settings of q.
 //
 // sums holds the summed counts by period start (any zone: they are compared
-// as instants) of the buckets in [from, to) only, as store.PeriodCounts
-// returns them, so a partial row's counts are its part. A key that is not the
-// start of one of the periods is an error: it means the rollups were made
-// with another zone or period grid than q's (rebuild them), and silently
-// dropping it would lose calls. switchName is cdr.AllSwitches (or "") for all switches;
-// hours is "all" or "in". Build does not modify sums.
-func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.Time, sums map[time.Time]cdr.Counts) ([]Row, error) {
+// as instants) of the buckets in [from, to) only, with the settings they
+// were counted with, as store.PeriodRollups returns them, so a partial
+// row's counts are its part. A key that is not the start of one of the
+// periods is an error: it means the rollups were made with another zone or
+// period grid than q's (rebuild them), and silently dropping it would lose
+// calls. q is the queue's current settings (its zone and names) and current
+// the current settings version, which each row's is compared with.
+// switchName is cdr.AllSwitches (or "") for all switches; hours is "all" or "in".
+// Build does not modify sums.
+func Build(q cdr.QueueSettings, current, switchName, period, hours string, from, to time.Time, sums map[time.Time]cdr.PeriodRollup) ([]Row, error) {
 	if hours != "all" && hours != "in" {
 		return nil, fmt.Errorf("report: hours must be all or in, got %q", hours)
 	}
@@ -106,7 +124,7 @@ func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.
 	if err != nil {
 		return nil, err
 	}
-	byUnix := make(map[int64]cdr.Counts, len(sums))
+	byUnix := make(map[int64]cdr.PeriodRollup, len(sums))
 	for k, c := range sums {
 		byUnix[k.Unix()] = c
 	}
@@ -121,7 +139,7 @@ func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.
 		if !next.After(p) {
 			return nil, errors.New("report: period does not advance") // a bug in the calendar, never an endless loop
 		}
-		r := newRow(q, switchName, period, hours, p, &c)
+		r := newRow(q, current, switchName, period, hours, p, &c)
 		r.CountedFrom, r.CountedTo = p, next
 		if from.After(p) {
 			r.CountedFrom = from.In(loc)
@@ -141,9 +159,20 @@ func Build(q cdr.QueueSettings, switchName, period, hours string, from, to time.
 	return rows, nil
 }
 
-func newRow(q cdr.QueueSettings, switchName, period, hours string, start time.Time, c *cdr.Counts) Row {
+// newRow is the row of one period, with the thresholds of the settings
+// its counts were made with where it has any (p.Versions), else q's.
+func newRow(q cdr.QueueSettings, current, switchName, period, hours string, start time.Time, p *cdr.PeriodRollup) Row {
+	var version *string
+	if len(p.Versions) > 0 {
+		v := strings.Join(p.Versions, ",")
+		version = &v
+		w := p.With
+		q.SLAS, q.ShortAbandonS, q.SLAFormula, q.SLATarget, q.FCRTarget = w.SLAS, w.ShortAbandonS, w.SLAFormula, w.SLATarget, w.FCRTarget
+	}
+	c := &p.Counts
 	r := c.Ratios(q)
 	return Row{
+		SettingsVersion: version, SettingsCurrent: version == nil || *version == current, CurrentVersion: current,
 		Switch: switchName, Queue: q.Name, Display: q.Display, Period: period, PeriodStart: start, Hours: hours,
 		Offered: c.Offered, Answered: c.Answered, Abandoned: c.Abandoned, ShortAbandoned: c.ShortAbandoned,
 		Timeout: c.Timeout, ExitKey: c.ExitKey, ExitOther: c.ExitOther, Unknown: c.Unknown,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,11 +65,26 @@ func monthRows(t *testing.T) []Row {
 			WaitHist: map[uint32]uint64{5: 1, 10: 9},
 		},
 	}
-	rows, err := Build(q, "*", "month", "all", local(t, "2016-09-01"), local(t, "2017-01-01"), sums)
+	rows, err := Build(q, testVersion, "*", "month", "all", local(t, "2016-09-01"), local(t, "2017-01-01"), countedWith(q, testVersion, sums))
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
 	return rows
+}
+
+// testVersion is the settings version of the tests' counts.
+const testVersion = "5f2a0c9e1b7d"
+
+// countedWith gives sums the settings version version and q's thresholds,
+// as store.PeriodRollups gives the rows the rollup job counted with them.
+func countedWith(q cdr.QueueSettings, version string, sums map[time.Time]cdr.Counts) map[time.Time]cdr.PeriodRollup {
+	out := make(map[time.Time]cdr.PeriodRollup, len(sums))
+	for k, c := range sums {
+		out[k] = cdr.PeriodRollup{Counts: c, Versions: []string{version}, With: cdr.CountedWith{
+			Version: version, SLAS: q.SLAS, ShortAbandonS: q.ShortAbandonS, SLAFormula: q.SLAFormula, SLATarget: q.SLATarget, FCRTarget: q.FCRTarget,
+		}}
+	}
+	return out
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -132,7 +148,7 @@ func TestRowFields(t *testing.T) {
 		short_abandoned timeout exit_key exit_other unknown answered_within_sla abandoned_within_sla
 		transferred service_level sla_formula sla_s short_abandon_s sla_target sla_met asa_s avg_wait_s
 		max_wait_s p50_wait_s p90_wait_s p95_wait_s abandon_rate avg_talk_s dispositions fcr_rate
-		fcr_target fcr_met partial counted_from counted_to`)
+		fcr_target fcr_met settings_version settings_current partial counted_from counted_to`)
 	if len(got[0]) != len(want) {
 		t.Errorf("got %d fields; want %d", len(got[0]), len(want))
 	}
@@ -160,7 +176,7 @@ func TestRowFields(t *testing.T) {
 
 func TestNoCalls(t *testing.T) {
 	q := cdr.DefaultQueueSettings("servicedesk")
-	rows, err := Build(q, "", "month", "in", local(t, "2024-01-01"), local(t, "2025-01-01"), nil)
+	rows, err := Build(q, testVersion, "", "month", "in", local(t, "2024-01-01"), local(t, "2025-01-01"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +232,7 @@ func TestBuildPeriods(t *testing.T) {
 	q := cdr.DefaultQueueSettings("q")
 	f := func(period, from, to string, want int) {
 		t.Helper()
-		rows, err := Build(q, "*", period, "all", local(t, from), local(t, to), nil)
+		rows, err := Build(q, testVersion, "*", period, "all", local(t, from), local(t, to), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,16 +249,16 @@ func TestBuildPeriods(t *testing.T) {
 	f("month", "2016-01-01", "2016-01-01", 0)
 	f("month", "2016-01-15", "2016-03-01", 2) // the period holding from is the first
 
-	if _, err := Build(q, "*", "week", "all", local(t, "2016-01-01"), local(t, "2016-02-01"), nil); err == nil {
+	if _, err := Build(q, testVersion, "*", "week", "all", local(t, "2016-01-01"), local(t, "2016-02-01"), nil); err == nil {
 		t.Errorf("period week: got no error; want one")
 	}
-	if _, err := Build(q, "*", "month", "some", local(t, "2016-01-01"), local(t, "2016-02-01"), nil); err == nil {
+	if _, err := Build(q, testVersion, "*", "month", "some", local(t, "2016-01-01"), local(t, "2016-02-01"), nil); err == nil {
 		t.Errorf("hours some: got no error; want one")
 	}
 	// Counts that are not at a period start (rolled up in another zone) are
 	// an error, not silently dropped.
 	utcMonth := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
-	_, err := Build(q, "*", "month", "all", local(t, "2016-01-01"), local(t, "2016-02-01"), map[time.Time]cdr.Counts{utcMonth: {Offered: 1}})
+	_, err := Build(q, testVersion, "*", "month", "all", local(t, "2016-01-01"), local(t, "2016-02-01"), countedWith(q, testVersion, map[time.Time]cdr.Counts{utcMonth: {Offered: 1}}))
 	if err == nil || !strings.Contains(err.Error(), "time zone") {
 		t.Errorf("misaligned counts: got %v; want an error naming the time zone", err)
 	}
@@ -301,7 +317,7 @@ func TestBuildClipsFirstAndLastPeriod(t *testing.T) {
 			for i, w := range tc.want {
 				sums[at(w.start).UTC()] = cdr.Counts{Offered: uint64(i + 1), Answered: uint64(i + 1), AnsweredWithinSLA: uint64(i + 1)}
 			}
-			rows, err := Build(q, "*", tc.period, "all", at(tc.from), at(tc.to), sums)
+			rows, err := Build(q, testVersion, "*", tc.period, "all", at(tc.from), at(tc.to), countedWith(q, testVersion, sums))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -425,5 +441,92 @@ func TestCSVCellsCannotBeFormulas(t *testing.T) {
 	line := strings.Split(b.String(), "\n")[1]
 	if !strings.HasPrefix(line, "+4512345678,'=1+1,day,") {
 		t.Errorf("CSV row %q; want the switch as it is and the queue quoted", line)
+	}
+}
+
+// TestBuildShowsTheSettingsUsed checks that each row shows the settings its
+// period was counted with, not today's: the version, the thresholds and
+// formula its ratios are computed with; a period counted with older
+// settings, or with several, is marked as not current (JSON, CSV, the
+// table and Markdown, whose legend names the versions); a period in which
+// nothing was counted has no version and today's thresholds.
+func TestBuildShowsTheSettingsUsed(t *testing.T) {
+	const older, current = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
+	q := cdr.DefaultQueueSettings("klinisk") // today's: sla_s 300, offered_excl_short, target 0.80
+	c := cdr.Counts{Offered: 10, Answered: 8, Abandoned: 2, AnsweredWithinSLA: 4}
+	with := func(version string, sla int, formula string) cdr.CountedWith {
+		return cdr.CountedWith{Version: version, SLAS: sla, ShortAbandonS: 5, SLAFormula: formula, SLATarget: 0.5, FCRTarget: 0.6}
+	}
+	sums := map[time.Time]cdr.PeriodRollup{
+		local(t, "2016-09-01").UTC(): {Counts: c, Versions: []string{current}, With: with(current, 300, cdr.FormulaOfferedExclShort)},
+		local(t, "2016-10-01").UTC(): {Counts: c, Versions: []string{older}, With: with(older, 20, cdr.FormulaAnswered)},
+		local(t, "2016-11-01").UTC(): {Counts: c, Versions: []string{older, current}, With: with(current, 300, cdr.FormulaOfferedExclShort)},
+	}
+	rows, err := Build(q, current, "*", "month", "all", local(t, "2016-09-01"), local(t, "2017-01-01"), sums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(v *string) string {
+		if v == nil {
+			return "null"
+		}
+		return *v
+	}
+	for i, w := range []struct {
+		version string
+		current bool
+		sla     int
+		formula string
+		target  float64
+		level   float64 // service_level; -1 for null
+		met     bool
+	}{
+		{current, true, 300, cdr.FormulaOfferedExclShort, 0.5, 0.4, false},
+		{older, false, 20, cdr.FormulaAnswered, 0.5, 0.5, true},
+		{older + "," + current, false, 300, cdr.FormulaOfferedExclShort, 0.5, 0.4, false},
+		{"null", true, 300, cdr.FormulaOfferedExclShort, 0.8, -1, false},
+	} {
+		r := rows[i]
+		level := -1.0
+		if r.ServiceLevel != nil {
+			level = *r.ServiceLevel
+		}
+		if str(r.SettingsVersion) != w.version || r.SettingsCurrent != w.current || r.SLAS != w.sla || r.SLAFormula != w.formula ||
+			r.SLATarget != w.target || math.Abs(level-w.level) > 1e-12 || (r.SLAMet != nil && *r.SLAMet != w.met) {
+			t.Errorf("%s: got version %s current %v sla_s %d %s target %v service_level %v; want %s %v %d %s %v %v",
+				r.PeriodStart.Format("2006-01"), str(r.SettingsVersion), r.SettingsCurrent, r.SLAS, r.SLAFormula, r.SLATarget, level,
+				w.version, w.current, w.sla, w.formula, w.target, w.level)
+		}
+	}
+
+	var b bytes.Buffer
+	if err := WriteCSV(&b, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	for i, want := range []string{current + ",true", older + ",false", `"` + older + "," + current + `",false`, ",true"} {
+		if !strings.Contains(lines[i+1], ","+want+",false,") {
+			t.Errorf("CSV row %d: %s; want settings_version and settings_current %s before partial", i, lines[i+1], want)
+		}
+	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return WriteTable(b, rows) },
+		"markdown": func(b *bytes.Buffer) error { return WriteMarkdown(b, rows) },
+	} {
+		b.Reset()
+		if err := write(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for month, marked := range map[string]bool{"2016-09": false, "2016-10": true, "2016-11": true, "2016-12": false} {
+			if line := tableLine(out, month); strings.Contains(line, month+markOther) != marked {
+				t.Errorf("%s: %s marked %v; want %v:\n%s", name, month, !marked, marked, out)
+			}
+		}
+		for _, want := range []string{"current version " + current, "2016-10 with settings version " + older + " (sla 20 s)", "2016-11 with settings version " + older + "," + current} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the legend does not say %q:\n%s", name, want, out)
+			}
+		}
 	}
 }

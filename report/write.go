@@ -25,9 +25,9 @@ func WriteJSON(w io.Writer, rows []Row) error {
 	return enc.Encode(rows)
 }
 
-// csvColumns are the CSV header: the JSON names, in the order of METRICS.md
-// (partial and its span last, so that columns read by position before they
-// came stay where they were).
+// csvColumns are the CSV header: the JSON names, in the order of METRICS.md,
+// the columns that came later after the first contract's: the settings
+// version, then partial and its span, which METRICS.md puts last.
 var csvColumns = []string{
 	"switch", "queue", "period", "period_start", "hours",
 	"offered", "answered", "abandoned", "short_abandoned", "timeout", "exit_key", "exit_other", "unknown",
@@ -35,10 +35,12 @@ var csvColumns = []string{
 	"service_level", "sla_formula", "sla_s", "short_abandon_s", "sla_target", "sla_met",
 	"asa_s", "avg_wait_s", "max_wait_s", "p50_wait_s", "p90_wait_s", "p95_wait_s",
 	"abandon_rate", "avg_talk_s", "dispositions", "fcr_rate", "fcr_target", "fcr_met",
+	"settings_version", "settings_current",
 	"partial", "counted_from", "counted_to",
 }
 
-// WriteCSV writes rows as CSV with a header of the JSON names; null is an
+// WriteCSV writes rows as CSV with a header of the JSON names; null (a
+// ratio, or the settings version of a period nothing was counted in) is an
 // empty cell, booleans are true/false, period_start, counted_from and
 // counted_to are ISO 8601 with offset and numbers keep full precision. With danish it is written the way a
 // spreadsheet set to Danish opens it with a double click: a UTF-8 byte order
@@ -67,6 +69,12 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 		}
 		return strconv.FormatBool(*v)
 	}
+	str := func(v *string) string {
+		if v == nil {
+			return ""
+		}
+		return *v
+	}
 	if err := cw.Write(csvColumns); err != nil {
 		return err
 	}
@@ -79,6 +87,7 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 			ptr(r.ServiceLevel), r.SLAFormula, strconv.Itoa(r.SLAS), strconv.Itoa(r.ShortAbandonS), num(r.SLATarget), b(r.SLAMet),
 			ptr(r.ASA), ptr(r.AvgWait), u(r.MaxWaitS), ptr(r.P50Wait), ptr(r.P90Wait), ptr(r.P95Wait),
 			ptr(r.AbandonRate), ptr(r.AvgTalk), u(r.Dispositions), ptr(r.FCRRate), num(r.FCRTarget), b(r.FCRMet),
+			str(r.SettingsVersion), strconv.FormatBool(r.SettingsCurrent),
 			strconv.FormatBool(r.Partial), r.CountedFrom.Format(time.RFC3339), r.CountedTo.Format(time.RFC3339),
 		}
 		if err := cw.Write(rec); err != nil {
@@ -130,6 +139,7 @@ const (
 	markMissed  = "✗"
 	none        = "–" // no calls, or no dispositions: the ratio is null
 	markPartial = "*" // after the period: the row counts part of it (Row.Partial)
+	markOther   = "†" // after the period: counted with settings other than the current ones (Row.SettingsCurrent)
 )
 
 // layout is the monthly table of the source report: a header and one line of
@@ -170,6 +180,9 @@ func newLayout(rows []Row) layout {
 		fmt.Sprintf("First-contact res. (target %s)", targetPct(r0.FCRTarget)),
 	}
 	var partial []string
+	var other []string // the versions of the periods counted with other settings, in order
+	otherPeriods := map[string][]string{}
+	otherSLA := map[string]int{}
 	for i := range rows {
 		r := &rows[i]
 		abandoned := strconv.FormatUint(r.Abandoned, 10)
@@ -179,7 +192,20 @@ func newLayout(rows []Row) layout {
 		label := periodLabel(r.Period, r.PeriodStart)
 		if r.Partial {
 			partial = append(partial, label+" counts "+r.CountedFrom.Format(spanLayout)+" to "+r.CountedTo.Format(spanLayout))
+		}
+		if !r.SettingsCurrent && r.SettingsVersion != nil {
+			v := *r.SettingsVersion
+			if _, ok := otherPeriods[v]; !ok {
+				other = append(other, v)
+				otherSLA[v] = r.SLAS
+			}
+			otherPeriods[v] = append(otherPeriods[v], periodLabel(r.Period, r.PeriodStart))
+		}
+		if r.Partial {
 			label += markPartial
+		}
+		if !r.SettingsCurrent {
+			label += markOther
 		}
 		l.cells = append(l.cells, []string{
 			label, strconv.FormatUint(r.Offered, 10),
@@ -195,6 +221,14 @@ func newLayout(rows []Row) layout {
 	if len(partial) > 0 {
 		l.legend = append(l.legend, fmt.Sprintf("%s Part of the %s only, where the range starts or ends inside it: %s.",
 			markPartial, r0.Period, strings.Join(partial, "; ")))
+	}
+	if len(other) > 0 {
+		var parts []string
+		for _, v := range other {
+			parts = append(parts, fmt.Sprintf("%s with settings version %s (sla %s)", strings.Join(otherPeriods[v], ", "), v, seconds(otherSLA[v])))
+		}
+		l.legend = append(l.legend, fmt.Sprintf("%s Counted with settings other than the current version %s: %s; acdstat rebuild over them counts them with the current settings.",
+			markOther, r0.CurrentVersion, strings.Join(parts, "; ")))
 	}
 	return l
 }

@@ -50,6 +50,9 @@ type Queue struct {
 	// Weight is the queue's share of the calls relative to the other
 	// queues. 0 means 1.
 	Weight float64
+	// Resolved is the share of the dispositions given in this queue that
+	// say resolved at first contact (Config.Dispositions). 0 means 0.7.
+	Resolved float64
 }
 
 // Config describes one simulation. The zero value of every field but Queues
@@ -82,6 +85,20 @@ type Config struct {
 	// NoEdgeCases leaves out the scripted edge cases (exact SLA waits,
 	// short abandons, transfers, month and daylight-saving boundaries).
 	NoEdgeCases bool
+	// Dispositions is the share of answered calls whose agent gives a
+	// disposition (first-contact resolution, METRICS.md) after the call:
+	// the dialplan writes it into queue_log, on the last answered stay of
+	// the call, with QueueLog(…,DISPOSITION,1|CODE) (0 when not resolved).
+	// 0, the default, writes none: the lines of a configuration made
+	// before dispositions existed stay the same.
+	Dispositions float64
+	// Agents simulates the agents too (agents.go): sessions, pauses, rings
+	// and who answers, a static member per desk, a night agent logged in
+	// across midnight, an agent in two desks and one person on two
+	// switches, with the truth of every agent figure (Truth.Agents). The
+	// calls are those of the same Config without it; only their agents,
+	// the member lines and the second switch's lines differ.
+	Agents bool
 }
 
 // Copenhagen returns the Europe/Copenhagen zone. The zone database is
@@ -129,9 +146,11 @@ func DefaultConfig() Config {
 
 func defaultQueues() []Queue {
 	return []Queue{
-		{Name: "servicedesk", Extension: "7001", Hours: HospitalHours(), Agents: 8, MaxWaitS: 600, Weight: 6},
-		{Name: "klinisk", Extension: "7002", Hours: HospitalHours(), Agents: 4, MaxWaitS: 600, Weight: 3},
-		{Name: "sp_helpdesk", Extension: "7003", Hours: HospitalHours(), Agents: 2, MaxWaitS: 600, Weight: 1},
+		// The clinical desk resolves fewer calls at once than its 60 %
+		// target in some months: its chart shows both sides of it.
+		{Name: "servicedesk", Extension: "7001", Hours: HospitalHours(), Agents: 8, MaxWaitS: 600, Weight: 6, Resolved: 0.72},
+		{Name: "klinisk", Extension: "7002", Hours: HospitalHours(), Agents: 4, MaxWaitS: 600, Weight: 3, Resolved: 0.6},
+		{Name: "sp_helpdesk", Extension: "7003", Hours: HospitalHours(), Agents: 2, MaxWaitS: 600, Weight: 1, Resolved: 0.66},
 	}
 }
 
@@ -154,6 +173,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.OutOfHoursShare <= 0 || c.OutOfHoursShare > 1 {
 		c.OutOfHoursShare = 0.06
+	}
+	if c.Dispositions < 0 || c.Dispositions > 1 {
+		return c, fmt.Errorf("simulate: dispositions share %v is not between 0 and 1", c.Dispositions)
 	}
 	if c.Start.IsZero() {
 		return c, fmt.Errorf("simulate: no start time")
@@ -186,6 +208,9 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		if q.Weight <= 0 {
 			q.Weight = 1
+		}
+		if q.Resolved <= 0 || q.Resolved > 1 {
+			q.Resolved = 0.7
 		}
 		for d, rs := range q.Hours {
 			for _, r := range rs {

@@ -179,6 +179,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 // Replay again (with another Seed) to keep a demo going.
 func Replay(ctx context.Context, cfg Config, post func(ctx context.Context, lines []Line) error) error {
 	cfg.Start = time.Now().Add(-time.Hour)
+	return ReplayFrom(ctx, cfg, post)
+}
+
+// ReplayFrom is Replay from cfg.Start as given: the lines before now (all
+// of today up to now, for a Start at today's midnight) are handed to post
+// at once, and each later one when its time comes. make run plays today so,
+// after the history of the days before, and the dashboard's today is full
+// from the first minute.
+func ReplayFrom(ctx context.Context, cfg Config, post func(ctx context.Context, lines []Line) error) error {
 	sim, err := Generate(cfg)
 	if err != nil {
 		return err

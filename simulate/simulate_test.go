@@ -397,3 +397,136 @@ func TestReplay(t *testing.T) {
 		}
 	})
 }
+
+// TestDispositionsFollowTheTruth: with Dispositions set, the agent of the
+// last answered stay of a share of the calls writes a DISPOSITION line
+// (QueueLog() in the dialplan: data1 1 resolved or 0 not, data2 a code)
+// after that stay ends, and the truth marks exactly those stays, resolved
+// as the line says.
+func TestDispositionsFollowTheTruth(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Dispositions = 0.8
+	sim := mustGenerate(t, cfg)
+	type key struct{ call, queue string }
+	lines := map[key]Line{}
+	for _, l := range sim.Lines() {
+		f := strings.Split(l.Text, "|")
+		if f[4] != "DISPOSITION" {
+			continue
+		}
+		k := key{f[1], f[2]}
+		if _, dup := lines[k]; dup {
+			t.Errorf("two dispositions for call %s in %s", k.call, k.queue)
+		}
+		if len(f) != 7 || (f[5] != "0" && f[5] != "1") || f[6] == "" || !strings.HasPrefix(f[3], "PJSIP/") {
+			t.Errorf("disposition line %q: want agent, 0 or 1, and a code", l.Text)
+		}
+		lines[k] = l
+	}
+	last := map[string]TruthCall{} // the last answered stay of each call
+	for _, c := range sim.Truth().Calls {
+		if c.Outcome == OutcomeAnswered && !c.Enter.Before(last[c.CallID].Enter) {
+			last[c.CallID] = c
+		}
+	}
+	disposed, resolved := 0, map[string][2]int{}
+	for _, c := range sim.Truth().Calls {
+		l, ok := lines[key{c.CallID, c.Queue}]
+		if !c.Disposed {
+			if c.Resolved {
+				t.Errorf("call %s in %s: resolved without a disposition", c.CallID, c.Queue)
+			}
+			continue
+		}
+		disposed++
+		if !ok {
+			t.Errorf("call %s in %s: disposed in the truth, but no line", c.CallID, c.Queue)
+			continue
+		}
+		if last[c.CallID] != c {
+			t.Errorf("call %s: the disposition is on stay %s/%d, not the last answered one", c.CallID, c.Queue, c.Seq)
+		}
+		if end := c.Enter.Add(time.Duration(c.WaitS+c.TalkS) * time.Second); l.Time.Before(end) {
+			t.Errorf("call %s: disposition at %v, before the stay ends at %v", c.CallID, l.Time, end)
+		}
+		if want := map[bool]string{true: "1", false: "0"}[c.Resolved]; strings.Split(l.Text, "|")[5] != want {
+			t.Errorf("call %s: line %q; the truth says resolved=%v", c.CallID, l.Text, c.Resolved)
+		}
+		r := resolved[c.Queue]
+		r[0]++
+		if c.Resolved {
+			r[1]++
+		}
+		resolved[c.Queue] = r
+	}
+	if disposed != len(lines) {
+		t.Errorf("%d dispositions in the truth, %d lines", disposed, len(lines))
+	}
+	if share := float64(disposed) / float64(len(last)); share < 0.75 || share > 0.85 {
+		t.Errorf("%.2f of the answered calls have a disposition; want about 0.80", share)
+	}
+	// Each desk resolves about its own share, around the 60 % target.
+	for _, q := range cfg.Queues {
+		r := resolved[q.Name]
+		if rate := float64(r[1]) / float64(r[0]); rate < 0.45 || rate > 0.85 {
+			t.Errorf("%s: %.2f resolved at first contact; want a plausible rate", q.Name, rate)
+		}
+	}
+}
+
+// TestNoDispositionsUnlessAsked: the default configuration writes no
+// DISPOSITION line, so every run made before dispositions existed gives
+// the same lines.
+func TestNoDispositionsUnlessAsked(t *testing.T) {
+	for _, l := range mustGenerate(t, DefaultConfig()).Lines() {
+		if strings.Contains(l.Text, "|DISPOSITION|") {
+			t.Fatalf("line %q without Dispositions", l.Text)
+		}
+	}
+}
+
+// TestReplayFromPlaysThePastAtOnce: ReplayFrom a start in the past posts
+// every line before now in the first call, then the rest as their time
+// comes, and every line of the day once.
+func TestReplayFromPlaysThePastAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The bubble's clock starts on a Saturday: wait for Monday noon,
+		// and play Monday from its midnight, as make run plays today.
+		cfg := DefaultConfig()
+		cfg.Days, cfg.CallsPerDay = 1, 200
+		cfg.Start = time.Date(2000, time.January, 3, 0, 0, 0, 0, cfg.Location)
+		time.Sleep(time.Until(cfg.Start.Add(12 * time.Hour)))
+		now := time.Now()
+		want := mustGenerate(t, cfg).Lines()
+		var past int
+		for past < len(want) && !want[past].Time.After(now) {
+			past++
+		}
+		if past == 0 || past == len(want) {
+			t.Fatalf("%d of %d lines before now; want some on each side", past, len(want))
+		}
+		var posts [][]Line
+		err := ReplayFrom(t.Context(), cfg, func(_ context.Context, ls []Line) error {
+			for _, l := range ls {
+				if l.Time.After(time.Now()) {
+					t.Errorf("line %q posted at %v, before its time", l.Text, time.Now())
+				}
+			}
+			posts = append(posts, ls)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ReplayFrom: %v", err)
+		}
+		if len(posts) == 0 || len(posts[0]) != past {
+			t.Fatalf("the first post has %d lines; want the %d before now", len(posts[0]), past)
+		}
+		var got []Line
+		for _, p := range posts {
+			got = append(got, p...)
+		}
+		if len(got) != len(want) {
+			t.Errorf("posted %d lines; want %d", len(got), len(want))
+		}
+	})
+}

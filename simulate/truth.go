@@ -39,6 +39,9 @@ var Outcomes = []string{OutcomeAnswered, OutcomeAbandoned, OutcomeTimeout, Outco
 //     BLINDTRANSFER or ATTENDEDTRANSFER; it stays answered.
 //   - InHours: the queue was open at Enter by its hours (local clock,
 //     half-open, Config.Location).
+//   - Disposed marks the stay that got the call's disposition (the last
+//     answered stay of the call: Config.Dispositions); Resolved says that
+//     it was resolved at first contact.
 //   - Verb is the line that ended the stay ("" for unknown), for debugging.
 type TruthCall struct {
 	CallID      string    `json:"call_id"`
@@ -50,7 +53,14 @@ type TruthCall struct {
 	TalkS       int       `json:"talk_s"`
 	Transferred bool      `json:"transferred"`
 	InHours     bool      `json:"in_hours"`
+	Disposed    bool      `json:"disposed,omitempty"`
+	Resolved    bool      `json:"resolved,omitempty"`
 	Verb        string    `json:"verb,omitempty"`
+	// Switch is set on the calls of a switch other than Truth.Switch (the
+	// second switch of Config.Agents); Agent, with Config.Agents, names
+	// the agent who answered.
+	Switch string `json:"switch,omitempty"`
+	Agent  string `json:"agent,omitempty"`
 }
 
 // Truth is the ground truth of a simulation: every queue call, in the order
@@ -62,6 +72,9 @@ type Truth struct {
 	From  time.Time   `json:"from"`
 	To    time.Time   `json:"to"`
 	Calls []TruthCall `json:"calls"`
+	// Agents is the truth of the agent figures (Config.Agents): a row per
+	// agent, queue ("*" for all) and local day with figures.
+	Agents []TruthAgent `json:"agents,omitempty"`
 }
 
 // ByQueueOutcome counts the queue calls per queue and outcome.

@@ -525,6 +525,15 @@ func NewCorrelator(cfg CorrelationConfig, reg prometheus.Registerer) (*Correlato
 	return c, nil
 }
 
+// WithNumbers returns a correlator that maps dialled numbers to queues by
+// numbers and shares c's settings otherwise and its metrics: the build job
+// makes one per version of the queue settings.
+func (c *Correlator) WithNumbers(numbers map[string]string) *Correlator {
+	d := *c
+	d.cfg.Numbers = numbers
+	return &d
+}
+
 // Build is a cdr.BuildFunc.
 func (c *Correlator) Build(events []cdr.Event, opt cdr.BuildOptions) []cdr.QueueCall {
 	calls, st := buildCalls(events, opt, c.cfg)

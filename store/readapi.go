@@ -9,9 +9,11 @@ import (
 )
 
 // RollupQueues returns the names of the queues that have rollup rows, sorted:
-// with the queue file, the queues a reader can ask about.
+// with the queue file, the queues a reader can ask about (a reader limited
+// to some switches, cdr.WithSwitches: the queues with rows of those).
 func (s *Store) RollupQueues(ctx context.Context) ([]string, error) {
-	rows, err := s.conn.Query(ctx, `SELECT queue FROM rollup_15m GROUP BY queue ORDER BY queue`)
+	scope, args := readScope(ctx)
+	rows, err := s.conn.Query(ctx, `SELECT queue FROM rollup_15m WHERE 1`+scope+` GROUP BY queue ORDER BY queue`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list queues: %w", err)
 	}
@@ -37,7 +39,8 @@ const MaxCallbacks = 10000
 // in [from, to), oldest first, leaving out each caller who later (at or
 // after the abandoned stay's enter time) joined a queue of the same switch
 // and was answered: the callers still to ring back. A switchName of "" or
-// "*" means every switch. Only Switch, CallID, Queue, Seq, Outcome,
+// "*" means every switch (every switch of a reader limited to some,
+// cdr.WithSwitches). Only Switch, CallID, Queue, Seq, Outcome,
 // EnterTime, WaitS and Caller are set; Caller is what intake stored (empty
 // when the switch sent none or the privacy setting dropped it; such calls
 // are never matched to a later answer). At most MaxCallbacks are returned.
@@ -46,14 +49,15 @@ const MaxCallbacks = 10000
 // through queue_calls_current: the cost follows the calls stored since from.
 func (s *Store) AbandonedCallers(ctx context.Context, switchName, queue string, from, to time.Time) ([]cdr.QueueCall, error) {
 	all := uint8(0)
-	if switchName == "" || switchName == "*" {
+	if switchName == "" || switchName == cdr.AllSwitches {
 		all = 1
 	}
+	scope, scopeArgs := readScope(ctx)
 	rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
 FROM (
     SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
     FROM queue_calls_current
-    WHERE queue = ? AND outcome = 'abandoned' AND enter_time >= ? AND enter_time < ? AND (? = 1 OR switch = ?)
+    WHERE queue = ? AND outcome = 'abandoned' AND enter_time >= ? AND enter_time < ? AND (? = 1 OR switch = ?)`+scope+`
 )
 ANY LEFT JOIN (
     SELECT switch, caller, max(enter_time) AS last_answered
@@ -63,7 +67,7 @@ ANY LEFT JOIN (
 ) USING (switch, caller)
 WHERE caller = '' OR last_answered < enter_time
 ORDER BY enter_time, switch, call_id, seq
-LIMIT ?`, queue, from.UTC(), to.UTC(), all, switchName, from.UTC(), MaxCallbacks)
+LIMIT ?`, append(append([]any{queue, from.UTC(), to.UTC(), all, switchName}, scopeArgs...), from.UTC(), MaxCallbacks)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read abandoned callers of %s: %w", queue, err)
 	}
@@ -86,20 +90,21 @@ LIMIT ?`, queue, from.UTC(), to.UTC(), all, switchName, from.UTC(), MaxCallbacks
 // WaitingNow counts the queue calls of a queue that joined at or after since
 // and have no end yet (outcome waiting), and returns the earliest enter time
 // among them (zero when none wait). A switchName of "" or "*" means every
-// switch. A stay with no end is closed as unknown after the stale timeout,
+// switch (every switch of a reader limited to some, cdr.WithSwitches). A stay with no end is closed as unknown after the stale timeout,
 // so since bounds how far back a forgotten stay can count.
 func (s *Store) WaitingNow(ctx context.Context, switchName, queue string, since time.Time) (int, time.Time, error) {
 	all := uint8(0)
-	if switchName == "" || switchName == "*" {
+	if switchName == "" || switchName == cdr.AllSwitches {
 		all = 1
 	}
 	var (
 		n     uint64
 		first time.Time
 	)
+	scope, scopeArgs := readScope(ctx)
 	row := s.conn.QueryRow(ctx, `SELECT count(), min(enter_time)
 FROM queue_calls_current
-WHERE queue = ? AND outcome = 'waiting' AND enter_time >= ? AND (? = 1 OR switch = ?)`, queue, since.UTC(), all, switchName)
+WHERE queue = ? AND outcome = 'waiting' AND enter_time >= ? AND (? = 1 OR switch = ?)`+scope, append([]any{queue, since.UTC(), all, switchName}, scopeArgs...)...)
 	if err := row.Scan(&n, &first); err != nil {
 		return 0, time.Time{}, fmt.Errorf("cannot count waiting calls of %s: %w", queue, err)
 	}

@@ -57,17 +57,19 @@ func (s *Store) InsertRejects(ctx context.Context, source string, rejects []cdr.
 }
 
 // RecentRejects returns up to limit rejects of a switch (all switches when sw
-// is empty), newest first, each once however often it was sent.
+// is empty; all of a reader's switches where it is limited to some,
+// cdr.WithSwitches), newest first, each once however often it was sent.
 func (s *Store) RecentRejects(ctx context.Context, sw string, limit int) ([]cdr.Reject, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	scope, scopeArgs := readScope(ctx)
 	rows, err := s.conn.Query(ctx, `SELECT switch, any(source), max(received_at) AS last, any(line), any(field), any(reason), any(raw)
 FROM rejects
-WHERE ? = '' OR switch = ?
+WHERE (? = '' OR switch = ?)`+scope+`
 GROUP BY switch, id
 ORDER BY last DESC
-LIMIT ?`, sw, sw, limit)
+LIMIT ?`, append(append([]any{sw, sw}, scopeArgs...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read rejects: %w", err)
 	}

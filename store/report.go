@@ -21,26 +21,44 @@ var periodColumns = map[string]string{
 	"year":    "year_start",
 }
 
-// PeriodCounts sums the rollup rows of one queue whose 15-minute bucket is in
-// [from, to), per period start of the given period (the UTC instant where the
-// local period begins, as the rollup stored it in the queue's zone). from
+// PeriodCounts is PeriodRollups without the settings the counts were
+// made with.
+func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.Counts, error) {
+	rs, err := s.PeriodRollups(ctx, switchName, queue, period, from, to, inHoursOnly)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[time.Time]cdr.Counts, len(rs))
+	for k, r := range rs {
+		out[k] = r.Counts
+	}
+	return out, nil
+}
+
+// PeriodRollups sums the rollup rows of one queue whose 15-minute bucket is
+// in [from, to), per period start of the given period (the UTC instant
+// where the local period begins, as the rollup stored it in the queue's
+// zone), and says what they were counted with: the settings versions of
+// the rows, and the settings of the row counted last (migration 0008). from
 // and to may lie inside a period (on a bucket boundary): that period's
 // counts are then those of its buckets in the range, still keyed by its
 // start, and report.Build marks its row partial. A switchName of "" or "*"
 // sums every switch; inHoursOnly keeps the calls that joined while the
-// queue was open. Periods without rows are absent from the map: the caller
-// (report.Build) fills them with zero counts.
+// queue was open (and the versions and settings of their rows). Periods
+// without rows are absent from the map: the caller (report.Build) fills
+// them with zero counts. A read limited to some switches (cdr.WithSwitches)
+// sums only theirs.
 //
 // The table is read with FINAL: a rollup row's key (switch, queue, bucket,
 // in_hours) never moves to another partition, so FINAL sees every version of
 // a key together and keeps the newest. The histograms are merged with sumMap
 // and max_wait_s with max; every other count is a sum.
-func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.Counts, error) {
+func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error) {
 	col, ok := periodColumns[period]
 	if !ok {
 		return nil, fmt.Errorf("cannot read period counts: unknown period %q", period)
 	}
-	out := map[time.Time]cdr.Counts{}
+	out := map[time.Time]cdr.PeriodRollup{}
 	if !from.Before(to) {
 		return out, nil
 	}
@@ -50,17 +68,22 @@ func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period stri
 	sum(short_abandoned), sum(answered_within_sla), sum(abandoned_within_sla), sum(transferred),
 	sum(wait_answered_s), sum(wait_all_s), sum(talk_s), max(max_wait_s),
 	tupleElement(sumMap(wait_hist_keys, wait_hist_counts) AS hist, 1), tupleElement(hist, 2),
-	sum(dispositions), sum(resolved_first_contact)
+	sum(dispositions), sum(resolved_first_contact),
+	arraySort(groupUniqArray(settings_version)), argMax(settings_version, version),
+	argMax(sla_s, version), argMax(short_abandon_s, version), argMax(sla_formula, version), argMax(sla_target, version), argMax(fcr_target, version)
 FROM rollup_15m FINAL
 WHERE queue = ? AND bucket >= ? AND bucket < ?`)
 	args := []any{queue, from.UTC(), to.UTC()}
-	if switchName != "" && switchName != "*" {
+	if switchName != "" && switchName != cdr.AllSwitches {
 		q.WriteString(" AND switch = ?")
 		args = append(args, switchName)
 	}
 	if inHoursOnly {
 		q.WriteString(" AND in_hours = 1")
 	}
+	scope, scopeArgs := readScope(ctx)
+	q.WriteString(scope)
+	args = append(args, scopeArgs...)
 	q.WriteString("\nGROUP BY period_start\nORDER BY period_start")
 
 	rows, err := s.conn.Query(ctx, q.String(), args...)
@@ -70,17 +93,21 @@ WHERE queue = ? AND bucket >= ? AND bucket < ?`)
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			start time.Time
-			c     cdr.Counts
-			keys  []uint32
-			vals  []uint64
+			start       time.Time
+			r           cdr.PeriodRollup
+			c           = &r.Counts
+			keys        []uint32
+			vals        []uint64
+			slaS, short uint32
 		)
 		if err := rows.Scan(&start,
 			&c.Offered, &c.Answered, &c.Abandoned, &c.Timeout, &c.ExitKey, &c.ExitOther, &c.Unknown,
 			&c.ShortAbandoned, &c.AnsweredWithinSLA, &c.AbandonedWithinSLA, &c.Transferred,
 			&c.WaitAnsweredS, &c.WaitAllS, &c.TalkS, &c.MaxWaitS,
 			&keys, &vals,
-			&c.Dispositions, &c.ResolvedFirstContact); err != nil {
+			&c.Dispositions, &c.ResolvedFirstContact,
+			&r.Versions, &r.With.Version,
+			&slaS, &short, &r.With.SLAFormula, &r.With.SLATarget, &r.With.FCRTarget); err != nil {
 			return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
 		}
 		if len(keys) != len(vals) {
@@ -92,7 +119,8 @@ WHERE queue = ? AND bucket >= ? AND bucket < ?`)
 				c.WaitHist[k] += vals[i]
 			}
 		}
-		out[start.UTC()] = c
+		r.With.SLAS, r.With.ShortAbandonS = int(slaS), int(short)
+		out[start.UTC()] = r
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)

@@ -191,3 +191,79 @@ func TestPeriodCounts(t *testing.T) {
 		t.Fatalf("empty range: got %v, %v", got, err)
 	}
 }
+
+// TestPeriodRollupsSayWhatTheyWereCountedWith writes rollup rows as the
+// rollup job does, with three settings versions in one month, and reads
+// per period the versions its rows were counted with and the settings of
+// the row counted last, for all calls and for in-hours calls alone.
+func TestPeriodRollupsSayWhatTheyWereCountedWith(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	loc, _ := time.LoadLocation("Europe/Copenhagen")
+	settings := func(version string, sla int) *cdr.Settings {
+		q := cdr.DefaultQueueSettings("support")
+		for d := time.Monday; d <= time.Friday; d++ {
+			q.Hours[d] = []cdr.MinuteRange{{From: 8 * 60, To: 16 * 60}}
+		}
+		q.SLAS = sla
+		return &cdr.Settings{Queues: map[string]cdr.QueueSettings{"support": q}, Version: version}
+	}
+	call := func(id string, at time.Time, wait uint32) cdr.QueueCall {
+		return cdr.QueueCall{Switch: "pbx", CallID: id, Queue: "support", Outcome: cdr.Answered, EnterTime: at.UTC(), WaitS: wait}
+	}
+	jan15 := time.Date(2024, 1, 15, 9, 0, 0, 0, loc) // a Monday
+	for _, w := range []struct {
+		settings *cdr.Settings
+		calls    []cdr.QueueCall
+		version  uint64
+	}{
+		{settings("aaaaaaaaaaaa", 60), []cdr.QueueCall{call("a", jan15, 30)}, 1},                                  // in hours
+		{settings("bbbbbbbbbbbb", 20), []cdr.QueueCall{call("b", jan15.AddDate(0, 0, 1), 30)}, 2},                 // in hours, the next day
+		{settings("cccccccccccc", 40), []cdr.QueueCall{call("c", jan15.Add(11*time.Hour), 30)}, 3},                // out of hours, counted last
+		{settings("aaaaaaaaaaaa", 60), []cdr.QueueCall{call("d", time.Date(2024, 2, 5, 9, 0, 0, 0, loc), 30)}, 1}, // February
+	} {
+		if err := s.WriteRollups(ctx, cdr.Rollup(w.calls, w.settings, nil), w.version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2024, 3, 1, 0, 0, 0, 0, loc)
+	type want struct {
+		versions []string
+		sla      int
+		version  string
+		offered  uint64
+		within   uint64
+	}
+	check := func(period string, inHours bool, wants map[time.Time]want) {
+		t.Helper()
+		got, err := s.PeriodRollups(ctx, "*", "support", period, from, to, inHours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(wants) {
+			t.Fatalf("%s in_hours %v: got %d periods; want %d: %+v", period, inHours, len(got), len(wants), got)
+		}
+		for start, w := range wants {
+			g := got[start.UTC()]
+			if !reflect.DeepEqual(g.Versions, w.versions) || g.With.SLAS != w.sla || g.With.Version != w.version ||
+				g.With.SLAFormula != cdr.FormulaOfferedExclShort || g.With.SLATarget != 0.8 || g.Counts.Offered != w.offered || g.Counts.AnsweredWithinSLA != w.within {
+				t.Errorf("%s %s in_hours %v: got versions %v, with %+v, offered %d, within %d; want %v, sla_s %d of %s, %d, %d",
+					period, start.Format(time.DateOnly), inHours, g.Versions, g.With, g.Counts.Offered, g.Counts.AnsweredWithinSLA, w.versions, w.sla, w.version, w.offered, w.within)
+			}
+		}
+	}
+	jan, feb := time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2024, 2, 1, 0, 0, 0, 0, loc)
+	check("month", false, map[time.Time]want{
+		jan: {[]string{"aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"}, 40, "cccccccccccc", 3, 2},
+		feb: {[]string{"aaaaaaaaaaaa"}, 60, "aaaaaaaaaaaa", 1, 1},
+	})
+	check("month", true, map[time.Time]want{
+		jan: {[]string{"aaaaaaaaaaaa", "bbbbbbbbbbbb"}, 20, "bbbbbbbbbbbb", 2, 1},
+		feb: {[]string{"aaaaaaaaaaaa"}, 60, "aaaaaaaaaaaa", 1, 1},
+	})
+	check("day", false, map[time.Time]want{
+		time.Date(2024, 1, 15, 0, 0, 0, 0, loc): {[]string{"aaaaaaaaaaaa", "cccccccccccc"}, 40, "cccccccccccc", 2, 2},
+		time.Date(2024, 1, 16, 0, 0, 0, 0, loc): {[]string{"bbbbbbbbbbbb"}, 20, "bbbbbbbbbbbb", 1, 0},
+		time.Date(2024, 2, 5, 0, 0, 0, 0, loc):  {[]string{"aaaaaaaaaaaa"}, 60, "aaaaaaaaaaaa", 1, 1},
+	})
+}

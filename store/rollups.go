@@ -229,13 +229,15 @@ offered, answered, abandoned, timeout, exit_key, exit_other, unknown,
 short_abandoned, answered_within_sla, abandoned_within_sla, transferred,
 wait_answered_s, wait_all_s, talk_s, max_wait_s, wait_hist_keys, wait_hist_counts,
 dispositions, resolved_first_contact, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target,
-bucket_offset_s, hour_offset_s, day_offset_s, month_offset_s, quarter_offset_s, year_offset_s)`
+bucket_offset_s, hour_offset_s, day_offset_s, month_offset_s, quarter_offset_s, year_offset_s,
+settings_version)`
 
 // WriteRollups writes rollup rows in one INSERT under version, appending
 // whole columns. A row replaces the stored row of the same (switch, queue,
 // bucket, in_hours) with a lower version; readers use FINAL. The wait
 // histogram is written with its keys sorted; the UTC offsets of the period
-// starts (migration 0006) are written with the starts. rows is not retained.
+// starts (migration 0006) are written with the starts, the settings version
+// (0008) last. rows is not retained.
 func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error {
 	if len(rows) == 0 {
 		return nil
@@ -244,11 +246,12 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 }
 
 // rollupColumns returns the columns of insertRollupsSQL for rows under
-// version, the offsets last.
+// version, the offsets and the settings version last.
 func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 	n := len(rows)
 	var (
 		sw, queue, tz, formula                  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		settingsVersion                         = make([]string, n)
 		inHours                                 = make([]uint8, n)
 		bucket, hour, day, month, quarter, year = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		versions                                = make([]uint64, n)
@@ -268,6 +271,7 @@ func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 	for i := range rows {
 		r := &rows[i]
 		sw[i], queue[i], tz[i], formula[i] = r.Switch, r.Queue, r.TZ, r.SLAFormula
+		settingsVersion[i] = r.SettingsVersion
 		if r.InHours {
 			inHours[i] = 1
 		}
@@ -304,7 +308,7 @@ func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 	for _, o := range offsets {
 		cols = append(cols, o)
 	}
-	return cols
+	return append(cols, settingsVersion)
 }
 
 // BucketsWithCounts returns those of refs that have a stored rollup row with

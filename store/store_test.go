@@ -75,6 +75,61 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.Addr = []string{"localhost"} }, "ACDSTAT_CLICKHOUSE_ADDR")
 	f(func(c *Config) { c.Password, c.PasswordFile = "a", "/b" }, "exclusive")
 	f(func(c *Config) { c.ReadTimeout = 0 }, "ACDSTAT_CLICKHOUSE_READ_TIMEOUT")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "acdstat", 2 }, "")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "a b", 2 }, "ACDSTAT_CLICKHOUSE_CLUSTER")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "acdstat", 1 }, "ACDSTAT_CLICKHOUSE_INSERT_QUORUM")
+}
+
+// TestNewDialsOnlyWhenUsed: New touches no network, so serve can start
+// while ClickHouse is away. A store of a server nobody listens on is made,
+// and its calls fail; a store of a database that does not exist yet fails
+// its calls until Connect created the database, and works from then on.
+func TestNewDialsOnlyWhenUsed(t *testing.T) {
+	ctx := context.Background()
+	away, err := New(testConfig("127.0.0.1:1", "acdstat"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("New of a server that does not answer: %v; want a store", err)
+	}
+	defer away.Close()
+	if err := away.Ping(ctx); err == nil {
+		t.Error("Ping of a server that does not answer: no error")
+	}
+	if err := away.Connect(ctx); err == nil {
+		t.Error("Connect to a server that does not answer: no error")
+	}
+
+	addr, db := chtest.NewDatabase(t)
+	boot, err := Open(ctx, testConfig(addr, "default"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer boot.Close()
+	if err := boot.conn.Exec(ctx, "DROP DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(testConfig(addr, db), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); err == nil {
+		t.Errorf("Ping before the database %s exists: no error", db)
+	}
+	if v := s.ServerVersion(); v != "" {
+		t.Errorf("ServerVersion before Connect = %q; want empty", v)
+	}
+	if err := s.Connect(ctx); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping after Connect: %v", err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after Connect: %v", err)
+	}
+	if s.ServerVersion() == "" {
+		t.Error("ServerVersion after Connect is empty")
+	}
 }
 
 func TestSplitStatements(t *testing.T) {
@@ -404,7 +459,7 @@ func TestWriteCallsNewestVersionWins(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CurrentStays: %v", err)
 	}
-	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
+	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime, Agent: "Agent/1"}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
 	if !reflect.DeepEqual(stays, wantStays) {
 		t.Fatalf("got %v; want %v", stays, wantStays)
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/httpapi"
 	"github.com/acdstat/acdstat/intake"
@@ -13,8 +12,16 @@ import (
 )
 
 // newReadAPI is the read API and the dashboard over the store, behind the
-// read token.
-func newReadAPI(cfg config.Config, log *slog.Logger, now func() time.Time, settings *cdr.Settings, st *store.Store) *httpapi.API {
+// read tokens (ACDSTAT_READ_TOKEN for every switch, ACDSTAT_READ_TOKENS
+// and _FILE for some), with the current queue settings of settings.
+func newReadAPI(cfg config.Config, log *slog.Logger, now func() time.Time, settings httpapi.SettingsSource, st *store.Store) (*httpapi.API, error) {
+	tokens, err := intake.LoadReadTokens(cfg.ReadToken, cfg.ReadTokens, cfg.ReadTokensFile)
+	if err != nil {
+		return nil, err
+	}
+	if n := tokens.Limited(); n > 0 {
+		log.Info("read tokens limited to switches", "tokens", n)
+	}
 	return httpapi.NewAPI(httpapi.Sources{Counts: st, Queues: st, Callbacks: st, Rejects: st},
-		settings, log.With("component", "api"), now, func(h http.Handler) http.Handler { return intake.RequireToken(cfg.ReadToken, "read", h) })
+		settings, log.With("component", "api"), now, func(h http.Handler) http.Handler { return intake.RequireReader(tokens, h) }), nil
 }

@@ -233,7 +233,7 @@ func TestRebuildMergesStaysOfResentCDRs(t *testing.T) {
 	if _, err := b.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newRoller(cfg, log, settings, st).Run(ctx); err != nil {
+	if _, err := newRoller(cfg, log, aggregate.FixedSettings(settings), st).Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	checkReport(t, "old grouping", dayReport(t, environ, "support"), map[string]any{"offered": 3, "answered": 1, "unknown": 1, "abandoned": 1})

@@ -18,13 +18,15 @@ import (
 	"github.com/acdstat/acdstat/store"
 )
 
-// newFunneler returns the IVR funnel job over st.
-func newFunneler(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) *aggregate.Funneler {
-	return aggregate.NewFunneler(cfg.Jobs, log.With("component", "funnel"), settings, st, st, st)
+// newFunneler returns the IVR funnel job over st, with the entries of the
+// settings of settings at the start of each run.
+func newFunneler(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Funneler {
+	jobs := st.ConsistentReads() // as newBuilder's
+	return aggregate.NewFunneler(cfg.Jobs, log.With("component", "funnel"), settings, jobs, jobs, jobs)
 }
 
 // funnelJob runs the funnel job on the rollup's schedule.
-func funnelJob(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) aggregate.Job {
+func funnelJob(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) aggregate.Job {
 	f := newFunneler(cfg, log, settings, st)
 	return aggregate.Job{Name: aggregate.FunnelJob, Schedule: cfg.Jobs.RollupEvery, Run: func(ctx context.Context) error {
 		stats, err := f.Run(ctx)
@@ -54,19 +56,18 @@ type funnelRow struct {
 	CountedTo    time.Time         `json:"counted_to"`
 }
 
-// reportFunnel prints the funnel of one entry per day or month, over the
-// range as asked (reportRange): a period the range cuts is counted in part
-// and marked, as in acdstat report.
-func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, period, fromArg, toArg, format string, stdout, stderr io.Writer) error {
+// reportFunnel prints the funnel of one entry of the current queue
+// settings per day or month, over the range as asked (reportRange): a
+// period the range cuts is counted in part and marked, as in acdstat
+// report.
+func reportFunnel(ctx context.Context, a *app, entry, sw, period, fromArg, toArg, format string, stdout io.Writer) error {
 	switch {
-	case queuesFile == "":
-		return fmt.Errorf("report: --funnel needs the queue file (--queues or ACDSTAT_QUEUES) that lists the entry")
 	case period != cdr.PeriodDay && period != cdr.PeriodMonth:
 		return fmt.Errorf("report: --funnel: --period %q: use day or month", period)
 	case format != "table" && format != "json":
 		return fmt.Errorf("report: --funnel: --format %q: use table or json", format)
 	}
-	qs, err := config.LoadQueues(queuesFile)
+	qs, err := a.queues.Settings(ctx)
 	if err != nil {
 		return err
 	}
@@ -76,23 +77,22 @@ func reportFunnel(ctx context.Context, s *settings, entry, sw, queuesFile, perio
 		for _, e := range qs.Entries {
 			names = append(names, e.Name)
 		}
-		return fmt.Errorf("report: --funnel %q: no such entry in %s (entries: %s)", entry, queuesFile, strings.Join(names, ", "))
+		list := strings.Join(names, ", ")
+		if list == "" {
+			list = "none: list them under entries in the queue file and apply it with acdstat settings apply FILE"
+		}
+		return fmt.Errorf("report: --funnel %q: no such entry in the queue settings, version %s (entries: %s)", entry, qs.Version, list)
 	}
 	ent := qs.Entries[i]
-	from, to, err := reportRange(period, fromArg, toArg, ent.Location, s.now())
+	from, to, err := reportRange(period, fromArg, toArg, ent.Location, a.now())
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s.cfg, newLogger(s.cfg, stderr))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	swFilter := sw
 	if swFilter == cdr.AllSwitches {
 		swFilter = ""
 	}
-	ps, err := st.FunnelPeriods(ctx, entry, swFilter, period, from, to)
+	ps, err := a.st.FunnelPeriods(ctx, entry, swFilter, period, from, to)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"io"
+	"io/fs"
 	"os"
-	"sync/atomic"
+	"slices"
+	"strings"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
@@ -30,6 +34,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	tz := s.fs.String("tz", "", "the zone of these files' local times, over the zone of --switch in the queue file and ACDSTAT_SWITCH_TIMEZONE (for a one-off file)")
 	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
 	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md)")
+	allowOld := s.fs.Bool("allow-old", false, "take events older than the raw-event retention (a backfill of history); they are dropped at the next retention run unless ACDSTAT_RETENTION_EVENTS is 0 or reaches back to them")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -41,6 +46,16 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	// stored under a name no server would take, such as "*" (all switches).
 	if *sw, err = cdr.SwitchName(*sw); err != nil {
 		return fmt.Errorf("ingest: --switch: %w", err)
+	}
+	if !slices.Contains(cdr.Formats(), *format) {
+		meant := ""
+		if c := closest(*format, cdr.Formats()); c != "" {
+			meant = fmt.Sprintf(" (did you mean %q?)", c)
+		}
+		return fmt.Errorf("ingest: unknown --format %q%s; formats: %s", *format, meant, strings.Join(cdr.Formats(), ", "))
+	}
+	if err := checkInputs(files, *format, *mapFile != ""); err != nil {
+		return err
 	}
 	decode, err := cdr.Decoder(*format)
 	if err != nil {
@@ -56,33 +71,39 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	settings, err := config.LoadQueues(s.cfg.Queues)
+	// The queue settings (after applying ACDSTAT_QUEUES, loadQueues) name
+	// the zone of the switch's local times, as serve's do.
+	a, err := s.open(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	loc, err := ingestZone(settings, s.cfg.Intake, *sw, *tz)
+	defer a.Close()
+	log, st := a.log, a.st
+	loc, err := ingestZone(a.queues.Last(), s.cfg.Intake, *sw, *tz)
 	if err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, p.stderr)
-	st, err := openStore(ctx, s.cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 
 	var total intake.Result
 	for _, name := range files {
-		res, err := ingestFile(ctx, storeSink{st: st, now: s.now}, name, *format, decode, cdr.DecodeOptions{
-			Switch: *sw, Location: loc, Now: s.now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
-		}, p.stderr)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		now := s.now()
+		// Every intake path takes no time older than the retention keeps
+		// (intake.Config.Oldest), but for a backfill.
+		var oldest time.Time
+		if !*allowOld && s.cfg.Intake.Oldest != nil {
+			oldest = s.cfg.Intake.Oldest(now)
 		}
-		fmt.Fprintf(p.stdout, "%s: %d events stored, %d duplicates, %d lines rejected\n", name, res.Accepted, res.Duplicates, len(res.Rejects))
+		res, err := ingestFile(ctx, storeSink{st: st, now: s.now}, name, *format, decode, cdr.DecodeOptions{
+			Switch: *sw, Location: loc, Now: now, Oldest: oldest, BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
+		}, *mapFile != "", p.stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(p.stdout, "%s: %s stored, %s, %s rejected\n", name,
+			plural(res.Accepted, "event", "events"), plural(res.Duplicates, "duplicate", "duplicates"), plural(len(res.Rejects), "line", "lines"))
 		for i, rj := range res.Rejects {
 			if i == 50 {
-				fmt.Fprintf(p.stdout, "  … %d more rejected lines (all are stored with their reason)\n", len(res.Rejects)-i)
+				fmt.Fprintf(p.stdout, "  … %s more (all are stored with their reason: GET /v1/rejects)\n", plural(len(res.Rejects)-i, "rejected line", "rejected lines"))
 				break
 			}
 			fmt.Fprintf(p.stdout, "  rejected %s\n", rj.String())
@@ -91,7 +112,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		total.Rejects = append(total.Rejects, res.Rejects...)
 	}
 	if !*noBuild {
-		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
+		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, a.queues)
 		if err != nil {
 			return err
 		}
@@ -99,7 +120,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		if err != nil {
 			return fmt.Errorf("events are stored, but building queue calls failed (serve retries it): %w", err)
 		}
-		fmt.Fprintf(p.stdout, "queue calls built for %d call ids (%d rows written)\n", stats.Calls, stats.Written)
+		fmt.Fprintf(p.stdout, "queue calls built for %s (%s written)\n", plural(stats.Calls, "call id", "call ids"), plural(stats.Written, "row", "rows"))
 	}
 	if len(total.Rejects) > 0 {
 		return exitCode(3)
@@ -127,11 +148,74 @@ func ingestZone(settings *cdr.Settings, cfg intake.Config, sw, tz string) (*time
 	return settings.SwitchZone(sw, fallback), nil
 }
 
-func ingestFile(ctx context.Context, sink storeSink, name, format string, decode cdr.DecodeFunc, opt cdr.DecodeOptions, stderr io.Writer) (intake.Result, error) {
-	var r io.Reader = os.Stdin
+// checkInputs looks at every file named before anything connects to
+// ClickHouse (checkInput), so that a mistake is told at once and alone.
+// Standard input ("-") is looked at when it is read.
+func checkInputs(files []string, format string, withMap bool) error {
+	for _, name := range files {
+		if name == "-" {
+			continue
+		}
+		f, err := openInput(name)
+		if err != nil {
+			return err
+		}
+		_, err = checkInput(bufio.NewReaderSize(f, cdr.SniffBytes), name, format, withMap)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openInput opens a file to ingest, with an error that names it once
+// ("cannot open X: no such file or directory", not "open X: open X").
+func openInput(name string) (*os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("ingest: cannot open %s: %w", name, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("ingest: %s is a directory: name the files in it (%s/*)", name, strings.TrimSuffix(name, "/"))
+	}
+	return f, nil
+}
+
+// checkInput looks at the beginning of an input: an empty one is refused
+// (there is nothing to import, and exiting 0 would say all went well), and
+// one that is plainly of another format than format is refused with the
+// flags that read it (cdr.CheckFormat), instead of a reject per line. It
+// returns what it looked at, which r still holds.
+func checkInput(r *bufio.Reader, name, format string, withMap bool) ([]byte, error) {
+	head, err := r.Peek(cdr.SniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("ingest: cannot read %s: %w", name, err)
+	}
+	if len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\ufeff")))) == 0 {
+		if name == "-" {
+			name = "standard input"
+		}
+		return nil, fmt.Errorf("ingest: %s is empty: nothing to import", name)
+	}
+	if err := cdr.CheckFormat(format, head, withMap); err != nil {
+		return nil, fmt.Errorf("ingest: %s: %w", name, err)
+	}
+	return head, nil
+}
+
+// ingestFile decodes one input into the store. On a terminal it shows its
+// progress (lines, rate, time left); elsewhere it prints nothing.
+func ingestFile(ctx context.Context, sink storeSink, name, format string, decode cdr.DecodeFunc, opt cdr.DecodeOptions, withMap bool, stderr io.Writer) (intake.Result, error) {
+	var in io.Reader = os.Stdin
 	var size int64
 	if name != "-" {
-		f, err := os.Open(name)
+		f, err := openInput(name)
 		if err != nil {
 			return intake.Result{}, err
 		}
@@ -139,66 +223,20 @@ func ingestFile(ctx context.Context, sink storeSink, name, format string, decode
 		if fi, err := f.Stat(); err == nil {
 			size = fi.Size()
 		}
-		r = f
+		in = f
 	}
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		cr := &countingReader{r: r}
-		r = cr
-		stop := progress(stderr, name, size, cr)
-		defer stop()
+	br := bufio.NewReaderSize(in, cdr.SniffBytes)
+	if _, err := checkInput(br, name, format, withMap); err != nil {
+		return intake.Result{}, err
 	}
-	return intake.Ingest(ctx, format, decode, r, opt, sink)
-}
-
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// progress draws a one-line progress bar on a terminal until stop is called.
-func progress(w io.Writer, name string, size int64, cr *countingReader) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	start := time.Now()
-	draw := func() {
-		n := cr.n.Load()
-		rate := float64(n) / time.Since(start).Seconds() / (1 << 20)
-		if size > 0 {
-			pct := float64(n) / float64(size)
-			bar := int(pct * 30)
-			fmt.Fprintf(w, "\r%s [%-30s] %3.0f%% %.1f MiB/s ", name, string(repeat('#', bar)), pct*100, rate)
-		} else {
-			fmt.Fprintf(w, "\r%s %.1f MiB read, %.1f MiB/s ", name, float64(n)/(1<<20), rate)
-		}
+	var r io.Reader = br
+	if p := startProgress(stderr, name, size, true, "line"); p != nil {
+		defer p.Stop()
+		r = countingReader{r: br, p: p}
 	}
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				draw()
-				fmt.Fprintln(w)
-				return
-			case <-t.C:
-				draw()
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
-}
-
-func repeat(c byte, n int) []byte {
-	b := make([]byte, max(n, 0))
-	for i := range b {
-		b[i] = c
+	res, err := intake.Ingest(ctx, format, decode, r, opt, sink)
+	if err != nil {
+		return res, fmt.Errorf("cannot ingest %s: %w", name, err)
 	}
-	return b
+	return res, nil
 }

@@ -18,24 +18,6 @@ import (
 	"github.com/acdstat/acdstat/config"
 )
 
-const usage = `usage: acdstat <command> [flags]
-
-commands:
-  serve      run intake, the jobs and the HTTP API
-  migrate    create or upgrade the ClickHouse schema
-  ingest     import files: acdstat ingest --format queue_log FILE...
-  ship       follow a queue_log file and post it: acdstat ship --queue-log PATH --to URL
-  rollup     build queue calls and roll up changed buckets now
-  rebuild    recompute queue calls and rollups from raw events: --from D --to D
-  simulate   a synthetic ACD writing queue_log and its ground truth
-  report     the figures of a queue per period: acdstat report --queue Q
-  check-config  validate the settings and the queue file (ACDSTAT_QUEUES)
-  version    print the version
-
-Settings come from ACDSTAT_* variables (README.md); flags override them.
-Run 'acdstat <command> -h' for a command's flags.
-`
-
 // version is set by the Makefile through -ldflags.
 var version = "dev"
 
@@ -74,7 +56,7 @@ type process struct {
 
 func run(ctx context.Context, p process, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(p.stderr, usage)
+		fmt.Fprint(p.stderr, usage())
 		return exitCode(2)
 	}
 	cmd, rest := args[0], args[1:]
@@ -95,21 +77,23 @@ func run(ctx context.Context, p process, args []string) error {
 		return cmdSimulate(ctx, p, rest)
 	case "report":
 		return cmdReport(ctx, p, rest)
+	case "settings":
+		return cmdSettings(ctx, p, rest)
 	case "check-config":
 		return cmdCheckConfig(ctx, p, rest)
-	case "version":
+	case "version", "--version", "-version", "-v":
 		fmt.Fprintln(p.stdout, "acdstat", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(p.stdout, usage)
-		return nil
+		return cmdHelp(ctx, p, rest)
 	}
-	fmt.Fprintf(p.stderr, "acdstat: unknown command %q\n\n%s", cmd, usage)
-	return exitCode(2)
+	return unknownCommand(p.stderr, cmd)
 }
 
 // settings holds the flags every server-facing command shares; each
-// overrides its ACDSTAT_* variable when given.
+// overrides its ACDSTAT_* variable when given. The environment is read
+// once, here; the store and the queue settings once, by open (or by
+// serve, which waits for ClickHouse).
 type settings struct {
 	cfg config.Config
 	fs  *flag.FlagSet
@@ -121,8 +105,15 @@ func newSettings(name string, p process) (*settings, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A command a person types prints its result, not log lines before
+	// it: below serve and migrate, the log level is warn unless
+	// ACDSTAT_LOG_LEVEL or --log-level says otherwise.
+	if name != "serve" && name != "migrate" && envOf(p.environ, "ACDSTAT_LOG_LEVEL") == "" {
+		cfg.LogLevel = "warn"
+	}
 	s := &settings{cfg: cfg, fs: flag.NewFlagSet("acdstat "+name, flag.ContinueOnError), now: p.now}
 	s.fs.SetOutput(p.stderr)
+	setUsage(s.fs, name)
 	s.fs.Func("clickhouse", "ClickHouse native address(es), comma-separated (ACDSTAT_CLICKHOUSE_ADDR)", func(v string) error {
 		s.cfg.ClickHouse.Addr = strings.Split(v, ",")
 		return nil
@@ -138,10 +129,7 @@ func (s *settings) parse(args []string) error {
 	if err := s.fs.Parse(args); err != nil {
 		return err
 	}
-	if err := s.cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid settings:\n%w", err)
-	}
-	return nil
+	return s.validate()
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -4,25 +4,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
-	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/report"
+	"github.com/acdstat/acdstat/store"
+	"golang.org/x/term"
 )
 
 // reportFormats are the --format values of acdstat report.
-var reportFormats = []string{"table", "csv", "json", "markdown"}
+var reportFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 
 // cmdReport prints the report rows of METRICS.md for one queue, one row per
 // period in the range, read from the rollups. The range is --from to --to
 // as asked (reportRange): where it starts or ends inside a period, that row
-// counts only its part and is marked partial.
+// counts only its part and is marked partial. The queue's zone and names
+// are those of the current queue settings; each row says with which
+// settings it was counted.
+//
+// A queue that has no calls and is not in the queue settings is refused
+// with the queues that are (knownQueue), as the API's 404 is; one of the
+// settings without calls yet prints its periods with zero calls.
 //
 // It opens the store with openStore, which migrates: on a fresh database a
-// report then prints the asked periods with zero calls instead of failing on
-// a missing rollup table, and a database from before the rollups gets them.
+// report then says which queues it knows instead of failing on a missing
+// rollup table, and a database from before the rollups gets them.
 // Migrating is idempotent and cheap when nothing is pending; the price is
 // that the ClickHouse user needs the right to create tables, as serve,
 // ingest and migrate already do.
@@ -40,12 +51,33 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	hours := s.fs.String("hours", "all", "all calls, or only those that joined in opening hours: all or in")
 	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
 	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
-	queuesFile := s.fs.String("queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES); without one a queue has the default settings")
+	output := s.fs.String("output", "", "write the report to this file instead of stdout (for --format xlsx on a terminal: report.xlsx)")
+	agents := s.fs.Bool("agents", false, "report the agent figures instead: a row per agent and period (--period, --from, --to, --format table, csv or json; see --agent, --queues)")
+	agent := s.fs.String("agent", "", "with --agents: this agent only (its id, or its pseudonym)")
+	queues := s.fs.Bool("queues", false, "with --agents: a row per queue of each agent too")
 	if err := s.parse(args); err != nil {
 		return err
 	}
+	if *agents {
+		if s.fs.NArg() > 0 {
+			return fmt.Errorf("report: unexpected argument %q", s.fs.Arg(0))
+		}
+		a, err := s.open(ctx, p, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return reportAgents(ctx, a, *period, *fromArg, *toArg, *agent, *queues, *format, *output, p.stdout, s.now())
+	}
 	if *funnel != "" && s.fs.NArg() == 0 {
-		return reportFunnel(ctx, s, *funnel, *sw, *queuesFile, *period, *fromArg, *toArg, *format, p.stdout, p.stderr)
+		a, err := s.open(ctx, p, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return writeOutput(p.stdout, *output, false, func(w io.Writer) error {
+			return reportFunnel(ctx, a, *funnel, *sw, *period, *fromArg, *toArg, *format, w)
+		})
 	}
 	switch {
 	case s.fs.NArg() > 0:
@@ -65,42 +97,113 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 		*sw = cdr.AllSwitches
 	}
 
-	q := cdr.DefaultQueueSettings(*queue)
-	if *queuesFile != "" {
-		qs, err := config.LoadQueues(*queuesFile)
-		if err != nil {
-			return err
-		}
-		q = qs.Queue(*queue)
+	a, err := s.open(ctx, p, false)
+	if err != nil {
+		return err
 	}
+	defer a.Close()
+	qs, err := a.queues.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	if err := knownQueue(ctx, a.st, qs, *queue); err != nil {
+		return err
+	}
+	q := qs.Queue(*queue)
 	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now())
 	if err != nil {
 		return err
 	}
+	sums, err := a.st.PeriodRollups(ctx, *sw, *queue, *period, from, to, *hours == "in")
+	if err != nil {
+		return err
+	}
+	rows, err := report.Build(q, qs.Version, *sw, *period, *hours, from, to, sums)
+	if err != nil {
+		return err
+	}
+	return writeReport(p.stdout, *output, *format, rows, *danish)
+}
 
-	log := newLogger(s.cfg, p.stderr)
-	st, err := openStore(ctx, s.cfg, log)
+// writeReport writes rows in format to output, a file, or to stdout where
+// output is empty (writeOutput).
+func writeReport(stdout io.Writer, output, format string, rows []report.Row, danish bool) error {
+	return writeOutput(stdout, output, format == "xlsx", func(w io.Writer) error {
+		switch format {
+		case "json":
+			return report.WriteJSON(w, rows)
+		case "csv":
+			return report.WriteCSV(w, rows, danish)
+		case "markdown":
+			return report.WriteMarkdown(w, rows)
+		case "xlsx":
+			return report.WriteXLSX(w, rows)
+		}
+		return report.WriteTable(w, rows)
+	})
+}
+
+// writeOutput runs write on the file output, or on stdout where output is
+// empty. A file is written beside its final name and renamed when
+// complete, so a report that fails leaves no half file (nor an empty one).
+// A binary report (a workbook) is not printed on a terminal, where it
+// would be noise: the error says to give --output or to redirect stdout.
+func writeOutput(stdout io.Writer, output string, binary bool, write func(io.Writer) error) error {
+	if output == "" {
+		if f, ok := stdout.(*os.File); ok && binary && term.IsTerminal(int(f.Fd())) {
+			return fmt.Errorf("report: --format xlsx writes a workbook, not text: give --output report.xlsx, or redirect stdout to a file (> report.xlsx)")
+		}
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(output), "."+filepath.Base(output)+".*")
+	if err != nil {
+		return fmt.Errorf("cannot write the report: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // gone after the rename; else the half file
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	// CreateTemp makes the file 0600; a report is for passing on.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	if err := os.Rename(tmp.Name(), output); err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w", output, err)
+	}
+	return nil
+}
+
+// knownQueue refuses a queue that has no rolled-up calls and is not in the
+// queue settings qs, as GET /v1/report answers 404: a mistyped name would
+// otherwise print periods of zeros. The error names the known queues, and
+// the one meant where one is close.
+func knownQueue(ctx context.Context, st *store.Store, qs *cdr.Settings, name string) error {
+	names, err := st.RollupQueues(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	sums, err := st.PeriodCounts(ctx, *sw, *queue, *period, from, to, *hours == "in")
-	if err != nil {
-		return err
+	for n := range qs.Queues {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
-	rows, err := report.Build(q, *sw, *period, *hours, from, to, sums)
-	if err != nil {
-		return err
+	if slices.Contains(names, name) {
+		return nil
 	}
-	switch *format {
-	case "json":
-		return report.WriteJSON(p.stdout, rows)
-	case "csv":
-		return report.WriteCSV(p.stdout, rows, *danish)
-	case "markdown":
-		return report.WriteMarkdown(p.stdout, rows)
+	slices.Sort(names)
+	list := strings.Join(names, ", ")
+	if list == "" {
+		list = "none yet (no queue settings applied, and no calls rolled up)"
 	}
-	return report.WriteTable(p.stdout, rows)
+	meant := ""
+	if c := closest(name, names); c != "" {
+		meant = fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return fmt.Errorf("report: queue %q has no data and is not in the queue settings%s; known queues: %s", name, meant, list)
 }
 
 // reportRange is report.Range with its errors naming the flags. The range

@@ -8,32 +8,27 @@ import (
 	"time"
 
 	"github.com/acdstat/acdstat/aggregate"
-	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/config"
 	"github.com/acdstat/acdstat/store"
 )
 
-// cmdRollup runs the build and rollup jobs once, now.
+// cmdRollup runs the build and rollup jobs once, now, with the current
+// queue settings (after applying --queues or ACDSTAT_QUEUES, loadQueues).
 func cmdRollup(ctx context.Context, p process, args []string) error {
 	s, err := newSettings("rollup", p)
 	if err != nil {
 		return err
 	}
-	s.fs.StringVar(&s.cfg.Queues, "queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES)")
+	s.queuesFlag()
 	if err := s.parse(args); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, p.stderr)
-	settings, err := config.LoadQueues(s.cfg.Queues)
+	a, err := s.open(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s.cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	builder, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
+	defer a.Close()
+	builder, err := newBuilder(a.cfg, a.log, prometheus.NewRegistry(), a.now, a.st, a.queues)
 	if err != nil {
 		return err
 	}
@@ -41,28 +36,29 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot build queue calls: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "queue calls built for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
-	rs, err := newRoller(s.cfg, log, settings, st).Run(ctx)
+	fmt.Fprintf(p.stdout, "queue calls built for %s (%s written)\n", plural(bs.Calls, "call id", "call ids"), plural(bs.Written, "row", "rows"))
+	rs, err := newRoller(a.cfg, a.log, a.queues, a.st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot roll up: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
-	fs, err := newFunneler(s.cfg, log, settings, st).Run(ctx)
+	fmt.Fprintln(p.stdout, rolledUp(rs))
+	fs, err := newFunneler(a.cfg, a.log, a.queues, a.st).Run(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "IVR funnel: %d calls to entry numbers (of %d call ids)\n", fs.Written, fs.Calls)
-	return nil
+	fmt.Fprintf(p.stdout, "IVR funnel: %s to entry numbers (of %s)\n", plural(fs.Written, "call", "calls"), plural(fs.Calls, "call id", "call ids"))
+	return rollupAgents(ctx, a, p.stdout, nil)
 }
 
 // cmdRebuild recomputes queue calls and rollups of a range from the raw
-// events.
+// events, with the current queue settings (after applying --queues or
+// ACDSTAT_QUEUES, loadQueues): a running serve counts with the same ones.
 func cmdRebuild(ctx context.Context, p process, args []string) error {
 	s, err := newSettings("rebuild", p)
 	if err != nil {
 		return err
 	}
-	s.fs.StringVar(&s.cfg.Queues, "queues", s.cfg.Queues, "the queue settings file (ACDSTAT_QUEUES)")
+	s.queuesFlag()
 	fromArg := s.fs.String("from", "", "first local date or date-time to rebuild, included (2006-01-02 or 2006-01-02T15:04)")
 	toArg := s.fs.String("to", "", "local date or date-time to rebuild up to, excluded")
 	tz := s.fs.String("tz", "Europe/Copenhagen", "the zone of --from and --to")
@@ -87,39 +83,50 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if err := s.cfg.Retention.CheckRebuildRange(from, s.now()); err != nil {
 		return err
 	}
-	log := newLogger(s.cfg, p.stderr)
-	settings, err := config.LoadQueues(s.cfg.Queues)
+	a, err := s.open(ctx, p, true)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, s.cfg, log)
+	defer a.Close()
+	b, err := newBuilder(a.cfg, a.log, prometheus.NewRegistry(), a.now, a.st, a.queues)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, settings)
-	if err != nil {
-		return err
-	}
-	bs, err := b.RebuildBetween(ctx, st, from, to)
+	built := startProgress(p.stderr, "rebuilding queue calls", 0, false, "call")
+	b.OnProgress(func(done, total int) { built.Set(int64(done), int64(total), int64(done)) })
+	bs, err := b.RebuildBetween(ctx, a.st.ConsistentReads(), from, to)
+	built.Stop()
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
 	}
-	fmt.Fprintf(p.stdout, "queue calls rebuilt for %d call ids (%d rows written)\n", bs.Calls, bs.Written)
-	r := newRoller(s.cfg, log, settings, st)
-	rs, err := r.RollupRange(ctx, st, from, to)
+	fmt.Fprintf(p.stdout, "queue calls rebuilt for %s (%s written)\n", plural(bs.Calls, "call id", "call ids"), plural(bs.Written, "row", "rows"))
+	r := newRoller(a.cfg, a.log, a.queues, a.st)
+	rolled := startProgress(p.stderr, "rolling up", 0, false, "bucket")
+	r.OnProgress(func(done, total int) { rolled.Set(int64(done), int64(total), int64(done)) })
+	rs, err := r.RollupRange(ctx, a.st.ConsistentReads(), from, to)
+	rolled.Stop()
+	r.OnProgress(nil)
 	if err != nil {
 		return fmt.Errorf("cannot roll up %s to %s: %w", *fromArg, *toArg, err)
 	}
-	fmt.Fprintf(p.stdout, "rolled up %d buckets (%d queue calls, %d rows written)\n", rs.Buckets, rs.Calls, rs.Rows)
+	fmt.Fprintln(p.stdout, rolledUp(rs))
 	// Stays that the rebuild moved out of the range, and calls built since
 	// the last run, are the incremental job's.
 	if _, err := r.Run(ctx); err != nil {
 		return fmt.Errorf("cannot roll up changed buckets: %w", err)
 	}
-	return nil
+	return rollupAgents(ctx, a, p.stdout, &[2]time.Time{from, to})
 }
 
-func newRoller(cfg config.Config, log *slog.Logger, settings *cdr.Settings, st *store.Store) *aggregate.Roller {
-	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, st, st, st)
+// rolledUp says what a rollup run did.
+func rolledUp(rs aggregate.RollupStats) string {
+	return fmt.Sprintf("rolled up %s (%s, %s written)", plural(rs.Buckets, "bucket", "buckets"),
+		plural(rs.Calls, "queue call", "queue calls"), plural(rs.Rows, "row", "rows"))
+}
+
+// newRoller is the rollup job, counting with the settings of settings at
+// the start of each run (a config.Current in every command).
+func newRoller(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Roller {
+	jobs := st.ConsistentReads() // as newBuilder's
+	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, jobs, jobs, jobs)
 }

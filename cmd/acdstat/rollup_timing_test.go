@@ -85,7 +85,7 @@ func BenchmarkRollup(b *testing.B) {
 	// below re-read the new calls only, not the history's last batch.
 	time.Sleep(1100 * time.Millisecond)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	roller := newRoller(cfg, log, nil, st)
+	roller := newRoller(cfg, log, aggregate.FixedSettings(nil), st)
 
 	b.Run("from_scratch", func(b *testing.B) {
 		for b.Loop() {

@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	s.fs.StringVar(&s.cfg.HTTPAddr, "http", s.cfg.HTTPAddr, "HTTP listen address (ACDSTAT_HTTP_ADDR)")
+	s.queuesFlag()
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -37,50 +38,87 @@ func cmdServe(ctx context.Context, p process, args []string) error {
 
 // serve runs everything; now is the clock of everything that depends on
 // the date (time.Now outside tests).
+//
+// The start order keeps intake independent of ClickHouse: the store is
+// made without the network (store.New), and serve connects (creating the
+// database), migrates and applies the queue file of ACDSTAT_QUEUES in the
+// background (connect). Where ClickHouse answers at once, serve comes up
+// with all of it done, as before. Where it does not, the spool, the HTTP
+// and SIP listeners and the writer start all the same, intake
+// acknowledges into the spool, and the attempts go on; only once one
+// succeeds does the writer insert (so nothing lands in a table whose views
+// do not exist yet) and do the jobs and the settings' follower start.
+// /readyz says whether intake works; /metrics (acdstat_clickhouse_up)
+// whether ClickHouse does.
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) error {
 	log.Info("starting acdstat", "version", version, "http", cfg.HTTPAddr)
-	st, err := waitForStore(ctx, cfg, log)
+	st, err := store.New(cfg.ClickHouse, log.With("component", "store"))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st.KeepAgentEvents(cfg.Agents.On())
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The lags are measured on the wall clock, as the watermarks are
 	// ClickHouse's insert times, whatever the clock of the jobs.
 	reg.MustRegister(store.NewCollector(st, time.Now, aggregate.BuildJob, aggregate.RollupJob))
+	// The queue settings come before intake: they name the zone of each
+	// switch's local times (cdr.Settings.SwitchZone). Every job, the intake
+	// handler and the read API follow the current version in the store;
+	// until serve has read it, intake takes the zones of the settings it
+	// starts with (startSettings).
+	queues := config.NewCurrent(st, log.With("component", "settings"))
+	queues.KeepCopy(filepath.Join(cfg.DataDir, settingsCopy))
+	queues.Assume(startSettings(cfg, log))
+	// Where ClickHouse answers at once, serve comes up connected and
+	// migrated, as every command does; where it does not within
+	// firstAttemptWait, intake starts all the same.
+	cctx, stopConnecting := context.WithCancel(ctx)
+	defer stopConnecting()
+	conn := connect(cctx, cfg, st, queues, log, now)
+	select {
+	case <-conn.first:
+	case <-time.After(firstAttemptWait):
+	}
+	if err := conn.refused(); err != nil {
+		return err
+	}
 	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
-		log.With("component", "spool"), reg, st)
+		log.With("component", "spool"), reg, afterMigration{conn.migrated, st})
 	if err != nil {
 		return err
 	}
 	defer writer.Close()
 	sp := writer.Spool()
-	// The queue file comes before intake: it names the zone of each
-	// switch's local times (cdr.Settings.SwitchZone).
-	settings, err := config.LoadQueues(cfg.Queues)
-	if err != nil {
-		return err
-	}
 	// Every listener acknowledges only what is fsynced in the spool.
 	sink := intake.NewSpoolSink(sp)
-	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, settings, sink)
+	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, queues, sink)
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, newReadAPI(cfg, log, now, settings, st))
+	readAPI, err := newReadAPI(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI,
+		newAgentAPI(cfg, log, now, queues, st))
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
-	builder, err := newBuilder(cfg, log, reg, now, st, settings)
+	builder, err := newBuilder(cfg, log, reg, now, st, queues)
 	if err != nil {
 		return err
 	}
-	roller := newRoller(cfg, log, settings, st)
+	roller := newRoller(cfg, log, queues, st)
+	agents, err := newAgentRoller(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
 	serveSIP, err := startSIP(cfg, log, reg, now, sink)
 	if err != nil {
 		return err
@@ -88,6 +126,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	sched, err := aggregate.NewScheduler(ctx, log.With("component", "jobs"), aggregate.Job{
 		Name: aggregate.BuildJob, Schedule: cfg.Jobs.BuildEvery,
 		Run: func(ctx context.Context) error {
+			// The SIP builder maps numbers to queues with the settings
+			// read last (buildSources): read the current ones first.
+			if _, err := queues.Settings(ctx); err != nil {
+				return fmt.Errorf("cannot read the queue settings: %w", err)
+			}
 			stats, err := builder.Run(ctx)
 			if err == nil && stats.Written > 0 {
 				log.Debug("built calls", "calls", stats.Calls, "rows", stats.Written)
@@ -105,7 +148,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, settings, st), retentionJob(cfg, log, now, st))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log))
 	if err != nil {
 		return err
 	}
@@ -123,27 +166,54 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	g.Go(func() error { defer intakes.Done(); return srv.Serve(gctx) })
 	g.Go(func() error { defer intakes.Done(); return serveSIP(gctx) })
 	g.Go(func() error { return writer.Run(intakeStopped) })
-	g.Go(func() error { return sched.Serve(gctx) })
+	g.Go(func() error {
+		select {
+		case <-conn.ended:
+		case <-gctx.Done():
+			return nil
+		}
+		select {
+		case <-conn.migrated:
+		default:
+			return conn.err // nil: stopped before ClickHouse answered
+		}
+		jobs, jctx := errgroup.WithContext(gctx)
+		jobs.Go(func() error { return sched.Serve(jctx) })
+		jobs.Go(func() error { return queues.Follow(jctx, followSettingsEvery) })
+		return jobs.Wait()
+	})
 	err = g.Wait()
 	log.Info("stopped", "err", err)
 	return err
 }
 
-// openStore connects and migrates: every command that writes starts here.
+// followSettingsEvery is how often serve reads the current version of the
+// queue settings for the intake handler's zones; the jobs read it at the
+// start of every run, the read API on every request.
+const followSettingsEvery = 5 * time.Second
+
+// openStore connects and migrates: every command that writes starts here
+// (serve connects in the background: connect).
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
 	st, err := store.Open(ctx, cfg.ClickHouse, log.With("component", "store"))
 	if err != nil {
 		return nil, err
 	}
-	applied, err := st.Migrate(ctx)
-	if err != nil {
+	if err := migrate(ctx, st); err != nil {
 		st.Close()
-		return nil, fmt.Errorf("cannot migrate: %w", err)
+		return nil, err
 	}
-	for _, m := range applied {
-		log.Info("migration applied", "migration", m)
-	}
+	// Agent lines are kept by agent only while agent figures are on.
+	st.KeepAgentEvents(cfg.Agents.On())
 	return st, nil
+}
+
+// migrate applies the migrations st lacks (Migrate logs each, once).
+func migrate(ctx context.Context, st *store.Store) error {
+	if _, err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("cannot migrate: %w", err)
+	}
+	return nil
 }
 
 // storeSink writes events straight to ClickHouse, for `acdstat ingest`,
@@ -154,8 +224,12 @@ type storeSink struct {
 }
 
 func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error {
-	if err := s.st.InsertEvents(ctx, events); err != nil {
-		return err
+	// A backfill (ingest --allow-old) may span more months than current
+	// ClickHouse takes in one INSERT, as the writer's batches may.
+	for _, evs := range drain.ByMonths(events, drain.DefaultMaxMonths) {
+		if err := s.st.InsertEvents(ctx, evs); err != nil {
+			return err
+		}
 	}
 	if len(rejects) == 0 {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 func cmdShip(ctx context.Context, p process, args []string) error {
 	fs := flag.NewFlagSet("acdstat ship", flag.ContinueOnError)
 	fs.SetOutput(p.stderr)
+	setUsage(fs, "ship")
 	var cfg intake.ShipConfig
 	fs.StringVar(&cfg.Path, "queue-log", "/var/log/asterisk/queue_log", "the queue_log file to follow")
 	fs.StringVar(&cfg.URL, "to", "", "the acdstat server, e.g. https://acdstat.example:8080")
@@ -48,12 +50,15 @@ func cmdShip(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(p.stderr, &slog.HandlerOptions{Level: lvl}))
+	catchUp := &catchingUp{w: p.stderr, path: cfg.Path}
+	cfg.Progress = catchUp.update
 	sh, err := intake.NewShipper(cfg, log)
 	if err != nil {
 		return err
 	}
 	log.Info("shipping", "queue_log", cfg.Path, "to", cfg.URL, "switch", cfg.Switch)
 	err = sh.Run(ctx)
+	catchUp.stop()
 	if errors.Is(err, intake.ErrShipRefused) {
 		return fmt.Errorf("stopped: %w", err)
 	}
@@ -67,4 +72,45 @@ func envOf(environ []string, key string) string {
 		}
 	}
 	return ""
+}
+
+// catchUpBytes is how far behind the end of the file ship must be for its
+// status line to show: following a live file, it never shows.
+const catchUpBytes = 1 << 20
+
+// catchingUp shows, on a terminal, the progress of ship while it is more
+// than catchUpBytes behind the end of its file (a large file shipped for
+// the first time, or after the server was away), and ends the line once it
+// has caught up.
+type catchingUp struct {
+	w     io.Writer
+	path  string
+	p     *progress
+	from  int64 // acked when the line started
+	lines int64
+}
+
+// update is the shipper's Progress; it runs on the shipper's goroutine.
+func (c *catchingUp) update(acked, size int64, lines int) {
+	if c.p == nil {
+		if size-acked <= catchUpBytes {
+			return
+		}
+		c.p = startProgress(c.w, "catching up "+c.path, size-acked, true, "line")
+		if c.p == nil {
+			return
+		}
+		c.from, c.lines = acked, 0
+	}
+	c.lines += int64(lines)
+	c.p.Set(acked-c.from, size-c.from, c.lines)
+	if acked >= size {
+		c.stop()
+	}
+}
+
+// stop ends the status line, if one is shown.
+func (c *catchingUp) stop() {
+	c.p.Stop()
+	c.p = nil
 }

@@ -15,6 +15,7 @@ import (
 func cmdSimulate(ctx context.Context, p process, args []string) error {
 	fs := flag.NewFlagSet("acdstat simulate", flag.ContinueOnError)
 	fs.SetOutput(p.stderr)
+	setUsage(fs, "simulate")
 	def := simulate.DefaultConfig()
 	start := fs.String("start", def.Start.Format("2006-01-02"), "first local day simulated (YYYY-MM-DD, Europe/Copenhagen)")
 	days := fs.Int("days", def.Days, "number of local days")
@@ -27,17 +28,22 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	token := fs.String("token", envOf(p.environ, "ACDSTAT_INGEST_TOKEN"), "ingest token for --to (ACDSTAT_INGEST_TOKEN)")
 	rate := fs.Float64("rate", 0, "lines per second for --to (0: as fast as the server takes them)")
 	format := fs.String("format", "queue_log", "what the simulated switch writes: queue_log, or freeswitch (mod_json_cdr CDRs with mod_callcenter variables)")
-	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending today, then play today live until interrupted")
+	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending yesterday, then today up to now, then play today live until interrupted")
+	dispositions := fs.Float64("dispositions", 0.8, "the share of answered calls whose agent gives a disposition (first-contact resolution), written as queue_log DISPOSITION lines (--format queue_log); 0 for none")
+	agents := fs.Bool("agents", false, "simulate the agents too (sessions, pauses, rings, a static member, a night agent, an agent in two desks, one person on a second switch SWITCH-2); --out FILE writes that switch's log to FILE.SWITCH-2; the agent map goes to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := def
-	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch = *days, *perDay, *seed, *sw
+	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch, cfg.Dispositions, cfg.Agents = *days, *perDay, *seed, *sw, *dispositions, *agents
 	day, err := time.ParseInLocation("2006-01-02", *start, cfg.Location)
 	if err != nil {
 		return fmt.Errorf("--start: %w", err)
 	}
 	cfg.Start = day
+	if *format == "freeswitch" {
+		cfg.Dispositions = 0 // mod_json_cdr CDRs carry none
+	}
 	if *realtime {
 		if *to == "" {
 			return fmt.Errorf("--realtime needs --to")
@@ -57,6 +63,11 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	}
 	if *out != "" {
 		if err := writeTo(*out, p.stdout, sim.WriteQueueLog); err != nil {
+			return err
+		}
+	}
+	if *agents {
+		if err := simulateAgents(ctx, sim, *out, *to, *token, p.stdout, p.stderr); err != nil {
 			return err
 		}
 	}
@@ -85,17 +96,19 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 		}
 		lines = lines[:n]
 	}
-	if err := simulate.Send(ctx, target, *token, cfg.Switch, lines, *rate, 5000, nil); err != nil {
+	if err := sendShowing(ctx, p.stderr, target, *token, cfg.Switch, lines, *rate); err != nil {
 		return fmt.Errorf("cannot send to %s: %w", *to, err)
 	}
-	fmt.Fprintf(p.stderr, "sent %d queue_log lines (%d queue calls) to %s\n", len(lines), len(sim.Truth().Calls), *to)
+	fmt.Fprintf(p.stderr, "sent %s (%s) to %s\n", plural(len(lines), "queue_log line", "queue_log lines"), plural(len(sim.Truth().Calls), "queue call", "queue calls"), *to)
 	if !*realtime {
 		return nil
 	}
+	// Today from its midnight: what has happened by now at once, then
+	// each line when its time comes.
 	live := cfg
-	live.Days, live.Seed = 1, cfg.Seed+1
+	live.Days, live.Seed, live.Start = 1, cfg.Seed+1, cfg.Start.AddDate(0, 0, cfg.Days)
 	fmt.Fprintln(p.stderr, "playing today live; interrupt to stop")
-	return simulate.Replay(ctx, live, func(ctx context.Context, ls []simulate.Line) error {
+	return simulate.ReplayFrom(ctx, live, func(ctx context.Context, ls []simulate.Line) error {
 		return simulate.Send(ctx, target, *token, cfg.Switch, ls, 0, 500, nil)
 	})
 }
@@ -127,4 +140,22 @@ func ingestURL(to string) (string, error) {
 		u.Path = "/v1/ingest/queue_log"
 	}
 	return u.String(), nil
+}
+
+// sendShowing is simulate.Send with its progress on a terminal (make run
+// posts weeks of history): the lines go in slices of sendSlice, each sent
+// by Send (batches of 5000 lines), and the status line follows them.
+func sendShowing(ctx context.Context, stderr io.Writer, target, token, sw string, lines []simulate.Line, rate float64) error {
+	const sendSlice = 20000
+	prog := startProgress(stderr, "sending the history", int64(len(lines)), false, "line")
+	defer prog.Stop()
+	for done := 0; done < len(lines); {
+		n := min(sendSlice, len(lines)-done)
+		if err := simulate.Send(ctx, target, token, sw, lines[done:done+n], rate, 5000, nil); err != nil {
+			return err
+		}
+		done += n
+		prog.Set(int64(done), 0, int64(done))
+	}
+	return nil
 }

@@ -46,6 +46,6 @@ func simulateFreeSWITCH(ctx context.Context, sim *simulate.Sim, out, truth, to, 
 	if err := simulate.SendFreeSWITCH(ctx, u.String(), token, sw, cdrs, nil); err != nil {
 		return fmt.Errorf("cannot send to %s: %w", to, err)
 	}
-	fmt.Fprintf(stderr, "sent %d FreeSWITCH CDRs (%d queue calls) to %s\n", len(cdrs), len(sim.FreeSWITCHTruth().Calls), to)
+	fmt.Fprintf(stderr, "sent %s (%s) to %s\n", plural(len(cdrs), "FreeSWITCH CDR", "FreeSWITCH CDRs"), plural(len(sim.FreeSWITCHTruth().Calls), "queue call", "queue calls"), to)
 	return nil
 }

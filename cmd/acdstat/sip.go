@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,22 +57,41 @@ func queueNumbers(s *cdr.Settings) map[string]string {
 // buildSources are the builders of event sources that package cdr does not
 // build itself (SIP): every build job, in serve and in the commands that
 // build or rebuild calls, must have them, or a rebuild would tombstone the
-// SIP calls it cannot build.
-func buildSources(cfg config.Config, settings *cdr.Settings, reg prometheus.Registerer) (map[string]cdr.BuildFunc, error) {
-	corr, err := sip.NewCorrelator(cfg.SIP.Correlation(queueNumbers(settings)), reg)
+// SIP calls it cannot build. The SIP builder maps dialled numbers to queues
+// with the queue settings queues read last (config.Current.Last), one
+// correlator per version.
+func buildSources(cfg config.Config, queues *config.Current, reg prometheus.Registerer) (map[string]cdr.BuildFunc, error) {
+	corr, err := sip.NewCorrelator(cfg.SIP.Correlation(nil), reg)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]cdr.BuildFunc{sip.SourceSIP: corr.Build}, nil
+	var (
+		mu      sync.Mutex
+		version = "\x00" // none yet
+		current *sip.Correlator
+	)
+	return map[string]cdr.BuildFunc{sip.SourceSIP: func(events []cdr.Event, opt cdr.BuildOptions) []cdr.QueueCall {
+		s := queues.Last()
+		mu.Lock()
+		if s.Version != version || current == nil {
+			version, current = s.Version, corr.WithNumbers(queueNumbers(s))
+		}
+		c := current
+		mu.Unlock()
+		return c.Build(events, opt)
+	}}, nil
 }
 
 // newBuilder is the build job, with every source's builder: serve's, and
 // that of the one-shot commands (ingest, rollup, rebuild), which pass a
-// registry of their own. now is the clock of the stale timeout.
-func newBuilder(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, st *store.Store, settings *cdr.Settings) (*aggregate.Builder, error) {
-	sources, err := buildSources(cfg, settings, reg)
+// registry of their own. now is the clock of the stale timeout; queues
+// gives the SIP builder its numbers.
+func newBuilder(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, st *store.Store, queues *config.Current) (*aggregate.Builder, error) {
+	sources, err := buildSources(cfg, queues, reg)
 	if err != nil {
 		return nil, err
 	}
-	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, sources, st), nil
+	// The jobs' store: in cluster mode its reads never come from a replica
+	// that lacks an acknowledged insert (store.ConsistentReads).
+	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, sources, st.ConsistentReads()), nil
 }

@@ -32,7 +32,7 @@ func TestIngestSwitchFollowsTheRule(t *testing.T) {
 		}
 	}
 	for _, sw := range []string{"pbx1", "hep-2001", "site:pbx_2.b-c"} {
-		if out := runCmd(t, environ, "ingest", "--no-build", "--switch", sw, file); !strings.Contains(out, "1 events stored") {
+		if out := runCmd(t, environ, "ingest", "--no-build", "--switch", sw, file); !strings.Contains(out, "1 event stored") {
 			t.Errorf("ingest --switch %q: %s; want the event stored", sw, out)
 		}
 	}
