@@ -421,7 +421,7 @@ const udpSlab = 1 << 20
 // than sip.MaxMessage was cut: the datagram was larger.
 type udpPacket struct {
 	pkt  []byte
-	at   time.Time // when it was read: the time of a message without a capture time
+	at   time.Time // when it was read, a µs after the packet before at least: the time of a message without a capture time
 	from netip.AddrPort
 }
 
@@ -481,6 +481,7 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	}
 	parts := make([][]udpPacket, n)
 	var batch []udpPacket
+	var last time.Time // the time the last packet took
 	for {
 		if batch, err = r.read(batch[:0], udpReadBatch); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
@@ -489,7 +490,6 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 			return
 		}
 		received.Add(float64(len(batch)))
-		at := l.now()
 		size := int64(0)
 		for _, p := range batch {
 			if !l.allow.Allows(p.from.Addr()) {
@@ -503,6 +503,15 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 			if !hep && len(bytes.TrimSpace(p.pkt)) == 0 {
 				continue // keep-alive
 			}
+			// A plain copy's time is when it was read, and correlation
+			// orders a call's messages by time: packets read together,
+			// or within the clock's resolution, take times a microsecond
+			// apart (the events' resolution) in the order they came.
+			at := l.now().Truncate(time.Microsecond)
+			if !at.After(last) {
+				at = last.Add(time.Microsecond)
+			}
+			last = at
 			p.at, p.from = at, unmap(p.from)
 			i := decoderOf(p.pkt, hep, n)
 			parts[i] = append(parts[i], p)

@@ -326,3 +326,46 @@ func TestCallIDOf(t *testing.T) {
 		}
 	}
 }
+
+// TestListenerPlainUDPTimesFollowArrival: a plain SIP copy carries no time,
+// so it takes the time it was read; copies read together (in one batch, or
+// within the clock's resolution) still take times in the order they came,
+// a microsecond apart at least, or correlation, which orders a call's
+// messages by time, would see a 486 before its INVITE. The clock here
+// stands still, the harshest case.
+func TestListenerPlainUDPTimesFollowArrival(t *testing.T) {
+	cfg := Config{SIP: SIPConfig{HEPAddr: Off, SIPAddr: "127.0.0.1:0", Switch: "pbx", UDPDecoders: 4, QueueSize: 1000, BatchSize: 10}}
+	col := &collector{}
+	still := time.Date(2025, 1, 2, 3, 4, 5, 999_999_000, time.UTC)
+	l, err := NewSIPListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(), func() time.Time { return still }, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serveListener(t, l)
+	u, err := net.Dial("udp", l.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	const calls = 20
+	verbs := []string{"INVITE", "CANCEL", "BYE"}
+	for i := range calls {
+		for _, v := range verbs {
+			if _, err := u.Write([]byte(sipMessage(v, fmt.Sprintf("t-%d", i), ""))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	evs := col.wait(t, calls*len(verbs))
+	when := func(e cdr.Event) time.Time { return e.Time.Add(time.Duration(e.Micros) * time.Microsecond) }
+	last := map[string]cdr.Event{}
+	for _, e := range evs {
+		if p, ok := last[e.CallID]; ok && !when(p).Before(when(e)) {
+			t.Errorf("%s: %s at %s, after %s at %s", e.CallID, e.Verb, when(e).Format(time.RFC3339Nano), p.Verb, when(p).Format(time.RFC3339Nano))
+		}
+		last[e.CallID] = e
+	}
+}
