@@ -40,6 +40,7 @@ import (
 //	    sla_formula: offered_excl_short
 //	    sla_target: 0.80          # 0..1, default 0.80
 //	    fcr_target: 0.60          # 0..1, default 0.60
+//	    wall_wait_s: 120          # the wallboard turns red over this wait; default sla_s
 //	entries:                      # the IVR funnel (config/entries.go)
 //	  main:
 //	    name: Hospital IT         # for people; default the entry's key
@@ -50,6 +51,8 @@ import (
 //	  anna:
 //	    name: Anna Jensen
 //	    names: {pbx1: [PJSIP/1001], pbx2: [SIP/201], "*": [Anna Jensen]}
+//	desks:                        # contacts and cases (config/desks.go)
+//	  servicedesk: {queues: [servicedesk], days: working, critical_days: 1}
 //
 // Hours: the keys are weekdays (mon tue wed thu fri sat sun) or forward
 // ranges of them (mon-fri); each day may be given once. A value lists one
@@ -77,6 +80,7 @@ type queueFile struct {
 	Queues   map[string]queueEntry  `yaml:"queues"`
 	Entries  map[string]entryEntry  `yaml:"entries"`
 	Agents   map[string]agentEntry  `yaml:"agents"`
+	Desks    map[string]deskEntry   `yaml:"desks"`
 }
 
 type switchEntry struct {
@@ -98,6 +102,7 @@ type queueEntry struct {
 	SLAFormula     string            `yaml:"sla_formula"`
 	SLATarget      *float64          `yaml:"sla_target"`
 	FCRTarget      *float64          `yaml:"fcr_target"`
+	WallWaitS      *int              `yaml:"wall_wait_s"`
 	Numbers        []string          `yaml:"numbers"`
 }
 
@@ -273,6 +278,8 @@ func (p *queueParser) checkKeys() {
 			p.checkEntryKeys(v, check)
 		case "agents":
 			p.checkAgentKeys(v, check)
+		case "desks":
+			p.checkDeskKeys(v, check)
 		case "switches", "queues":
 			if v.Kind != yaml.MappingNode {
 				continue
@@ -303,6 +310,8 @@ var goTypes = strings.NewReplacer(
 	"config.entryEntry", "a mapping of entry settings",
 	"map[string]config.agentEntry", "a mapping of agents",
 	"config.agentEntry", "a mapping of agent settings",
+	"map[string]config.deskEntry", "a mapping of desks",
+	"config.deskEntry", "a mapping of desk settings",
 	"map[string][]string", "a mapping of lists",
 	"map[string]string", "a mapping",
 	"[]string", "a list",
@@ -356,7 +365,7 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 		return "", "", ""
 	}
 	switch sk.Value {
-	case "queues", "switches":
+	case "queues", "switches", "desks":
 		kind = strings.TrimSuffix(sk.Value, "s")
 		nk, nv := last(sv)
 		if nk == nil {
@@ -415,6 +424,7 @@ func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 		agentZone = def
 	}
 	s.Agents = p.agents(f, agentZone)
+	s.Desks = p.desks(f, def)
 	return s
 }
 
@@ -502,6 +512,12 @@ func (p *queueParser) queue(name string, e queueEntry, def *time.Location) cdr.Q
 			fail("short_abandon_s", fmt.Sprintf("%d: must be 0 to %d seconds", *e.ShortAbandonS, maxSeconds), "short_abandon_s")
 		}
 		q.ShortAbandonS = *e.ShortAbandonS
+	}
+	if e.WallWaitS != nil {
+		if *e.WallWaitS <= 0 || *e.WallWaitS > maxSeconds {
+			fail("wall_wait_s", fmt.Sprintf("%d: must be 1 to %d seconds", *e.WallWaitS, maxSeconds), "wall_wait_s")
+		}
+		q.WallWaitS = *e.WallWaitS
 	}
 	if e.SLAFormula != "" {
 		if !slices.Contains(cdr.Formulas, e.SLAFormula) {

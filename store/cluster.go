@@ -92,6 +92,12 @@ var clusterTables = map[string]clusterTable{
 	"agent_touches":      {shardBy: "cityHash64(switch, agent)"},
 	"agent_call_touches": {shardBy: "cityHash64(switch, name)"},
 	"agent_rollup_15m":   {shardBy: "cityHash64(agent, queue)"},
+	// Contacts and cases by their own key, so a case's states meet on one
+	// shard; the case job's rows by desk, a prefix of their key.
+	"contacts":            {shardBy: "cityHash64(system, contact_id)"},
+	"cases":               {shardBy: "cityHash64(system, case_id)"},
+	"desk_months":         {shardBy: "cityHash64(desk)"},
+	"desk_month_channels": {shardBy: "cityHash64(desk)"},
 
 	"job_state":         {},
 	"queue_settings":    {},
