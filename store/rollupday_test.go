@@ -176,3 +176,49 @@ func firstDifference(got, want map[time.Time]cdr.Counts) string {
 	}
 	return "none"
 }
+
+// TestMonthViewReadsDays writes a year of rollups as the rollup job does
+// and reads queue_month as a BI tool would: every month's figures are the
+// sums of the rows written, and a query for one queue-month reads far fewer
+// rows than the year's 15-minute rows (the view groups all of its source on
+// every query: 18.16 does not push the WHERE into it).
+func TestMonthViewReadsDays(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	calls, settings := yearOfCalls(t)
+	rows := cdr.Rollup(calls, settings, nil)
+	if err := s.WriteRollups(ctx, rows, 1); err != nil {
+		t.Fatal(err)
+	}
+	loc := settings.Queues["support"].Location
+	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
+	for _, hours := range []string{"all", "in"} {
+		want := expectedCounts(rows, "month", "", from, to, hours == "in")
+		got := s.readView(t, "queue_month", "queue = 'support' AND switch = '*' AND hours = ?", hours)
+		if len(got) != len(want) {
+			t.Fatalf("hours %s: got %d months; want %d", hours, len(got), len(want))
+		}
+		for _, g := range got {
+			w := want[g.Start.UTC()]
+			if g.Offered != w.Offered || g.Answered != w.Answered || g.Abandoned != w.Abandoned || g.Short != w.ShortAbandoned ||
+				g.AWithin != w.AnsweredWithinSLA || g.BWithin != w.AbandonedWithinSLA || g.MaxWait != w.MaxWaitS {
+				t.Fatalf("hours %s, month %v: got %+v; want %+v", hours, g.Start, g, w)
+			}
+		}
+	}
+
+	var read uint64
+	readCtx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
+	var offered uint64
+	if err := s.conn.QueryRow(readCtx, `SELECT offered FROM queue_month
+WHERE queue = 'support' AND switch = '*' AND hours = 'all' AND period_start = ?`, time.Date(2024, 4, 1, 0, 0, 0, 0, loc).UTC()).Scan(&offered); err != nil {
+		t.Fatal(err)
+	}
+	if w := expectedCounts(rows, "month", "", from, to, false)[time.Date(2024, 4, 1, 0, 0, 0, 0, loc).UTC()]; offered != w.Offered {
+		t.Fatalf("April: got %d offered; want %d", offered, w.Offered)
+	}
+	t.Logf("one queue-month of the view read %d rows; the year has %d 15-minute rows", read, len(rows))
+	if read == 0 || read > uint64(len(rows))/3 {
+		t.Errorf("one queue-month of the view read %d rows of %d 15-minute rows; want a third or less (days, not buckets)", read, len(rows))
+	}
+}
