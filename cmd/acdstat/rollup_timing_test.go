@@ -71,8 +71,9 @@ func writeHistory(b *testing.B, st *store.Store, n int) {
 // BenchmarkRollup measures, on -rollup.calls stored queue calls of 10
 // queues over 12 months: the rollup from scratch (every bucket), the
 // incremental jobs (build and rollup) after 1,000 new calls arrive as
-// queue_log events, the report query of 12 months × 10 queues, and a BI
-// tool's query of one queue-month through queue_month.
+// queue_log events, the report query of 12 months × 10 queues, a BI
+// tool's query of one queue-month through queue_month, and the calls of
+// one queue-day (store.CurrentCalls, against queue_calls_current).
 func BenchmarkRollup(b *testing.B) {
 	environ := testEnv(b)
 	st, cfg := benchStore(b, environ)
@@ -191,6 +192,44 @@ WHERE queue = 'q3' AND switch = '*' AND hours = 'all' AND period_start = ?`, mar
 				}
 				if offered == 0 {
 					b.Fatal("no call in March")
+				}
+			})
+		}
+	})
+
+	// The calls of one queue-day, through store.CurrentCalls (the
+	// period's partitions) and, the baseline, through queue_calls_current.
+	day := [2]time.Time{time.Date(2024, 3, 12, 0, 0, 0, 0, loc), time.Date(2024, 3, 13, 0, 0, 0, 0, loc)}
+	var want uint64
+	b.Run("calls_1q_1d", func(b *testing.B) {
+		for b.Loop() {
+			medianOf(b, &read, func() {
+				calls, err := st.CurrentCalls(readCtx, "", "q3", day[0], day[1], 1_000_000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				want = uint64(len(calls))
+			})
+		}
+	})
+	b.Run("calls_1q_1d_view", func(b *testing.B) {
+		for b.Loop() {
+			medianOf(b, &read, func() {
+				rows, err := conn.Query(readCtx, `SELECT switch, call_id, queue, seq, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb
+FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time < ? ORDER BY enter_time, switch, call_id, seq`, day[0].UTC(), day[1].UTC())
+				if err != nil {
+					b.Fatal(err)
+				}
+				var n uint64
+				for rows.Next() {
+					n++
+				}
+				if err := rows.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+				if n != want || n == 0 {
+					b.Fatalf("queue_calls_current has %d calls of the day; CurrentCalls %d", n, want)
 				}
 			})
 		}
