@@ -237,7 +237,7 @@ FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time <
 }
 
 // readRounds is how many times medianOf runs a read.
-const readRounds = 9
+const readRounds = 5
 
 // medianOf runs read readRounds times and reports the median time of one
 // read (median-ms), which a shared machine disturbs less than a mean, and

@@ -22,6 +22,10 @@
 -- thresholds those of that row (the row counted last), settings_versions
 -- every settings version of the day's rows, sorted.
 --
+-- index_granularity 128: a monthly partition holds ~30 rows per switch,
+-- queue and in_hours, so a report of one queue reads its own rows, not
+-- those of its neighbours in a granule.
+--
 -- Rows before this migration: Store.Migrate fills the table from
 -- rollup_15m once, and records that in job_state (job 'rollup_day'); until
 -- then readers keep to rollup_15m.
@@ -40,4 +44,4 @@ CREATE TABLE IF NOT EXISTS rollup_day (
   sla_s UInt32, short_abandon_s UInt32, sla_formula String, sla_target Float64, fcr_target Float64,
   rolled_at DateTime DEFAULT now()
 ) ENGINE = ReplacingMergeTree(version) PARTITION BY toYYYYMM(day_start) ORDER BY (queue, switch, day_start, in_hours)
-SETTINGS index_granularity = 1024
+SETTINGS index_granularity = 128
