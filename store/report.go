@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/acdstat/acdstat/cdr"
 )
 
@@ -54,33 +56,68 @@ const (
 
 // periodDaysQuery is the query of PeriodRollups over whole local days, and
 // its arguments: a day of rollup_day counts where every bucket it sums lies
-// in [from, to); the buckets in the range of every other day, which lie
-// within maxDaySpan of from or to, come from rollup_15m. where holds the
-// conditions on switch and in_hours, with whereArgs, for both tables.
-func periodDaysQuery(col, queue string, from, to time.Time, where string, whereArgs []any) (string, []any) {
-	const whole = `buckets > 0 AND first_bucket >= ? AND last_bucket < ?`
+// in [from, to); the buckets in the range of the days in cut (the days the
+// range cuts, cutDays) come from rollup_15m. where holds the conditions on
+// switch and in_hours, with whereArgs, for both tables.
+func periodDaysQuery(col, queue string, from, to time.Time, where string, whereArgs []any, cut []clickhouse.GroupSet) (string, []any) {
 	q := periodSums + `
 FROM (
     SELECT ` + col + ` AS period_start, ` + dayColumns + `
     FROM rollup_day FINAL
-    WHERE queue = ? AND day_start >= ? AND day_start < ? AND ` + whole + where + `
+    WHERE queue = ? AND day_start >= ? AND day_start < ? AND buckets > 0 AND first_bucket >= ? AND last_bucket < ?` + where
+	args := append([]any{queue, from.Add(-maxDaySpan), to, from, to}, whereArgs...)
+	if len(cut) > 0 {
+		var days []time.Time
+		for _, k := range cut {
+			days = append(days, k.Value[1].(time.Time))
+		}
+		spans, spanArgs := bucketSpans(days, 0, maxDaySpan)
+		q += `
     UNION ALL
     SELECT ` + col + ` AS period_start, ` + bucketColumns + `
     FROM rollup_15m FINAL
-    WHERE queue = ? AND bucket >= ? AND bucket < ? AND (bucket < ? OR bucket >= ?)` + where + `
-        AND (switch, day_start, in_hours) GLOBAL NOT IN (
-            SELECT switch, day_start, in_hours FROM rollup_day FINAL
-            WHERE queue = ? AND day_start >= ? AND day_start < ? AND (day_start < ? OR day_start >= ?) AND ` + whole + where + `)
+    WHERE queue = ? AND bucket >= ? AND bucket < ? AND (` + spans + `) AND (switch, day_start, in_hours) IN (?)` + where
+		args = append(args, queue, from, to)
+		args = append(append(args, spanArgs...), cut)
+		args = append(args, whereArgs...)
+	}
+	q += `
 )
 GROUP BY period_start
 ORDER BY period_start`
-	args := append([]any{queue, from.Add(-maxDaySpan), to, from, to}, whereArgs...)
-	args = append(args, queue, from, to, from.Add(maxDaySpan), to.Add(-maxDaySpan))
-	args = append(args, whereArgs...)
-	// The days of the 15-minute rows read begin within maxDaySpan before
-	// those rows.
-	args = append(args, queue, from.Add(-maxDaySpan), to, from.Add(maxDaySpan), to.Add(-2*maxDaySpan), from, to)
-	return q, append(args, whereArgs...)
+	return q, args
+}
+
+// cutDays returns the keys (switch, day_start, in_hours) of the day rows of
+// queue that have buckets both in [from, to) and outside it: the days whose
+// buckets in the range PeriodRollups reads from rollup_15m. A range from
+// local midnight to local midnight cuts none, and the report then reads
+// rollup_day alone. where and whereArgs are PeriodRollups'.
+func (s *Store) cutDays(ctx context.Context, queue string, from, to time.Time, where string, whereArgs []any) ([]clickhouse.GroupSet, error) {
+	rows, err := s.conn.Query(ctx, `SELECT switch, day_start, in_hours FROM rollup_day FINAL
+WHERE queue = ? AND day_start >= ? AND day_start < ? AND buckets > 0 AND last_bucket >= ? AND first_bucket < ?
+    AND (first_bucket < ? OR last_bucket >= ?)`+where,
+		append([]any{queue, from.Add(-maxDaySpan), to, from, to, from, to}, whereArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the days %v to %v cuts: %w", from, to, err)
+	}
+	defer rows.Close()
+	var out []clickhouse.GroupSet
+	for rows.Next() {
+		var (
+			sw  string
+			day time.Time
+			in  uint8
+		)
+		if err := rows.Scan(&sw, &day, &in); err != nil {
+			return nil, fmt.Errorf("cannot read the days %v to %v cuts: %w", from, to, err)
+		}
+		out = append(out, clickhouse.GroupSet{Value: []any{sw, day.UTC(), in}})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the days %v to %v cuts: %w", from, to, err)
+	}
+	return out, nil
 }
 
 // PeriodCounts is PeriodRollups without the settings the counts were
@@ -118,7 +155,8 @@ func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period stri
 //
 // A period of days (day, month, quarter, year) sums the day rows of
 // rollup_day (migration 0016) whose buckets all lie in [from, to), and the
-// 15-minute rows of the days that from or to cuts: a queue-year is ~730
+// 15-minute rows of the days that from or to cuts (cutDays, a first small
+// query; none where from and to are local midnights): a queue-year is ~730
 // rows instead of ~35,000 (docs/BENCHMARKS.md). The sums are the same,
 // since a day row is its buckets' rows summed, counted again by every
 // write of them (WriteRollups). Until Migrate has filled rollup_day from
@@ -157,7 +195,11 @@ func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period str
 		args []any
 	)
 	if ready {
-		q, args = periodDaysQuery(col, queue, from.UTC(), to.UTC(), where.String(), whereArgs)
+		cut, err := s.cutDays(ctx, queue, from.UTC(), to.UTC(), where.String(), whereArgs)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
+		}
+		q, args = periodDaysQuery(col, queue, from.UTC(), to.UTC(), where.String(), whereArgs, cut)
 	} else {
 		q = periodSums + `
 FROM (

@@ -222,3 +222,41 @@ WHERE queue = 'support' AND switch = '*' AND hours = 'all' AND period_start = ?`
 		t.Errorf("one queue-month of the view read %d rows of %d 15-minute rows; want a third or less (days, not buckets)", read, len(rows))
 	}
 }
+
+// TestPeriodRollupsDayCutForOneSwitchOnly reads from 09:00 of a day on
+// which one switch had a call at 08:00 and both had one at 10:00: the range
+// cuts that switch's day but holds all of the other's, and each call of the
+// range counts once.
+func TestPeriodRollupsDayCutForOneSwitchOnly(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	loc, err := time.LoadLocation("Europe/Copenhagen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := cdr.DefaultQueueSettings("x")
+	q.Location = loc
+	settings := &cdr.Settings{Queues: map[string]cdr.QueueSettings{"x": q}}
+	at := func(h int) time.Time { return time.Date(2024, 5, 7, h, 0, 0, 0, loc).UTC() }
+	calls := []cdr.QueueCall{
+		{Switch: "a", CallID: "1", Queue: "x", Outcome: cdr.Answered, EnterTime: at(10)},
+		{Switch: "b", CallID: "2", Queue: "x", Outcome: cdr.Answered, EnterTime: at(8)},
+		{Switch: "b", CallID: "3", Queue: "x", Outcome: cdr.Answered, EnterTime: at(10)},
+	}
+	if err := s.WriteRollups(ctx, cdr.Rollup(calls, settings, nil), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, period := range []string{"day", "month"} {
+		got, err := s.PeriodCounts(ctx, "", "x", period, at(9), at(24*3), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n uint64
+		for _, c := range got {
+			n += c.Offered
+		}
+		if n != 2 || len(got) != 1 {
+			t.Fatalf("%s from 09:00: got %d offered in %d periods; want 2 in 1", period, n, len(got))
+		}
+	}
+}
