@@ -65,7 +65,7 @@ FROM (
     SELECT ` + col + ` AS period_start, ` + dayColumns + `
     FROM rollup_day FINAL
     WHERE queue = ? AND day_start >= ? AND day_start < ? AND buckets > 0 AND first_bucket >= ? AND last_bucket < ?` + where
-	args := append([]any{queue, from.Add(-maxDaySpan), to, from, to}, whereArgs...)
+	args := append([]any{queue, dayBefore(from), to, from, to}, whereArgs...)
 	if len(cut) > 0 {
 		var days []time.Time
 		for _, k := range cut {
@@ -97,7 +97,7 @@ func (s *Store) cutDays(ctx context.Context, queue string, from, to time.Time, w
 	rows, err := s.conn.Query(ctx, `SELECT switch, day_start, in_hours FROM rollup_day FINAL
 WHERE queue = ? AND day_start >= ? AND day_start < ? AND buckets > 0 AND last_bucket >= ? AND first_bucket < ?
     AND (first_bucket < ? OR last_bucket >= ?)`+where,
-		append([]any{queue, from.Add(-maxDaySpan), to, from, to, from, to}, whereArgs...)...)
+		append([]any{queue, dayBefore(from), to, from, to, from, to}, whereArgs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the days %v to %v cuts: %w", from, to, err)
 	}

@@ -319,3 +319,10 @@ func (s *Store) daysReady(ctx context.Context) (bool, error) {
 	}
 	return done, nil
 }
+
+// dayBefore is the earliest day_start of a day with a bucket at or after
+// t: t less maxDaySpan, but not before 1970, which a DateTime cannot hold
+// (the dashboard asks for every year from the epoch).
+func dayBefore(t time.Time) time.Time {
+	return maxTime(t.Add(-maxDaySpan), time.Unix(0, 0).UTC())
+}

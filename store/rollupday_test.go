@@ -246,6 +246,11 @@ func TestPeriodRollupsDayCutForOneSwitchOnly(t *testing.T) {
 	if err := s.WriteRollups(ctx, cdr.Rollup(calls, settings, nil), 1); err != nil {
 		t.Fatal(err)
 	}
+	// From the epoch, as the dashboard asks for every year.
+	all, err := s.PeriodCounts(ctx, "", "x", "year", time.Unix(0, 0), at(24*365), false)
+	if err != nil || len(all) != 1 || all[time.Date(2024, 1, 1, 0, 0, 0, 0, loc).UTC()].Offered != 3 {
+		t.Fatalf("years from the epoch: got %v, %v; want 3 offered in 2024", all, err)
+	}
 	for _, period := range []string{"day", "month"} {
 		got, err := s.PeriodCounts(ctx, "", "x", period, at(9), at(24*3), false)
 		if err != nil {
