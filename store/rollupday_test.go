@@ -10,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/chtest"
 )
 
 // yearOfCalls returns a call every 37 minutes of 2024 on switches a and b
@@ -262,6 +263,45 @@ func TestPeriodRollupsDayCutForOneSwitchOnly(t *testing.T) {
 		}
 		if n != 2 || len(got) != 1 {
 			t.Fatalf("%s from 09:00: got %d offered in %d periods; want 2 in 1", period, n, len(got))
+		}
+	}
+}
+
+// TestClusterDaySums runs the day sums on the test cluster (make
+// test-cluster): rollups written through the jobs' store, read through the
+// readers' from another node, give the sums of the rows written for whole
+// and cut ranges, and queue_month gives the same months.
+func TestClusterDaySums(t *testing.T) {
+	tc := chtest.Cluster(t)
+	db := tc.NewDatabase(t)
+	ctx := context.Background()
+	w := openCluster(t, db, true, tc.Addrs[0]).ConsistentReads()
+	r := openCluster(t, db, false, tc.Addrs[3])
+	calls, settings := yearOfCalls(t)
+	rows := cdr.Rollup(calls, settings, nil)
+	if err := w.WriteRollups(ctx, rows, 1); err != nil {
+		t.Fatal(err)
+	}
+	loc := settings.Queues["support"].Location
+	year := [2]time.Time{time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2025, 1, 1, 0, 0, 0, 0, loc)}
+	cut := [2]time.Time{time.Date(2024, 3, 31, 1, 30, 0, 0, loc), time.Date(2024, 10, 27, 14, 45, 0, 0, loc)}
+	for _, rg := range [][2]time.Time{year, cut} {
+		got, err := r.PeriodCounts(ctx, "", "support", "month", rg[0], rg[1], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := expectedCounts(rows, "month", "", rg[0], rg[1], false); !reflect.DeepEqual(got, want) {
+			t.Fatalf("months from %v to %v: %s", rg[0], rg[1], firstDifference(got, want))
+		}
+	}
+	want := expectedCounts(rows, "month", "", year[0], year[1], false)
+	got := r.readView(t, "queue_month", "queue = 'support' AND switch = '*' AND hours = 'all'")
+	if len(got) != 12 {
+		t.Fatalf("queue_month: got %d months; want 12", len(got))
+	}
+	for _, g := range got {
+		if w := want[g.Start.UTC()]; g.Offered != w.Offered || g.Answered != w.Answered || g.MaxWait != w.MaxWaitS {
+			t.Fatalf("queue_month %v: got %+v; want %+v", g.Start, g, w)
 		}
 	}
 }
