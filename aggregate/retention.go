@@ -111,9 +111,9 @@ type TableCutoff struct {
 // RetentionPlan returns the tables to prune at now and their cutoffs: the
 // raw tables (events and what is derived per call, the agent lines and
 // touch logs, and the probes of system response times) by the event
-// retention, rollup_15m, agent_rollup_15m and the systems' location days by
-// the rollup retention (the systems' figures, system_compliance, are small
-// and kept). A retention of 0 leaves its tables
+// retention, rollup_15m, its day sums rollup_day, agent_rollup_15m and the
+// systems' location days by the rollup retention (the systems' figures,
+// system_compliance, are small and kept). A retention of 0 leaves its tables
 // out.
 func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	var out []TableCutoff
@@ -125,7 +125,10 @@ func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	}
 	if !c.Rollups.Forever() {
 		cut := c.Rollups.Cutoff(now)
-		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: cut}, TableCutoff{Table: "agent_rollup_15m", Cutoff: cut}, TableCutoff{Table: "system_location_days", Cutoff: cut})
+		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: cut}, TableCutoff{Table: "agent_rollup_15m", Cutoff: cut})
+		// The day sums of rollup_15m (store migration 0016) go with it.
+		out = append(out, TableCutoff{Table: "rollup_day", Cutoff: cut})
+		out = append(out, TableCutoff{Table: "system_location_days", Cutoff: cut})
 	}
 	return out
 }

@@ -75,7 +75,7 @@ func TestRetentionPlanAtEveryToday(t *testing.T) {
 		{time.Date(2026, 12, 31, 23, 0, 0, 0, cph), time.Date(2025, 11, 26, 23, 0, 0, 0, cph), time.Date(2025, 12, 31, 23, 0, 0, 0, cph)},
 	} {
 		got := RetentionPlan(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 1}}, tc.now)
-		if len(got) != 13 || !got[0].Cutoff.Equal(tc.raw) || !got[10].Cutoff.Equal(tc.rolls) || !got[11].Cutoff.Equal(tc.rolls) || !got[12].Cutoff.Equal(tc.rolls) {
+		if len(got) != 14 || !got[0].Cutoff.Equal(tc.raw) || !got[10].Cutoff.Equal(tc.rolls) || !got[11].Cutoff.Equal(tc.rolls) || !got[12].Cutoff.Equal(tc.rolls) || !got[13].Cutoff.Equal(tc.rolls) {
 			t.Errorf("at %s: got %v; want events before %s and rollups before %s", tc.now, got, tc.raw, tc.rolls)
 		}
 	}
@@ -90,6 +90,7 @@ func TestRetentionPlan(t *testing.T) {
 		{"agent_events", raw}, {"agent_touches", raw}, {"agent_call_touches", raw},
 		{"probes", raw}, {"probe_touches", raw},
 		{"rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)}, {"agent_rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
+		{"rollup_day", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
 		{"system_location_days", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -102,6 +102,10 @@ var clusterTables = map[string]clusterTable{
 	"probe_months":         {shardBy: "cityHash64(system)"},
 	"system_location_days": {shardBy: "cityHash64(system)"},
 	"system_compliance":    {shardBy: "cityHash64(system)"},
+	// The day sums of rollup_15m (0016) sit on the shard of their
+	// 15-minute rows, so the store recomputes a day from one shard's rows
+	// and FINAL replaces its versions within the shard.
+	"rollup_day": {shardBy: "cityHash64(queue, switch)"},
 	// Contacts and cases by their own key, so a case's states meet on one
 	// shard; the case job's rows by desk, a prefix of their key.
 	"contacts":            {shardBy: "cityHash64(system, contact_id)"},
