@@ -202,4 +202,12 @@ cat <<MSG
 MSG
 wait "$serve_pid" && status=0 || status=$?
 serve_pid=''
+# serve ends with status 0 only when it was asked to stop (SIGINT or
+# SIGTERM): where this script could not trap the signal itself (started in
+# the background of a script, which ignores SIGINT for good), that is still
+# a stop asked for, not a failure.
+if [ "$status" -eq 0 ]; then
+  printf 'make run: acdstat serve stopped\n' >&2
+  exit 0
+fi
 fail "acdstat serve stopped (exit status $status); its log is above and in $RUN_DIR/serve.log"
