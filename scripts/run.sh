@@ -192,7 +192,7 @@ cat <<MSG
 
   In another terminal, in this directory, the commands of README.md work as written after:$exports$why
   For example:
-    acdstat report --queue klinisk
+    acdstat report --queue klinisk --from "\$(date -d '6 weeks ago' +%F)"
     acdstat report --systems --from 2015-10 --to 2016-11
     clickhouse-client --port $CH_PORT --database acdstat \\
       --query "SELECT queue, outcome, count() FROM queue_calls_current GROUP BY queue, outcome ORDER BY queue, outcome"
