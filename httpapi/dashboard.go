@@ -43,8 +43,9 @@ var labels = map[string]map[string]string{
 		"period": "Month", "time": "Time", "met": "met", "missed": "missed", "none": "–",
 		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in a queue file and apply it (acdstat settings apply FILE).",
 		"error":     "Cannot read the figures", "download": "The same figures as", "numbers": "Numbers",
-		"months":  "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
-		"decimal": ".",
+		"document": "Quarterly report",
+		"months":   "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+		"decimal":  ".",
 	},
 	"da": {
 		"title": "acdstat", "desk": "Kø", "year": "År", "hours": "Opkald", "hours_all": "alle opkald", "hours_in": "i åbningstiden",
@@ -67,8 +68,9 @@ var labels = map[string]map[string]string{
 		"period": "Måned", "time": "Tid", "met": "nået", "missed": "ikke nået", "none": "–",
 		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i en køfil og anvend den (acdstat settings apply FIL).",
 		"error":     "Kan ikke læse tallene", "download": "De samme tal som", "numbers": "Tal",
-		"months":  "jan feb mar apr maj jun jul aug sep okt nov dec",
-		"decimal": ",",
+		"document": "Kvartalsrapport",
+		"months":   "jan feb mar apr maj jun jul aug sep okt nov dec",
+		"decimal":  ",",
 	},
 }
 

@@ -55,8 +55,16 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	agents := s.fs.Bool("agents", false, "report the agent figures instead: a row per agent and period (--period, --from, --to, --format table, csv or json; see --agent, --queues)")
 	agent := s.fs.String("agent", "", "with --agents: this agent only (its id, or its pseudonym)")
 	queues := s.fs.Bool("queues", false, "with --agents: a row per queue of each agent too")
+	quarter := s.fs.String("quarter", "", "write the quarterly document of this quarter (2016-Q4) instead: --format html or pdf (default html), --lang, --texts, --out")
+	month := s.fs.String("month", "", "write the monthly document of this month (2016-10) instead, as --quarter")
+	lang := s.fs.String("lang", "", "with --quarter or --month: the document's language, da or en (ACDSTAT_DOCUMENT_LANG)")
+	texts := s.fs.String("texts", "", "with --quarter or --month: the folder of the authors' text, a folder per period of Markdown files (ACDSTAT_DOCUMENT_TEXTS)")
+	s.fs.StringVar(output, "out", "", "the same as --output")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if *quarter != "" || *month != "" {
+		return cmdReportDocument(ctx, p, s, *quarter, *month, *format, *lang, *texts, *output)
 	}
 	if *agents {
 		if s.fs.NArg() > 0 {

@@ -102,8 +102,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
+	docs, err := newDocumentHandler(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
 	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI,
-		newAgentAPI(cfg, log, now, queues, st))
+		newAgentAPI(cfg, log, now, queues, st), docs)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -116,6 +120,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	}
 	roller := newRoller(cfg, log, queues, st)
 	agents, err := newAgentRoller(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	docJob, err := newDocumentSchedule(cfg, log, now, queues, st)
 	if err != nil {
 		return err
 	}
@@ -148,7 +156,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log), docJob)
 	if err != nil {
 		return err
 	}
