@@ -78,8 +78,11 @@ type Section struct {
 type Group struct {
 	ID, Heading string
 	Sections    []Section
-	Number      string        // "1", set by Build
-	Text        template.HTML // the authors' text of the group (ID.md), set by Build
+	// Overview is the group's key figures for the front page (a table,
+	// a row per desk); nil: none.
+	Overview *Figure
+	Number   string        // "1", set by Build
+	Text     template.HTML // the authors' text of the group (ID.md), set by Build
 }
 
 // Producer makes the groups of one family of figures for period p, in
@@ -179,6 +182,17 @@ func (d *Document) HTML() ([]byte, error) {
 	var b bytes.Buffer
 	err := d.WriteHTML(&b)
 	return b.Bytes(), err
+}
+
+// Overviews are the groups' key figures, for the front page.
+func (d *Document) Overviews() []*Figure {
+	var out []*Figure
+	for _, g := range d.Groups {
+		if g.Overview != nil {
+			out = append(out, g.Overview)
+		}
+	}
+	return out
 }
 
 // L is the document's labels, for the template.

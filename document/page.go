@@ -4,7 +4,7 @@ import "html/template"
 
 // page is the document's HTML. It is made for print (A4, CSS paged media,
 // which Chromium's --print-to-pdf follows) and reads on a screen too: the
-// front page with the contents and the introduction, then each group on a
+// front page with the key figures, the contents and the introduction, then each group on a
 // new page, each figure (a chart and its table) kept on one page, a
 // heading never left alone at the foot of a page. The charts' classes are
 // report.Chart's, coloured as on the dashboard. Tables carry data-field
@@ -37,6 +37,7 @@ th{font-weight:600;background:#f1f3f6}
 tr.total td{font-weight:600;border-top:1.5px solid #5b6675}
 td.met{color:#1d6b2f}td.missed{color:#a3261f}
 svg{width:100%;max-width:16cm;height:auto;display:block}
+@media print{svg{max-width:10.5cm}}
 svg text{font-size:14px}
 svg .grid{stroke:#e3e7ed;stroke-width:1}
 svg .baseline,svg .tickmark{stroke:#9aa4b1;stroke-width:1}
@@ -55,6 +56,16 @@ svg .line{fill:none;stroke-width:2.5}
 <p class="period">{{.PeriodTitle}}</p>
 <p class="made">{{.Made}}</p>
 </header>
+{{- with .Overviews}}
+<section data-section="overview">
+<h2>{{index $.L "overview"}}</h2>
+{{- range .}}
+<div class="figure" data-figure="{{.ID}}">
+{{template "table" .}}
+</div>
+{{- end}}
+</section>
+{{- end}}
 {{- if .Groups}}
 <nav>
 <h2>{{index .L "contents"}}</h2>
@@ -80,14 +91,7 @@ svg .line{fill:none;stroke-width:2.5}
 <div class="figure" data-figure="{{.ID}}">
 {{.Chart}}
 {{- if .Caption}}<p class="caption">{{.Caption}}</p>{{end}}
-<table class="numbers" data-figure="{{.ID}}">
-<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>
-{{- range .Rows}}
-<tr{{if .Total}} class="total"{{end}}{{if .Start}} data-period-start="{{.Start}}"{{end}}><td>{{.Label}}</td>{{range .Cells}}<td data-field="{{.Field}}" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{- end}}
-</tbody>
-</table>
+{{template "table" .}}
 </div>
 {{- end}}
 </section>
@@ -99,4 +103,14 @@ svg .line{fill:none;stroke-width:2.5}
 {{- end}}
 </body>
 </html>
+{{- define "table"}}
+<table class="numbers" data-figure="{{.ID}}">
+<thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr{{if .Total}} class="total"{{end}}{{if .Start}} data-period-start="{{.Start}}"{{end}}><td>{{.Label}}</td>{{range .Cells}}<td data-field="{{.Field}}" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
 `))

@@ -98,10 +98,7 @@ func (s Queues) Groups(ctx context.Context, p Period, lang string) ([]Group, err
 	sla := Group{ID: "sla", Heading: l["sla"]}
 	fcr := Group{ID: "fcr", Heading: l["fcr"]}
 	for _, d := range desks {
-		name := d.q.Display
-		if name == "" {
-			name = d.q.Name
-		}
+		name := d.name()
 		calls.Sections = append(calls.Sections, Section{ID: "calls-" + d.q.Name, Heading: name,
 			Figures: []Figure{d.callsFigure(lang)}, Summary: d.summary(p, lang)})
 		sla.Sections = append(sla.Sections, Section{ID: "sla-" + d.q.Name, Heading: name, Figures: []Figure{d.slaFigure(lang)}})
@@ -109,7 +106,41 @@ func (s Queues) Groups(ctx context.Context, p Period, lang string) ([]Group, err
 			fcr.Sections = append(fcr.Sections, Section{ID: "fcr-" + d.q.Name, Heading: name, Figures: []Figure{d.fcrFigure(lang)}})
 		}
 	}
+	if len(desks) > 0 {
+		calls.Overview = overview(desks, lang)
+	}
 	return []Group{calls, sla, fcr}, nil
+}
+
+// overview is the front page's table: a row per desk with the period's
+// figures, as the source report's summary gives them; first-contact
+// resolution only where a desk has dispositions, as its group.
+func overview(desks []desk, lang string) *Figure {
+	l := Labels(lang)
+	fcr := slices.ContainsFunc(desks, func(d desk) bool { return d.total.Dispositions > 0 })
+	f := &Figure{ID: "overview-queues",
+		Header: []string{l["desk"], l["offered"], l["avg_wait"], l["abandoned"], l["service_level"]}}
+	if fcr {
+		f.Header = append(f.Header, l["fcr_rate"])
+	}
+	for _, d := range desks {
+		t := d.total
+		r := Row{Label: d.name(), Cells: []Cell{countCell("offered", t.Offered), waitCell("avg_wait_s", t.AvgWait, lang),
+			countCell("abandoned", t.Abandoned), ratioCell("service_level", t.ServiceLevel, t.SLAMet, lang)}}
+		if fcr {
+			r.Cells = append(r.Cells, ratioCell("fcr_rate", t.FCRRate, t.FCRMet, lang))
+		}
+		f.Rows = append(f.Rows, r)
+	}
+	return f
+}
+
+// name is the desk's name for people: its display name, else its queue.
+func (d desk) name() string {
+	if d.q.Display != "" {
+		return d.q.Display
+	}
+	return d.q.Name
 }
 
 // rows makes a table's rows: one per month, and the period's total where
@@ -206,11 +237,7 @@ func (d desk) fcrFigure(lang string) Figure {
 // summary is the desk's period in one sentence, for the mail body.
 func (d desk) summary(p Period, lang string) string {
 	l, t := Labels(lang), d.total
-	name := d.q.Display
-	if name == "" {
-		name = d.q.Name
-	}
-	return fmt.Sprintf(l["summary"], name, PeriodTitle(p, lang), strconv.FormatUint(t.Offered, 10), waitCell("", t.AvgWait, lang).Text,
+	return fmt.Sprintf(l["summary"], d.name(), PeriodTitle(p, lang), strconv.FormatUint(t.Offered, 10), waitCell("", t.AvgWait, lang).Text,
 		strconv.FormatUint(t.Abandoned, 10), Pct(t.ServiceLevel, lang), target(t.SLATarget, lang), Pct(t.FCRRate, lang), target(t.FCRTarget, lang))
 }
 
