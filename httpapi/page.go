@@ -88,7 +88,8 @@ svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
 <p class="note"{{if .Formula}} data-formula="{{.Formula}}"{{end}}>{{.Note}}</p>
 {{template "chart" .}}
 </section>{{end}}
-<footer>{{if .APIURL}}{{.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a> · {{end}}<a href="/document?lang={{.Lang}}">{{.L.document}}</a> · {{if .Zone}}<span translate="no">{{.Zone}}</span> · {{end}}<span translate="no">acdstat</span></footer>
+<p class="document">{{.L.document}}: <a href="/document?lang={{.Lang}}" translate="no">HTML</a>, <a href="/document?lang={{.Lang}}&amp;format=pdf" translate="no">PDF</a></p>
+<footer>{{if .APIURL}}{{.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a> · {{end}}{{if .Zone}}<span translate="no">{{.Zone}}</span> · {{end}}<span translate="no">acdstat</span></footer>
 </body></html>
 {{define "chart"}}<div class="pair"><div>{{if .Empty}}<p class="empty" data-empty="{{.ID}}">{{.Empty}}</p>{{else}}<ul class="legend">{{range .Legend}}<li><span class="{{.Class}}"></span>{{.Name}}</li>{{end}}</ul>
 {{.SVG}}{{end}}</div>

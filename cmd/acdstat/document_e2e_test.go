@@ -333,6 +333,23 @@ func TestQuarterlyDocument(t *testing.T) {
 		if link == nil {
 			t.Fatalf("the dashboard has no link to the document")
 		}
+		// The PDF link prints the same quarter.
+		pdfLink := regexp.MustCompile(`<a href="(/document\?[^"]*format=pdf)"`).FindStringSubmatch(dash.String())
+		if pdfLink == nil {
+			t.Fatalf("the dashboard has no link to the PDF")
+		}
+		resp, err = http.Get(base + strings.ReplaceAll(pdfLink[1], "&amp;", "&"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" {
+			t.Fatalf("GET %s: %d %s: %.300s", pdfLink[1], resp.StatusCode, resp.Header.Get("Content-Type"), pdf)
+		}
+		if text := pdfText(t, pdf); !strings.Contains(text, "4. kvartal 2016") || !strings.Contains(text, "2 Serviceniveau") {
+			t.Errorf("the dashboard's PDF is not the Danish fourth quarter:\n%.1000s", text)
+		}
 		want := map[string][]string{
 			"en": {"Quarterly report", "4th quarter 2016", "Calls, waiting time and abandoned calls", "Service level", "First-contact resolution"},
 			"da": {"Kvartalsrapport", "4. kvartal 2016", "Opkald, ventetid og afbrudte opkald", "Serviceniveau", "Straksafklaring"},
