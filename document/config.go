@@ -58,6 +58,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("ACDSTAT_DOCUMENT_TEXTS: %q is not a folder", c.Texts))
 		}
 	}
+	if c.Schedule != "" {
+		if _, err := FindChromium(c.Chromium); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_DOCUMENT_SCHEDULE: the scheduled documents are PDFs: %w", err))
+		}
+	}
 	s := c.SMTP
 	if s.Addr == "" {
 		return errors.Join(errs...)

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/acdstat/acdstat/cdr"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 )
@@ -116,7 +117,7 @@ func Build(ctx context.Context, p Period, lang string, texts fs.FS, now time.Tim
 	l := labels[lang]
 	d := &Document{Period: p, Lang: lang, Title: l["monthly"], PeriodTitle: PeriodTitle(p, lang),
 		Made: fmt.Sprintf(l["made"], now.Format("2006-01-02 15:04"))}
-	if p.Kind != "month" {
+	if p.Kind == cdr.PeriodQuarter {
 		d.Title = l["quarterly"]
 	}
 	t := textReader{fsys: texts, dir: p.String()}

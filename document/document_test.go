@@ -203,3 +203,29 @@ func TestMessage(t *testing.T) {
 func decodeBase64(b []byte) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(b)), ""))
 }
+
+// TestConfigValidate names the setting at fault.
+func TestConfigValidate(t *testing.T) {
+	ok := Config{Lang: "da"}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("no documents: %v", err)
+	}
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Lang: "de"}, "ACDSTAT_DOCUMENT_LANG"},
+		{Config{Lang: "en", Texts: "/nonexistent/texts"}, "ACDSTAT_DOCUMENT_TEXTS"},
+		{Config{Lang: "en", Schedule: "0 6 * * *", Chromium: "/nonexistent/chromium"}, "ACDSTAT_DOCUMENT_SCHEDULE: the scheduled documents are PDFs"},
+		{Config{Lang: "en", SMTP: SMTPConfig{Addr: "mail:25", From: "a@example.org", To: []string{"b@example.org"}}}, "ACDSTAT_DOCUMENT_SCHEDULE must be set"},
+		{Config{Lang: "en", SMTP: SMTPConfig{Addr: "mail", From: "a@example.org", To: []string{"b@example.org"}}}, "ACDSTAT_SMTP_ADDR: \"mail\" is not host:port"},
+		{Config{Lang: "en", SMTP: SMTPConfig{Addr: "mail:25", From: "nobody", To: []string{"b@example.org"}}}, "ACDSTAT_SMTP_FROM"},
+		{Config{Lang: "en", SMTP: SMTPConfig{Addr: "mail:25", From: "a@example.org"}}, "ACDSTAT_SMTP_TO: set"},
+		{Config{Lang: "en", SMTP: SMTPConfig{Addr: "mail:25", From: "a@example.org", To: []string{"b@example.org"}, PasswordFile: "/nonexistent/pw"}}, "ACDSTAT_SMTP_PASSWORD_FILE"},
+		{Config{Lang: "en", SMTP: SMTPConfig{Addr: "mail:25", From: "a@example.org", To: []string{"b@example.org"}, CAFile: "/nonexistent/ca"}}, "ACDSTAT_SMTP_CA_FILE"},
+	} {
+		if err := tc.c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v; want an error saying %q", tc.c, err, tc.want)
+		}
+	}
+}

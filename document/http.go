@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
@@ -27,6 +28,10 @@ type Handler struct {
 	Log       *slog.Logger
 	// Wrap adds access control (the read tokens'); nil: none.
 	Wrap func(http.Handler) http.Handler
+
+	// printing lets one Chromium print at a time: a browser per request
+	// would let a few readers fill the machine's memory.
+	printing sync.Mutex
 }
 
 // Register mounts the document.
@@ -98,7 +103,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotImplemented, err.Error())
 		return
 	}
+	h.printing.Lock()
 	pdf, err := PrintPDF(r.Context(), bin, page)
+	h.printing.Unlock()
 	if err != nil {
 		h.Log.Warn("cannot print the document", "period", p.String(), "err", err)
 		fail(http.StatusInternalServerError, err.Error())

@@ -147,9 +147,18 @@ func newDocumentHandler(cfg config.Config, log *slog.Logger, now func() time.Tim
 // cmdReportDocument is acdstat report --quarter or --month: the document
 // as HTML (the default) or PDF.
 func cmdReportDocument(ctx context.Context, p process, s *settings, quarter, month, format, lang, texts, output string) error {
-	formatSet := false
-	s.fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+	formatSet, other := false, ""
+	s.fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "format":
+			formatSet = true
+		case "queue", "funnel", "switch", "from", "to", "period", "hours", "danish", "agents", "agent", "queues":
+			other = f.Name
+		}
+	})
 	switch {
+	case other != "":
+		return fmt.Errorf("report: --%s does not apply to a document, which holds every desk's months of the period", other)
 	case quarter != "" && month != "":
 		return fmt.Errorf("report: give --quarter or --month, not both")
 	case s.fs.NArg() > 0:

@@ -414,6 +414,8 @@ func TestQuarterlyDocument(t *testing.T) {
 			{[]string{"--month", "2016-Q4"}, "use a month such as 2016-10"},
 			{[]string{"--quarter", "2016-Q4", "--format", "csv"}, "a document is html or pdf"},
 			{[]string{"--quarter", "2016-Q4", "--lang", "de"}, "use da or en"},
+			{[]string{"--quarter", "2016-Q4", "--queue", "klinisk"}, "--queue does not apply to a document"},
+			{[]string{"--quarter", "2016-Q4", "--month", "2016-10"}, "not both"},
 		} {
 			var out bytes.Buffer
 			err := run(t.Context(), process{environ: environ, stdout: &out, stderr: io.Discard, now: clock}, append([]string{"report"}, tc.args...))
