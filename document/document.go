@@ -211,12 +211,16 @@ type textReader struct {
 var markdown = goldmark.New(goldmark.WithExtensions(extension.Table))
 
 // read renders the file id.md of the period's folder; a missing file (or
-// folder, or no texts at all) is no text.
+// folder, or no texts at all) is no text. So is an id that is no path
+// inside the folder: ids hold queue names, which come from the switches,
+// and a name such as "../x" must neither reach outside the folder nor
+// stop the document.
 func (t textReader) read(id string) (template.HTML, error) {
-	if t.fsys == nil {
+	name := t.dir + "/" + id + ".md"
+	if t.fsys == nil || !fs.ValidPath(name) || strings.Contains(id, "/") {
 		return "", nil
 	}
-	src, err := fs.ReadFile(t.fsys, t.dir+"/"+id+".md")
+	src, err := fs.ReadFile(t.fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

@@ -109,6 +109,7 @@ func TestBuildLeavesOutGroupsWithoutSectionsAndReadsTexts(t *testing.T) {
 		"2016-Q4/systems-epm3.md": {Data: []byte("EPM3 is slow.\n")},
 		"2016-Q4/cases.md":        {Data: []byte("Never shown: the quarter has no cases.\n")},
 		"2016-Q3/intro.md":        {Data: []byte("Another quarter.\n")},
+		"2016-Q4/systems-a/b.md":  {Data: []byte("Never shown: not a section's file.\n")},
 	}
 	p, _ := ParsePeriod("2016-Q4")
 	d, err := Build(context.Background(), p, "en", texts, time.Date(2017, 1, 2, 9, 0, 0, 0, time.UTC),
@@ -117,6 +118,8 @@ func TestBuildLeavesOutGroupsWithoutSectionsAndReadsTexts(t *testing.T) {
 			{ID: "systems-epm3", Heading: "EPM3", Figures: []Figure{{ID: "f", Header: []string{"Month", "Share"},
 				Rows: []Row{{Label: "October 2016", Cells: []Cell{{Field: "share", Value: "0.8525", Text: "85.25 %"}}}}}}},
 			{ID: "systems-orbit", Heading: "Orbit"},
+			{ID: "systems-../../2016-Q3/intro", Heading: "A name from a switch"},
+			{ID: "systems-a/b", Heading: "Another"},
 		}}})
 	if err != nil {
 		t.Fatal(err)
