@@ -32,10 +32,12 @@ type SettingsSource interface {
 // Queues produces the queue figures of the source report, per desk: calls
 // offered, average wait and abandoned calls per month (group "calls"); the
 // share answered within the desk's threshold against its target ("sla");
-// first-contact resolution against its target ("fcr"). The rows are
-// report.Build's from store.PeriodRollups, for all calls (hours=all) of
-// every switch, exactly as GET /v1/report?period=month answers them for
-// the period's months.
+// first-contact resolution against its target ("fcr"). A desk with opening
+// hours has a second service-level figure, of the calls that joined while
+// it was open (hours=in), as the source report gives the clinical desk's.
+// The rows are
+// report.Build's from store.PeriodRollups, of every switch, exactly as
+// GET /v1/report?period=month answers them for the period's months.
 //
 // A desk without calls in the period has no sections, and a desk without
 // dispositions none in "fcr" (the group is then left out where no desk has
@@ -51,6 +53,40 @@ type desk struct {
 	q      cdr.QueueSettings
 	months []report.Row
 	total  report.Row
+	// in are the rows of the calls that joined in opening hours
+	// (hours=in), for a desk with opening hours; nil for one always open.
+	in *desk
+}
+
+// rows reads a desk's month rows of the period and its total row, of all
+// calls or (inHours) those that joined in opening hours.
+func (s Queues) rows(ctx context.Context, qs *cdr.Settings, q cdr.QueueSettings, p Period, inHours bool) (desk, error) {
+	hours := map[bool]string{false: "all", true: "in"}[inHours]
+	from, to := p.Range(q.Location)
+	sums, err := s.Counts.PeriodRollups(ctx, cdr.AllSwitches, q.Name, cdr.PeriodMonth, from, to, inHours)
+	if err != nil {
+		return desk{}, err
+	}
+	months, err := report.Build(q, qs.Version, cdr.AllSwitches, cdr.PeriodMonth, hours, from, to, sums)
+	if err != nil {
+		return desk{}, err
+	}
+	if sums, err = s.Counts.PeriodRollups(ctx, cdr.AllSwitches, q.Name, p.Kind, from, to, inHours); err != nil {
+		return desk{}, err
+	}
+	total, err := report.Build(q, qs.Version, cdr.AllSwitches, p.Kind, hours, from, to, sums)
+	if err != nil {
+		return desk{}, err
+	}
+	if len(total) != 1 {
+		return desk{}, fmt.Errorf("document: %d rows of the %s %s of %s; want 1", len(total), p.Kind, p, q.Name)
+	}
+	return desk{q: q, months: months, total: total[0]}, nil
+}
+
+// hasHours reports whether q has opening hours (is not always open).
+func hasHours(q cdr.QueueSettings) bool {
+	return slices.ContainsFunc(q.Hours[:], func(r []cdr.MinuteRange) bool { return len(r) > 0 })
 }
 
 // Groups implements Producer.
@@ -72,26 +108,21 @@ func (s Queues) Groups(ctx context.Context, p Period, lang string) ([]Group, err
 	var desks []desk
 	for _, n := range names {
 		q := qs.Queue(n)
-		from, to := p.Range(q.Location)
-		sums, err := s.Counts.PeriodRollups(ctx, cdr.AllSwitches, n, cdr.PeriodMonth, from, to, false)
+		d, err := s.rows(ctx, qs, q, p, false)
 		if err != nil {
 			return nil, err
 		}
-		months, err := report.Build(q, qs.Version, cdr.AllSwitches, cdr.PeriodMonth, "all", from, to, sums)
-		if err != nil {
-			return nil, err
-		}
-		if sums, err = s.Counts.PeriodRollups(ctx, cdr.AllSwitches, n, p.Kind, from, to, false); err != nil {
-			return nil, err
-		}
-		total, err := report.Build(q, qs.Version, cdr.AllSwitches, p.Kind, "all", from, to, sums)
-		if err != nil {
-			return nil, err
-		}
-		if len(total) != 1 || total[0].Offered == 0 {
+		if d.total.Offered == 0 {
 			continue // no calls: no sections
 		}
-		desks = append(desks, desk{q: q, months: months, total: total[0]})
+		if hasHours(q) {
+			in, err := s.rows(ctx, qs, q, p, true)
+			if err != nil {
+				return nil, err
+			}
+			d.in = &in
+		}
+		desks = append(desks, d)
 	}
 	l := Labels(lang)
 	calls := Group{ID: "calls", Heading: l["calls"]}
@@ -101,7 +132,11 @@ func (s Queues) Groups(ctx context.Context, p Period, lang string) ([]Group, err
 		name := d.name()
 		calls.Sections = append(calls.Sections, Section{ID: "calls-" + d.q.Name, Heading: name,
 			Figures: []Figure{d.callsFigure(lang)}, Summary: d.summary(p, lang)})
-		sla.Sections = append(sla.Sections, Section{ID: "sla-" + d.q.Name, Heading: name, Figures: []Figure{d.slaFigure(lang)}})
+		figs := []Figure{d.slaFigure(lang, "sla-"+d.q.Name, l["sla_caption"])}
+		if d.in != nil {
+			figs = append(figs, d.in.slaFigure(lang, "sla-in-"+d.q.Name, l["sla_in_caption"]))
+		}
+		sla.Sections = append(sla.Sections, Section{ID: "sla-" + d.q.Name, Heading: name, Figures: figs})
 		if d.total.Dispositions > 0 {
 			fcr.Sections = append(fcr.Sections, Section{ID: "fcr-" + d.q.Name, Heading: name, Figures: []Figure{d.fcrFigure(lang)}})
 		}
@@ -195,7 +230,9 @@ func (d desk) callsFigure(lang string) Figure {
 		})}
 }
 
-func (d desk) slaFigure(lang string) Figure {
+// slaFigure is the service level per month against its target; caption
+// says of which calls (sla_caption, sla_in_caption).
+func (d desk) slaFigure(lang, id, caption string) Figure {
 	l := Labels(lang)
 	var sl []*float64
 	for _, r := range d.months {
@@ -203,11 +240,11 @@ func (d desk) slaFigure(lang string) Figure {
 	}
 	goal := d.total.SLATarget
 	share := func(v float64) string { return target(v, lang) }
-	c := report.Chart{ID: "sla-" + d.q.Name, Title: fmt.Sprintf(l["within"], seconds(d.total.SLAS)), Labels: d.chartLabels(lang),
+	c := report.Chart{ID: id, Title: fmt.Sprintf(l["within"], seconds(d.total.SLAS)), Labels: d.chartLabels(lang),
 		Left:   report.Axis{Kind: report.AxisShare, Max: 1, Fmt: share, Tick: share},
 		Target: &goal, TargetName: l["target"], TargetValue: target(goal, lang),
 		Series: []report.Series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}
-	return Figure{ID: c.ID, Chart: c.SVG(), Caption: fmt.Sprintf(l["sla_caption"], seconds(d.total.SLAS), target(goal, lang)),
+	return Figure{ID: c.ID, Chart: c.SVG(), Caption: fmt.Sprintf(caption, seconds(d.total.SLAS), target(goal, lang)),
 		Header: []string{l["month_col"], l["service_level"], fmt.Sprintf(l["within"], seconds(d.total.SLAS)), l["offered"], l["target"] + " " + target(goal, lang)},
 		Rows: d.rows(lang, func(r report.Row) []Cell {
 			return []Cell{ratioCell("service_level", r.ServiceLevel, r.SLAMet, lang), countCell("answered_within_sla", r.AnsweredWithinSLA),

@@ -138,6 +138,19 @@ func documentRows(t *testing.T, base, from, to string) (months map[string][]map[
 	return months, quarter
 }
 
+// documentRowsIn is documentRows of one desk for its calls in opening
+// hours (hours=in).
+func documentRowsIn(t *testing.T, base, queue, from, to string) (months []map[string]any, quarter map[string]any) {
+	t.Helper()
+	getJSON(t, base+"/v1/report?hours=in&queue="+queue+"&period=month&from="+from+"&to="+to, 200, &months)
+	var q []map[string]any
+	getJSON(t, base+"/v1/report?hours=in&queue="+queue+"&period=quarter&from="+from+"&to="+to, 200, &q)
+	if len(q) != 1 {
+		t.Fatalf("%s: %d quarter rows in opening hours; want 1", queue, len(q))
+	}
+	return months, q[0]
+}
+
 // Formatting the API's values as a reader of the document reads them.
 func pctOf(v any, decimal string) string {
 	f, ok := v.(float64)
@@ -158,11 +171,11 @@ func minSecOf(v any) string {
 
 func countOf(v any) string { return strconv.FormatFloat(v.(float64), 'f', -1, 64) }
 
-// tableLines finds, in the PDF's text, the rows of each desk's table in
-// each group: group heading number → desk name → row label → the row's
-// fields after its label.
-func tableLines(text string, groups map[string]string, desks []string, labels []string) map[string]map[string]map[string][]string {
-	out := map[string]map[string]map[string][]string{}
+// tableLines finds, in the PDF's text, the rows of each desk's tables in
+// each group: group → desk name → row label → the fields after the label
+// of that row in each of the section's tables, in order.
+func tableLines(text string, groups map[string]string, desks []string, labels []string) map[string]map[string]map[string][][]string {
+	out := map[string]map[string]map[string][][]string{}
 	var group, desk string
 	headingRE := regexp.MustCompile(`^\s*(\d+)(?:\.\d+)?\s+(.+?)\s*$`)
 	for _, line := range strings.Split(text, "\n") {
@@ -185,12 +198,12 @@ func tableLines(text string, groups map[string]string, desks []string, labels []
 		for _, l := range labels {
 			if rest, ok := strings.CutPrefix(trimmed, l+" "); ok {
 				if out[group] == nil {
-					out[group] = map[string]map[string][]string{}
+					out[group] = map[string]map[string][][]string{}
 				}
 				if out[group][desk] == nil {
-					out[group][desk] = map[string][]string{}
+					out[group][desk] = map[string][][]string{}
 				}
-				out[group][desk][l] = strings.Fields(rest)
+				out[group][desk][l] = append(out[group][desk][l], strings.Fields(rest))
 			}
 		}
 	}
@@ -287,12 +300,35 @@ func TestQuarterlyDocument(t *testing.T) {
 					"fcr":   strings.Fields(pctOf(r["fcr_rate"], ".") + " " + countOf(r["dispositions"]) + " " + met("fcr_met")),
 				}
 				for g, w := range want {
-					got := lines[g][d.name][monthLabels[i]]
+					var got []string
+					if tables := lines[g][d.name][monthLabels[i]]; len(tables) > 0 {
+						got = tables[0]
+					}
 					if strings.Join(got, " ") != strings.Join(w, " ") {
 						t.Errorf("%s, %s, %s: the PDF reads %q; the API's %q", groups[g], d.name, monthLabels[i], got, w)
 					}
 					compared += len(w)
 				}
+			}
+		}
+		// The clinical desk, which has opening hours, has a second
+		// service level: of the calls that joined while it was open.
+		inMonths, inQuarter := documentRowsIn(t, base, "klinisk", "2016-10-01", "2017-01-01")
+		for i, r := range append(inMonths, inQuarter) {
+			met := map[any]string{true: "met", false: "missed", nil: "–"}[r["sla_met"]]
+			want := strings.Fields(pctOf(r["service_level"], ".") + " " + countOf(r["answered_within_sla"]) + " " + countOf(r["offered"]) + " " + met)
+			var got []string
+			if tables := lines["sla"]["Klinisk Servicedesk"][monthLabels[i]]; len(tables) == 2 {
+				got = tables[1]
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("in opening hours, Klinisk Servicedesk, %s: the PDF reads %q; the API's %q", monthLabels[i], got, want)
+			}
+			compared += len(want)
+		}
+		for _, d := range documentDesks[1:] {
+			if n := len(lines["sla"][d.name]["Total"]); n != 1 {
+				t.Errorf("%s, always open, has %d service-level tables; want 1", d.name, n)
 			}
 		}
 		// The front page's key figures: a row per desk, the quarter's.
@@ -375,8 +411,9 @@ func TestQuarterlyDocument(t *testing.T) {
 					t.Errorf("%s: the page has no %q", lang, h)
 				}
 			}
-			if n := strings.Count(dom, "<svg"); n != 3*len(documentDesks) {
-				t.Errorf("%s: %d charts; want %d", lang, n, 3*len(documentDesks))
+			// Three per desk, and the clinical desk's in opening hours.
+			if n := strings.Count(dom, "<svg"); n != 3*len(documentDesks)+1 {
+				t.Errorf("%s: %d charts; want %d", lang, n, 3*len(documentDesks)+1)
 			}
 			// The numbers in the page's cells are the API's, for every desk.
 			cell := regexp.MustCompile(`(?s)<section data-section="calls-([a-z_]+)">.*?</section>`)
