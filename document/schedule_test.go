@@ -45,8 +45,8 @@ func TestScheduleWritesNothingWhenTheMailFails(t *testing.T) {
 	dir := t.TempDir()
 	utc := func(context.Context) (*time.Location, error) { return time.UTC, nil }
 	s := &Schedule{Dir: dir, Lang: "en", Chromium: bin, Zone: utc, Mailer: m,
-		Now: func() time.Time { return time.Date(2017, 1, 2, 6, 0, 0, 0, time.UTC) },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:       func() time.Time { return time.Date(2017, 1, 2, 6, 0, 0, 0, time.UTC) },
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Producers: []Producer{groups{{ID: "x", Heading: "X", Sections: []Section{{ID: "y", Heading: "Y"}}}}}}
 	err = s.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "cannot mail the document") {
