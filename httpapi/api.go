@@ -59,6 +59,8 @@ type Sources struct {
 	Queues    QueueNamer
 	Callbacks CallbackReader
 	Rejects   RejectReader
+	// Cases reads contacts and cases by desk (nil: none are served).
+	Cases CaseReader
 }
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
@@ -89,6 +91,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/queues", a.wrap(http.HandlerFunc(a.queues)))
 	mux.Handle("GET /v1/rejects", a.wrap(http.HandlerFunc(a.rejects)))
 	mux.Handle("GET /v1/callbacks", a.wrap(http.HandlerFunc(a.callbacks)))
+	mux.Handle("GET /v1/contacts", a.wrap(http.HandlerFunc(a.contactsAPI)))
+	mux.Handle("GET /v1/cases", a.wrap(http.HandlerFunc(a.casesAPI)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
 }
 

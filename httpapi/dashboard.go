@@ -325,6 +325,11 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	}
 	d.APIURL = "/v1/report?" + api.Encode()
 	d.Panels = monthPanels(rows, l)
+	desk, err := a.deskPanels(ctx, qs, q, year, d.Lang, l)
+	if err != nil {
+		return err
+	}
+	d.Panels = append(d.Panels, desk...)
 
 	if year == now.Year() {
 		t, err := a.today(ctx, q, qs.Version, sw, hours, now, l)
