@@ -110,21 +110,25 @@ type TableCutoff struct {
 
 // RetentionPlan returns the tables to prune at now and their cutoffs: the
 // raw tables (events and what is derived per call, the agent lines and
-// touch logs) by the event retention, rollup_15m, its day sums rollup_day
-// and agent_rollup_15m by the rollup retention. A retention of 0 leaves its tables
+// touch logs, and the probes of system response times) by the event
+// retention, rollup_15m, its day sums rollup_day, agent_rollup_15m and the
+// systems' location days by the rollup retention (the systems' figures,
+// system_compliance, are small and kept). A retention of 0 leaves its tables
 // out.
 func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	var out []TableCutoff
 	if !c.Events.Forever() {
 		cut := c.Events.Cutoff(now)
-		for _, t := range []string{"events", "event_touches", "rejects", "queue_calls", "call_touches", "agent_events", "agent_touches", "agent_call_touches"} {
+		for _, t := range []string{"events", "event_touches", "rejects", "queue_calls", "call_touches", "agent_events", "agent_touches", "agent_call_touches", "probes", "probe_touches"} {
 			out = append(out, TableCutoff{Table: t, Cutoff: cut})
 		}
 	}
 	if !c.Rollups.Forever() {
-		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: c.Rollups.Cutoff(now)}, TableCutoff{Table: "agent_rollup_15m", Cutoff: c.Rollups.Cutoff(now)})
+		cut := c.Rollups.Cutoff(now)
+		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: cut}, TableCutoff{Table: "agent_rollup_15m", Cutoff: cut})
 		// The day sums of rollup_15m (store migration 0016) go with it.
-		out = append(out, TableCutoff{Table: "rollup_day", Cutoff: c.Rollups.Cutoff(now)})
+		out = append(out, TableCutoff{Table: "rollup_day", Cutoff: cut})
+		out = append(out, TableCutoff{Table: "system_location_days", Cutoff: cut})
 	}
 	return out
 }

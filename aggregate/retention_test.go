@@ -75,7 +75,7 @@ func TestRetentionPlanAtEveryToday(t *testing.T) {
 		{time.Date(2026, 12, 31, 23, 0, 0, 0, cph), time.Date(2025, 11, 26, 23, 0, 0, 0, cph), time.Date(2025, 12, 31, 23, 0, 0, 0, cph)},
 	} {
 		got := RetentionPlan(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 1}}, tc.now)
-		if len(got) != 11 || !got[0].Cutoff.Equal(tc.raw) || !got[8].Cutoff.Equal(tc.rolls) || !got[9].Cutoff.Equal(tc.rolls) || !got[10].Cutoff.Equal(tc.rolls) {
+		if len(got) != 14 || !got[0].Cutoff.Equal(tc.raw) || !got[10].Cutoff.Equal(tc.rolls) || !got[11].Cutoff.Equal(tc.rolls) || !got[12].Cutoff.Equal(tc.rolls) || !got[13].Cutoff.Equal(tc.rolls) {
 			t.Errorf("at %s: got %v; want events before %s and rollups before %s", tc.now, got, tc.raw, tc.rolls)
 		}
 	}
@@ -88,8 +88,10 @@ func TestRetentionPlan(t *testing.T) {
 	want := []TableCutoff{
 		{"events", raw}, {"event_touches", raw}, {"rejects", raw}, {"queue_calls", raw}, {"call_touches", raw},
 		{"agent_events", raw}, {"agent_touches", raw}, {"agent_call_touches", raw},
+		{"probes", raw}, {"probe_touches", raw},
 		{"rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)}, {"agent_rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
 		{"rollup_day", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
+		{"system_location_days", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v; want %v", got, want)
@@ -131,12 +133,14 @@ func (d *dropRecorder) DropPartitionsBefore(_ context.Context, table string, cut
 
 func TestPrunerRunGoesOnAfterAFailure(t *testing.T) {
 	d := &dropRecorder{now: time.Date(2026, 3, 1, 3, 0, 0, 0, time.UTC), fail: "events"}
-	p := NewPruner(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 5}}, slog.New(slog.DiscardHandler), func() time.Time { return d.now }, d)
+	cfg := RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 5}}
+	p := NewPruner(cfg, slog.New(slog.DiscardHandler), func() time.Time { return d.now }, d)
 	n, err := p.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("got %v; want the events table's error", err)
 	}
-	if n != 10 || len(d.calls) != 11 {
-		t.Fatalf("dropped %d partitions in %d calls; want 10 in 11", n, len(d.calls))
+	// Every table of the plan is asked, and all but events drop one.
+	if tables := len(RetentionPlan(cfg, d.now)); n != tables-1 || len(d.calls) != tables {
+		t.Fatalf("dropped %d partitions in %d calls; want %d in %d", n, len(d.calls), tables-1, tables)
 	}
 }

@@ -57,6 +57,8 @@ var decoders = map[string]DecodeFunc{
 	FormatAsteriskCDR:    DecodeAsteriskCDR,
 	FormatCSV:            DecodeCDRCSV,
 	FormatJSON:           DecodeCDRJSON,
+	FormatProbes:         DecodeProbes,
+	FormatProbeMonths:    DecodeProbeMonths,
 	FormatContacts:       DecodeContacts,
 	FormatCases:          DecodeCases,
 }

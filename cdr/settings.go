@@ -90,6 +90,10 @@ type Settings struct {
 	// Agents joins the names switches give agents into agents (agent.go);
 	// nil: every name is an agent of its own.
 	Agents *AgentMap
+	// Systems are the systems whose response times probes measure, in the
+	// order of the queue file (systems.go); those not listed get
+	// DefaultSystemSettings.
+	Systems []SystemSettings
 	// Version names the applied text these settings were read from
 	// (SettingsVersionOf); rollup rows record it. It is empty for settings
 	// that were not read from the store's applied versions.

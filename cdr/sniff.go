@@ -112,6 +112,10 @@ func sniffJSON(head []byte) *kindOfInput {
 	switch {
 	case has("variables") || has("callflow"):
 		return &kindOfInput{format: FormatFreeSWITCHJSON, family: "json", what: "a FreeSWITCH mod_json_cdr CDR (JSON with variables)", flags: "--format freeswitch_json"}
+	case has("system") && has("month"):
+		return &kindOfInput{format: FormatProbeMonths, family: "json", what: "a month's figures of system response times (JSON with system and month)", flags: "--format probe_months"}
+	case has("system") && has("action"):
+		return &kindOfInput{format: FormatProbes, family: "json", what: "probe results of system response times (JSON with system and action)", flags: "--format probes"}
 	case has("call_id") && has("resolved"):
 		return &kindOfInput{format: FormatDisposition, family: "json", what: "dispositions (JSON with call_id and resolved)", flags: "--format disposition"}
 	case has("call_id"):
@@ -154,6 +158,10 @@ func sniffCSV(line []byte) *kindOfInput {
 	switch {
 	case notQueueLog == nil:
 		return &kindOfInput{format: SourceQueueLogDB, family: "csv", what: "a queue_log table export (a CSV header with time, callid, queue, agent and event columns)", flags: "--format queue_log_db"}
+	case has("system") && has("month"):
+		return &kindOfInput{format: FormatProbeMonths, family: "csv", what: "a month's figures of system response times (a CSV header with system and month)", flags: "--format probe_months"}
+	case has("system") && has("action"):
+		return &kindOfInput{format: FormatProbes, family: "csv", what: "probe results of system response times (a CSV header with system and action)", flags: "--format probes"}
 	case has("calldate") && (has("acctid") || has("tenant")):
 		return &kindOfInput{format: FormatCSV, family: "csv", needsMap: true,
 			what:  fmt.Sprintf("Bicom PBXware's cdr table exported with a header (%d columns: %s)", len(rec), first),

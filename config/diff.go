@@ -12,7 +12,7 @@ import (
 )
 
 // DiffQueues says in lines for people what changes from the settings old to
-// the settings new: queues, switches and entries added or removed, and per
+// the settings new: queues, switches, entries and systems added or removed, and per
 // queue the settings that changed with their old and new values (for
 // `acdstat settings apply`). It gives no line where nothing changes.
 func DiffQueues(old, new *cdr.Settings) []string {
@@ -70,6 +70,7 @@ func DiffQueues(old, new *cdr.Settings) []string {
 			out = append(out, fmt.Sprintf("entry %s changed", n))
 		}
 	}
+	out = append(out, systemsDiff(old.Systems, new.Systems)...)
 	return append(out, desksDiff(old.Desks, new.Desks)...)
 }
 
@@ -115,6 +116,54 @@ func desksDiff(old, new map[string]cdr.DeskSettings) []string {
 		change("target", a.Target, b.Target)
 		if len(d) > 0 {
 			out = append(out, fmt.Sprintf("desk %s changed: %s", n, strings.Join(d, ", ")))
+		}
+	}
+	return out
+}
+
+// systemsDiff lists the systems added, removed and changed.
+func systemsDiff(a, b []cdr.SystemSettings) []string {
+	was, now := map[string]cdr.SystemSettings{}, map[string]cdr.SystemSettings{}
+	for _, s := range a {
+		was[s.Name] = s
+	}
+	for _, s := range b {
+		now[s.Name] = s
+	}
+	var out []string
+	added, removed, both := keyDiff(was, now)
+	if len(added) > 0 {
+		out = append(out, "systems added: "+strings.Join(added, ", "))
+	}
+	if len(removed) > 0 {
+		out = append(out, "systems removed: "+strings.Join(removed, ", "))
+	}
+	level := func(bp int) string {
+		if bp == 0 {
+			return "none"
+		}
+		return cdr.FormatBP(bp) + " %"
+	}
+	for _, n := range both {
+		x, y := was[n], now[n]
+		var d []string
+		if x.Display != y.Display {
+			d = append(d, fmt.Sprintf("name %s → %s", x.Display, y.Display))
+		}
+		if x.AgreedLevel != y.AgreedLevel {
+			d = append(d, fmt.Sprintf("agreed_level %s → %s", level(x.AgreedLevel), level(y.AgreedLevel)))
+		}
+		if a, b := zoneName(x.Location), zoneName(y.Location); a != b {
+			d = append(d, fmt.Sprintf("timezone %s → %s", a, b))
+		}
+		if !maps.Equal(x.Thresholds, y.Thresholds) {
+			d = append(d, "thresholds changed")
+		}
+		if !maps.Equal(x.Actions, y.Actions) {
+			d = append(d, "actions changed")
+		}
+		if len(d) > 0 {
+			out = append(out, fmt.Sprintf("system %s changed: %s", n, strings.Join(d, ", ")))
 		}
 	}
 	return out

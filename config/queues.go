@@ -51,6 +51,8 @@ import (
 //	  anna:
 //	    name: Anna Jensen
 //	    names: {pbx1: [PJSIP/1001], pbx2: [SIP/201], "*": [Anna Jensen]}
+//	systems:                      # system response times (config/systems.go)
+//	  Orbit: {name: Orbit, agreed_level: 0.998}
 //	desks:                        # contacts and cases (config/desks.go)
 //	  servicedesk: {queues: [servicedesk], days: working, critical_days: 1}
 //
@@ -80,6 +82,7 @@ type queueFile struct {
 	Queues   map[string]queueEntry  `yaml:"queues"`
 	Entries  map[string]entryEntry  `yaml:"entries"`
 	Agents   map[string]agentEntry  `yaml:"agents"`
+	Systems  map[string]systemEntry `yaml:"systems"`
 	Desks    map[string]deskEntry   `yaml:"desks"`
 }
 
@@ -278,6 +281,8 @@ func (p *queueParser) checkKeys() {
 			p.checkEntryKeys(v, check)
 		case "agents":
 			p.checkAgentKeys(v, check)
+		case "systems":
+			p.checkSystemKeys(v, check)
 		case "desks":
 			p.checkDeskKeys(v, check)
 		case "switches", "queues":
@@ -313,6 +318,9 @@ var goTypes = strings.NewReplacer(
 	"map[string]config.deskEntry", "a mapping of desks",
 	"config.deskEntry", "a mapping of desk settings",
 	"map[string][]string", "a mapping of lists",
+	"map[string]config.systemEntry", "a mapping of systems",
+	"config.systemEntry", "a mapping of system settings",
+	"map[string]float64", "a mapping of numbers",
 	"map[string]string", "a mapping",
 	"[]string", "a list",
 	"*int", "a whole number",
@@ -365,7 +373,7 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 		return "", "", ""
 	}
 	switch sk.Value {
-	case "queues", "switches", "desks":
+	case "queues", "switches", "systems", "desks":
 		kind = strings.TrimSuffix(sk.Value, "s")
 		nk, nv := last(sv)
 		if nk == nil {
@@ -373,7 +381,7 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 		}
 		if fk, fv := last(nv); fk != nil {
 			field = fk.Value
-			if hk, _ := last(fv); hk != nil && fk.Value == "hours" {
+			if hk, _ := last(fv); hk != nil && (fk.Value == "hours" || fk.Value == "thresholds" || fk.Value == "actions") {
 				field += "." + hk.Value
 			}
 		}
@@ -424,6 +432,7 @@ func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 		agentZone = def
 	}
 	s.Agents = p.agents(f, agentZone)
+	s.Systems = p.systems(f, def)
 	s.Desks = p.desks(f, def)
 	return s
 }

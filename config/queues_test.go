@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -78,6 +79,19 @@ func TestQueueFileExample(t *testing.T) {
 		if got := k.InHours(at); got != tc.want {
 			t.Errorf("klinisk at %s: got %v; want %v", tc.at, got, tc.want)
 		}
+	}
+	// The first customer's systems, in the report's order, with their
+	// agreed levels; a login on Orbit is data-heavy (15 s).
+	var systems []string
+	for _, sys := range s.Systems {
+		systems = append(systems, fmt.Sprintf("%s %d", sys.Display, sys.AgreedLevel))
+	}
+	if got, want := strings.Join(systems, ", "), "Orbit 9980, Labka II 9980, Blodinfo 2 9940, Patologi via Opus 9900, GS 9940, WWBakt 9850, "+
+		"EPM3 9980, Opus notat 9940, Mail/kalender 9940, Mirsk 9940, AGFA RIS/PACS 9900, SP 9980"; got != want {
+		t.Errorf("systems: got %s; want %s", got, want)
+	}
+	if lim, ok := s.System("Orbit").Limit("login", "", 0); !ok || lim != 15_000_000 {
+		t.Errorf("an Orbit login: threshold %d µs (%v); want 15 s", lim, ok)
 	}
 }
 
@@ -259,7 +273,7 @@ func TestQueueFileErrors(t *testing.T) {
 		{"misspelt key", `queues: {klinisk: {sla_target_pct: 0.8}}`,
 			[]string{`queue "klinisk": sla_target_pct: unknown key`}},
 		{"unknown top key", "queue:\n  klinisk: {}\n",
-			[]string{`q.yaml:1: queue: unknown key at the top level (allowed: switches, defaults, queues, entries, agents, desks)`}},
+			[]string{`q.yaml:1: queue: unknown key at the top level (allowed: switches, defaults, queues, entries, agents, systems, desks)`}},
 		{"unknown switch key", `switches: {pbx1: {tz: UTC}}`,
 			[]string{`switch "pbx1": tz: unknown key (allowed: timezone)`}},
 		{"switch zone missing", `switches: {pbx1: {}}`,

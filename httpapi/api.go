@@ -59,6 +59,9 @@ type Sources struct {
 	Queues    QueueNamer
 	Callbacks CallbackReader
 	Rejects   RejectReader
+	// Systems is the figures of system response times (systems.go); nil:
+	// GET /v1/systems is not served.
+	Systems SystemsReader
 	// Cases reads contacts and cases by desk (nil: none are served).
 	Cases CaseReader
 }
@@ -91,6 +94,9 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/queues", a.wrap(http.HandlerFunc(a.queues)))
 	mux.Handle("GET /v1/rejects", a.wrap(http.HandlerFunc(a.rejects)))
 	mux.Handle("GET /v1/callbacks", a.wrap(http.HandlerFunc(a.callbacks)))
+	if a.src.Systems != nil {
+		mux.Handle("GET /v1/systems", a.wrap(http.HandlerFunc(a.systems)))
+	}
 	mux.Handle("GET /v1/contacts", a.wrap(http.HandlerFunc(a.contactsAPI)))
 	mux.Handle("GET /v1/cases", a.wrap(http.HandlerFunc(a.casesAPI)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))

@@ -43,9 +43,12 @@ var labels = map[string]map[string]string{
 		"period": "Month", "time": "Time", "met": "met", "missed": "missed", "none": "–",
 		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in a queue file and apply it (acdstat settings apply FILE).",
 		"error":     "Cannot read the figures", "download": "The same figures as", "numbers": "Numbers",
-		"document": "The quarter that ended last as a document",
-		"months":   "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
-		"decimal":  ".",
+		"document":      "The quarter that ended last as a document",
+		"months":        "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+		"decimal":       ".",
+		"systems_title": "System response times", "systems_period": "Month", "agreed_level": "Agreed level", "systems_met": "Meeting their level",
+		"systems_note": "Share of timed actions within their threshold, averaged over the locations, against each system's agreed level: ✓ meets it, ✗ does not (compared at the two decimals shown). N/A: no measurements.",
+		"met_of":       "%d of %d", "na": "N/A",
 	},
 	"da": {
 		"title": "acdstat", "desk": "Kø", "year": "År", "hours": "Opkald", "hours_all": "alle opkald", "hours_in": "i åbningstiden",
@@ -68,9 +71,12 @@ var labels = map[string]map[string]string{
 		"period": "Måned", "time": "Tid", "met": "nået", "missed": "ikke nået", "none": "–",
 		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i en køfil og anvend den (acdstat settings apply FIL).",
 		"error":     "Kan ikke læse tallene", "download": "De samme tal som", "numbers": "Tal",
-		"document": "Det seneste afsluttede kvartal som dokument",
-		"months":   "jan feb mar apr maj jun jul aug sep okt nov dec",
-		"decimal":  ",",
+		"document":      "Det seneste afsluttede kvartal som dokument",
+		"months":        "jan feb mar apr maj jun jul aug sep okt nov dec",
+		"decimal":       ",",
+		"systems_title": "Svartider for systemer", "systems_period": "Måned", "agreed_level": "Aftalt niveau", "systems_met": "Når niveauet",
+		"systems_note": "Andel af tidsmålte handlinger inden for grænsen, gennemsnit af lokationerne, mod systemets aftalte niveau: ✓ nået, ✗ ikke nået (sammenlignet med de viste decimaler). N/A: ingen målinger.",
+		"met_of":       "%d af %d", "na": "N/A",
 	},
 }
 
@@ -127,6 +133,7 @@ type dashboardData struct {
 	Panels              []panel
 	Today               *todayData
 	APIURL              string
+	Systems             *systemsSection // systems.go; nil where no system has figures
 }
 
 type todayData struct {
@@ -235,7 +242,11 @@ func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
 	l := labels[lang]
 	d := dashboardData{Lang: lang, L: l, Switch: v.Get("switch")}
 	status := http.StatusOK
-	if err := a.fillDashboard(r.Context(), &d, v); err != nil {
+	err := a.fillDashboard(r.Context(), &d, v)
+	if err == nil {
+		err = a.fillSystems(r.Context(), &d, v)
+	}
+	if err != nil {
 		d.Err = err.Error()
 		status = http.StatusServiceUnavailable
 		if ue, ok := err.(*userError); ok {

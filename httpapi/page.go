@@ -46,6 +46,7 @@ table{border-collapse:collapse;font-size:.85rem;margin-top:.3rem}
 td,th{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;white-space:nowrap}
 th{white-space:normal;vertical-align:bottom;min-width:4.5rem}
 th:first-child,td:first-child{text-align:left}
+#systems table{font-size:.8rem}#systems td,#systems th{padding:.2rem .3rem}#systems th{min-width:0}
 .met{color:#1a7f37}.missed{color:#c62828;font-weight:600}.other{color:#8a5a00;font-style:italic}
 .kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:.4rem 0}
 .kpi{border:1px solid var(--line);border-radius:.3rem;padding:.4rem .8rem;min-width:10rem}
@@ -60,6 +61,7 @@ footer{color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);paddi
 @media print{form,footer,summary{display:none}body{max-width:none;padding:0;color:#000;font-size:10pt}
 h1{font-size:14pt}h2{font-size:12pt}section{break-inside:avoid;page-break-inside:avoid;padding:.4rem 0}
 svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
+#systems table{font-size:6.5pt}#systems td,#systems th{padding:.05rem .15rem;min-width:0}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}a{color:#000;text-decoration:none}}
 </style>
 </head><body>
@@ -87,6 +89,16 @@ svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
 <h2>{{.Title}}</h2>
 <p class="note"{{if .Formula}} data-formula="{{.Formula}}"{{end}}>{{.Note}}</p>
 {{template "chart" .}}
+</section>{{end}}
+{{with .Systems}}<section id="systems">
+<h2>{{.Title}}</h2>
+<p class="note">{{.Note}}</p>
+<div class="tablewrap"><table class="numbers" data-panel="systems">
+<thead><tr><th>{{.Period}}</th>{{range .Names}}<th translate="no">{{.}}</th>{{end}}<th>{{.MetHeader}}</th></tr>
+<tr data-row="agreed_level"><th>{{.LevelLabel}}</th>{{range .Levels}}<td data-system="{{.System}}" data-field="agreed_level" data-value="{{.Value}}">{{.Text}}</td>{{end}}<td></td></tr></thead>
+<tbody>{{range .Rows}}<tr data-label="{{.Label}}"><td>{{.Label}}</td>{{range .Cells}}<td data-system="{{.System}}" data-field="compliance" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}>{{.Text}}</td>{{end}}<td data-field="met" data-met="{{.Met}}" data-judged="{{.Judged}}">{{.MetText}}</td></tr>{{end}}</tbody>
+</table></div>
+<p class="note">{{$.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a></p>
 </section>{{end}}
 <p class="document">{{.L.document}}: <a href="/document?lang={{.Lang}}" translate="no">HTML</a>, <a href="/document?lang={{.Lang}}&amp;format=pdf" translate="no">PDF</a></p>
 <footer>{{if .APIURL}}{{.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a> · {{end}}{{if .Zone}}<span translate="no">{{.Zone}}</span> · {{end}}<span translate="no">acdstat</span></footer>

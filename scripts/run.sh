@@ -13,6 +13,9 @@
 #                       says what to export in another terminal)
 #   ACDSTAT_QUEUES      the queue file serve applies (default the example)
 #   SIM_DAYS            days of simulated history before today (default 42)
+#   SYSTEMS_FILE        months' figures of system response times posted at the
+#                       start (default the first customer's year,
+#                       deploy/systems.example.csv; empty: none)
 #   RUN_DIR, ACDSTAT_BIN  where the files go (default .run) and the binary
 #                       (default bin/acdstat): for the README test
 set -euo pipefail
@@ -23,6 +26,7 @@ BIN=${ACDSTAT_BIN:-bin/acdstat}
 HTTP_ADDR=${ACDSTAT_HTTP_ADDR:-127.0.0.1:8080}
 QUEUES=${ACDSTAT_QUEUES:-deploy/queues.example.yaml}
 SIM_DAYS=${SIM_DAYS:-42}
+SYSTEMS_FILE=${SYSTEMS_FILE-deploy/systems.example.csv}
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 
@@ -154,6 +158,16 @@ say "acdstat serve is ready; the simulator posts the last $SIM_DAYS days (calls,
 "$BIN" simulate --realtime --cases --days "$SIM_DAYS" --to "http://$HTTP_ADDR" &
 sim_pid=$!
 
+# The first customer's system response times (October 2015 to October
+# 2016), months' figures as a monitoring tool exports them: the dashboard
+# shows their table once the systems job has counted them.
+if [ -n "$SYSTEMS_FILE" ]; then
+  curl -fsS -o /dev/null -H 'Content-Type: text/csv' --data-binary "@$SYSTEMS_FILE" \
+    "http://$HTTP_ADDR/v1/ingest/probes?format=probe_months" ||
+    fail "cannot post $SYSTEMS_FILE to acdstat serve; its log is above and in $RUN_DIR/serve.log"
+  say "posted the system response times of $SYSTEMS_FILE"
+fi
+
 exports="
     export PATH=\$PWD/bin:\$PATH"
 why=''
@@ -179,6 +193,7 @@ cat <<MSG
   In another terminal, in this directory, the commands of README.md work as written after:$exports$why
   For example:
     acdstat report --queue klinisk
+    acdstat report --systems --from 2015-10 --to 2016-11
     clickhouse-client --port $CH_PORT --database acdstat \\
       --query "SELECT queue, outcome, count() FROM queue_calls_current GROUP BY queue, outcome ORDER BY queue, outcome"
 
@@ -187,4 +202,12 @@ cat <<MSG
 MSG
 wait "$serve_pid" && status=0 || status=$?
 serve_pid=''
+# serve ends with status 0 only when it was asked to stop (SIGINT or
+# SIGTERM): where this script could not trap the signal itself (started in
+# the background of a script, which ignores SIGINT for good), that is still
+# a stop asked for, not a failure.
+if [ "$status" -eq 0 ]; then
+  printf 'make run: acdstat serve stopped\n' >&2
+  exit 0
+fi
 fail "acdstat serve stopped (exit status $status); its log is above and in $RUN_DIR/serve.log"

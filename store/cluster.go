@@ -92,6 +92,16 @@ var clusterTables = map[string]clusterTable{
 	"agent_touches":      {shardBy: "cityHash64(switch, agent)"},
 	"agent_call_touches": {shardBy: "cityHash64(switch, name)"},
 	"agent_rollup_15m":   {shardBy: "cityHash64(agent, queue)"},
+	// A system's probes, months' figures, location days and figures live
+	// on the shard of the system, the start of every ORDER BY key, so that
+	// a resent probe, a recount and FINAL stay within one shard and the
+	// systems job reads a system whole from one. probe_touches is filled by
+	// its materialized view on each shard's local probes.
+	"probes":               {shardBy: "cityHash64(system)"},
+	"probe_touches":        {shardBy: "cityHash64(system)"},
+	"probe_months":         {shardBy: "cityHash64(system)"},
+	"system_location_days": {shardBy: "cityHash64(system)"},
+	"system_compliance":    {shardBy: "cityHash64(system)"},
 	// The day sums of rollup_15m (0016) sit on the shard of their
 	// 15-minute rows, so the store recomputes a day from one shard's rows
 	// and FINAL replaces its versions within the shard.

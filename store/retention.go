@@ -25,6 +25,10 @@ var RetentionTables = map[string]string{
 	"agent_touches":      "day",
 	"agent_call_touches": "day",
 	"agent_rollup_15m":   "month",
+	// The systems' figures (migration 0012).
+	"probes":               "month",
+	"probe_touches":        "day",
+	"system_location_days": "month",
 }
 
 // Partition is one partition of a table as system.parts lists it.

@@ -238,6 +238,10 @@ func TestDashboardInChromium(t *testing.T) {
 		if !strings.Contains(doms[lang], "<svg") || !strings.Contains(doms[lang], "Servicedesk") {
 			t.Fatalf("the %s page has no chart or no desk name:\n%.2000s", lang, doms[lang])
 		}
+		// No system has figures here: the page has no section of them.
+		if strings.Contains(doms[lang], `id="systems"`) {
+			t.Errorf("the %s page shows system response times, yet none are stored", lang)
+		}
 	}
 
 	t.Run("numbers", func(t *testing.T) {

@@ -152,7 +152,7 @@ func cmdReportDocument(ctx context.Context, p process, s *settings, quarter, mon
 		switch f.Name {
 		case "format":
 			formatSet = true
-		case "queue", "funnel", "switch", "from", "to", "period", "hours", "danish", "agents", "agent", "queues", "contacts", "cases", "desk":
+		case "queue", "funnel", "switch", "from", "to", "period", "hours", "danish", "agents", "agent", "queues", "contacts", "cases", "desk", "systems":
 			other = f.Name
 		}
 	})

@@ -138,6 +138,13 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		}
 		fmt.Fprintf(p.stdout, "queue calls built for %s (%s written)\n", plural(stats.Calls, "call id", "call ids"), plural(stats.Written, "row", "rows"))
 	}
+	// Measurements make no queue calls; their figures are counted at once,
+	// so a report of them reads them (serve counts them on its schedule).
+	if !*noBuild && isMeasurementFormat(*format) {
+		if err := rollupSystems(ctx, a, p.stdout, nil); err != nil {
+			return fmt.Errorf("measurements are stored, but %w (serve retries it)", err)
+		}
+	}
 	if total.Rejected > 0 {
 		return exitCode(3)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/acdstat/acdstat/store"
 )
 
-// cmdRollup runs the build and rollup jobs once, now, with the current
+// cmdRollup runs the build, rollup, funnel, systems and agent jobs once, now, with the current
 // queue settings (after applying --queues or ACDSTAT_QUEUES, loadQueues).
 func cmdRollup(ctx context.Context, p process, args []string) error {
 	s, err := newSettings("rollup", p)
@@ -47,6 +47,9 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "IVR funnel: %s to entry numbers (of %s)\n", plural(fs.Written, "call", "calls"), plural(fs.Calls, "call id", "call ids"))
+	if err := rollupSystems(ctx, a, p.stdout, nil); err != nil {
+		return err
+	}
 	return rollupAgents(ctx, a, p.stdout, nil)
 }
 
@@ -114,6 +117,9 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	// the last run, are the incremental job's.
 	if _, err := r.Run(ctx); err != nil {
 		return fmt.Errorf("cannot roll up changed buckets: %w", err)
+	}
+	if err := rollupSystems(ctx, a, p.stdout, &[2]time.Time{from, to}); err != nil {
+		return err
 	}
 	return rollupAgents(ctx, a, p.stdout, &[2]time.Time{from, to})
 }

@@ -135,6 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	roller := newRoller(cfg, log, queues, st)
+	systems := newSystemRoller(cfg, log, queues, st)
 	agents, err := newAgentRoller(cfg, log, now, queues, st)
 	if err != nil {
 		return err
@@ -172,7 +173,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log), caseJob(cfg, log, queues, st), docJob)
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log), caseJob(cfg, log, queues, st),
+		systemsJob(systems, cfg, log), docJob)
 	if err != nil {
 		return err
 	}
