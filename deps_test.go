@@ -40,6 +40,8 @@ var rules = []rule{
 		why: "the server mounts handlers and reads through interfaces it defines"},
 	{pkg: "report", bad: []string{module + "/store", module + "/intake", "github.com/ClickHouse/"},
 		why: "report rows are made from counts, wherever the counts come from"},
+	{pkg: "document", bad: []string{module + "/store", module + "/intake", module + "/httpapi", module + "/aggregate", "github.com/ClickHouse/"},
+		why: "the document is made from report rows read through interfaces it defines, so the CLI, the server and the schedule make the same one"},
 }
 
 func TestDependencies(t *testing.T) {

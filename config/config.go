@@ -16,6 +16,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/acdstat/acdstat/aggregate"
+	"github.com/acdstat/acdstat/document"
 	"github.com/acdstat/acdstat/intake"
 	"github.com/acdstat/acdstat/sip"
 	"github.com/acdstat/acdstat/spool"
@@ -70,6 +71,10 @@ type Config struct {
 	// the live state reads what every node stored (aggregate.LiveFollower).
 	WallTokens string        `env:"WALL_TOKENS"`
 	LiveEvery  time.Duration `env:"LIVE_EVERY" envDefault:"250ms"`
+
+	// Document: the quarterly and monthly documents (ACDSTAT_DOCUMENT_*)
+	// and the SMTP server that mails them (ACDSTAT_SMTP_*).
+	Document document.Config
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
@@ -152,6 +157,7 @@ func (c Config) Validate() error {
 		{"ACDSTAT_BUILD_SCHEDULE", c.Jobs.BuildEvery},
 		{"ACDSTAT_ROLLUP_SCHEDULE", c.Jobs.RollupEvery},
 		{"ACDSTAT_RETENTION_SCHEDULE", c.Retention.Schedule},
+		{"ACDSTAT_DOCUMENT_SCHEDULE", c.Document.Schedule},
 	} {
 		if s.spec == "" {
 			continue // Retention.Validate names an empty one
@@ -198,7 +204,7 @@ func (c Config) Validate() error {
 	if _, err := intake.LoadReadTokens(c.ReadToken, c.ReadTokens, c.ReadTokensFile); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, c.Spool.Validate(), c.Agents.Validate())
+	errs = append(errs, c.Spool.Validate(), c.Agents.Validate(), c.Document.Validate())
 	if c.AgentToken != "" && (c.AgentToken == c.ReadToken || c.AgentToken == c.Intake.IngestToken) {
 		errs = append(errs, errors.New("ACDSTAT_AGENT_TOKEN: must differ from ACDSTAT_READ_TOKEN and ACDSTAT_INGEST_TOKEN: agent figures have their own readers"))
 	}

@@ -122,7 +122,7 @@ func (a *API) deskPanels(ctx context.Context, qs *cdr.Settings, q cdr.QueueSetti
 			{Name: dl["phone"], Class: "s-offered", Bar: true, Values: phone},
 			{Name: dl["other_channels"], Class: "s-fcr", Bar: true, Values: other},
 			{Name: dl["phone_share"], Class: "s-asa", Right: true, Values: shares},
-		}}.svg()
+		}}.SVG()
 		out = append(out, p)
 	}
 
@@ -163,13 +163,13 @@ func (a *API) deskPanels(ctx context.Context, qs *cdr.Settings, q cdr.QueueSetti
 	cp.SVG = chart{ID: cp.ID, Title: cp.Title, Labels: labelsX, Left: counts, Series: []series{
 		{Name: dl["registered"], Class: "s-offered", Bar: true, Values: reg},
 		{Name: dl["closed"], Class: "s-sl", Bar: true, Values: closed},
-	}}.svg()
+	}}.SVG()
 	if deadline == 0 {
 		wp.Empty = dl["no_deadline_cases"]
 	} else {
 		target := d.Target
 		wp.SVG = chart{ID: wp.ID, Title: wp.Title, Labels: labelsX, Left: share, Target: &target, TargetName: l["target"], TargetValue: tgt(target),
-			Series: []series{{Name: dl["within_rate"], Class: "s-sl", Bar: true, Values: within}}}.svg()
+			Series: []series{{Name: dl["within_rate"], Class: "s-sl", Bar: true, Values: within}}}.SVG()
 	}
 	return append(out, cp, wp), nil
 }

@@ -43,6 +43,7 @@ var labels = map[string]map[string]string{
 		"period": "Month", "time": "Time", "met": "met", "missed": "missed", "none": "–",
 		"no_queues": "No queues yet: send queue_log lines to /v1/ingest/queue_log or list queues in a queue file and apply it (acdstat settings apply FILE).",
 		"error":     "Cannot read the figures", "download": "The same figures as", "numbers": "Numbers",
+		"document":      "The quarter that ended last as a document",
 		"months":        "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
 		"decimal":       ".",
 		"systems_title": "System response times", "systems_period": "Month", "agreed_level": "Agreed level", "systems_met": "Meeting their level",
@@ -70,6 +71,7 @@ var labels = map[string]map[string]string{
 		"period": "Måned", "time": "Tid", "met": "nået", "missed": "ikke nået", "none": "–",
 		"no_queues": "Ingen køer endnu: send queue_log-linjer til /v1/ingest/queue_log eller angiv køerne i en køfil og anvend den (acdstat settings apply FIL).",
 		"error":     "Kan ikke læse tallene", "download": "De samme tal som", "numbers": "Tal",
+		"document":      "Det seneste afsluttede kvartal som dokument",
 		"months":        "jan feb mar apr maj jun jul aug sep okt nov dec",
 		"decimal":       ",",
 		"systems_title": "Svartider for systemer", "systems_period": "Måned", "agreed_level": "Aftalt niveau", "systems_met": "Når niveauet",
@@ -174,21 +176,9 @@ func targetText(l map[string]string) func(float64) string {
 	}
 }
 
-// minSecText formats seconds as m:ss, or h:mm:ss from an hour.
-func minSecText(v float64) string {
-	s := int64(math.Round(v))
-	if s >= 3600 {
-		return strconv.FormatInt(s/3600, 10) + ":" + two(s/60%60) + ":" + two(s%60)
-	}
-	return strconv.FormatInt(s/60, 10) + ":" + two(s%60)
-}
-
-func two(v int64) string {
-	if v < 10 {
-		return "0" + strconv.FormatInt(v, 10)
-	}
-	return strconv.FormatInt(v, 10)
-}
+// minSecText formats seconds as m:ss, or h:mm:ss from an hour
+// (report.MinSec, which the quarterly document writes too).
+func minSecText(v float64) string { return report.MinSec(v) }
 
 func countCell(field string, v uint64) cell {
 	return cell{Field: field, Value: strconv.FormatUint(v, 10), Text: strconv.FormatUint(v, 10)}
@@ -418,7 +408,7 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 			{Name: l["abandoned"], Class: "s-abandoned", Values: abandoned},
 			{Name: l["asa"], Class: "s-asa", Right: true, Values: asa},
 			{Name: l["avg_wait"], Class: "s-wait", Right: true, Dashed: true, Values: avgWait},
-		}}.svg()
+		}}.SVG()
 	target := r0.SLATarget
 	pct, tgt := pctText(l), targetText(l)
 	share := axis{Kind: axisShare, Max: 1, Fmt: pct, Tick: tgt}
@@ -434,7 +424,7 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 		}
 	}
 	slp.SVG = chart{ID: slp.ID, Title: slp.Title, Labels: labelsX, Left: share, Target: &target, TargetName: l["target"], TargetValue: tgt(target),
-		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
+		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.SVG()
 	fcrTarget := r0.FCRTarget
 	fp := panel{ID: "fcr", Title: l["fcr_title"], Note: fmt.Sprintf(l["fcr_note"], tgt(fcrTarget)),
 		Legend: []legendItem{{"s-fcr", l["fcr_rate"]}, {"s-target", l["target"] + " " + tgt(fcrTarget)}},
@@ -444,7 +434,7 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 		fp.Empty = l["no_dispositions"]
 	} else {
 		fp.SVG = chart{ID: fp.ID, Title: fp.Title, Labels: labelsX, Left: share, Target: &fcrTarget, TargetName: l["target"], TargetValue: tgt(fcrTarget),
-			Series: []series{{Name: l["fcr_rate"], Class: "s-fcr", Bar: true, Values: fcr}}}.svg()
+			Series: []series{{Name: l["fcr_rate"], Class: "s-fcr", Bar: true, Values: fcr}}}.SVG()
 	}
 	for i, r := range rows {
 		start := r.PeriodStart.Format(time.RFC3339)
@@ -498,7 +488,7 @@ func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours
 	}
 	p.SVG = chart{ID: p.ID, Title: p.Title, Labels: labelsX, Left: axis{Kind: axisShare, Max: 1, Fmt: pctText(l), Tick: tgt},
 		Target: &target, TargetName: l["target"], TargetValue: tgt(target),
-		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.svg()
+		Series: []series{{Name: l["service_level"], Class: "s-sl", Bar: true, Values: sl}}}.SVG()
 	for i, r := range rows {
 		if r.Offered == 0 {
 			continue

@@ -100,6 +100,7 @@ svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
 </table></div>
 <p class="note">{{$.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a></p>
 </section>{{end}}
+<p class="document">{{.L.document}}: <a href="/document?lang={{.Lang}}" translate="no">HTML</a>, <a href="/document?lang={{.Lang}}&amp;format=pdf" translate="no">PDF</a></p>
 <footer>{{if .APIURL}}{{.L.download}} <a href="{{.APIURL}}&amp;format=json">JSON</a>, <a href="{{.APIURL}}&amp;format=csv">CSV</a>, <a href="{{.APIURL}}&amp;format=xlsx">XLSX</a> · {{end}}{{if .Zone}}<span translate="no">{{.Zone}}</span> · {{end}}<span translate="no">acdstat</span></footer>
 </body></html>
 {{define "chart"}}<div class="pair"><div>{{if .Empty}}<p class="empty" data-empty="{{.ID}}">{{.Empty}}</p>{{else}}<ul class="legend">{{range .Legend}}<li><span class="{{.Class}}"></span>{{.Name}}</li>{{end}}</ul>

@@ -1,7 +1,9 @@
 // Package report turns summed counts into the report rows of METRICS.md
 // ("The report row") and writes them as JSON, CSV (also the Danish
 // spreadsheet way), Markdown or a terminal table that reads like the source
-// report's monthly table.
+// report's monthly table. It also draws the charts of those rows as
+// inline SVG (Chart), which the dashboard and the quarterly document
+// (package document) share.
 //
 // It is pure: the counts, and the settings they were counted with, come
 // from the caller (store.PeriodRollups in acdstat report and the read

@@ -23,7 +23,7 @@ var commands = []command{
 	{"rollup", "[flags]", "build queue calls and roll up changed buckets now"},
 	{"rebuild", "--from D --to D [flags]", "recompute queue calls and rollups from the raw events"},
 	{"simulate", "(--out FILE | --to URL) [flags]", "a synthetic ACD writing queue_log and its ground truth"},
-	{"report", "--queue Q [flags]", "the figures of a queue per period (--funnel ENTRY: the IVR funnel; --agents, --systems)"},
+	{"report", "--queue Q [flags]", "the figures of a queue per period (--funnel ENTRY: the IVR funnel; --agents, --systems; --quarter 2016-Q4: the document)"},
 	{"settings", "apply FILE | show [--version V] | history", "the queue settings every process counts with"},
 	{"check-config", "[--queues FILE] [--probe]", "validate the settings and a queue file without applying it (--probe: also the network)"},
 	{"version", "", "print the version (also --version)"},

@@ -59,8 +59,16 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	contacts := s.fs.Bool("contacts", false, "report the contacts by channel instead: a row per desk, month and channel (--desk, --from, --to as local dates, --format table, csv, json, markdown or xlsx)")
 	cases := s.fs.Bool("cases", false, "report the cases instead: a row per desk and month (as --contacts)")
 	desk := s.fs.String("desk", "", "with --contacts or --cases: this desk only")
+	quarter := s.fs.String("quarter", "", "write the quarterly document of this quarter (2016-Q4) instead: --format html or pdf (default html), --lang, --texts, --out")
+	month := s.fs.String("month", "", "write the monthly document of this month (2016-10) instead, as --quarter")
+	lang := s.fs.String("lang", "", "with --quarter or --month: the document's language, da or en (ACDSTAT_DOCUMENT_LANG)")
+	texts := s.fs.String("texts", "", "with --quarter or --month: the folder of the authors' text, a folder per period of Markdown files (ACDSTAT_DOCUMENT_TEXTS)")
+	s.fs.StringVar(output, "out", "", "the same as --output")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if *quarter != "" || *month != "" {
+		return cmdReportDocument(ctx, p, s, *quarter, *month, *format, *lang, *texts, *output)
 	}
 	if *systems {
 		if s.fs.NArg() > 0 {

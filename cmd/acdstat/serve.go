@@ -115,8 +115,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
+	docs, err := newDocumentHandler(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
 	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return errors.Join(sp.Ready(), gate.Ready()) }, ingest, readAPI,
-		newAgentAPI(cfg, log, now, queues, st), live.api)
+		newAgentAPI(cfg, log, now, queues, st), live.api, docs)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -133,6 +137,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	roller := newRoller(cfg, log, queues, st)
 	systems := newSystemRoller(cfg, log, queues, st)
 	agents, err := newAgentRoller(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	docJob, err := newDocumentSchedule(cfg, log, now, queues, st)
 	if err != nil {
 		return err
 	}
@@ -166,7 +174,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			return err
 		},
 	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log), caseJob(cfg, log, queues, st),
-		systemsJob(systems, cfg, log))
+		systemsJob(systems, cfg, log), docJob)
 	if err != nil {
 		return err
 	}

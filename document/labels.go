@@ -1,0 +1,109 @@
+package document
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// Languages are the languages a document is written in.
+var Languages = []string{"da", "en"}
+
+// labels holds every fixed text of the document, per language. A test
+// checks that both languages have every label with the same fmt verbs.
+// The group headings are fixed, so that one quarter's document reads like
+// the last; the cases and systems headings are here for their sections
+// (issues 18 and 19), which plug in as Producers. "decimal" is the
+// language's decimal mark.
+var labels = map[string]map[string]string{
+	"en": {
+		"quarterly": "Quarterly report", "monthly": "Monthly report",
+		"quarter": "%[1]d%[2]s quarter %[3]d", "month": "%[1]s %[2]d",
+		"months":   "January February March April May June July August September October November December",
+		"short":    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+		"contents": "Contents", "intro": "Introduction", "closing": "Closing remarks", "overview": "Key figures", "desk": "Desk",
+		"made":  "Made by acdstat on %s from the figures in ClickHouse; the same figures as GET /v1/report.",
+		"calls": "Calls, waiting time and abandoned calls", "sla": "Service level", "fcr": "First-contact resolution",
+		"cases": "Cases", "systems": "System response times",
+		"calls_caption":  "Calls offered (bars) and abandoned calls (line, left axis); average wait of all callers (dashed line, right axis, m:ss).",
+		"sla_caption":    "Share of calls answered within %s per month; the dashed line is the %s target.",
+		"sla_in_caption": "Calls that joined in opening hours only: share answered within %s per month; the dashed line is the %s target.",
+		"fcr_caption":    "Share of answered calls with a disposition resolved at first contact; the dashed line is the %s target.",
+		"month_col":      "Month", "offered": "Calls offered", "answered": "Answered", "abandoned": "Abandoned",
+		"avg_wait": "Average wait", "asa": "Average wait, answered", "service_level": "Service level",
+		"within": "Answered within %s", "target": "Target", "met": "met", "missed": "missed",
+		"fcr_rate": "First-contact resolution", "dispositions": "Dispositions", "total": "Total",
+		"none": "–", "decimal": ".",
+		"summary": "%s, %s: %s calls offered, average wait %s, %s abandoned; service level %s (target %s); first-contact resolution %s (target %s).",
+	},
+	"da": {
+		"quarterly": "Kvartalsrapport", "monthly": "Månedsrapport",
+		"quarter": "%[1]d.%[2]s kvartal %[3]d", "month": "%[1]s %[2]d",
+		"months":   "januar februar marts april maj juni juli august september oktober november december",
+		"short":    "jan feb mar apr maj jun jul aug sep okt nov dec",
+		"contents": "Indhold", "intro": "Indledning", "closing": "Afsluttende bemærkninger", "overview": "Nøgletal", "desk": "Kø",
+		"made":  "Lavet af acdstat %s ud fra tallene i ClickHouse; de samme tal som GET /v1/report.",
+		"calls": "Opkald, ventetid og afbrudte opkald", "sla": "Serviceniveau", "fcr": "Straksafklaring",
+		"cases": "Sager", "systems": "Systemernes svartider",
+		"calls_caption":  "Modtagne opkald (søjler) og afbrudte opkald (linje, venstre akse); gennemsnitlig ventetid for alle opkald (stiplet linje, højre akse, m:ss).",
+		"sla_caption":    "Andel af opkald besvaret inden for %s pr. måned; den stiplede linje er målet på %s.",
+		"sla_in_caption": "Kun opkald i åbningstiden: andel besvaret inden for %s pr. måned; den stiplede linje er målet på %s.",
+		"fcr_caption":    "Andel af besvarede opkald med en afslutningskode, der blev løst ved første kontakt; den stiplede linje er målet på %s.",
+		"month_col":      "Måned", "offered": "Modtagne opkald", "answered": "Besvarede", "abandoned": "Afbrudte",
+		"avg_wait": "Gns. ventetid", "asa": "Gns. ventetid, besvarede", "service_level": "Serviceniveau",
+		"within": "Besvaret inden for %s", "target": "Mål", "met": "nået", "missed": "ikke nået",
+		"fcr_rate": "Straksafklaring", "dispositions": "Afslutningskoder", "total": "I alt",
+		"none": "–", "decimal": ",",
+		"summary": "%s, %s: %s modtagne opkald, gns. ventetid %s, %s afbrudte; serviceniveau %s (mål %s); straksafklaring %s (mål %s).",
+	},
+}
+
+// Labels returns the fixed texts of lang ("da" or "en"; anything else is
+// English), for Producers outside this package that write headings.
+func Labels(lang string) map[string]string {
+	if l, ok := labels[lang]; ok {
+		return l
+	}
+	return labels["en"]
+}
+
+// PeriodTitle names p in lang: "4th quarter 2016", "4. kvartal 2016",
+// "October 2016", "oktober 2016".
+func PeriodTitle(p Period, lang string) string {
+	l := Labels(lang)
+	if p.Kind == cdr.PeriodQuarter {
+		q := (int(p.First) + 2) / 3
+		suffix := ""
+		if lang != "da" {
+			suffix = [...]string{"st", "nd", "rd", "th"}[q-1]
+		}
+		return fmt.Sprintf(l["quarter"], q, suffix, p.Year)
+	}
+	return fmt.Sprintf(l["month"], strings.Fields(l["months"])[p.First-1], p.Year)
+}
+
+// Pct formats a fraction as a percentage with one decimal in lang's
+// decimal mark ("85.3 %", "85,3 %"); nil is a dash.
+func Pct(v *float64, lang string) string {
+	l := Labels(lang)
+	if v == nil {
+		return l["none"]
+	}
+	return strings.Replace(strconv.FormatFloat(math.Round(*v*1000)/10, 'f', 1, 64), ".", l["decimal"], 1) + " %"
+}
+
+// target formats a target without needless decimals ("80 %", "82,5 %").
+func target(v float64, lang string) string {
+	return strings.Replace(strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64), ".", Labels(lang)["decimal"], 1) + " %"
+}
+
+// seconds says a threshold in seconds the way people do: "5 min", "20 s".
+func seconds(s int) string {
+	if s > 0 && s%60 == 0 {
+		return strconv.Itoa(s/60) + " min"
+	}
+	return strconv.Itoa(s) + " s"
+}
