@@ -37,7 +37,11 @@ var labels = map[string]map[string]string{
 		"within": "Answered within %s", "target": "Target", "met": "met", "missed": "missed",
 		"fcr_rate": "First-contact resolution", "dispositions": "Dispositions", "total": "Total",
 		"none": "–", "decimal": ".",
-		"summary": "%s, %s: %s calls offered, average wait %s, %s abandoned; service level %s (target %s); first-contact resolution %s (target %s).",
+		"summary":         "%s, %s: %s calls offered, average wait %s, %s abandoned; service level %s (target %s); first-contact resolution %s (target %s).",
+		"systems_table":   "Compliance per system",
+		"systems_caption": "Share of timed actions within their threshold, averaged over the locations (%), against each system's agreed level: ✓ meets it, ✗ does not (compared at the two decimals shown); N/A: no measurements.",
+		"systems_reading": "%s: %d of %d systems meet their agreed level.", "systems_summary": "%s, %s: %s",
+		"agreed_level": "Agreed level", "systems_met": "Meeting their level", "met_of": "%d of %d", "na": "N/A", "system": "System",
 	},
 	"da": {
 		"quarterly": "Kvartalsrapport", "monthly": "Månedsrapport",
@@ -57,7 +61,11 @@ var labels = map[string]map[string]string{
 		"within": "Besvaret inden for %s", "target": "Mål", "met": "nået", "missed": "ikke nået",
 		"fcr_rate": "Straksafklaring", "dispositions": "Afslutningskoder", "total": "I alt",
 		"none": "–", "decimal": ",",
-		"summary": "%s, %s: %s modtagne opkald, gns. ventetid %s, %s afbrudte; serviceniveau %s (mål %s); straksafklaring %s (mål %s).",
+		"summary":         "%s, %s: %s modtagne opkald, gns. ventetid %s, %s afbrudte; serviceniveau %s (mål %s); straksafklaring %s (mål %s).",
+		"systems_table":   "Overholdelse pr. system",
+		"systems_caption": "Andel af tidsmålte handlinger inden for grænsen, gennemsnit af lokationerne (%), mod systemets aftalte niveau: ✓ nået, ✗ ikke nået (sammenlignet med de viste decimaler); N/A: ingen målinger.",
+		"systems_reading": "%s: %d af %d systemer når deres aftalte niveau.", "systems_summary": "%s, %s: %s",
+		"agreed_level": "Aftalt niveau", "systems_met": "Når niveauet", "met_of": "%d af %d", "na": "N/A", "system": "System",
 	},
 }
 

@@ -26,10 +26,13 @@ import (
 const documentJob = "document"
 
 // documentProducers are the figure groups of the document, in order: the
-// queue figures. The case flow (issue 18) and the system response times
-// (issue 19) are added here as producers of their own (document.Producer).
+// queue figures, then the system response times (issue 19), each a
+// producer of its own (document.Producer).
 func documentProducers(st *store.Store, settings document.SettingsSource) []document.Producer {
-	return []document.Producer{document.Queues{Counts: st, Names: st, Settings: settings}}
+	return []document.Producer{
+		document.Queues{Counts: st, Names: st, Settings: settings},
+		document.Systems{Rows: st, Settings: settings},
+	}
 }
 
 // queuesZone is the zone whose calendar makes the months and quarters of

@@ -52,13 +52,18 @@ var documentToday = time.Date(2017, 1, 5, 9, 0, 0, 0, simulate.Copenhagen())
 
 // documentSetup ingests two simulated weekdays in each month from July to
 // December 2016: the third quarter without dispositions, the fourth with
-// them (first-contact resolution), and rolls them up. It returns the
+// them (first-contact resolution), and the first customer's systems'
+// months' figures (deploy/systems.example.csv, to October 2016), and rolls
+// them up. It returns the
 // settings and the clock; serve is not started.
 func documentSetup(t *testing.T, extra ...string) ([]string, func() time.Time) {
 	t.Helper()
 	dir := t.TempDir()
 	queues := filepath.Join(dir, "queues.yaml")
-	if err := os.WriteFile(queues, []byte(documentQueues), 0o644); err != nil {
+	// The first customer's systems with their agreed levels, whose
+	// months' figures (October 2015 to October 2016) are those make run
+	// posts.
+	if err := os.WriteFile(queues, []byte(documentQueues+readSeedSystems(t).queueFile(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	environ := testEnv(t, append([]string{"ACDSTAT_QUEUES=" + queues}, extra...)...)
@@ -88,6 +93,7 @@ func documentSetup(t *testing.T, extra ...string) ([]string, func() time.Time) {
 		t.Fatal(err)
 	}
 	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--format", "queue_log", file)
+	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--format", "probe_months", filepath.Join("..", "..", "deploy", "systems.example.csv"))
 	runCmdAt(t, clock, environ, "rollup")
 	return environ, clock
 }
@@ -348,7 +354,18 @@ func TestQuarterlyDocument(t *testing.T) {
 			}
 			compared += len(want)
 		}
+		compared += checkDocumentSystems(t, text, base)
 		t.Logf("%d numbers of the PDF equal the API's", compared)
+	})
+
+	t.Run("no system figures, no systems section", func(t *testing.T) {
+		page := runCmdAt(t, clock, environ, "report", "--month", "2016-11", "--lang", "en")
+		if !strings.Contains(page, `data-group="calls"`) {
+			t.Errorf("November 2016 has no calls section")
+		}
+		if strings.Contains(page, `data-group="systems"`) || strings.Contains(page, "System response times") {
+			t.Errorf("November 2016, without system figures, has a systems section")
+		}
 	})
 
 	t.Run("third quarter has no first-contact resolution", func(t *testing.T) {
@@ -476,6 +493,80 @@ func TestQuarterlyDocument(t *testing.T) {
 			t.Errorf("report --format pdf without chromium: %v; want chromium not found", err)
 		}
 	})
+}
+
+// checkDocumentSystems checks the systems section of the fourth
+// quarter's PDF text against GET /v1/systems: the agreed levels on top,
+// each month's figures with ✓ or ✗ (N/A in November and December, which
+// have none), how many systems meet their level, and the reading of
+// October 2016: 8 of 12. It returns how many values it compared.
+func checkDocumentSystems(t *testing.T, text, base string) int {
+	t.Helper()
+	var a systemsAnswer
+	getJSON(t, base+"/v1/systems?from=2016-10&to=2017-01", http.StatusOK, &a)
+	if len(a.Systems) != 12 {
+		t.Fatalf("GET /v1/systems: %d systems; want the first customer's 12", len(a.Systems))
+	}
+	heading := regexp.MustCompile(`(?m)^\s*(\d+) System response times\s*$`).FindStringSubmatch(text)
+	if heading == nil {
+		t.Fatalf("the PDF's text has no systems heading:\n%s", text)
+	}
+	if n := strings.Count(text, heading[1]+".1 Compliance per system"); n != 2 {
+		t.Errorf("the PDF's text has the systems section %d times; want 2 (the contents and the section)", n)
+	}
+	flat := strings.Join(strings.Fields(text), " ")
+	if want := "October 2016: 8 of 12 systems meet their agreed level."; !strings.Contains(flat, want) {
+		t.Errorf("the PDF's text has no %q", want)
+	}
+	pct := func(v *float64) string { return fmt.Sprintf("%.2f", math.Round(*v*10000)/100) }
+	// A row per system: its agreed level and its figure in each month; a
+	// last row of how many meet their level each month.
+	var labels []string
+	var want [][]string
+	n := len(a.Systems)
+	for j, s := range a.Systems {
+		line := []string{pct(s.AgreedLevel)}
+		for i := range a.Periods {
+			switch r := a.Rows[i*n+j]; {
+			case r.Compliance == nil:
+				line = append(line, "N/A")
+			case r.Met == nil:
+				line = append(line, pct(r.Compliance))
+			case *r.Met:
+				line = append(line, pct(r.Compliance), "✓")
+			default:
+				line = append(line, pct(r.Compliance), "✗")
+			}
+		}
+		labels, want = append(labels, s.Name), append(want, line)
+	}
+	var met []string
+	for _, p := range a.Periods {
+		if p.Judged > 0 {
+			met = append(met, strconv.Itoa(p.Met), "of", strconv.Itoa(p.Judged))
+		} else {
+			met = append(met, "–")
+		}
+	}
+	labels, want = append(labels, "Meeting their level"), append(want, met)
+	if len(a.Periods) != 3 || a.Periods[0].Label != "2016-10" || a.Periods[0].Met != 8 || a.Periods[0].Judged != 12 {
+		t.Errorf("GET /v1/systems: the quarter reads %+v; want October 2016 with 8 of 12", a.Periods)
+	}
+	// The section's own table is the last of its lines: the contents,
+	// which name the section too, come before the queues' tables.
+	lines := tableLines(text, map[string]string{"systems": "System response times"}, []string{"Compliance per system"}, labels)["systems"]["Compliance per system"]
+	compared := 0
+	for i, l := range labels {
+		var got []string
+		if n := len(lines[l]); n > 0 {
+			got = lines[l][n-1]
+		}
+		if strings.Join(got, " ") != strings.Join(want[i], " ") {
+			t.Errorf("systems, %s: the PDF reads %q; the API's %q\n%s", l, got, want[i], text[strings.LastIndex(text, "Compliance per system"):])
+		}
+		compared += len(want[i])
+	}
+	return compared
 }
 
 // smtpServer is a small SMTP server on loopback for the tests: EHLO,
