@@ -26,11 +26,13 @@ import (
 const documentJob = "document"
 
 // documentProducers are the figure groups of the document, in order: the
-// queue figures, then the system response times (issue 19), each a
-// producer of its own (document.Producer).
-func documentProducers(st *store.Store, settings document.SettingsSource) []document.Producer {
+// queue figures, the contacts and cases (issue 18) and the system response
+// times (issue 19), each a producer of its own (document.Producer). now
+// decides which months' closed cases are still provisional.
+func documentProducers(st *store.Store, settings document.SettingsSource, now func() time.Time) []document.Producer {
 	return []document.Producer{
 		document.Queues{Counts: st, Names: st, Settings: settings},
+		document.Cases{Source: st, Settings: settings, Now: now},
 		document.Systems{Rows: st, Settings: settings},
 	}
 }
@@ -83,7 +85,7 @@ func reportDocument(ctx context.Context, a *app, period, format, lang, texts, ou
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	d, err := document.Build(ctx, p, lang, documentTexts(texts), a.now(), documentProducers(a.st, a.queues)...)
+	d, err := document.Build(ctx, p, lang, documentTexts(texts), a.now(), documentProducers(a.st, a.queues, a.now)...)
 	if err != nil {
 		return err
 	}
@@ -129,7 +131,7 @@ func newDocumentSchedule(cfg config.Config, log *slog.Logger, now func() time.Ti
 		dir = filepath.Join(cfg.DataDir, "documents")
 	}
 	s := &document.Schedule{Dir: dir, Lang: c.Lang, Texts: documentTexts(c.Texts), Chromium: bin,
-		Producers: documentProducers(st, settings), Zone: queuesZone(settings), Mailer: mailer, Now: now,
+		Producers: documentProducers(st, settings, now), Zone: queuesZone(settings), Mailer: mailer, Now: now,
 		Log: log.With("component", "document")}
 	return aggregate.Job{Name: documentJob, Schedule: c.Schedule, Run: s.Run}, nil
 }
@@ -142,7 +144,7 @@ func newDocumentHandler(cfg config.Config, log *slog.Logger, now func() time.Tim
 		return nil, err
 	}
 	wrap := func(h http.Handler) http.Handler { return intake.RequireReader(tokens, h) }
-	return &document.Handler{Producers: documentProducers(st, settings), Texts: documentTexts(cfg.Document.Texts),
+	return &document.Handler{Producers: documentProducers(st, settings, now), Texts: documentTexts(cfg.Document.Texts),
 		Chromium: cfg.Document.Chromium, Lang: cfg.Document.Lang, Zone: queuesZone(settings), Now: now,
 		Log: log.With("component", "document"), Wrap: wrap}, nil
 }

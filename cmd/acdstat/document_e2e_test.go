@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,9 +53,9 @@ var documentToday = time.Date(2017, 1, 5, 9, 0, 0, 0, simulate.Copenhagen())
 
 // documentSetup ingests two simulated weekdays in each month from July to
 // December 2016: the third quarter without dispositions, the fourth with
-// them (first-contact resolution), and the first customer's systems'
-// months' figures (deploy/systems.example.csv, to October 2016), and rolls
-// them up. It returns the
+// them (first-contact resolution), the first customer's systems' months'
+// figures (deploy/systems.example.csv, to October 2016), and the desks'
+// simulated contacts and cases of the fourth quarter, and rolls them up. It returns the
 // settings and the clock; serve is not started.
 func documentSetup(t *testing.T, extra ...string) ([]string, func() time.Time) {
 	t.Helper()
@@ -63,7 +64,16 @@ func documentSetup(t *testing.T, extra ...string) ([]string, func() time.Time) {
 	// The first customer's systems with their agreed levels, whose
 	// months' figures (October 2015 to October 2016) are those make run
 	// posts.
-	if err := os.WriteFile(queues, []byte(documentQueues+readSeedSystems(t).queueFile(t)), 0o644); err != nil {
+	// The first customer's desks' contacts and cases of the fourth
+	// quarter, as make run's simulate --cases sends them; the service
+	// desk's phone contacts are the answered calls of its queue.
+	loc := simulate.Copenhagen()
+	csim, err := simulate.GenerateCases(simulate.CaseConfig{System: "tool", Start: time.Date(2016, 10, 1, 0, 0, 0, 0, loc), Days: 92, CasesPerDay: 6, Seed: 2016})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desks := strings.Replace(csim.DesksYAML(), "  servicedesk:\n", "  servicedesk:\n    queues: [servicedesk]\n", 1)
+	if err := os.WriteFile(queues, []byte(documentQueues+readSeedSystems(t).queueFile(t)+desks), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	environ := testEnv(t, append([]string{"ACDSTAT_QUEUES=" + queues}, extra...)...)
@@ -94,6 +104,15 @@ func documentSetup(t *testing.T, extra ...string) ([]string, func() time.Time) {
 	}
 	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--format", "queue_log", file)
 	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--format", "probe_months", filepath.Join("..", "..", "deploy", "systems.example.csv"))
+	contacts, cases := filepath.Join(dir, "contacts.csv"), filepath.Join(dir, "cases.csv")
+	if err := os.WriteFile(contacts, []byte(simulate.ContactsCSV(csim.Contacts)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cases, []byte(simulate.CasesCSV(csim.States)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--switch", "portal", "--format", "contacts", contacts)
+	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--switch", "tool", "--format", "cases", cases)
 	runCmdAt(t, clock, environ, "rollup")
 	return environ, clock
 }
@@ -249,7 +268,10 @@ func TestQuarterlyDocument(t *testing.T) {
 		}
 	}
 
-	groups := map[string]string{"calls": "Calls, waiting time and abandoned calls", "sla": "Service level", "fcr": "First-contact resolution"}
+	// The groups after the queues' are named so that their tables are not
+	// read as the last desk's.
+	groups := map[string]string{"calls": "Calls, waiting time and abandoned calls", "sla": "Service level", "fcr": "First-contact resolution",
+		"cases": "Cases and channels", "systems": "System response times"}
 	monthLabels := []string{"October 2016", "November 2016", "December 2016", "Total"}
 
 	t.Run("pdf", func(t *testing.T) {
@@ -355,6 +377,7 @@ func TestQuarterlyDocument(t *testing.T) {
 			compared += len(want)
 		}
 		compared += checkDocumentSystems(t, text, base)
+		compared += checkDocumentCases(t, text, base)
 		t.Logf("%d numbers of the PDF equal the API's", compared)
 	})
 
@@ -377,6 +400,9 @@ func TestQuarterlyDocument(t *testing.T) {
 		}
 		if strings.Contains(page, "First-contact resolution") || strings.Contains(page, `data-group="fcr"`) {
 			t.Errorf("the third quarter, without dispositions, has a first-contact resolution section")
+		}
+		if strings.Contains(page, `data-group="cases"`) || strings.Contains(page, "Cases and channels") {
+			t.Errorf("the third quarter, without cases or contacts of other channels, has a cases section")
 		}
 		if strings.Contains(page, "Kvartalet <strong>kort</strong>") {
 			t.Errorf("the third quarter shows the fourth quarter's text")
@@ -428,9 +454,14 @@ func TestQuarterlyDocument(t *testing.T) {
 					t.Errorf("%s: the page has no %q", lang, h)
 				}
 			}
-			// Three per desk, and the clinical desk's in opening hours.
-			if n := strings.Count(dom, "<svg"); n != 3*len(documentDesks)+1 {
-				t.Errorf("%s: %d charts; want %d", lang, n, 3*len(documentDesks)+1)
+			// Three per desk, and the clinical desk's in opening hours;
+			// then per desk with cases its contacts, cases and within time.
+			queues, cases, _ := strings.Cut(dom, `data-group="cases"`)
+			if n := strings.Count(queues, "<svg"); n != 3*len(documentDesks)+1 {
+				t.Errorf("%s: %d charts of the queues; want %d", lang, n, 3*len(documentDesks)+1)
+			}
+			if n := strings.Count(cases, "<svg"); n != 3*2 {
+				t.Errorf("%s: %d charts of contacts and cases; want 6 (two desks)", lang, n)
 			}
 			// The numbers in the page's cells are the API's, for every desk.
 			cell := regexp.MustCompile(`(?s)<section data-section="calls-([a-z_]+)">.*?</section>`)
@@ -565,6 +596,122 @@ func checkDocumentSystems(t *testing.T, text, base string) int {
 			t.Errorf("systems, %s: the PDF reads %q; the API's %q\n%s", l, got, want[i], text[strings.LastIndex(text, "Compliance per system"):])
 		}
 		compared += len(want[i])
+	}
+	return compared
+}
+
+// checkDocumentCases checks the cases section of the fourth quarter's PDF
+// text against GET /v1/contacts and GET /v1/cases: per desk and month (and
+// the quarter, summed from them, its shares from the sums) the contacts by
+// channel and the phone's share, the cases registered and closed (*
+// while provisional) and resolved at first contact, and the share resolved
+// within time against the target. It returns how many values it compared.
+func checkDocumentCases(t *testing.T, text, base string) int {
+	t.Helper()
+	var contacts []map[string]any
+	var cases []map[string]any
+	getJSON(t, base+"/v1/contacts?from=2016-10-01&to=2017-01-01", http.StatusOK, &contacts)
+	getJSON(t, base+"/v1/cases?from=2016-10-01&to=2017-01-01", http.StatusOK, &cases)
+	if !regexp.MustCompile(`(?m)^\s*\d+ Cases and channels\s*$`).MatchString(text) {
+		t.Fatalf("the PDF's text has no cases heading:\n%s", text)
+	}
+	labels := []string{"October 2016", "November 2016", "December 2016", "Total"}
+	desks := []string{"klinisk", "servicedesk"}
+	lines := tableLines(text, map[string]string{"cases": "Cases and channels", "systems": "System response times"}, desks, labels)["cases"]
+	pct := func(n, d float64) string {
+		if d == 0 {
+			return "–"
+		}
+		return pctOf(n/d, ".")
+	}
+	compared := 0
+	for _, desk := range desks {
+		// The contacts: a line per month of the phone and each other
+		// channel by name, and the phone's share.
+		type month struct {
+			phone, all float64
+			channels   map[string]float64
+		}
+		months := make([]month, 4) // October to December, and the total
+		var channels []string
+		for _, r := range contacts {
+			if r["desk"] != desk {
+				continue
+			}
+			i := slices.Index([]string{"2016-10", "2016-11", "2016-12"}, r["period_start"].(string)[:7])
+			ch, n := r["channel"].(string), r["contacts"].(float64)
+			for _, j := range []int{i, 3} {
+				if months[j].channels == nil {
+					months[j].channels = map[string]float64{}
+				}
+				months[j].channels[ch] += n
+				months[j].all += n
+				if ch == "phone" {
+					months[j].phone += n
+				}
+			}
+			if ch != "phone" && !slices.Contains(channels, ch) {
+				channels = append(channels, ch)
+			}
+		}
+		slices.Sort(channels)
+		if len(channels) == 0 || months[3].all == months[3].phone {
+			t.Fatalf("%s: GET /v1/contacts has no contacts of other channels: the simulation sent none", desk)
+		}
+		// The cases, summed for the total.
+		var rows [4][]float64 // registered, closed, first contact known, first contact, deadline cases, within
+		var target float64
+		provisional := [4]bool{}
+		fields := []string{"cases_registered", "cases_closed", "first_contact_known", "first_contact", "deadline_cases", "within_deadline"}
+		for _, r := range cases {
+			if r["desk"] != desk {
+				continue
+			}
+			i := slices.Index([]string{"2016-10", "2016-11", "2016-12"}, r["period_start"].(string)[:7])
+			for _, j := range []int{i, 3} {
+				if rows[j] == nil {
+					rows[j] = make([]float64, len(fields))
+				}
+				for k, f := range fields {
+					rows[j][k] += r[f].(float64)
+				}
+				provisional[j] = provisional[j] || r["closed_provisional"] == true
+			}
+			target = r["target"].(float64)
+		}
+		for i, l := range labels {
+			m, c := months[i], rows[i]
+			if c == nil {
+				t.Fatalf("%s, %s: GET /v1/cases has no row", desk, l)
+			}
+			contactsLine := []string{countOf(m.phone)}
+			for _, ch := range channels {
+				contactsLine = append(contactsLine, countOf(m.channels[ch]))
+			}
+			contactsLine = append(contactsLine, strings.Fields(pct(m.phone, m.all))...)
+			closed := countOf(c[1])
+			if provisional[i] {
+				closed += " *"
+			}
+			casesLine := strings.Fields(countOf(c[0]) + " " + closed + " " + pct(c[3], c[2]))
+			met := "–"
+			if c[4] > 0 {
+				met = map[bool]string{true: "met", false: "missed"}[c[5]/c[4] >= target]
+			}
+			withinLine := strings.Fields(pct(c[5], c[4]) + " " + countOf(c[5]) + " " + countOf(c[4]) + " " + met)
+			want := [][]string{contactsLine, casesLine, withinLine}
+			got := lines[desk][l]
+			if len(got) != len(want) {
+				t.Errorf("cases, %s, %s: the PDF has %d tables' lines %q; want %d", desk, l, len(got), got, len(want))
+				continue
+			}
+			for k := range want {
+				if strings.Join(got[k], " ") != strings.Join(want[k], " ") {
+					t.Errorf("cases, %s, %s, table %d: the PDF reads %q; the API's %q", desk, l, k+1, got[k], want[k])
+				}
+				compared += len(want[k])
+			}
+		}
 	}
 	return compared
 }
