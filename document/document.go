@@ -7,12 +7,13 @@
 //
 // The figures come from Producers, one per figure group family: Queues
 // gives the queue figures (calls, service level, first-contact
-// resolution) from the same rollups and report rows as GET /v1/report, so
-// the document and the API agree by construction. A producer returns no
-// group where its data does not exist (a desk without calls, a quarter
-// without dispositions), and the document then has no such section: the
-// case flow (issue 18) and the system response times (issue 19) plug in
-// as producers of their own.
+// resolution) from the same rollups and report rows as GET /v1/report,
+// Cases the contacts and cases per desk as GET /v1/contacts and
+// /v1/cases, Systems the system response-time table as GET /v1/systems,
+// so the document and the API agree by construction. A producer returns
+// no group where its data does not exist (a desk without calls, a quarter
+// without dispositions, cases or system figures), and the document then
+// has no such section.
 //
 // It reaches neither the store nor the HTTP server: the producers read
 // through small interfaces the store implements.
@@ -74,8 +75,8 @@ type Section struct {
 }
 
 // Group is a figure group with its fixed heading (Labels): calls, service
-// level, first-contact resolution, and later cases and systems. A group
-// without sections is left out of the document.
+// level, first-contact resolution, cases and channels, system response
+// times. A group without sections is left out of the document.
 type Group struct {
 	ID, Heading string
 	Sections    []Section

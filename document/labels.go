@@ -15,9 +15,7 @@ var Languages = []string{"da", "en"}
 // labels holds every fixed text of the document, per language. A test
 // checks that both languages have every label with the same fmt verbs.
 // The group headings are fixed, so that one quarter's document reads like
-// the last; the cases and systems headings are here for their sections
-// (issues 18 and 19), which plug in as Producers. "decimal" is the
-// language's decimal mark.
+// the last. "decimal" is the language's decimal mark.
 var labels = map[string]map[string]string{
 	"en": {
 		"quarterly": "Quarterly report", "monthly": "Monthly report",
@@ -40,7 +38,7 @@ var labels = map[string]map[string]string{
 		"summary":         "%s, %s: %s calls offered, average wait %s, %s abandoned; service level %s (target %s); first-contact resolution %s (target %s).",
 		"systems_table":   "Compliance per system",
 		"systems_caption": "Share of timed actions within their threshold, averaged over the locations (%), against each system's agreed level: ✓ meets it, ✗ does not (compared at the two decimals shown); N/A: no measurements.",
-		"systems_reading": "%s: %d of %d systems meet their agreed level.", "systems_summary": "%s, %s: %s",
+		"systems_reading": "%s: %d of %d systems meet their agreed level.", "systems_summary": "%s, %s: %d of %d systems meet their agreed level in %s.",
 		"contacts_title":   "Contacts by channel",
 		"contacts_caption": "Contacts per month: the phone's (%s; bars, left axis) and the other channels'; the phone's share of all contacts (line, right axis).",
 		"phone":            "Phone", "other_channels": "Other channels", "phone_share": "Phone's share",
@@ -76,7 +74,7 @@ var labels = map[string]map[string]string{
 		"summary":         "%s, %s: %s modtagne opkald, gns. ventetid %s, %s afbrudte; serviceniveau %s (mål %s); straksafklaring %s (mål %s).",
 		"systems_table":   "Overholdelse pr. system",
 		"systems_caption": "Andel af tidsmålte handlinger inden for grænsen, gennemsnit af lokationerne (%), mod systemets aftalte niveau: ✓ nået, ✗ ikke nået (sammenlignet med de viste decimaler); N/A: ingen målinger.",
-		"systems_reading": "%s: %d af %d systemer når deres aftalte niveau.", "systems_summary": "%s, %s: %s",
+		"systems_reading": "%s: %d af %d systemer når deres aftalte niveau.", "systems_summary": "%s, %s: %d af %d systemer når deres aftalte niveau i %s.",
 		"contacts_title":   "Henvendelser pr. kanal",
 		"contacts_caption": "Henvendelser pr. måned: telefonens (%s; søjler, venstre akse) og de andre kanalers; telefonens andel af alle henvendelser (linje, højre akse).",
 		"phone":            "Telefon", "other_channels": "Andre kanaler", "phone_share": "Telefonens andel",

@@ -70,7 +70,7 @@ func (s Systems) Groups(ctx context.Context, p Period, lang string) ([]Group, er
 	if reading.Judged > 0 {
 		met := fmt.Sprintf(l["systems_reading"], month, reading.Met, reading.Judged)
 		sec.Figures[0].Caption += " " + met
-		sec.Summary = fmt.Sprintf(l["systems_summary"], l["systems"], PeriodTitle(p, lang), met)
+		sec.Summary = fmt.Sprintf(l["systems_summary"], l["systems"], PeriodTitle(p, lang), reading.Met, reading.Judged, month)
 	}
 	g.Sections = append(g.Sections, sec)
 	return []Group{g}, nil

@@ -899,8 +899,22 @@ func TestScheduledDocumentsAreWrittenAndMailed(t *testing.T) {
 				t.Errorf("the mail's body has no %q:\n%s", want, body)
 			}
 		}
+		// The contacts and cases, and the systems' reading, in a line
+		// each.
+		var cases []map[string]any
+		getJSON(t, base+"/v1/cases?desk=servicedesk&from=2016-10-01&to=2017-01-01", http.StatusOK, &cases)
+		var registered float64
+		for _, r := range cases {
+			registered += r["cases_registered"].(float64)
+		}
+		for _, want := range []string{"servicedesk, 4. kvartal 2016: telefonen ", fmt.Sprintf("; %s sager registreret, ", countOf(registered)),
+			"Systemernes svartider, 4. kvartal 2016: 8 af 12 systemer når deres aftalte niveau i oktober 2016."} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the mail's body has no %q:\n%s", want, body)
+			}
+		}
 		text := pdfText(t, pdf)
-		for _, h := range []string{"Kvartalsrapport", "1 Opkald, ventetid og afbrudte opkald", "3 Straksafklaring"} {
+		for _, h := range []string{"Kvartalsrapport", "1 Opkald, ventetid og afbrudte opkald", "3 Straksafklaring", "4 Sager og kanaler", "5 Systemernes svartider"} {
 			if !strings.Contains(text, h) {
 				t.Errorf("the mailed PDF has no %q", h)
 			}
