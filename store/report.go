@@ -52,7 +52,9 @@ func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period stri
 // The table is read with FINAL: a rollup row's key (switch, queue, bucket,
 // in_hours) never moves to another partition, so FINAL sees every version of
 // a key together and keeps the newest. The histograms are merged with sumMap
-// and max_wait_s with max; every other count is a sum.
+// and max_wait_s with max; every other count is a sum. The offered calls of
+// rows written before the waits per outcome (migration 0010) are summed
+// into UnsplitOffered, so the thresholds of their period read as unknown.
 func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error) {
 	col, ok := periodColumns[period]
 	if !ok {
@@ -68,6 +70,9 @@ func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period str
 	sum(short_abandoned), sum(answered_within_sla), sum(abandoned_within_sla), sum(transferred),
 	sum(wait_answered_s), sum(wait_all_s), sum(talk_s), max(max_wait_s),
 	tupleElement(sumMap(wait_hist_keys, wait_hist_counts) AS hist, 1), tupleElement(hist, 2),
+	tupleElement(sumMap(answered_wait_keys, answered_wait_counts) AS ans, 1), tupleElement(ans, 2),
+	tupleElement(sumMap(abandoned_wait_keys, abandoned_wait_counts) AS ab, 1), tupleElement(ab, 2),
+	sumIf(offered, waits_by_outcome = 0),
 	sum(dispositions), sum(resolved_first_contact),
 	arraySort(groupUniqArray(settings_version)), argMax(settings_version, version),
 	argMax(sla_s, version), argMax(short_abandon_s, version), argMax(sla_formula, version), argMax(sla_target, version), argMax(fcr_target, version)
@@ -98,25 +103,33 @@ WHERE queue = ? AND bucket >= ? AND bucket < ?`)
 			c           = &r.Counts
 			keys        []uint32
 			vals        []uint64
+			ansK, abK   []uint32
+			ansV, abV   []uint64
 			slaS, short uint32
 		)
 		if err := rows.Scan(&start,
 			&c.Offered, &c.Answered, &c.Abandoned, &c.Timeout, &c.ExitKey, &c.ExitOther, &c.Unknown,
 			&c.ShortAbandoned, &c.AnsweredWithinSLA, &c.AbandonedWithinSLA, &c.Transferred,
 			&c.WaitAnsweredS, &c.WaitAllS, &c.TalkS, &c.MaxWaitS,
-			&keys, &vals,
+			&keys, &vals, &ansK, &ansV, &abK, &abV, &c.UnsplitOffered,
 			&c.Dispositions, &c.ResolvedFirstContact,
 			&r.Versions, &r.With.Version,
 			&slaS, &short, &r.With.SLAFormula, &r.With.SLATarget, &r.With.FCRTarget); err != nil {
 			return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
 		}
-		if len(keys) != len(vals) {
-			return nil, fmt.Errorf("cannot read period counts of %s: histogram of %d keys and %d counts", queue, len(keys), len(vals))
-		}
-		if len(keys) > 0 {
-			c.WaitHist = make(map[uint32]uint64, len(keys))
-			for i, k := range keys {
-				c.WaitHist[k] += vals[i]
+		for _, h := range []struct {
+			to   *map[uint32]uint64
+			keys []uint32
+			vals []uint64
+		}{{&c.WaitHist, keys, vals}, {&c.AnsweredWaits, ansK, ansV}, {&c.AbandonedWaits, abK, abV}} {
+			if len(h.keys) != len(h.vals) {
+				return nil, fmt.Errorf("cannot read period counts of %s: histogram of %d keys and %d counts", queue, len(h.keys), len(h.vals))
+			}
+			if len(h.keys) > 0 {
+				*h.to = make(map[uint32]uint64, len(h.keys))
+				for i, k := range h.keys {
+					(*h.to)[k] += h.vals[i]
+				}
 			}
 		}
 		r.With.SLAS, r.With.ShortAbandonS = int(slaS), int(short)
