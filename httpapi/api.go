@@ -229,6 +229,20 @@ func hoursParam(r *http.Request) (string, error) {
 	return "", badRequest("hours must be all (every call) or in (calls that joined in opening hours); got %q", h)
 }
 
+// thresholdsParam reads ?sla=20,60 (report.ParseThresholds); nil where
+// none is asked.
+func thresholdsParam(r *http.Request) ([]int, error) {
+	v := r.URL.Query()
+	if !v.Has("sla") {
+		return nil, nil
+	}
+	ts, err := report.ParseThresholds(v.Get("sla"))
+	if err != nil {
+		return nil, badRequest("sla: %s", err)
+	}
+	return ts, nil
+}
+
 // reportRows reads and builds the report rows of one queue; current is the
 // current settings version, which each row's is compared with.
 func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, current, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
@@ -254,7 +268,8 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 // or to lies inside a period, the first or last row counts only the part
 // in the range and says so (partial, counted_from, counted_to), as in
 // acdstat report; each row says with which settings it was counted
-// (settings_version, settings_current).
+// (settings_version, settings_current). ?sla=20,60 adds the figures at
+// those waits (report.AddThresholds).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -285,6 +300,10 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if format != "json" && format != "csv" && format != "xlsx" {
 		return badRequest("format must be json, csv or xlsx; got %q", format)
 	}
+	ts, err := thresholdsParam(r)
+	if err != nil {
+		return err
+	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
 		return err
@@ -304,6 +323,9 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	rows, err := a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to)
 	if err != nil {
 		return err
+	}
+	if ts != nil {
+		report.AddThresholds(rows, ts)
 	}
 	filename := fmt.Sprintf("%s_%s_%s.%s", safeName(q.Name), period, from.Format("2006-01-02"), format)
 	switch format {

@@ -86,6 +86,16 @@ type Row struct {
 	Partial     bool      `json:"partial"`
 	CountedFrom time.Time `json:"counted_from"`
 	CountedTo   time.Time `json:"counted_to"`
+
+	// Thresholds are the row's figures at the waits asked for
+	// (AddThresholds: acdstat report --sla, GET /v1/report?sla=), in the
+	// order asked; absent unless asked.
+	Thresholds []Threshold `json:"thresholds,omitempty"`
+
+	// counts and with are what the row was made of: its summed counts
+	// and the settings its ratios were computed with (AddThresholds).
+	counts cdr.Counts
+	with   cdr.QueueSettings
 }
 
 // MaxRows bounds the rows of one report (15-minute periods over 30 years),
@@ -172,6 +182,7 @@ func newRow(q cdr.QueueSettings, current, switchName, period, hours string, star
 	c := &p.Counts
 	r := c.Ratios(q)
 	return Row{
+		counts: *c, with: q,
 		SettingsVersion: version, SettingsCurrent: version == nil || *version == current, CurrentVersion: current,
 		Switch: switchName, Queue: q.Name, Display: q.Display, Period: period, PeriodStart: start, Hours: hours,
 		Offered: c.Offered, Answered: c.Answered, Abandoned: c.Abandoned, ShortAbandoned: c.ShortAbandoned,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -42,7 +43,9 @@ var csvColumns = []string{
 // WriteCSV writes rows as CSV with a header of the JSON names; null (a
 // ratio, or the settings version of a period nothing was counted in) is an
 // empty cell, booleans are true/false, period_start, counted_from and
-// counted_to are ISO 8601 with offset and numbers keep full precision. With danish it is written the way a
+// counted_to are ISO 8601 with offset and numbers keep full precision; the
+// columns of the thresholds asked for (AddThresholds) come last, an unknown
+// figure an empty cell. With danish it is written the way a
 // spreadsheet set to Danish opens it with a double click: a UTF-8 byte order
 // mark (so æøå survive), ';' between fields, a decimal comma and CRLF line
 // ends.
@@ -75,8 +78,15 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 		}
 		return *v
 	}
-	if err := cw.Write(csvColumns); err != nil {
+	ts := thresholdsOf(rows)
+	if err := cw.Write(append(slices.Clone(csvColumns), thresholdColumns(ts)...)); err != nil {
 		return err
+	}
+	cnt := func(v *uint64) string {
+		if v == nil {
+			return ""
+		}
+		return u(*v)
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -89,6 +99,9 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 			ptr(r.AbandonRate), ptr(r.AvgTalk), u(r.Dispositions), ptr(r.FCRRate), num(r.FCRTarget), b(r.FCRMet),
 			str(r.SettingsVersion), strconv.FormatBool(r.SettingsCurrent),
 			strconv.FormatBool(r.Partial), r.CountedFrom.Format(time.RFC3339), r.CountedTo.Format(time.RFC3339),
+		}
+		for _, th := range r.Thresholds {
+			rec = append(rec, cnt(th.AnsweredWithin), cnt(th.AbandonedWithin), ptr(th.ServiceLevel), b(th.SLAMet), ptr(th.AbandonedWithinRate))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -140,6 +153,7 @@ const (
 	none        = "–" // no calls, or no dispositions: the ratio is null
 	markPartial = "*" // after the period: the row counts part of it (Row.Partial)
 	markOther   = "†" // after the period: counted with settings other than the current ones (Row.SettingsCurrent)
+	markUnknown = "?" // a figure at a threshold that the period's counts cannot give (Threshold)
 )
 
 // layout is the monthly table of the source report: a header and one line of
@@ -179,6 +193,10 @@ func newLayout(rows []Row) layout {
 		fmt.Sprintf("Within %s (target %s)", seconds(r0.SLAS), targetPct(r0.SLATarget)),
 		fmt.Sprintf("First-contact res. (target %s)", targetPct(r0.FCRTarget)),
 	}
+	for _, th := range r0.Thresholds {
+		l.header = append(l.header, "Within "+seconds(th.SLAS))
+	}
+	unknown := false
 	var partial []string
 	var other []string // the versions of the periods counted with other settings, in order
 	otherPeriods := map[string][]string{}
@@ -207,16 +225,31 @@ func newLayout(rows []Row) layout {
 		if !r.SettingsCurrent {
 			label += markOther
 		}
-		l.cells = append(l.cells, []string{
+		cells := []string{
 			label, strconv.FormatUint(r.Offered, 10),
 			minSec(r.ASA), minSec(r.AvgWait), abandoned,
 			againstTarget(r.ServiceLevel, r.SLAMet), againstTarget(r.FCRRate, r.FCRMet),
-		})
+		}
+		for _, th := range r.Thresholds {
+			if th.AnsweredWithin == nil {
+				cells = append(cells, markUnknown)
+				unknown = true
+				continue
+			}
+			cells = append(cells, againstTarget(th.ServiceLevel, th.SLAMet))
+		}
+		l.cells = append(l.cells, cells)
 	}
 	l.legend = []string{
 		"ASA: average speed of answer, the wait of answered calls. Avg wait, all: the wait of every caller, abandoned ones included.",
 		fmt.Sprintf("Within %s: service level by formula %s. %s target met, %s target missed, %s no calls (or no dispositions).",
 			seconds(r0.SLAS), r0.SLAFormula, markMet, markMissed, none),
+	}
+	if len(r0.Thresholds) > 0 {
+		l.legend = append(l.legend, fmt.Sprintf("Within 20 s and the like: the service level by formula %s at that wait, against the same target.", r0.SLAFormula))
+	}
+	if unknown {
+		l.legend = append(l.legend, markUnknown+" Counted before the waits of answered and abandoned calls were kept apart: acdstat rebuild over the period counts them.")
 	}
 	if len(partial) > 0 {
 		l.legend = append(l.legend, fmt.Sprintf("%s Part of the %s only, where the range starts or ends inside it: %s.",

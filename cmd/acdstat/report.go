@@ -25,7 +25,8 @@ var reportFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 // as asked (reportRange): where it starts or ends inside a period, that row
 // counts only its part and is marked partial. The queue's zone and names
 // are those of the current queue settings; each row says with which
-// settings it was counted.
+// settings it was counted. --sla adds the figures at other waits
+// (report.AddThresholds).
 //
 // A queue that has no calls and is not in the queue settings is refused
 // with the queues that are (knownQueue), as the API's 404 is; one of the
@@ -52,6 +53,7 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
 	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
 	output := s.fs.String("output", "", "write the report to this file instead of stdout (for --format xlsx on a terminal: report.xlsx)")
+	slaArg := s.fs.String("sla", "", "also give the figures at these waits, e.g. 20s,60s: answered and abandoned within each, and the service level at each (from the waits the rollups keep; no rebuild)")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -82,6 +84,14 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	if *sw == "" {
 		*sw = cdr.AllSwitches
 	}
+	var thresholds []int
+	if *slaArg != "" {
+		ts, err := report.ParseThresholds(*slaArg)
+		if err != nil {
+			return fmt.Errorf("report: --sla: %w", err)
+		}
+		thresholds = ts
+	}
 
 	a, err := s.open(ctx, p, false)
 	if err != nil {
@@ -107,6 +117,9 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	rows, err := report.Build(q, qs.Version, *sw, *period, *hours, from, to, sums)
 	if err != nil {
 		return err
+	}
+	if thresholds != nil {
+		report.AddThresholds(rows, thresholds)
 	}
 	return writeReport(p.stdout, *output, *format, rows, *danish)
 }
