@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 30s
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help build run test test-unit lint bench fuzz clean faults
+.PHONY: help build run test test-unit test-cluster lint bench fuzz clean faults
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,6 +22,9 @@ run: build ## start a private ClickHouse in .run/, acdstat serve and a simulated
 
 test: ## the whole gate: lint, then every test against a private ClickHouse (as CI runs it)
 	scripts/test.sh
+
+test-cluster: ## the cluster tests: ZooKeeper, 2x2 ClickHouse, two acdstat nodes through faults (docs/SCALE.md)
+	scripts/test-cluster.sh
 
 test-unit: ## only the tests that need no server
 	$(GO) test -race -count=1 -short ./...

@@ -428,6 +428,9 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 			if !old.EnterTime.Equal(c.EnterTime) {
 				sc.PrevEnterTime = old.EnterTime
 			}
+			if old.Agent != c.Agent {
+				sc.PrevAgent = old.Agent
+			}
 		}
 		out = append(out, sc)
 	}
@@ -455,7 +458,7 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 		}
 		out = append(out, cdr.StoredCall{
 			QueueCall: cdr.QueueCall{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, Seq: k.Seq, EnterTime: old.EnterTime},
-			Version:   v, Deleted: true, PrevEnterTime: old.EnterTime,
+			Version:   v, Deleted: true, PrevEnterTime: old.EnterTime, PrevAgent: old.Agent,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key(), out[j].Key()) })

@@ -244,3 +244,35 @@ func TestPlanRefusesInvalidStays(t *testing.T) {
 		t.Errorf("fresh: rows %+v, invalid %+v; want no row and one refused stay", rows, invalid)
 	}
 }
+
+// TestPlanNamesTheAgentWhoLostTheCall: a rebuilt stay answered by another
+// agent than the stored one, and a tombstone, name the stored stay's agent
+// (PrevAgent), so the agent job counts that agent's figures again.
+func TestPlanNamesTheAgentWhoLostTheCall(t *testing.T) {
+	in := t0.Add(time.Hour)
+	events := []cdr.Event{
+		ev(0, "c3", "servicedesk", "NONE", "ENTERQUEUE", in, "", "4512345678", "1"),
+		ev(30, "c3", "servicedesk", "PJSIP/2102", "CONNECT", in, "30", "c3.2", "3"),
+		ev(90, "c3", "servicedesk", "PJSIP/2102", "COMPLETECALLER", in, "30", "60", "1"),
+	}
+	opt := cdr.BuildOptions{Now: t0.Add(2 * time.Hour)}
+	k := cdr.Key{Switch: "default", CallID: "c3", Queue: "servicedesk"}
+	gone := cdr.Key{Switch: "default", CallID: "c3", Queue: "servicedesk", Seq: 1}
+	stored := map[cdr.Key]cdr.StoredStay{
+		k:    {Version: 1, EnterTime: t0, Agent: "PJSIP/2101"},
+		gone: {Version: 1, EnterTime: t0.Add(time.Minute), Agent: "PJSIP/2103"},
+	}
+	out, _ := Plan(events, stored, opt, 0)
+	got := map[cdr.Key]string{}
+	for _, r := range out {
+		got[r.Key()] = r.PrevAgent
+	}
+	if got[k] != "PJSIP/2101" || got[gone] != "PJSIP/2103" || len(out) != 2 {
+		t.Errorf("plan = %+v; want the rebuilt stay naming PJSIP/2101 and the tombstone PJSIP/2103", out)
+	}
+	// The same agent: nothing to name.
+	stored = map[cdr.Key]cdr.StoredStay{k: {Version: 1, EnterTime: t0, Agent: "PJSIP/2102"}}
+	if out, _ := Plan(events, stored, opt, 0); len(out) != 1 || out[0].PrevAgent != "" {
+		t.Errorf("plan = %+v; want no PrevAgent where the agent is the same", out)
+	}
+}

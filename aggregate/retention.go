@@ -109,19 +109,20 @@ type TableCutoff struct {
 }
 
 // RetentionPlan returns the tables to prune at now and their cutoffs: the
-// raw tables (events and what is derived per call) by the event retention,
-// rollup_15m by the rollup retention. A retention of 0 leaves its tables
+// raw tables (events and what is derived per call, the agent lines and
+// touch logs) by the event retention, rollup_15m and agent_rollup_15m by
+// the rollup retention. A retention of 0 leaves its tables
 // out.
 func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	var out []TableCutoff
 	if !c.Events.Forever() {
 		cut := c.Events.Cutoff(now)
-		for _, t := range []string{"events", "event_touches", "rejects", "queue_calls", "call_touches"} {
+		for _, t := range []string{"events", "event_touches", "rejects", "queue_calls", "call_touches", "agent_events", "agent_touches", "agent_call_touches"} {
 			out = append(out, TableCutoff{Table: t, Cutoff: cut})
 		}
 	}
 	if !c.Rollups.Forever() {
-		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: c.Rollups.Cutoff(now)})
+		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: c.Rollups.Cutoff(now)}, TableCutoff{Table: "agent_rollup_15m", Cutoff: c.Rollups.Cutoff(now)})
 	}
 	return out
 }

@@ -108,10 +108,15 @@ type StoredCall struct {
 	// bucket the stay left. A tombstone keeps the enter time of the stay it
 	// hides in EnterTime and PrevEnterTime.
 	PrevEnterTime time.Time
+	// PrevAgent is the agent of the stored row this one replaces, when it
+	// differs ("" otherwise), and of the stay a tombstone hides, so the
+	// agent job recomputes the agent who lost the call too.
+	PrevAgent string
 }
 
 // StoredStay is what the build job needs to know of a stored stay.
 type StoredStay struct {
 	Version   uint64
 	EnterTime time.Time
+	Agent     string
 }

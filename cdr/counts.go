@@ -23,7 +23,7 @@ type Counts struct {
 	// number of queue calls. Sparse, so a quiet bucket costs nothing.
 	WaitHist map[uint32]uint64
 	// AnsweredWaits and AbandonedWaits are the wait distributions of the
-	// answered and of the abandoned calls (migration 0010): key wait_s
+	// answered and of the abandoned calls (migration 0014): key wait_s
 	// itself, to the second at every length (no coarse steps), value the
 	// number of calls. From them the figures at any threshold are summed
 	// for any period (Within, AtThreshold) without a rebuild.

@@ -58,6 +58,10 @@ func (r Reject) String() string {
 // figures break METRICS.md's validation (QueueCall.Invalid).
 const SourceBuild = "build"
 
+// SourceWriter is the Source of the rejects of the spool writer: events
+// ClickHouse refused for what is in them (package drain).
+const SourceWriter = "writer"
+
 // RejectOf makes the Reject of a decoder's error.
 func RejectOf(sw, source string, e *DecodeError, receivedAt time.Time) Reject {
 	return Reject{Switch: sw, Source: source, Line: e.Line, Field: e.Field, Reason: e.Reason, Raw: e.Raw, ReceivedAt: receivedAt}

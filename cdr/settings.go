@@ -72,6 +72,9 @@ type Settings struct {
 	DefaultSwitchZone *time.Location
 	// Entries are the IVR funnel's entry numbers, by name order (funnel.go).
 	Entries []FunnelEntry
+	// Agents joins the names switches give agents into agents (agent.go);
+	// nil: every name is an agent of its own.
+	Agents *AgentMap
 	// Version names the applied text these settings were read from
 	// (SettingsVersionOf); rollup rows record it. It is empty for settings
 	// that were not read from the store's applied versions.

@@ -9,7 +9,7 @@ const MaxThresholdS = 24 * 60 * 60
 // Threshold is what a period's counts give at one wait threshold T
 // (METRICS.md, "Any threshold"), summed from the per-outcome wait
 // distributions. Every field but S is nil where the figures are unknown
-// (Counts.UnsplitOffered: calls counted before migration 0010), and a
+// (Counts.UnsplitOffered: calls counted before migration 0014), and a
 // ratio is nil where its denominator is zero, as in Ratios.
 type Threshold struct {
 	S               int     // T, in seconds

@@ -54,6 +54,12 @@ type Config struct {
 	// DATA_DIR/spool). DrainTimeout bounds the drain into ClickHouse on stop.
 	Spool        spool.Config
 	DrainTimeout time.Duration `env:"DRAIN_TIMEOUT" envDefault:"10s"`
+
+	// Agents: ACDSTAT_AGENT_FIGURES, _HASH_KEY(_FILE), _STALE_AFTER and
+	// _SCHEDULE (METRICS.md, "Agents"). AgentToken guards the agent
+	// figures; the read token does not open them.
+	Agents     aggregate.AgentConfig
+	AgentToken string `env:"AGENT_TOKEN"`
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
@@ -71,6 +77,9 @@ func Load(environ []string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("cannot read settings: %w", nameVariables(err))
 	}
+	// Intake takes no event older than the raw-event retention keeps: the
+	// retention's next run would drop it (ingest --allow-old clears this).
+	cfg.Intake.Oldest = cfg.Retention.Events.Cutoff
 	return cfg, nil
 }
 
@@ -179,7 +188,10 @@ func (c Config) Validate() error {
 	if _, err := intake.LoadReadTokens(c.ReadToken, c.ReadTokens, c.ReadTokensFile); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, c.Spool.Validate())
+	errs = append(errs, c.Spool.Validate(), c.Agents.Validate())
+	if c.AgentToken != "" && (c.AgentToken == c.ReadToken || c.AgentToken == c.Intake.IngestToken) {
+		errs = append(errs, errors.New("ACDSTAT_AGENT_TOKEN: must differ from ACDSTAT_READ_TOKEN and ACDSTAT_INGEST_TOKEN: agent figures have their own readers"))
+	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_DRAIN_TIMEOUT: must not be negative, got %s", c.DrainTimeout))
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func load(t *testing.T, env ...string) Config {
@@ -118,6 +119,27 @@ func TestBadByteSizeSaysWhichUnits(t *testing.T) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("%q: got %q; want it to contain %q", v, err, want)
 			}
+		}
+	}
+}
+
+// TestOldestAcceptedFollowsTheEventRetention: intake's oldest accepted
+// event time is the raw-event retention's cutoff at intake's now, and no
+// bound where the retention keeps events for ever.
+func TestOldestAcceptedFollowsTheEventRetention(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for env, want := range map[string]time.Time{
+		"ACDSTAT_RETENTION_EVENTS=400d": now.AddDate(0, 0, -400),
+		"ACDSTAT_RETENTION_EVENTS=2y":   now.AddDate(-2, 0, 0),
+		"ACDSTAT_RETENTION_EVENTS=0":    {},
+	} {
+		cfg := load(t, env)
+		if cfg.Intake.Oldest == nil {
+			t.Errorf("%s: Intake.Oldest is not set", env)
+			continue
+		}
+		if got := cfg.Intake.Oldest(now); !got.Equal(want) {
+			t.Errorf("%s: oldest accepted at %v is %v; want %v", env, now, got, want)
 		}
 	}
 }

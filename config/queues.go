@@ -46,6 +46,10 @@ import (
 //	    numbers: ["70000"]        # the numbers callers dial (dst, destination_number, entry_number)
 //	    timezone: Europe/Copenhagen
 //	    queues: [servicedesk, klinisk] # the desks behind the menu; empty: any queue
+//	agents:                       # the agent map (config/agents.go)
+//	  anna:
+//	    name: Anna Jensen
+//	    names: {pbx1: [PJSIP/1001], pbx2: [SIP/201], "*": [Anna Jensen]}
 //
 // Hours: the keys are weekdays (mon tue wed thu fri sat sun) or forward
 // ranges of them (mon-fri); each day may be given once. A value lists one
@@ -72,6 +76,7 @@ type queueFile struct {
 	Defaults defaultsEntry          `yaml:"defaults"`
 	Queues   map[string]queueEntry  `yaml:"queues"`
 	Entries  map[string]entryEntry  `yaml:"entries"`
+	Agents   map[string]agentEntry  `yaml:"agents"`
 }
 
 type switchEntry struct {
@@ -266,6 +271,8 @@ func (p *queueParser) checkKeys() {
 			check(v, yamlKeys(reflect.TypeFor[defaultsEntry]()), "", "", " under defaults (queues not listed always get the built-in defaults)")
 		case "entries":
 			p.checkEntryKeys(v, check)
+		case "agents":
+			p.checkAgentKeys(v, check)
 		case "switches", "queues":
 			if v.Kind != yaml.MappingNode {
 				continue
@@ -294,6 +301,9 @@ var goTypes = strings.NewReplacer(
 	"map[string]config.switchEntry", "a mapping of switches",
 	"map[string]config.entryEntry", "a mapping of entries",
 	"config.entryEntry", "a mapping of entry settings",
+	"map[string]config.agentEntry", "a mapping of agents",
+	"config.agentEntry", "a mapping of agent settings",
+	"map[string][]string", "a mapping of lists",
 	"map[string]string", "a mapping",
 	"[]string", "a list",
 	"*int", "a whole number",
@@ -398,6 +408,13 @@ func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 		s.Queues[name] = q
 	}
 	s.Entries = p.entries(f, def)
+	// Agents without a zone of their own take defaults.timezone where the
+	// file sets one, else cdr.Settings.AgentZone's default.
+	var agentZone *time.Location
+	if f.Defaults.Timezone != "" {
+		agentZone = def
+	}
+	s.Agents = p.agents(f, agentZone)
 	return s
 }
 

@@ -16,11 +16,18 @@ import (
 
 // Inserter is what the writer needs of ClickHouse (*store.Store). A nil
 // error means ClickHouse accepted all of the rows; with an error, any part
-// of them may have landed. Neither method retains the slice.
+// of them may have landed. Neither insert retains the slice.
 type Inserter interface {
 	InsertEvents(ctx context.Context, events []cdr.Event) error
 	// InsertRejects stamps source on rejects whose Source is empty.
 	InsertRejects(ctx context.Context, source string, rejects []cdr.Reject) error
+	// Refused returns ClickHouse's reason when err, from one of the
+	// inserts, says it refused the rows for what is in them, so that the
+	// same rows would be refused again; "" when ClickHouse could not take
+	// them now (away, timed out, overloaded), so that they are to be sent
+	// again. The store knows ClickHouse's codes; the writer decides what
+	// to do.
+	Refused(err error) string
 }
 
 // Defaults of Config. An INSERT costs ClickHouse 20-25 ms whatever its size
@@ -30,6 +37,11 @@ const (
 	DefaultMaxRows    = 50000
 	DefaultLinger     = time.Second
 	DefaultMaxBackoff = 5 * time.Second
+	// DefaultMaxMonths is half of current ClickHouse's default
+	// max_partitions_per_insert_block (100): the events table is
+	// partitioned by the month of event time in the server's zone, and
+	// the events of one month of UTC fall in at most two of those.
+	DefaultMaxMonths = 50
 
 	// firstBackoff is the pause after the first failed INSERT; it doubles
 	// up to MaxBackoff.
@@ -52,6 +64,12 @@ type Config struct {
 	Linger time.Duration
 	// MaxBackoff is the longest pause between retries of a failed INSERT.
 	MaxBackoff time.Duration
+	// MaxMonths is the most months of event time (UTC) that one INSERT of
+	// events spans: a batch that spans more is sent as one INSERT per
+	// group of MaxMonths months (a backfill of old history), since current
+	// ClickHouse refuses an INSERT that touches more than
+	// max_partitions_per_insert_block partitions.
+	MaxMonths int
 	// DrainTimeout bounds the drain of Run once intake stopped (0: Run stops
 	// at once and leaves everything to the next start).
 	DrainTimeout time.Duration
@@ -66,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.MaxMonths <= 0 {
+		c.MaxMonths = DefaultMaxMonths
 	}
 	return c
 }
@@ -87,6 +108,8 @@ type Writer struct {
 
 	batches *prometheus.CounterVec
 	seconds prometheus.Histogram
+	inserts *prometheus.CounterVec
+	refused *prometheus.CounterVec
 }
 
 // Open opens (and so recovers) the spool in cfg.Dir, logs what recovery
@@ -117,16 +140,30 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer, sp *spool.Spoo
 		cfg: cfg.withDefaults(), sp: sp, st: st, log: log, draining: make(chan struct{}), done: done,
 		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "acdstat_writer_batches_total",
-			Help: "INSERT batches the spool writer tried, by result: ok, error (retried) or bad_record (an undecodable spool record, skipped).",
+			Help: "Spool batches the writer inserted (ok), INSERTs it retried because ClickHouse could not take them (error), undecodable spool records it skipped (bad_record).",
 		}, []string{"result"}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "acdstat_writer_insert_seconds",
-			Help:    "Time of one successful INSERT of a spool batch (events and rejects).",
+			Help:    "Time of one successful INSERT of the writer (of events or of rejects).",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}),
+		inserts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "acdstat_writer_inserts_total",
+			Help: "INSERTs of the writer, by table and result: ok, unavailable (ClickHouse could not take it now: sent again) or refused (for what is in its rows: split to find them).",
+		}, []string{"table", "result"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "acdstat_writer_refused_rows_total",
+			Help: "Rows ClickHouse refused for what is in them: events, stored as rejects (source writer) instead; rejects, logged and dropped.",
+		}, []string{"table"}),
 	}
 	for _, r := range []string{"ok", "error", "bad_record"} {
 		w.batches.WithLabelValues(r)
+	}
+	for _, table := range []string{"events", "rejects"} {
+		for _, r := range []string{"ok", "unavailable", "refused"} {
+			w.inserts.WithLabelValues(table, r)
+		}
+		w.refused.WithLabelValues(table)
 	}
 	if reg == nil {
 		return w, nil
@@ -134,7 +171,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer, sp *spool.Spoo
 	spoolGauge := func(name, help string, f func(spool.Stats) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(sp.Stats()) })
 	}
-	for _, c := range []prometheus.Collector{w.batches, w.seconds,
+	for _, c := range []prometheus.Collector{w.batches, w.seconds, w.inserts, w.refused,
 		spoolGauge("acdstat_spool_bytes", "Bytes of the spool's segment files.", func(s spool.Stats) float64 { return float64(s.Bytes) }),
 		spoolGauge("acdstat_spool_max_bytes", "The spool's cap (ACDSTAT_SPOOL_MAX_BYTES).", func(s spool.Stats) float64 { return float64(s.MaxBytes) }),
 		spoolGauge("acdstat_spool_records_pending", "Spool records (intake batches) not yet in ClickHouse.", func(s spool.Stats) float64 { return float64(s.Pending) }),
@@ -219,24 +256,25 @@ func (w *Writer) isDraining() bool {
 // and an error only when the spool cannot be read.
 func (w *Writer) Serve(ctx context.Context) error {
 	for {
-		last, events, rejects, err := w.gather(ctx)
+		b, err := w.gather(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if len(last.Records) == 0 {
+		if len(b.last.Records) == 0 {
 			if w.isDraining() && w.sp.Stats().Pending == 0 {
 				return nil
 			}
 			continue
 		}
-		if err := w.insert(ctx, events, rejects); err != nil {
+		if err := w.insert(ctx, b); err != nil {
 			return nil // ctx ended; the records stay in the spool
 		}
-		// Only now: ClickHouse took all of it.
-		if err := w.sp.Ack(last); err != nil {
+		// Only now: ClickHouse took all of it, or refused for good what
+		// the rejects now hold.
+		if err := w.sp.Ack(b.last); err != nil {
 			w.log.Error("cannot acknowledge spool batch; it will be inserted again", "err", err)
 		}
 	}
@@ -246,26 +284,53 @@ func (w *Writer) Serve(ctx context.Context) error {
 // to read now.
 var errNothing = errors.New("drain: nothing to read now")
 
+// batch is what one gather read.
+type batch struct {
+	// last is the last spool batch read: an Ack of it covers all of them.
+	// It has no records when nothing was read.
+	last    spool.Batch
+	events  []cdr.Event
+	rejects []cdr.Reject
+	// ends and appended are, for each spool record read, the end of its
+	// events in events and the time the spool took it: the time of
+	// receipt of an event that ClickHouse refuses.
+	ends     []int
+	appended []time.Time
+}
+
+// receivedAt maps the id of each event of b to the time the spool took
+// it. The writer asks only when ClickHouse refused events.
+func (b *batch) receivedAt() map[uint64]time.Time {
+	at := make(map[uint64]time.Time, len(b.events))
+	start := 0
+	for r, end := range b.ends {
+		for _, e := range b.events[start:end] {
+			at[e.ID] = b.appended[r]
+		}
+		start = end
+	}
+	return at
+}
+
 // gather reads spool batches until it has Config.MaxRows rows, Config.Linger
-// passed since the first, or (when draining) nothing more is readable. last
-// is the last batch read (an Ack of it covers all of them); it has no
-// records when nothing was read.
-func (w *Writer) gather(ctx context.Context) (last spool.Batch, events []cdr.Event, rejects []cdr.Reject, err error) {
+// passed since the first, or (when draining) nothing more is readable.
+func (w *Writer) gather(ctx context.Context) (b *batch, err error) {
+	b = &batch{}
 	rows := 0
 	var deadline time.Time // of the linger; zero until the first batch
 	for rows < w.cfg.MaxRows {
-		b, err := w.next(ctx, deadline)
+		sb, err := w.next(ctx, deadline)
 		if errors.Is(err, errNothing) {
 			break
 		}
 		if err != nil {
-			return last, nil, nil, err
+			return b, err
 		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(w.cfg.Linger)
 		}
-		last = b
-		for _, r := range b.Records {
+		b.last = sb
+		for _, r := range sb.Records {
 			evs, rjs, err := cdr.UnmarshalSpoolRecord(r.Data)
 			if err != nil {
 				// Checksummed on disk, so this is a bug or a format this
@@ -274,17 +339,18 @@ func (w *Writer) gather(ctx context.Context) (last spool.Batch, events []cdr.Eve
 				w.log.Error("cannot decode spool record; skipping it", "appended", r.Appended, "bytes", len(r.Data), "err", err)
 				continue
 			}
-			events = append(events, evs...)
+			b.events = append(b.events, evs...)
+			b.ends, b.appended = append(b.ends, len(b.events)), append(b.appended, r.Appended)
 			for i := range rjs {
 				// The time the spool took the record is when acdstat
 				// received the rejected line.
 				rjs[i].ReceivedAt = r.Appended
 			}
-			rejects = append(rejects, rjs...)
+			b.rejects = append(b.rejects, rjs...)
 			rows += len(evs) + len(rjs)
 		}
 	}
-	return last, events, rejects, nil
+	return b, nil
 }
 
 // next returns the next spool batch. It waits for one until ctx ends, the
@@ -359,47 +425,4 @@ func readError(err error) error {
 		return nil
 	}
 	return fmt.Errorf("cannot read spool: %w", err)
-}
-
-// insert writes events and rejects, retrying with backoff until both are
-// accepted or ctx ends. After a failure it sends both again, whatever part
-// of them landed.
-func (w *Writer) insert(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error {
-	backoff := firstBackoff
-	for attempt := 1; ; attempt++ {
-		start := time.Now()
-		var err error
-		if len(events) > 0 {
-			err = w.st.InsertEvents(ctx, events)
-		}
-		if err == nil && len(rejects) > 0 {
-			err = w.st.InsertRejects(ctx, "", rejects)
-		}
-		if err == nil {
-			w.seconds.Observe(time.Since(start).Seconds())
-			w.batches.WithLabelValues("ok").Inc()
-			if attempt > 1 {
-				w.log.Info("clickhouse accepts inserts again", "attempts", attempt, "events", len(events))
-			}
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		w.batches.WithLabelValues("error").Inc()
-		lvl := slog.LevelWarn
-		if attempt == 1 {
-			lvl = slog.LevelError
-		}
-		w.log.Log(ctx, lvl, "cannot insert spool batch; retrying", "attempt", attempt, "events", len(events), "rejects", len(rejects),
-			"pending_records", w.sp.Stats().Pending, "err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(2*backoff, w.cfg.MaxBackoff)
-	}
 }

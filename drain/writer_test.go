@@ -33,7 +33,8 @@ type insertCall struct {
 }
 
 // fakeStore is an Inserter in memory that fails, hangs or half-succeeds on
-// demand, and counts every row it accepted.
+// demand, refuses rows as ClickHouse does, and counts every row it
+// accepted.
 type fakeStore struct {
 	sp *spool.Spool
 
@@ -41,9 +42,20 @@ type fakeStore struct {
 	failEvents  int  // calls of InsertEvents left to fail
 	failRejects int  // calls of InsertRejects left to fail
 	hang        bool // InsertEvents waits for its ctx to end
-	events      map[uint64]int
-	rejects     map[string][]cdr.Reject // by raw line
-	calls       []insertCall
+	// downAt fails these calls of InsertEvents (1-based) as unavailable.
+	downAt map[int]bool
+	// refuse refuses every INSERT that holds an event of one of these call
+	// ids, or a reject of one of these raw lines, with the reason given.
+	refuse map[string]string
+	// maxMonths, when not 0, refuses every INSERT of events that span more
+	// months than that, as current ClickHouse's
+	// max_partitions_per_insert_block does.
+	maxMonths int
+	events    map[uint64]int
+	rejects   map[string][]cdr.Reject // by raw line
+	calls     []insertCall
+	// months are the months each accepted INSERT of events spanned.
+	months []int
 }
 
 func newFakeStore() *fakeStore {
@@ -52,20 +64,61 @@ func newFakeStore() *fakeStore {
 
 var errDown = errors.New("cannot connect to clickhouse: connection refused")
 
+// refusal is the fake's error of an INSERT refused for what is in it.
+type refusal struct{ reason string }
+
+func (r refusal) Error() string { return "cannot insert: refused: " + r.reason }
+
+func (f *fakeStore) Refused(err error) string {
+	var r refusal
+	if errors.As(err, &r) {
+		return r.reason
+	}
+	return ""
+}
+
+// refusedEvents is why the fake refuses events, or "".
+func (f *fakeStore) refusedEvents(events []cdr.Event) string {
+	months := map[string]bool{}
+	for _, e := range events {
+		if r, ok := f.refuse[e.CallID]; ok {
+			return r
+		}
+		months[e.Time.Format("200601")] = true
+	}
+	if f.maxMonths > 0 && len(months) > f.maxMonths {
+		return fmt.Sprintf("Too many partitions for single INSERT block (more than %d)", f.maxMonths)
+	}
+	return ""
+}
+
 func (f *fakeStore) InsertEvents(ctx context.Context, events []cdr.Event) error {
 	f.mu.Lock()
 	c := insertCall{method: "events", at: time.Now(), rows: len(events), pending: f.sp.Stats().Pending}
 	hang := f.hang
+	calls := 1
+	for _, c := range f.calls {
+		if c.method == "events" {
+			calls++
+		}
+	}
 	switch {
 	case hang:
 		c.err = context.Canceled
 	case f.failEvents > 0:
 		f.failEvents--
 		c.err = errDown
+	case f.downAt[calls]:
+		c.err = errDown
+	case f.refusedEvents(events) != "":
+		c.err = refusal{f.refusedEvents(events)}
 	default:
+		months := map[string]bool{}
 		for _, e := range events {
 			f.events[e.ID]++
+			months[e.Time.Format("200601")] = true
 		}
+		f.months = append(f.months, len(months))
 	}
 	f.calls = append(f.calls, c)
 	f.mu.Unlock()
@@ -80,10 +133,19 @@ func (f *fakeStore) InsertRejects(_ context.Context, source string, rejects []cd
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := insertCall{method: "rejects", at: time.Now(), rows: len(rejects), pending: f.sp.Stats().Pending}
-	if f.failRejects > 0 {
+	refused := ""
+	for _, r := range rejects {
+		if reason, ok := f.refuse[r.Raw]; ok {
+			refused = reason
+		}
+	}
+	switch {
+	case refused != "":
+		c.err = refusal{refused}
+	case f.failRejects > 0:
 		f.failRejects--
 		c.err = errDown
-	} else {
+	default:
 		for _, r := range rejects {
 			if r.Source == "" {
 				r.Source = source
@@ -276,11 +338,11 @@ func TestFailedInsertsAreRetriedUntilClickHouseIsBack(t *testing.T) {
 	})
 }
 
-// TestHalfAcceptedBatchIsSentAgainWhole: ClickHouse takes the events and
-// refuses the rejects; the writer sends the whole batch again (the events
-// land twice, harmless with deterministic ids) and acknowledges it only
-// once the rejects landed too.
-func TestHalfAcceptedBatchIsSentAgainWhole(t *testing.T) {
+// TestHalfAcceptedBatchSendsOnlyWhatFailed: ClickHouse takes the events
+// and cannot take the rejects now; the writer sends the rejects again
+// until they land (the events it took are not sent again) and
+// acknowledges the batch only then.
+func TestHalfAcceptedBatchSendsOnlyWhatFailed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sp := openSpool(t, t.TempDir(), testSpool)
 		defer sp.Close()
@@ -296,14 +358,19 @@ func TestHalfAcceptedBatchIsSentAgainWhole(t *testing.T) {
 
 		st.stored(t, &want)
 		for _, e := range want.events {
-			if n := st.events[e.ID]; n != 3 {
-				t.Errorf("event %s stored %d times; want 3 (the batch sent whole each time)", e.CallID, n)
+			if n := st.events[e.ID]; n != 1 {
+				t.Errorf("event %s stored %d times; want once", e.CallID, n)
 			}
 		}
+		var methods []string
 		for i, c := range st.snapshot() {
+			methods = append(methods, c.method)
 			if c.err != nil && c.pending != 2 {
 				t.Errorf("call %d failed with %d records pending; want 2", i, c.pending)
 			}
+		}
+		if want := []string{"events", "rejects", "rejects", "rejects"}; !slices.Equal(methods, want) {
+			t.Errorf("INSERTs %v; want %v", methods, want)
 		}
 		if p := sp.Stats().Pending; p != 0 {
 			t.Errorf("%d records pending; want 0", p)
@@ -561,7 +628,8 @@ func TestOpenRegistersTheMetrics(t *testing.T) {
 		names = append(names, mf.GetName())
 	}
 	want := []string{"acdstat_spool_bytes", "acdstat_spool_damaged_segments", "acdstat_spool_max_bytes",
-		"acdstat_spool_oldest_age_seconds", "acdstat_spool_records_pending", "acdstat_writer_batches_total", "acdstat_writer_insert_seconds"}
+		"acdstat_spool_oldest_age_seconds", "acdstat_spool_records_pending", "acdstat_writer_batches_total", "acdstat_writer_insert_seconds",
+		"acdstat_writer_inserts_total", "acdstat_writer_refused_rows_total"}
 	if !slices.Equal(names, want) {
 		t.Errorf("metrics %v; want %v", names, want)
 	}

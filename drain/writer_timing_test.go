@@ -32,6 +32,8 @@ func (n *nopInserter) InsertRejects(_ context.Context, _ string, rejects []cdr.R
 	return nil
 }
 
+func (n *nopInserter) Refused(error) string { return "" }
+
 // BenchmarkWriter measures how fast the writer takes 2,000 spool records
 // of 25 queue_log events each (one intake request each: 50,000 rows, one
 // INSERT) into an inserter that costs nothing: the writer's own ceiling,

@@ -43,6 +43,21 @@ type Config struct {
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
 	// SIP holds the HEP and plain SIP listeners' settings.
 	SIP SIPConfig
+	// Oldest gives the oldest event time accepted at now, on every path
+	// (cdr.DecodeOptions.Oldest; the zero time, or a nil Oldest: no
+	// bound). It is no variable of its own: config.Load sets it to the
+	// cutoff of the raw-event retention (ACDSTAT_RETENTION_EVENTS), which
+	// would drop older events at its next run, and `acdstat ingest
+	// --allow-old` clears it for a backfill.
+	Oldest func(now time.Time) time.Time `env:"-"`
+}
+
+// oldest is the oldest event time accepted at now (Oldest), or zero.
+func (c Config) oldest(now time.Time) time.Time {
+	if c.Oldest == nil {
+		return time.Time{}
+	}
+	return c.Oldest(now)
 }
 
 // SwitchZone loads SwitchTimezone, the fallback of cdr.Settings.SwitchZone:
@@ -282,8 +297,9 @@ func (h *Handler) ingestBody(w http.ResponseWriter, r *http.Request, sw, format 
 			return
 		}
 	}
+	now := h.now()
 	res, err := Ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
-		Switch: sw, Location: h.settings.SwitchZone(sw, h.loc), Now: h.now(), MaxLineBytes: h.cfg.MaxLineBytes,
+		Switch: sw, Location: h.settings.SwitchZone(sw, h.loc), Now: now, Oldest: h.cfg.oldest(now), MaxLineBytes: h.cfg.MaxLineBytes,
 	}, h.sink)
 	h.count(format, res)
 	if err != nil {

@@ -108,6 +108,9 @@ type SIPListener struct {
 	ignored  prometheus.Counter
 	rejected *prometheus.CounterVec
 	dropped  prometheus.Counter
+
+	// oldest is Config.oldest: with now, the range of HEP capture times.
+	oldest func(now time.Time) time.Time
 }
 
 // NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
@@ -153,6 +156,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 			Name: "acdstat_sip_dropped_total", Help: "UDP events dropped because the queue to the sink was full.",
 		}),
 	}
+	l.oldest = cfg.oldest
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "acdstat_sip_queue_depth", Help: "Events waiting for the sink.",
 	}, func() float64 { return float64(len(l.queue)) })
@@ -356,9 +360,13 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// event decodes one packet; the reason of a refusal is counted.
+// event decodes one packet; the reason of a refusal is counted. A HEP
+// capture time passes the check of every decoder's times
+// (cdr.DecodeOptions.CheckTime: storable, not older than Config.Oldest,
+// not more than 5 minutes ahead of the clock).
 func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
-	meta := sip.Meta{Switch: l.plainSwitch, Time: l.now(), Src: from, Dst: local, Headers: l.cfg.Headers}
+	now := l.now()
+	meta := sip.Meta{Switch: l.plainSwitch, Time: now, Src: from, Dst: local, Headers: l.cfg.Headers}
 	payload := pkt
 	if hep {
 		p, err := sip.DecodeHEP(pkt)
@@ -378,6 +386,12 @@ func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (c
 			meta.Switch = sip.CaptureSwitch(p.CaptureID)
 		}
 		if !p.Time.IsZero() {
+			opt := cdr.DecodeOptions{Now: now, Oldest: l.oldest(now)}
+			if reason := opt.CheckTime(p.Time); reason != "" {
+				l.rejected.WithLabelValues("time").Inc()
+				l.log.Debug("HEP packet refused", "remote", from, "reason", reason)
+				return cdr.Event{}, false
+			}
 			meta.Time = p.Time
 		}
 		meta.Src, meta.Dst, meta.Correlation = p.Src, p.Dst, p.Correlation

@@ -16,7 +16,7 @@ import (
 // the row's sla_formula with T in place of sla_s and whether it meets
 // sla_target, and the share of the offered calls that hung up within T.
 // Every figure is null where the row's period holds calls counted before
-// the waits per outcome were kept (migration 0010: the figures are
+// the waits per outcome were kept (migration 0014: the figures are
 // unknown, and acdstat rebuild counts them); a ratio is null where its
 // denominator is zero.
 type Threshold struct {

@@ -60,6 +60,12 @@ CFG
 			echo "zookeeper running on 127.0.0.1:$base"
 			return 0
 		fi
+		if ! kill -0 "$(cat "$dir/zk/pid")" 2>/dev/null; then
+			echo "zookeeper exited (port $base taken?)" >&2
+			tail -n 20 "$dir/zk/zk.log" >&2
+			rm -f "$dir/zk/pid"
+			exit 1
+		fi
 		sleep 0.5
 	done
 	echo "zookeeper did not answer on $base within 60 s" >&2

@@ -92,6 +92,13 @@ type Config struct {
 	// 0, the default, writes none: the lines of a configuration made
 	// before dispositions existed stay the same.
 	Dispositions float64
+	// Agents simulates the agents too (agents.go): sessions, pauses, rings
+	// and who answers, a static member per desk, a night agent logged in
+	// across midnight, an agent in two desks and one person on two
+	// switches, with the truth of every agent figure (Truth.Agents). The
+	// calls are those of the same Config without it; only their agents,
+	// the member lines and the second switch's lines differ.
+	Agents bool
 }
 
 // Copenhagen returns the Europe/Copenhagen zone. The zone database is

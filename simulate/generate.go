@@ -23,6 +23,10 @@ type Sim struct {
 	cfg   Config
 	lines []Line
 	truth Truth
+	// agents and lines2 (the second switch's lines) are set with
+	// Config.Agents.
+	agents *agentModel
+	lines2 []Line
 }
 
 // fate is how a queue stay ends in the model.
@@ -63,10 +67,13 @@ type stay struct {
 	rings     []int // offsets (s after enter) of RINGNOANSWER lines, each < wait
 	ringAgent []string
 	cancel    bool // a RINGCANCELED line just before ABANDON
-	ringTime  int  // CONNECT data3
-	origPos   int
-	pos       int
-	key       string
+	// cancelAgent rang when the caller hung up (Config.Agents); without
+	// agents the RINGCANCELED line names a member at random.
+	cancelAgent string
+	ringTime    int // CONNECT data3
+	origPos     int
+	pos         int
+	key         string
 	// disposed: the agent gave this stay the call's disposition, resolved
 	// or not, with code, wrapUp seconds after the stay ended.
 	disposed, resolved bool
@@ -90,6 +97,7 @@ type gen struct {
 	from, to time.Time
 	calls    []*call
 	meta     []Line // QUEUESTART and member lines
+	agents   *agentModel
 }
 
 // Generate builds the simulation described by cfg. The same cfg always gives
@@ -137,10 +145,17 @@ func Generate(cfg Config) (*Sim, error) {
 	g.to = time.Date(y, m, d+cfg.Days, 0, 0, 0, 0, cfg.Location)
 
 	g.meta = append(g.meta, g.line(g.from, "NONE", "NONE", "NONE", "QUEUESTART", ""))
+	if cfg.Agents {
+		g.agents = newAgentModel(g)
+	}
 	for i := 0; i < cfg.Days; i++ {
 		day := time.Date(y, m, d+i, 0, 0, 0, 0, cfg.Location)
 		next := time.Date(y, m, d+i+1, 0, 0, 0, 0, cfg.Location)
-		g.members(day)
+		if g.agents != nil {
+			g.agents.day(i, day, next)
+		} else {
+			g.members(day)
+		}
 		g.ordinaryDay(day, next)
 		if !cfg.NoEdgeCases {
 			g.edgeDay(i, day, next)
@@ -623,6 +638,10 @@ func (g *gen) finish() *Sim {
 		c.id = fmt.Sprintf("%d.%d", c.arrive.Unix(), seq)
 	}
 
+	if g.agents != nil {
+		g.agents.assign(g.calls)
+	}
+	// After the agents, who give them.
 	if g.cfg.Dispositions > 0 {
 		g.dispositions()
 	}
@@ -634,19 +653,23 @@ func (g *gen) finish() *Sim {
 			truth = append(truth, g.truthOf(c, s))
 		}
 	}
+	sim := &Sim{cfg: g.cfg, agents: g.agents}
+	if g.agents != nil {
+		lines = append(lines, g.agents.lines...)
+		truth = append(truth, g.agents.calls2...)
+		sim.lines2 = g.agents.lines2
+		slices.SortStableFunc(sim.lines2, func(a, b Line) int { return a.Time.Compare(b.Time) })
+		sim.truth.Agents = g.agents.truth(g.calls)
+	}
 	slices.SortStableFunc(lines, func(a, b Line) int { return a.Time.Compare(b.Time) })
 	slices.SortStableFunc(truth, func(a, b TruthCall) int { return a.Enter.Compare(b.Enter) })
-	return &Sim{
-		cfg:   g.cfg,
-		lines: lines,
-		truth: Truth{
-			Switch:   g.cfg.Switch,
-			Location: g.cfg.Location.String(),
-			From:     g.from.In(g.cfg.Location),
-			To:       g.to,
-			Calls:    truth,
-		},
-	}
+	sim.lines = lines
+	sim.truth.Switch = g.cfg.Switch
+	sim.truth.Location = g.cfg.Location.String()
+	sim.truth.From = g.from.In(g.cfg.Location)
+	sim.truth.To = g.to
+	sim.truth.Calls = truth
+	return sim
 }
 
 // The disposition codes agents give, resolved at first contact or not.
@@ -722,7 +745,11 @@ func (g *gen) print(lines []Line, c *call, j int, s *stay) []Line {
 		}
 	case fAbandoned:
 		if s.cancel {
-			lines = append(lines, g.line(at(s.wait), c.id, q.Name, g.agent(s.qi), "RINGCANCELED", itoa(1000*min(s.wait, 15))))
+			agent := s.cancelAgent
+			if agent == "" {
+				agent = g.agent(s.qi)
+			}
+			lines = append(lines, g.line(at(s.wait), c.id, q.Name, agent, "RINGCANCELED", itoa(1000*min(s.wait, 15))))
 		}
 		lines = append(lines, g.line(at(s.wait), c.id, q.Name, "NONE", "ABANDON", itoa(s.pos), itoa(s.origPos), w))
 	case fTimeout:
@@ -757,6 +784,9 @@ func (g *gen) truthOf(c *call, s *stay) TruthCall {
 	switch s.fate {
 	case fAnswered:
 		t.Outcome, t.TalkS = OutcomeAnswered, s.talk
+		if g.agents != nil {
+			t.Agent = s.agent
+		}
 		t.Transferred = s.end == endBlind || s.end == endAttended
 		t.Disposed, t.Resolved = s.disposed, s.resolved
 		t.Verb = [...]string{"COMPLETECALLER", "COMPLETEAGENT", "BLINDTRANSFER", "ATTENDEDTRANSFER"}[s.end]
@@ -783,10 +813,41 @@ func (s *Sim) Config() Config { return s.cfg }
 // of one second keep the order in which the switch would write them).
 func (s *Sim) Lines() []Line { return slices.Clone(s.lines) }
 
+// Switches names the switches the simulation writes for: the configured
+// one, and with Config.Agents the second switch of agents.go.
+func (s *Sim) Switches() []string {
+	if s.agents == nil {
+		return []string{s.cfg.Switch}
+	}
+	return []string{s.cfg.Switch, s.agents.switch2}
+}
+
+// LinesOf returns a copy of the lines of switch sw (one of Switches),
+// sorted by time; nil for another name.
+func (s *Sim) LinesOf(sw string) []Line {
+	switch {
+	case sw == s.cfg.Switch:
+		return s.Lines()
+	case s.agents != nil && sw == s.agents.switch2:
+		return slices.Clone(s.lines2)
+	}
+	return nil
+}
+
 // WriteQueueLog writes the lines in queue_log file form, one per line.
 func (s *Sim) WriteQueueLog(w io.Writer) error {
+	return writeLines(w, s.lines)
+}
+
+// WriteQueueLogOf writes the lines of switch sw (one of Switches) in
+// queue_log file form.
+func (s *Sim) WriteQueueLogOf(w io.Writer, sw string) error {
+	return writeLines(w, s.LinesOf(sw))
+}
+
+func writeLines(w io.Writer, lines []Line) error {
 	bw := bufio.NewWriter(w)
-	for _, l := range s.lines {
+	for _, l := range lines {
 		bw.WriteString(l.Text)
 		bw.WriteByte('\n')
 	}

@@ -56,6 +56,11 @@ type TruthCall struct {
 	Disposed    bool      `json:"disposed,omitempty"`
 	Resolved    bool      `json:"resolved,omitempty"`
 	Verb        string    `json:"verb,omitempty"`
+	// Switch is set on the calls of a switch other than Truth.Switch (the
+	// second switch of Config.Agents); Agent, with Config.Agents, names
+	// the agent who answered.
+	Switch string `json:"switch,omitempty"`
+	Agent  string `json:"agent,omitempty"`
 }
 
 // Truth is the ground truth of a simulation: every queue call, in the order
@@ -67,6 +72,9 @@ type Truth struct {
 	From  time.Time   `json:"from"`
 	To    time.Time   `json:"to"`
 	Calls []TruthCall `json:"calls"`
+	// Agents is the truth of the agent figures (Config.Agents): a row per
+	// agent, queue ("*" for all) and local day with figures.
+	Agents []TruthAgent `json:"agents,omitempty"`
 }
 
 // ByQueueOutcome counts the queue calls per queue and outcome.

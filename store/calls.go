@@ -10,7 +10,7 @@ import (
 	"github.com/acdstat/acdstat/cdr"
 )
 
-const insertCallsSQL = "INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb, last_event_time, prev_enter_time, disposition, resolved, disposition_code)"
+const insertCallsSQL = "INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb, last_event_time, prev_enter_time, disposition, resolved, disposition_code, prev_agent)"
 
 // WriteCalls writes queue calls in one INSERT (built_at is the server's
 // clock). A row with a higher version replaces the stored one of the same
@@ -30,10 +30,12 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 		enter, answer, end, last, prev                     = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
 		waitS, talkS                                       = make([]uint32, n), make([]uint32, n)
 		disp, resolved, dispCode                           = make([]uint8, n), make([]uint8, n), make([]string, n)
+		prevAgent                                          = make([]string, n)
 	)
 	epoch := time.Unix(0, 0).UTC()
 	for i := range calls {
 		c := &calls[i]
+		prevAgent[i] = c.PrevAgent
 		if c.Deleted {
 			sw[i], callID[i], queue[i], seq[i] = c.Switch, c.CallID, c.Queue, c.Seq
 			version[i], deleted[i], outcome[i] = c.Version, 1, cdr.Unknown.String()
@@ -58,7 +60,7 @@ func (s *Store) WriteCalls(ctx context.Context, calls []cdr.StoredCall) error {
 			}
 		}
 	}
-	cols := []any{sw, callID, queue, seq, version, deleted, outcome, enter, answer, end, waitS, talkS, transferred, agent, caller, endVerb, last, prev, disp, resolved, dispCode}
+	cols := []any{sw, callID, queue, seq, version, deleted, outcome, enter, answer, end, waitS, talkS, transferred, agent, caller, endVerb, last, prev, disp, resolved, dispCode, prevAgent}
 	return s.sendColumns(ctx, "queue_calls", insertCallsSQL, cols)
 }
 
@@ -70,7 +72,7 @@ func orEpoch(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// CurrentStays returns the version and enter time of every stored, not deleted stay of the
+// CurrentStays returns the version, enter time and agent of every stored, not deleted stay of the
 // given calls (by switch and call id): the newest version of each stay,
 // left out when that version is a tombstone.
 func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]cdr.StoredStay, error) {
@@ -80,7 +82,7 @@ func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]c
 		// The same as queue_calls_current, with the filter inside the GROUP BY
 		// so the primary key (switch, call_id, …) is used: 18.16 does not push
 		// a WHERE into a view's subquery.
-		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d, argMax(enter_time, version) AS e
+		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d, argMax(enter_time, version) AS e, argMax(agent, version) AS a
 FROM queue_calls
 WHERE (switch, call_id) IN (?)
 GROUP BY switch, call_id, queue, seq
@@ -92,7 +94,7 @@ HAVING d = 0`, refSet(chunk))
 			var k cdr.Key
 			var st cdr.StoredStay
 			var d uint8
-			if err := rows.Scan(&k.Switch, &k.CallID, &k.Queue, &k.Seq, &st.Version, &d, &st.EnterTime); err != nil {
+			if err := rows.Scan(&k.Switch, &k.CallID, &k.Queue, &k.Seq, &st.Version, &d, &st.EnterTime, &st.Agent); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("cannot read current stays: %w", err)
 			}

@@ -25,6 +25,18 @@ type Config struct {
 	// server's answer (a long query needs a larger one).
 	DialTimeout time.Duration `env:"DIAL_TIMEOUT" envDefault:"10s"`
 	ReadTimeout time.Duration `env:"READ_TIMEOUT" envDefault:"2m"`
+	// Cluster names a cluster of the servers' remote_servers (cluster
+	// mode, docs/SCALE.md); empty, the default, is one server. With it the
+	// schema is created ON CLUSTER as Replicated tables behind Distributed
+	// ones (cluster.go), every insert is synchronous and waits for
+	// InsertQuorum replicas, and the jobs read only from replicas that hold
+	// every acknowledged insert (ConsistentReads). It is used as an SQL
+	// identifier, so Validate allows only [A-Za-z_][A-Za-z0-9_]*.
+	Cluster string `env:"CLUSTER"`
+	// InsertQuorum is how many replicas of a shard hold an insert before
+	// ClickHouse acknowledges it (insert_quorum), in cluster mode only; at
+	// least 2, so that an event the spool lets go of is on two disks.
+	InsertQuorum int `env:"INSERT_QUORUM" envDefault:"2"`
 }
 
 // envPrefix is how the settings are named in errors, so a person finds them.
@@ -57,6 +69,14 @@ func (c Config) Validate() error {
 	}
 	if c.ReadTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%sREAD_TIMEOUT: must be positive, got %s", envPrefix, c.ReadTimeout))
+	}
+	if c.Cluster != "" && !identRE.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("%sCLUSTER: %q must match %s", envPrefix, c.Cluster, identRE))
+	}
+	if c.Cluster != "" && c.InsertQuorum < 2 {
+		// A quorum of one is no quorum (ClickHouse keeps no quorum record
+		// for it), so the jobs' consistent reads would not see its inserts.
+		errs = append(errs, fmt.Errorf("%sINSERT_QUORUM: must be at least 2 in cluster mode, got %d", envPrefix, c.InsertQuorum))
 	}
 	return errors.Join(errs...)
 }

@@ -20,7 +20,9 @@ const insertEventsSQL = "INSERT INTO events (switch, source, id, time, time_us, 
 // CLICKHOUSE.md). The caller chunks: tens of thousands of events per call,
 // since every INSERT costs the server 20-25 ms. An event already stored is
 // stored again and deduplicated by its id on read and in merges, so a batch
-// whose fate is unknown may be sent again. InsertEvents does not retain evs.
+// whose fate is unknown may be sent again. While KeepAgentEvents is on, the
+// agent lines of evs go to agent_events too. InsertEvents does not retain
+// evs.
 func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -45,15 +47,34 @@ func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
 		}
 	}
 	cols := []any{sw, src, ids, times, micros, callID, queue, agent, verb, data[0], data[1], data[2], data[3], data[4]}
-	return s.sendColumns(ctx, "events", insertEventsSQL, cols)
+	if err := s.sendColumns(ctx, "events", insertEventsSQL, cols); err != nil {
+		return err
+	}
+	// The agent lines again, by agent, for the agent job: a second INSERT
+	// whose failure fails the call, so the caller sends both again (a
+	// resent line is one fact in both tables).
+	if s.agentEvents.Load() {
+		return s.insertAgentEvents(ctx, evs)
+	}
+	return nil
 }
 
 // sendColumns runs one batch INSERT whose columns are given whole, in the
-// order of the statement's column list.
+// order of the statement's column list (again while a quorum insert of
+// another writer holds the table: retryQuorumBusy). Its error holds
+// ErrRefused where ClickHouse refused the rows for what is in them
+// (insertError).
 func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any) error {
+	return s.retryQuorumBusy(ctx, func() error { return s.sendColumnsOnce(ctx, table, query, cols) })
+}
+
+func (s *Store) sendColumnsOnce(ctx context.Context, table, query string, cols []any) error {
+	if s.noParallelQuorum.Load() { // cluster mode on a current release: clusterSettings
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_quorum_parallel": 0}))
+	}
 	b, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
+		return insertError(table, err)
 	}
 	for i, c := range cols {
 		if err := b.Column(i).Append(c); err != nil {
@@ -62,7 +83,7 @@ func (s *Store) sendColumns(ctx context.Context, table, query string, cols []any
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
+		return insertError(table, err)
 	}
 	return nil
 }

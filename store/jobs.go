@@ -32,15 +32,8 @@ GROUP BY job`, job)
 // clocks agree.
 func (s *Store) SetWatermark(ctx context.Context, job string, t time.Time) error {
 	now := time.Now()
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO job_state (job, watermark, updated_at, version)")
-	if err != nil {
-		return fmt.Errorf("cannot set watermark of %s: %w", job, err)
-	}
-	if err := b.Append(job, t.UTC(), now.UTC(), uint64(now.UnixNano())); err != nil {
-		b.Abort()
-		return fmt.Errorf("cannot set watermark of %s: %w", job, err)
-	}
-	if err := b.Send(); err != nil {
+	cols := []any{[]string{job}, []time.Time{t.UTC()}, []time.Time{now.UTC()}, []uint64{uint64(now.UnixNano())}}
+	if err := s.sendColumns(ctx, "job_state", "INSERT INTO job_state (job, watermark, updated_at, version)", cols); err != nil {
 		return fmt.Errorf("cannot set watermark of %s: %w", job, err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // The schema lives in migrations/NNNN_name.sql, applied in version order.
@@ -125,8 +127,19 @@ func (s *Store) Migrate(ctx context.Context) (applied []string, err error) {
 }
 
 func (s *Store) migrate(ctx context.Context, ms []migration) (applied []string, err error) {
-	if err := s.conn.Exec(ctx, createSchemaMigrations); err != nil {
-		return nil, fmt.Errorf("cannot create schema_migrations: %w", err)
+	// In cluster mode every statement is rewritten for the cluster
+	// (cluster.go); on one server it runs as written.
+	statements := func(stmt string) ([]ddl, error) { return []ddl{{stmt, oneNode}}, nil }
+	var nodes *nodeConns
+	if s.cluster != "" {
+		statements = newClusterSchema(s.db, s.cluster, ms).rewrite
+		if nodes, err = s.nodeConns(ctx); err != nil {
+			return nil, err
+		}
+		defer nodes.close()
+	}
+	if err := s.createSchemaMigrations(ctx, statements); err != nil {
+		return nil, err
 	}
 	done, err := s.appliedVersions(ctx)
 	if err != nil {
@@ -137,25 +150,64 @@ func (s *Store) migrate(ctx context.Context, ms []migration) (applied []string, 
 			continue
 		}
 		for i, stmt := range m.statements {
-			if err := s.execMigration(ctx, stmt); err != nil {
+			stmts, err := statements(stmt)
+			if err != nil {
 				return applied, fmt.Errorf("migration %s, statement %d: %w", m.name, i+1, err)
 			}
+			for _, d := range stmts {
+				if err := s.runDDL(ctx, nodes, d); err != nil {
+					return applied, fmt.Errorf("migration %s, statement %d: %w", m.name, i+1, err)
+				}
+			}
 		}
-		b, err := s.conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
-		if err != nil {
-			return applied, fmt.Errorf("cannot record migration %s: %w", m.name, err)
-		}
-		if err := b.Append(m.version, m.name, time.Now().UTC()); err != nil {
-			b.Abort()
-			return applied, fmt.Errorf("cannot record migration %s: %w", m.name, err)
-		}
-		if err := b.Send(); err != nil {
+		cols := []any{[]uint32{m.version}, []string{m.name}, []time.Time{time.Now().UTC()}}
+		if err := s.sendColumns(ctx, "schema_migrations", "INSERT INTO schema_migrations (version, name, applied_at)", cols); err != nil {
 			return applied, fmt.Errorf("cannot record migration %s: %w", m.name, err)
 		}
 		s.log.Info("migration applied", "name", m.name, "statements", len(m.statements))
 		applied = append(applied, m.name)
 	}
 	return applied, nil
+}
+
+// createSchemaMigrations creates the migration log. In cluster mode it
+// looks first and changes nothing when the table is there: an ON CLUSTER
+// statement waits for every node (distributed_ddl_task_timeout), so a serve
+// that starts while one node is down must not send one when the schema is
+// up to date.
+func (s *Store) createSchemaMigrations(ctx context.Context, statements func(string) ([]ddl, error)) error {
+	if s.cluster != "" {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'schema_migrations'", s.db).Scan(&n); err != nil {
+			return fmt.Errorf("cannot look for schema_migrations: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	stmts, err := statements(createSchemaMigrations)
+	if err != nil {
+		return fmt.Errorf("cannot create schema_migrations: %w", err)
+	}
+	for _, d := range stmts { // CREATE TABLE: to the connected node
+		if err := s.conn.Exec(ctx, d.sql); err != nil {
+			return fmt.Errorf("cannot create schema_migrations: %w", err)
+		}
+	}
+	return nil
+}
+
+// runDDL sends one statement where d says (nodes is nil on one server,
+// where every statement goes to the connected node).
+func (s *Store) runDDL(ctx context.Context, nodes *nodeConns, d ddl) error {
+	exec := func(conn driver.Conn) error { return execMigration(ctx, conn, d.sql) }
+	switch d.on {
+	case eachNode:
+		return nodes.eachNode(ctx, exec)
+	case eachShard:
+		return nodes.eachShard(ctx, exec)
+	}
+	return exec(s.conn)
 }
 
 // appliedVersions lists the versions recorded in schema_migrations.
@@ -180,8 +232,9 @@ func (s *Store) appliedVersions(ctx context.Context) (map[uint32]bool, error) {
 }
 
 // addColumn matches ALTER TABLE t ADD COLUMN c, the statement 18.16 cannot
-// make idempotent (it has no ADD COLUMN IF NOT EXISTS).
-var addColumn = regexp.MustCompile(`(?im)^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)\s`)
+// make idempotent (it has no ADD COLUMN IF NOT EXISTS), also as cluster
+// mode writes it (ALTER TABLE db.t ADD COLUMN …).
+var addColumn = regexp.MustCompile(`(?im)^\s*ALTER\s+TABLE\s+(?:\w+\.)?(\w+)\s+ADD\s+COLUMN\s+(\w+)\s`)
 
 // execMigration runs one statement of a migration. An ALTER TABLE … ADD
 // COLUMN that fails is done when the column exists after all: it ran before
@@ -190,15 +243,18 @@ var addColumn = regexp.MustCompile(`(?im)^\s*ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUM
 // two concurrent ALTERs of one table as, e.g., code 179 about a temporary
 // alias). Such a statement is tried again a few times while the other ALTER
 // may still hold the table.
-func (s *Store) execMigration(ctx context.Context, stmt string) error {
+//
+// In cluster mode conn is the node the statement was sent to, and the
+// column is looked for there.
+func execMigration(ctx context.Context, conn driver.Conn, stmt string) error {
 	m := addColumn.FindStringSubmatch(stmt)
 	for attempt := 1; ; attempt++ {
-		err := s.conn.Exec(ctx, stmt)
+		err := conn.Exec(ctx, stmt)
 		if err == nil || m == nil {
 			return err
 		}
 		var n uint64
-		if qerr := s.conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = ? AND name = ?", m[1], m[2]).Scan(&n); qerr == nil && n > 0 {
+		if qerr := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = ? AND name = ?", m[1], m[2]).Scan(&n); qerr == nil && n > 0 {
 			return nil
 		}
 		if attempt == 5 || ctx.Err() != nil {

@@ -42,7 +42,11 @@ func TestSchemaSurvivesARestart(t *testing.T) {
 			t.Fatalf("%s (%s) cannot be read back from its saved definition: %v", tb.name, tb.engine, err)
 		}
 	}
-	for _, v := range append([]string{"queue_calls_current"}, queueViews...) {
+	views := append([]string{"queue_calls_current"}, queueViews...)
+	for _, v := range agentViewDefs {
+		views = append(views, v.Name)
+	}
+	for _, v := range views {
 		if err := s.conn.Exec(ctx, "SELECT * FROM "+v+" LIMIT 1"); err != nil {
 			t.Errorf("%s after re-attaching: %v", v, err)
 		}

@@ -53,7 +53,7 @@ func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period stri
 // in_hours) never moves to another partition, so FINAL sees every version of
 // a key together and keeps the newest. The histograms are merged with sumMap
 // and max_wait_s with max; every other count is a sum. The offered calls of
-// rows written before the waits per outcome (migration 0010) are summed
+// rows written before the waits per outcome (migration 0014) are summed
 // into UnsplitOffered, so the thresholds of their period read as unknown.
 func (s *Store) PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error) {
 	col, ok := periodColumns[period]

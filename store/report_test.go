@@ -134,7 +134,7 @@ func TestPeriodCounts(t *testing.T) {
 		WaitAnsweredS: 90 + 10 + 200, WaitAllS: 200 + 4010 + 200, TalkS: 1800, MaxWaitS: 2000,
 		WaitHist:     map[uint32]uint64{5: 4 + 1, 40: 8 + 5, 1980: 2},
 		Dispositions: 6 + 5, ResolvedFirstContact: 4 + 5,
-		// insertRollups writes rows as before migration 0010: without
+		// insertRollups writes rows as before migration 0014: without
 		// the waits per outcome.
 		UnsplitOffered: 12 + 3 + 5,
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // RetentionTables lists the tables whose old partitions DropPartitionsBefore
@@ -17,6 +19,11 @@ var RetentionTables = map[string]string{
 	"queue_calls":   "month",
 	"call_touches":  "day",
 	"rollup_15m":    "month",
+	// The agent figures (migration 0010).
+	"agent_events":       "month",
+	"agent_touches":      "day",
+	"agent_call_touches": "day",
+	"agent_rollup_15m":   "month",
 }
 
 // Partition is one partition of a table as system.parts lists it.
@@ -26,16 +33,24 @@ type Partition struct {
 	Rows    uint64
 }
 
-// Partitions lists the active partitions of table, oldest first.
+// Partitions lists the active partitions of table, oldest first. In
+// cluster mode they are those of its local tables on every shard (one
+// replica of each), their rows summed.
 func (s *Store) Partitions(ctx context.Context, table string) ([]Partition, error) {
 	if _, ok := RetentionTables[table]; !ok {
 		return nil, fmt.Errorf("cannot list partitions of %q: not a table with retention", table)
 	}
+	parts, name := "system.parts", table
+	if s.cluster != "" {
+		// cluster is an identifier (Validate); the local table is the
+		// sharded table's (cluster.go).
+		parts, name = "cluster('"+s.cluster+"', system, parts)", table+localSuffix
+	}
 	rows, err := s.conn.Query(ctx, `SELECT partition_id, max(max_time), sum(rows)
-FROM system.parts
+FROM `+parts+`
 WHERE database = ? AND table = ? AND active
 GROUP BY partition_id
-ORDER BY partition_id`, s.db, table)
+ORDER BY partition_id`, s.db, name)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list partitions of %s: %w", table, err)
 	}
@@ -97,6 +112,21 @@ func (s *Store) DropPartitionsBefore(ctx context.Context, table string, cutoff t
 	length := RetentionTables[table]
 	var dropped []string
 	var bad error
+	drop := func(id string) error { return s.conn.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION ID '"+id+"'") }
+	if s.cluster != "" {
+		// From the local tables, on one replica of each shard, which
+		// replicates it: not ON CLUSTER (cluster.go).
+		nodes, err := s.nodeConns(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer nodes.close()
+		drop = func(id string) error {
+			return nodes.eachShard(ctx, func(conn driver.Conn) error {
+				return conn.Exec(ctx, "ALTER TABLE "+s.db+"."+table+localSuffix+" DROP PARTITION ID '"+id+"'")
+			})
+		}
+	}
 	for _, p := range parts {
 		end, ok := PartitionEnd(p.ID, length)
 		if !ok {
@@ -107,7 +137,7 @@ func (s *Store) DropPartitionsBefore(ctx context.Context, table string, cutoff t
 			continue
 		}
 		// table is one of RetentionTables, the id is digits only.
-		if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DROP PARTITION ID '"+p.ID+"'"); err != nil {
+		if err := drop(p.ID); err != nil {
 			return dropped, fmt.Errorf("cannot drop partition %s of %s: %w", p.ID, table, err)
 		}
 		s.log.Info("partition dropped", "table", table, "partition", p.ID, "rows", p.Rows)

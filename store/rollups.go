@@ -238,7 +238,7 @@ answered_wait_keys, answered_wait_counts, abandoned_wait_keys, abandoned_wait_co
 // bucket, in_hours) with a lower version; readers use FINAL. The wait
 // histogram is written with its keys sorted; the UTC offsets of the period
 // starts (migration 0006) are written with the starts, the settings version
-// (0008) after them, the waits per outcome (0010) last, marked as written
+// (0008) after them, the waits per outcome (0014) last, marked as written
 // (waits_by_outcome 1) even where a row has no answered or abandoned call.
 // rows is not retained.
 func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error {

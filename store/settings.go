@@ -128,15 +128,8 @@ func (s *Store) ApplySettings(ctx context.Context, text []byte, by string, at ti
 	}
 	order := max(uint64(max(at.UnixNano(), 0)), previous.order+1)
 	applied = SettingsVersion{Version: v, YAML: string(text), AppliedAt: at.UTC().Truncate(time.Second), AppliedBy: by, order: order}
-	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO queue_settings (version, yaml, applied_at, applied_ns, applied_by)")
-	if err != nil {
-		return SettingsVersion{}, previous, fmt.Errorf("cannot apply settings version %s: %w", v, err)
-	}
-	if err := b.Append(applied.Version, applied.YAML, applied.AppliedAt, applied.order, applied.AppliedBy); err != nil {
-		b.Abort()
-		return SettingsVersion{}, previous, fmt.Errorf("cannot apply settings version %s: %w", v, err)
-	}
-	if err := b.Send(); err != nil {
+	cols := []any{[]string{applied.Version}, []string{applied.YAML}, []time.Time{applied.AppliedAt}, []uint64{applied.order}, []string{applied.AppliedBy}}
+	if err := s.sendColumns(ctx, "queue_settings", "INSERT INTO queue_settings (version, yaml, applied_at, applied_ns, applied_by)", cols); err != nil {
 		return SettingsVersion{}, previous, fmt.Errorf("cannot apply settings version %s: %w", v, err)
 	}
 	return applied, previous, nil

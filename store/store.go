@@ -24,6 +24,21 @@ type Store struct {
 	db      string
 	version atomic.Pointer[string]
 	log     *slog.Logger
+	// cluster is Config.Cluster: empty on one server.
+	cluster string
+	// consistent is the store ConsistentReads returns in cluster mode (nil
+	// on one server, and in that store itself); Close closes it too.
+	consistent *Store
+	// dialNode connects to one node of the cluster with the store's
+	// settings, for the statements sent to single nodes (nodeConns).
+	dialNode func(addr string) (driver.Conn, error)
+	// noParallelQuorum is set by Connect in cluster mode where the server
+	// has insert_quorum_parallel, which every insert then turns off
+	// (sendColumns, clusterSettings).
+	noParallelQuorum atomic.Bool
+	// agentEvents makes InsertEvents keep agent lines by agent as well
+	// (KeepAgentEvents).
+	agentEvents atomic.Bool
 }
 
 // New validates cfg, reads the password file if one is set, and returns
@@ -32,7 +47,8 @@ type Store struct {
 // every call fails while ClickHouse does not answer (or before Connect made
 // the database) and works once it does. serve starts with New, so that
 // intake takes calls into the spool whether ClickHouse answers or not, and
-// connects in the background (Connect). It does not migrate.
+// connects in the background (Connect). It does not migrate. In cluster
+// mode (cfg.Cluster) it makes the pool of ConsistentReads too.
 func New(cfg Config, log *slog.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -44,21 +60,38 @@ func New(cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := func(db string) *clickhouse.Options {
+	opts := func(db string, settings clickhouse.Settings) *clickhouse.Options {
 		return &clickhouse.Options{
 			Protocol:    clickhouse.Native,
 			Addr:        cfg.Addr,
 			Auth:        clickhouse.Auth{Database: db, Username: cfg.User, Password: password},
 			DialTimeout: cfg.DialTimeout,
 			ReadTimeout: cfg.ReadTimeout,
+			Settings:    settings,
 			Logger:      slog.New(quietDriver{log.Handler()}).With("component", "clickhouse-go"),
 		}
 	}
-	conn, err := clickhouse.Open(opts(cfg.Database))
+	settings := clusterSettings(cfg)
+	conn, err := clickhouse.Open(opts(cfg.Database, settings))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
 	}
-	return &Store{conn: conn, cfg: cfg, boot: opts(""), db: cfg.Database, log: log}, nil
+	s := &Store{conn: conn, cfg: cfg, boot: opts("", nil), db: cfg.Database, log: log, cluster: cfg.Cluster}
+	if cfg.Cluster == "" {
+		return s, nil
+	}
+	s.dialNode = func(addr string) (driver.Conn, error) {
+		o := opts(cfg.Database, settings)
+		o.Addr = []string{addr}
+		return clickhouse.Open(o)
+	}
+	consistent, err := clickhouse.Open(opts(cfg.Database, consistentSettings(settings)))
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("cannot connect to clickhouse %v: %w", cfg.Addr, err)
+	}
+	s.consistent = &Store{conn: consistent, cfg: cfg, boot: s.boot, db: s.db, log: log, cluster: s.cluster, dialNode: s.dialNode}
+	return s, nil
 }
 
 // ErrAccessDenied is in the error of Connect where ClickHouse answered and
@@ -72,16 +105,24 @@ var ErrAccessDenied = errors.New("store: clickhouse refused the user or password
 var accessDenied = map[int32]bool{192: true, 193: true, 194: true, 516: true}
 
 // Connect creates the database when it is missing (connecting first
-// without one: the user's default), pings it and logs the server's
-// version, once, saying whether acdstat supports it (Support). It may be
-// called again after it failed; its error holds
-// ErrAccessDenied where the server refused the login.
+// without one: the user's default; on every node in cluster mode, after
+// checking that the server knows the cluster), pings it and logs the
+// server's version, once, saying whether acdstat supports it (Support). It
+// may be called again after it failed; its error holds ErrAccessDenied
+// where the server refused the login.
 func (s *Store) Connect(ctx context.Context) error {
 	boot, err := clickhouse.Open(s.boot)
 	if err != nil {
 		return fmt.Errorf("cannot connect to clickhouse %v: %w", s.cfg.Addr, err)
 	}
-	err = ensureDatabase(ctx, boot, s.db)
+	err = ensureDatabase(ctx, boot, s.db, s.cluster)
+	if err == nil && s.cluster != "" {
+		var parallel bool
+		if parallel, err = hasParallelQuorum(ctx, boot); err == nil {
+			s.noParallelQuorum.Store(parallel)
+			s.consistent.noParallelQuorum.Store(parallel)
+		}
+	}
 	boot.Close()
 	if ex := (*clickhouse.Exception)(nil); errors.As(err, &ex) && accessDenied[ex.Code] {
 		return fmt.Errorf("%w: %w", ErrAccessDenied, err)
@@ -97,6 +138,9 @@ func (s *Store) Connect(ctx context.Context) error {
 		return fmt.Errorf("cannot read clickhouse version: %w", err)
 	}
 	s.version.Store(&version)
+	if s.consistent != nil {
+		s.consistent.version.Store(&version)
+	}
 	logVersion(s.log, version, s.cfg)
 	return nil
 }
@@ -131,7 +175,8 @@ func readPassword(cfg Config) (string, error) {
 
 // Probe connects to ClickHouse without a database, pings it and says which
 // version answers and whether cfg.Database exists, creating nothing: for
-// check-config --probe, before serve (which creates the database).
+// check-config --probe, before serve (which creates the database). In
+// cluster mode it checks the cluster as Connect does.
 func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err error) {
 	if err := cfg.Validate(); err != nil {
 		return "", false, err
@@ -152,6 +197,11 @@ func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err 
 	if err := conn.Ping(ctx); err != nil {
 		return "", false, fmt.Errorf("cannot ping clickhouse %v: %w", cfg.Addr, err)
 	}
+	if cfg.Cluster != "" {
+		if err := checkCluster(ctx, conn, cfg.Cluster); err != nil {
+			return "", false, err
+		}
+	}
 	var n uint64
 	if err := conn.QueryRow(ctx, "SELECT version(), (SELECT count() FROM system.databases WHERE name = ?)", cfg.Database).Scan(&version, &n); err != nil {
 		return "", false, fmt.Errorf("cannot read clickhouse version: %w", err)
@@ -159,11 +209,18 @@ func Probe(ctx context.Context, cfg Config) (version string, dbExists bool, err 
 	return version, n > 0, nil
 }
 
-// ensureDatabase creates db when it is missing. It looks first, so a user
-// without the right to create databases can use an existing one.
-func ensureDatabase(ctx context.Context, conn driver.Conn, db string) error {
+// ensureDatabase creates db when it is missing, on every node of cluster
+// when one is named (after checking that the server knows the cluster). It
+// looks first, so a user without the right to create databases can use an
+// existing one.
+func ensureDatabase(ctx context.Context, conn driver.Conn, db, cluster string) error {
 	if err := conn.Ping(ctx); err != nil {
 		return fmt.Errorf("cannot ping clickhouse: %w", err)
+	}
+	if cluster != "" {
+		if err := checkCluster(ctx, conn, cluster); err != nil {
+			return err
+		}
 	}
 	var n uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", db).Scan(&n); err != nil {
@@ -175,7 +232,11 @@ func ensureDatabase(ctx context.Context, conn driver.Conn, db string) error {
 	if !identRE.MatchString(db) { // Validate checked it; the identifier goes into SQL.
 		return fmt.Errorf("%sDATABASE: %q is not an identifier", envPrefix, db)
 	}
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
+	stmt := "CREATE DATABASE IF NOT EXISTS " + db
+	if cluster != "" { // an identifier too (Validate)
+		stmt += " ON CLUSTER " + cluster
+	}
+	if err := conn.Exec(ctx, stmt); err != nil {
 		return fmt.Errorf("cannot create database %s: %w", db, err)
 	}
 	return nil
@@ -201,5 +262,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connections. No method may be called after it.
-func (s *Store) Close() error { return s.conn.Close() }
+// Close closes the connections, those of ConsistentReads' store too. No
+// method of either may be called after it.
+func (s *Store) Close() error {
+	if s.consistent != nil {
+		s.consistent.Close()
+	}
+	return s.conn.Close()
+}

@@ -75,6 +75,9 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.Addr = []string{"localhost"} }, "ACDSTAT_CLICKHOUSE_ADDR")
 	f(func(c *Config) { c.Password, c.PasswordFile = "a", "/b" }, "exclusive")
 	f(func(c *Config) { c.ReadTimeout = 0 }, "ACDSTAT_CLICKHOUSE_READ_TIMEOUT")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "acdstat", 2 }, "")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "a b", 2 }, "ACDSTAT_CLICKHOUSE_CLUSTER")
+	f(func(c *Config) { c.Cluster, c.InsertQuorum = "acdstat", 1 }, "ACDSTAT_CLICKHOUSE_INSERT_QUORUM")
 }
 
 // TestNewDialsOnlyWhenUsed: New touches no network, so serve can start
@@ -456,7 +459,7 @@ func TestWriteCallsNewestVersionWins(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CurrentStays: %v", err)
 	}
-	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
+	wantStays := map[cdr.Key]cdr.StoredStay{answered.Key(): {Version: 2, EnterTime: answered.EnterTime, Agent: "Agent/1"}, waiting.Key(): {Version: 1, EnterTime: waiting.EnterTime}}
 	if !reflect.DeepEqual(stays, wantStays) {
 		t.Fatalf("got %v; want %v", stays, wantStays)
 	}

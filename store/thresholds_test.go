@@ -10,13 +10,13 @@ import (
 )
 
 // TestPeriodRollupsKeepWaitsPerOutcome writes rollup rows as the rollup job
-// does (with the answered and abandoned waits apart, migration 0010) and
-// as rows written before 0010 read (insertRollups: without them), and
+// does (with the answered and abandoned waits apart, migration 0014) and
+// as rows written before 0014 read (insertRollups: without them), and
 // checks what a period sums: the exact waits per outcome where every row
 // has them, so any threshold is known; the offered calls of the older rows
 // (UnsplitOffered) where some have not, so the thresholds are unknown
 // instead of counting those calls as never within; a row of zeros written
-// before 0010 changes nothing.
+// before 0014 changes nothing.
 func TestPeriodRollupsKeepWaitsPerOutcome(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -57,7 +57,7 @@ func TestPeriodRollupsKeepWaitsPerOutcome(t *testing.T) {
 	for _, m := range []time.Month{time.February, time.March} {
 		c := month(m)
 		if _, _, ok := c.Within(20); ok {
-			t.Errorf("%v, counted (partly) before 0010: thresholds known; want unknown (unsplit %d)", m, c.UnsplitOffered)
+			t.Errorf("%v, counted (partly) before 0014: thresholds known; want unknown (unsplit %d)", m, c.UnsplitOffered)
 		}
 	}
 	if c := month(time.February); c.UnsplitOffered != 4 {
@@ -68,6 +68,6 @@ func TestPeriodRollupsKeepWaitsPerOutcome(t *testing.T) {
 	}
 	a4 := month(time.April)
 	if a, _, ok := a4.Within(20); !ok || a != 1 {
-		t.Errorf("April, with an empty row from before 0010: got %d answered within 20 s, known %v (unsplit %d); want 1, true", a, ok, a4.UnsplitOffered)
+		t.Errorf("April, with an empty row from before 0014: got %d answered within 20 s, known %v (unsplit %d); want 1, true", a, ok, a4.UnsplitOffered)
 	}
 }

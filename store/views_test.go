@@ -360,20 +360,22 @@ func TestViewsAfterUpgrade(t *testing.T) {
 		call("cph", "2025-10-26T02:20:00+02:00"), call("cph", "2025-10-26T02:20:00+01:00"),
 		call("hnl", "2025-07-04T23:50:00-10:00"),
 	}
-	if err := s.WriteCalls(ctx, stored); err != nil {
-		t.Fatal(err)
-	}
 	var calls []cdr.QueueCall
 	for _, c := range stored {
 		calls = append(calls, c.QueueCall)
 	}
 	cols := rollupColumns(cdr.Rollup(calls, settings, nil), 1)
 	// The six offsets, the settings version (0008) and the five columns
-	// of the waits per outcome (0010) came later.
+	// of the waits per outcome (0014) came later.
 	if err := s.sendColumns(ctx, "rollup_15m", pre0006Insert, cols[:len(cols)-12]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The calls the rebuild reads, written as the acdstat that migrated
+	// writes them (with the columns of every migration).
+	if err := s.WriteCalls(ctx, stored); err != nil {
 		t.Fatal(err)
 	}
 

@@ -154,7 +154,9 @@ func dashboardSetup(t *testing.T) (base string, now time.Time) {
 	if err := os.WriteFile(file, log.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runCmdAt(t, clock, environ, "ingest", "--format", "queue_log", file)
+	// December 2023 is older than the raw-event retention: history, taken
+	// as a backfill.
+	runCmdAt(t, clock, environ, "ingest", "--allow-old", "--format", "queue_log", file)
 	runCmdAt(t, clock, environ, "rollup")
 	startServeAt(t, environ, clock)
 	return "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR"), now

@@ -250,9 +250,10 @@ func TestCLIIngestGivesTheSimulatorsTruthAndMixesWithHTTP(t *testing.T) {
 func TestIngestReportsBadLinesAndKeepsGoodOnes(t *testing.T) {
 	environ := testEnv(t)
 	startServe(t, environ)
-	body := "1700000000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
+	// 31 October 2025: within the raw-event retention at testToday.
+	body := "1761900000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
 		"not-a-time|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
-		"1700000030|c1.1|servicedesk|PJSIP/2101|CONNECT|30|c1.2|2\n"
+		"1761900030|c1.1|servicedesk|PJSIP/2101|CONNECT|30|c1.2|2\n"
 	resp, err := http.Post("http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/ingest/queue_log?switch=pbx1", "text/plain", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +284,7 @@ func TestIngestTokenIsRequiredWhenSet(t *testing.T) {
 	environ := testEnv(t, "ACDSTAT_INGEST_TOKEN=s3cret")
 	startServe(t, environ)
 	url := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR") + "/v1/ingest/queue_log"
-	line := "1700000000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n"
+	line := "1761900000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n"
 	for _, tc := range []struct {
 		auth string
 		want int

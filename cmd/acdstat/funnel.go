@@ -21,7 +21,8 @@ import (
 // newFunneler returns the IVR funnel job over st, with the entries of the
 // settings of settings at the start of each run.
 func newFunneler(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Funneler {
-	return aggregate.NewFunneler(cfg.Jobs, log.With("component", "funnel"), settings, st, st, st)
+	jobs := st.ConsistentReads() // as newBuilder's
+	return aggregate.NewFunneler(cfg.Jobs, log.With("component", "funnel"), settings, jobs, jobs, jobs)
 }
 
 // funnelJob runs the funnel job on the rollup's schedule.

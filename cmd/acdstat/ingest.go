@@ -34,6 +34,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	tz := s.fs.String("tz", "", "the zone of these files' local times, over the zone of --switch in the queue file and ACDSTAT_SWITCH_TIMEZONE (for a one-off file)")
 	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
 	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md)")
+	allowOld := s.fs.Bool("allow-old", false, "take events older than the raw-event retention (a backfill of history); they are dropped at the next retention run unless ACDSTAT_RETENTION_EVENTS is 0 or reaches back to them")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -85,8 +86,15 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 
 	var total intake.Result
 	for _, name := range files {
+		now := s.now()
+		// Every intake path takes no time older than the retention keeps
+		// (intake.Config.Oldest), but for a backfill.
+		var oldest time.Time
+		if !*allowOld && s.cfg.Intake.Oldest != nil {
+			oldest = s.cfg.Intake.Oldest(now)
+		}
 		res, err := ingestFile(ctx, storeSink{st: st, now: s.now}, name, *format, decode, cdr.DecodeOptions{
-			Switch: *sw, Location: loc, Now: s.now(), BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
+			Switch: *sw, Location: loc, Now: now, Oldest: oldest, BatchSize: ingestBatch, MaxLineBytes: s.cfg.Intake.MaxLineBytes, Map: cdrMap,
 		}, *mapFile != "", p.stderr)
 		if err != nil {
 			return err

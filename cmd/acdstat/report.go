@@ -54,8 +54,22 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
 	output := s.fs.String("output", "", "write the report to this file instead of stdout (for --format xlsx on a terminal: report.xlsx)")
 	slaArg := s.fs.String("sla", "", "also give the figures at these waits, e.g. 20s,60s: answered and abandoned within each, and the service level at each (from the waits the rollups keep; no rebuild)")
+	agents := s.fs.Bool("agents", false, "report the agent figures instead: a row per agent and period (--period, --from, --to, --format table, csv or json; see --agent, --queues)")
+	agent := s.fs.String("agent", "", "with --agents: this agent only (its id, or its pseudonym)")
+	queues := s.fs.Bool("queues", false, "with --agents: a row per queue of each agent too")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if *agents {
+		if s.fs.NArg() > 0 {
+			return fmt.Errorf("report: unexpected argument %q", s.fs.Arg(0))
+		}
+		a, err := s.open(ctx, p, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return reportAgents(ctx, a, *period, *fromArg, *toArg, *agent, *queues, *format, *output, p.stdout, s.now())
 	}
 	if *funnel != "" && s.fs.NArg() == 0 {
 		a, err := s.open(ctx, p, false)

@@ -47,7 +47,7 @@ func cmdRollup(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("cannot count the IVR funnel: %w", err)
 	}
 	fmt.Fprintf(p.stdout, "IVR funnel: %s to entry numbers (of %s)\n", plural(fs.Written, "call", "calls"), plural(fs.Calls, "call id", "call ids"))
-	return nil
+	return rollupAgents(ctx, a, p.stdout, nil)
 }
 
 // cmdRebuild recomputes queue calls and rollups of a range from the raw
@@ -94,7 +94,7 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	}
 	built := startProgress(p.stderr, "rebuilding queue calls", 0, false, "call")
 	b.OnProgress(func(done, total int) { built.Set(int64(done), int64(total), int64(done)) })
-	bs, err := b.RebuildBetween(ctx, a.st, from, to)
+	bs, err := b.RebuildBetween(ctx, a.st.ConsistentReads(), from, to)
 	built.Stop()
 	if err != nil {
 		return fmt.Errorf("cannot rebuild queue calls: %w", err)
@@ -103,7 +103,7 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	r := newRoller(a.cfg, a.log, a.queues, a.st)
 	rolled := startProgress(p.stderr, "rolling up", 0, false, "bucket")
 	r.OnProgress(func(done, total int) { rolled.Set(int64(done), int64(total), int64(done)) })
-	rs, err := r.RollupRange(ctx, a.st, from, to)
+	rs, err := r.RollupRange(ctx, a.st.ConsistentReads(), from, to)
 	rolled.Stop()
 	r.OnProgress(nil)
 	if err != nil {
@@ -115,7 +115,7 @@ func cmdRebuild(ctx context.Context, p process, args []string) error {
 	if _, err := r.Run(ctx); err != nil {
 		return fmt.Errorf("cannot roll up changed buckets: %w", err)
 	}
-	return nil
+	return rollupAgents(ctx, a, p.stdout, &[2]time.Time{from, to})
 }
 
 // rolledUp says what a rollup run did.
@@ -127,5 +127,6 @@ func rolledUp(rs aggregate.RollupStats) string {
 // newRoller is the rollup job, counting with the settings of settings at
 // the start of each run (a config.Current in every command).
 func newRoller(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Roller {
-	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, st, st, st)
+	jobs := st.ConsistentReads() // as newBuilder's
+	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, jobs, jobs, jobs)
 }

@@ -36,9 +36,10 @@ func TestCallerNumbersNeverReachClickHouse(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			environ := testEnv(t, "ACDSTAT_CALLER_NUMBERS="+mode, "ACDSTAT_CALLER_HASH_KEY=a-secret-of-the-hospital")
 			startServe(t, environ)
-			body := "1700000000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
-				"1700000030|c1.1|servicedesk|PJSIP/2101|CONNECT|30|c1.2|2\n" +
-				"1700000090|c1.1|servicedesk|PJSIP/2101|COMPLETECALLER|30|60|1\n" +
+			// 31 October 2025: within the raw-event retention at testToday.
+			body := "1761900000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
+				"1761900030|c1.1|servicedesk|PJSIP/2101|CONNECT|30|c1.2|2\n" +
+				"1761900090|c1.1|servicedesk|PJSIP/2101|COMPLETECALLER|30|60|1\n" +
 				"not-a-time|c2.1|servicedesk|NONE|ENTERQUEUE||4587654321|1\n"
 			resp, err := http.Post("http://"+envValue(environ, "ACDSTAT_HTTP_ADDR")+"/v1/ingest/queue_log", "text/plain", strings.NewReader(body))
 			if err != nil {
@@ -76,7 +77,7 @@ func TestTokensGuardEveryRoute(t *testing.T) {
 	startServe(t, environ)
 	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
 	do := func(method, path, token string) int {
-		req, _ := http.NewRequest(method, base+path, strings.NewReader("1700000000|c1.1|q|NONE|ENTERQUEUE||1|1\n"))
+		req, _ := http.NewRequest(method, base+path, strings.NewReader("1761900000|c1.1|q|NONE|ENTERQUEUE||1|1\n"))
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}

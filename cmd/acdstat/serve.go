@@ -57,6 +57,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	defer st.Close()
+	st.KeepAgentEvents(cfg.Agents.On())
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -101,7 +102,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI)
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI,
+		newAgentAPI(cfg, log, now, queues, st))
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
@@ -113,6 +115,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	roller := newRoller(cfg, log, queues, st)
+	agents, err := newAgentRoller(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
 	serveSIP, err := startSIP(cfg, log, reg, now, sink)
 	if err != nil {
 		return err
@@ -142,7 +148,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log))
 	if err != nil {
 		return err
 	}
@@ -197,6 +203,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 		st.Close()
 		return nil, err
 	}
+	// Agent lines are kept by agent only while agent figures are on.
+	st.KeepAgentEvents(cfg.Agents.On())
 	return st, nil
 }
 
@@ -216,8 +224,12 @@ type storeSink struct {
 }
 
 func (s storeSink) Accept(ctx context.Context, events []cdr.Event, rejects []cdr.Reject) error {
-	if err := s.st.InsertEvents(ctx, events); err != nil {
-		return err
+	// A backfill (ingest --allow-old) may span more months than current
+	// ClickHouse takes in one INSERT, as the writer's batches may.
+	for _, evs := range drain.ByMonths(events, drain.DefaultMaxMonths) {
+		if err := s.st.InsertEvents(ctx, evs); err != nil {
+			return err
+		}
 	}
 	if len(rejects) == 0 {
 		return nil

@@ -30,11 +30,12 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	format := fs.String("format", "queue_log", "what the simulated switch writes: queue_log, or freeswitch (mod_json_cdr CDRs with mod_callcenter variables)")
 	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending yesterday, then today up to now, then play today live until interrupted")
 	dispositions := fs.Float64("dispositions", 0.8, "the share of answered calls whose agent gives a disposition (first-contact resolution), written as queue_log DISPOSITION lines (--format queue_log); 0 for none")
+	agents := fs.Bool("agents", false, "simulate the agents too (sessions, pauses, rings, a static member, a night agent, an agent in two desks, one person on a second switch SWITCH-2); --out FILE writes that switch's log to FILE.SWITCH-2; the agent map goes to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := def
-	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch, cfg.Dispositions = *days, *perDay, *seed, *sw, *dispositions
+	cfg.Days, cfg.CallsPerDay, cfg.Seed, cfg.Switch, cfg.Dispositions, cfg.Agents = *days, *perDay, *seed, *sw, *dispositions, *agents
 	day, err := time.ParseInLocation("2006-01-02", *start, cfg.Location)
 	if err != nil {
 		return fmt.Errorf("--start: %w", err)
@@ -62,6 +63,11 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	}
 	if *out != "" {
 		if err := writeTo(*out, p.stdout, sim.WriteQueueLog); err != nil {
+			return err
+		}
+	}
+	if *agents {
+		if err := simulateAgents(ctx, sim, *out, *to, *token, p.stdout, p.stderr); err != nil {
 			return err
 		}
 	}

@@ -91,5 +91,7 @@ func newBuilder(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, 
 	if err != nil {
 		return nil, err
 	}
-	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, sources, st), nil
+	// The jobs' store: in cluster mode its reads never come from a replica
+	// that lacks an acknowledged insert (store.ConsistentReads).
+	return aggregate.NewBuilder(cfg.Jobs, log.With("component", "build"), now, sources, st.ConsistentReads()), nil
 }

@@ -148,6 +148,8 @@ func (a afterMigration) InsertRejects(ctx context.Context, source string, reject
 	return a.st.InsertRejects(ctx, source, rejects)
 }
 
+func (a afterMigration) Refused(err error) string { return a.st.Refused(err) }
+
 // startSettings are the queue settings serve starts intake with, before
 // it has read the current version from ClickHouse: the queue file of
 // ACDSTAT_QUEUES, which serve applies once ClickHouse answers; else the
