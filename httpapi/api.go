@@ -19,9 +19,13 @@ import (
 )
 
 // CountsReader sums the rollups of one queue per period start, with the
-// settings they were counted with (store.PeriodRollups).
+// settings they were counted with (store.PeriodRollups), or per slot of a
+// distribution.
 type CountsReader interface {
 	PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error)
+	// DistributionRollups sums them per local hour of day or weekday
+	// (cdr.Bys) instead (store.DistributionRollups).
+	DistributionRollups(ctx context.Context, switchName, queue, by string, from, to time.Time, inHoursOnly bool, loc *time.Location) (map[int]cdr.PeriodRollup, error)
 }
 
 // QueueNamer lists the queues that have rollup rows (store.RollupQueues).
@@ -269,7 +273,8 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 // in the range and says so (partial, counted_from, counted_to), as in
 // acdstat report; each row says with which settings it was counted
 // (settings_version, settings_current). ?sla=20,60 adds the figures at
-// those waits (report.AddThresholds).
+// those waits (report.AddThresholds); ?by=hour-of-day or weekday gives the
+// range's distribution instead (report.BuildDistribution).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -288,6 +293,10 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !slices.Contains(cdr.Periods, period) {
 		return badRequest("period must be one of %s; got %q", strings.Join(cdr.Periods, ", "), period)
+	}
+	by := v.Get("by")
+	if by != "" && !slices.Contains(cdr.Bys, by) {
+		return badRequest("by must be %s; got %q", strings.Join(cdr.Bys, " or "), by)
 	}
 	hours, err := hoursParam(r)
 	if err != nil {
@@ -312,17 +321,37 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := readRange(period, v.Get("from"), v.Get("to"), q.Location, a.now())
-	if err != nil {
-		return err
-	}
-	if n := countPeriods(period, from, to, q.Location, maxAPIRows); n > maxAPIRows {
-		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
-			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
-	}
-	rows, err := a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to)
-	if err != nil {
-		return err
+	var (
+		rows     []report.Row
+		from, to time.Time
+	)
+	if by != "" {
+		// A distribution's range defaults as a day's would (it ends with
+		// today), and has 24 or 7 rows whatever its length.
+		from, to, err = readRange(cdr.PeriodDay, v.Get("from"), v.Get("to"), q.Location, a.now())
+		if err != nil {
+			return err
+		}
+		sums, err := a.src.Counts.DistributionRollups(r.Context(), sw, q.Name, by, from, to, hours == "in", q.Location)
+		if err != nil {
+			return err
+		}
+		if rows, err = report.BuildDistribution(q, qs.Version, sw, by, hours, from, to, sums); err != nil {
+			return err
+		}
+		period = by
+	} else {
+		from, to, err = readRange(period, v.Get("from"), v.Get("to"), q.Location, a.now())
+		if err != nil {
+			return err
+		}
+		if n := countPeriods(period, from, to, q.Location, maxAPIRows); n > maxAPIRows {
+			return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
+				from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
+		}
+		if rows, err = a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to); err != nil {
+			return err
+		}
 	}
 	if ts != nil {
 		report.AddThresholds(rows, ts)

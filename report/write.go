@@ -79,7 +79,12 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 		return *v
 	}
 	ts := thresholdsOf(rows)
-	if err := cw.Write(append(slices.Clone(csvColumns), thresholdColumns(ts)...)); err != nil {
+	slot := slotColumn(rows)
+	header := append(slices.Clone(csvColumns), thresholdColumns(ts)...)
+	if slot != "" {
+		header = slices.Insert(header, slotAt, slot)
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
 	cnt := func(v *uint64) string {
@@ -103,12 +108,42 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 		for _, th := range r.Thresholds {
 			rec = append(rec, cnt(th.AnsweredWithin), cnt(th.AbandonedWithin), ptr(th.ServiceLevel), b(th.SLAMet), ptr(th.AbandonedWithinRate))
 		}
+		if slot != "" {
+			rec = slices.Insert(rec, slotAt, slotText(r))
+		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// slotAt is where the column of a distribution's slot stands in the CSV
+// and XLSX forms: after period.
+const slotAt = 3
+
+// slotColumn is the name of the column of the slot of a distribution's
+// rows (hour_of_day or weekday), "" for the rows of periods.
+func slotColumn(rows []Row) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	switch {
+	case rows[0].HourOfDay != nil:
+		return "hour_of_day"
+	case rows[0].Weekday != "":
+		return "weekday"
+	}
+	return ""
+}
+
+// slotText is the slot of a distribution's row as the CSV writes it.
+func slotText(r *Row) string {
+	if r.HourOfDay != nil {
+		return strconv.Itoa(*r.HourOfDay)
+	}
+	return r.Weekday
 }
 
 // SafeCSV is a text cell of a CSV that people open in a spreadsheet: a
@@ -188,6 +223,10 @@ func newLayout(rows []Row) layout {
 	last := &rows[len(rows)-1]
 	l.title = fmt.Sprintf("%s, %s, %s, per %s, %s to %s (%s)", name, sw, hours, r0.Period,
 		periodLabel(r0.Period, r0.PeriodStart), periodLabel(last.Period, last.PeriodStart), loc)
+	if slotColumn(rows) != "" {
+		l.title = fmt.Sprintf("%s, %s, %s, per %s, %s to %s (%s)", name, sw, hours, strings.ReplaceAll(r0.Period, "-", " "),
+			r0.CountedFrom.Format(spanLayout), r0.CountedTo.Format(spanLayout), loc)
+	}
 	l.header = []string{
 		periodHeader(r0.Period), "Calls", "ASA (m:ss)", "Avg wait, all (m:ss)", "Abandoned",
 		fmt.Sprintf("Within %s (target %s)", seconds(r0.SLAS), targetPct(r0.SLATarget)),
@@ -208,6 +247,9 @@ func newLayout(rows []Row) layout {
 			abandoned += " (" + pct(*r.AbandonRate) + ")"
 		}
 		label := periodLabel(r.Period, r.PeriodStart)
+		if slotColumn(rows) != "" {
+			label = slotLabel(r)
+		}
 		if r.Partial {
 			partial = append(partial, label+" counts "+r.CountedFrom.Format(spanLayout)+" to "+r.CountedTo.Format(spanLayout))
 		}
@@ -336,6 +378,10 @@ func periodHeader(period string) string {
 	switch period {
 	case "15m":
 		return "15 minutes"
+	case cdr.ByHourOfDay:
+		return "Hour of day"
+	case cdr.ByWeekday:
+		return "Weekday"
 	case "":
 		return "Period"
 	}
@@ -357,6 +403,20 @@ func periodLabel(period string, start time.Time) string {
 		return start.Format("2006-01-02")
 	}
 	return start.Format("2006-01-02 15:04 MST")
+}
+
+// slotLabel names the slot of a distribution's row: "08:00–09:00" or
+// "Monday".
+func slotLabel(r *Row) string {
+	if r.HourOfDay != nil {
+		return fmt.Sprintf("%02d:00–%02d:00", *r.HourOfDay, (*r.HourOfDay+1)%24)
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if cdr.WeekdayNames[d] == r.Weekday {
+			return d.String()
+		}
+	}
+	return r.Weekday
 }
 
 // minSec formats seconds as m:ss (h:mm:ss from an hour), rounded to the

@@ -79,10 +79,22 @@ var xlsxColumns = []xlsxColumn{
 	{"counted_to", xInstant, func(r *Row) any { return r.CountedTo }},
 }
 
-// columnsOf are WriteXLSX's columns for rows: xlsxColumns, then those of
-// the thresholds the rows have (thresholdColumns), in the CSV's order.
+// columnsOf are WriteXLSX's columns for rows: xlsxColumns with a
+// distribution's slot after period, then those of the thresholds the rows
+// have (thresholdColumns), in the CSV's order.
 func columnsOf(rows []Row) []xlsxColumn {
 	cols := slices.Clone(xlsxColumns)
+	switch slotColumn(rows) {
+	case "hour_of_day":
+		cols = slices.Insert(cols, slotAt, xlsxColumn{"hour_of_day", xNumber, func(r *Row) any {
+			if r.HourOfDay == nil {
+				return nil
+			}
+			return *r.HourOfDay
+		}})
+	case "weekday":
+		cols = slices.Insert(cols, slotAt, xlsxColumn{"weekday", xText, func(r *Row) any { return r.Weekday }})
+	}
 	names := thresholdColumns(thresholdsOf(rows))
 	for i := range len(names) / 5 {
 		th := func(r *Row) *Threshold {
