@@ -63,10 +63,11 @@ type Sources struct {
 	Queues    QueueNamer
 	Callbacks CallbackReader
 	Rejects   RejectReader
+	Calls     CallsReader
 }
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
-// /v1/callbacks) and the dashboard at /. Every answer is computed per
+// /v1/callbacks, /v1/calls) and the dashboard at /. Every answer is computed per
 // request, with the queue settings current when it starts; the API keeps
 // no state and is safe for concurrent use.
 type API struct {
@@ -93,6 +94,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/queues", a.wrap(http.HandlerFunc(a.queues)))
 	mux.Handle("GET /v1/rejects", a.wrap(http.HandlerFunc(a.rejects)))
 	mux.Handle("GET /v1/callbacks", a.wrap(http.HandlerFunc(a.callbacks)))
+	mux.Handle("GET /v1/calls", a.wrap(http.HandlerFunc(a.calls)))
+	mux.Handle("GET /v1/calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.call)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
 }
 
