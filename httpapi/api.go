@@ -96,6 +96,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/callbacks", a.wrap(http.HandlerFunc(a.callbacks)))
 	mux.Handle("GET /v1/calls", a.wrap(http.HandlerFunc(a.calls)))
 	mux.Handle("GET /v1/calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.call)))
+	mux.Handle("GET /calls", a.wrap(http.HandlerFunc(a.callsPage)))
+	mux.Handle("GET /calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.callPage)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
 }
 

@@ -57,81 +57,126 @@ func (a *API) calls(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (a *API) serveCalls(w http.ResponseWriter, r *http.Request) error {
+// callsQuery is a GET /v1/calls (or /calls page) request as understood.
+type callsQuery struct {
+	sw, hours, format string
+	q                 cdr.QueueSettings
+	from, to          time.Time
+	f                 report.CallFilter
+	offset, limit     int
+}
+
+// readCalls reads the request of GET /v1/calls and the /calls page and
+// the calls it keeps.
+func (a *API) readCalls(r *http.Request) (callsQuery, report.CallList, error) {
 	v := r.URL.Query()
-	sw, err := readSwitch(r)
-	if err != nil {
-		return err
+	var cq callsQuery
+	var err error
+	if cq.sw, err = readSwitch(r); err != nil {
+		return cq, report.CallList{}, err
 	}
-	hours, err := hoursParam(r)
-	if err != nil {
-		return err
+	if cq.hours, err = hoursParam(r); err != nil {
+		return cq, report.CallList{}, err
 	}
-	f := report.CallFilter{Hours: hours, Agent: v.Get("agent")}
+	f := report.CallFilter{Hours: cq.hours, Agent: v.Get("agent")}
 	if o := v.Get("outcome"); o != "" {
 		for _, name := range strings.Split(o, ",") {
 			out, ok := cdr.ParseOutcome(strings.TrimSpace(name))
 			if !ok {
-				return badRequest("outcome must be one or more of answered, abandoned, timeout, exit_key, exit_other, unknown (comma-separated); got %q", name)
+				return cq, report.CallList{}, badRequest("outcome must be one or more of answered, abandoned, timeout, exit_key, exit_other, unknown (comma-separated); got %q", name)
 			}
 			f.Outcomes = append(f.Outcomes, out)
 		}
 	}
 	for _, p := range []struct {
-		name string
-		to   **int
-	}{{"wait_above", &f.WaitAbove}, {"wait_upto", &f.WaitUpTo}} {
+		name     string
+		to       **int
+		min, max int
+	}{{"wait_above", &f.WaitAbove, 0, cdr.MaxThresholdS}, {"wait_upto", &f.WaitUpTo, 0, cdr.MaxThresholdS}, {"hour_of_day", &f.HourOfDay, 0, 23}} {
 		if s := v.Get(p.name); s != "" {
 			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				return badRequest("%s must be a whole number of seconds; got %q", p.name, s)
+			if err != nil || n < p.min || n > p.max {
+				return cq, report.CallList{}, badRequest("%s must be a whole number from %d to %d; got %q", p.name, p.min, p.max, s)
 			}
 			*p.to = &n
 		}
 	}
-	if f.Sort, err = report.ParseCallSort(v.Get("sort")); err != nil {
-		return badRequest("%s", err)
+	if s := v.Get("weekday"); s != "" {
+		d := -1
+		for i, name := range cdr.WeekdayNames {
+			if name == s {
+				d = cdr.ISOWeekday(time.Weekday(i))
+			}
+		}
+		if d < 0 {
+			return cq, report.CallList{}, badRequest("weekday must be one of %s; got %q", strings.Join(cdr.WeekdayNames[:], ", "), s)
+		}
+		f.Weekday = &d
 	}
-	offset, limit := 0, defaultCallPage
+	switch d := v.Get("disposition"); d {
+	case "":
+	case "given":
+		f.Disposition = true
+	case "resolved":
+		f.Resolved = true
+	default:
+		return cq, report.CallList{}, badRequest("disposition must be given or resolved; got %q", d)
+	}
+	if f.Sort, err = report.ParseCallSort(v.Get("sort")); err != nil {
+		return cq, report.CallList{}, badRequest("%s", err)
+	}
+	cq.f, cq.limit = f, defaultCallPage
 	if s := v.Get("offset"); s != "" {
-		if offset, err = strconv.Atoi(s); err != nil || offset < 0 {
-			return badRequest("offset must be a whole number from 0; got %q", s)
+		if cq.offset, err = strconv.Atoi(s); err != nil || cq.offset < 0 {
+			return cq, report.CallList{}, badRequest("offset must be a whole number from 0; got %q", s)
 		}
 	}
 	if s := v.Get("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > maxCallPage {
-			return badRequest("limit must be from 1 to %d; got %q", maxCallPage, s)
+		if cq.limit, err = strconv.Atoi(s); err != nil || cq.limit < 1 || cq.limit > maxCallPage {
+			return cq, report.CallList{}, badRequest("limit must be from 1 to %d; got %q", maxCallPage, s)
 		}
 	}
-	format := v.Get("format")
-	if format == "" {
-		format = "json"
+	cq.format = v.Get("format")
+	if cq.format == "" {
+		cq.format = "json"
 	}
-	if format != "json" && format != "csv" && format != "xlsx" {
-		return badRequest("format must be json, csv or xlsx; got %q", format)
+	if cq.format != "json" && cq.format != "csv" && cq.format != "xlsx" {
+		return cq, report.CallList{}, badRequest("format must be json, csv or xlsx; got %q", cq.format)
 	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
-		return err
+		return cq, report.CallList{}, err
 	}
-	q, err := a.queueOf(r.Context(), qs, v.Get("queue"))
-	if err != nil {
-		return err
+	if cq.q, err = a.queueOf(r.Context(), qs, v.Get("queue")); err != nil {
+		return cq, report.CallList{}, err
 	}
-	from, to, err := a.callsRange(v.Get("from"), v.Get("to"), q.Location)
-	if err != nil {
-		return err
+	if cq.from, cq.to, err = a.callsRange(v.Get("from"), v.Get("to"), cq.q.Location); err != nil {
+		return cq, report.CallList{}, err
 	}
-	calls, err := a.src.Calls.QueueCalls(r.Context(), sw, q.Name, from, to, maxRangeCalls)
+	calls, err := a.src.Calls.QueueCalls(r.Context(), cq.sw, cq.q.Name, cq.from, cq.to, maxRangeCalls)
 	if err != nil {
-		return err
+		return cq, report.CallList{}, err
 	}
 	if len(calls) > maxRangeCalls {
-		return badRequest("from %s to %s holds more than %d calls of %s; narrow from and to", from.Format(time.RFC3339), to.Format(time.RFC3339), maxRangeCalls, q.Name)
+		return cq, report.CallList{}, badRequest("from %s to %s holds more than %d calls of %s; narrow from and to",
+			cq.from.Format(time.RFC3339), cq.to.Format(time.RFC3339), maxRangeCalls, cq.q.Name)
 	}
-	list := report.SelectCalls(calls, q, f)
-	filename := fmt.Sprintf("%s_calls_%s.%s", safeName(q.Name), from.Format("2006-01-02"), format)
-	switch format {
+	return cq, report.SelectCalls(calls, cq.q, f), nil
+}
+
+// page is the calls of the page asked for.
+func (cq *callsQuery) page(list report.CallList) []report.CallRow {
+	n := len(list.Calls)
+	return list.Calls[min(cq.offset, n):min(cq.offset+cq.limit, n)]
+}
+
+func (a *API) serveCalls(w http.ResponseWriter, r *http.Request) error {
+	cq, list, err := a.readCalls(r)
+	if err != nil {
+		return err
+	}
+	filename := fmt.Sprintf("%s_calls_%s.%s", safeName(cq.q.Name), cq.from.Format("2006-01-02"), cq.format)
+	switch cq.format {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
@@ -148,12 +193,12 @@ func (a *API) serveCalls(w http.ResponseWriter, r *http.Request) error {
 		_, err := b.WriteTo(w)
 		return err
 	}
-	page := list.Calls[min(offset, len(list.Calls)):min(offset+limit, len(list.Calls))]
-	ans := callsAnswer{Switch: sw, Queue: q.Name, From: from, To: to, Hours: hours, Sort: f.Sort, Offset: offset, Limit: limit, CallList: list}
+	ans := callsAnswer{Switch: cq.sw, Queue: cq.q.Name, From: cq.from, To: cq.to, Hours: cq.hours, Sort: cq.f.Sort,
+		Offset: cq.offset, Limit: cq.limit, CallList: list}
 	if ans.Sort == "" {
 		ans.Sort = "enter_time"
 	}
-	ans.Calls = page
+	ans.Calls = cq.page(list)
 	if ans.Calls == nil {
 		ans.Calls = []report.CallRow{}
 	}
@@ -232,23 +277,34 @@ func (a *API) call(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) serveCall(w http.ResponseWriter, r *http.Request) error {
+	out, err := a.readCall(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// readCall reads the call of GET /v1/calls/{switch}/{call_id} and of its
+// page.
+func (a *API) readCall(r *http.Request) (callDetail, error) {
 	sw, callID := r.PathValue("switch"), r.PathValue("call_id")
 	if sw == cdr.AllSwitches || sw == "" {
-		return badRequest("name the switch of the call: /v1/calls/SWITCH/CALL_ID")
+		return callDetail{}, badRequest("name the switch of the call: /v1/calls/SWITCH/CALL_ID")
 	}
 	if _, err := askSwitch(r.Context(), sw); err != nil {
-		return err
+		return callDetail{}, err
 	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
-		return err
+		return callDetail{}, err
 	}
 	stays, events, err := a.src.Calls.CallDetail(r.Context(), sw, callID)
 	if err != nil {
-		return err
+		return callDetail{}, err
 	}
 	if len(stays) == 0 && len(events) == 0 {
-		return &userError{http.StatusNotFound, fmt.Sprintf("switch %q has no call %q", sw, callID)}
+		return callDetail{}, &userError{http.StatusNotFound, fmt.Sprintf("switch %q has no call %q", sw, callID)}
 	}
 	out := callDetail{Switch: sw, CallID: callID, Stays: report.CallRows(stays, qs), Events: make([]callEvent, 0, len(events))}
 	for _, e := range events {
@@ -261,6 +317,5 @@ func (a *API) serveCall(w http.ResponseWriter, r *http.Request) error {
 			Source: e.Source, Queue: e.Queue, Agent: e.Agent, Verb: e.Verb, Data: append([]string{}, data...), IngestedAt: e.IngestedAt,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }

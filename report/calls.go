@@ -34,6 +34,13 @@ type CallFilter struct {
 	// WaitAbove keeps the calls that waited more than it, WaitUpTo those
 	// that waited at most it (seconds; nil: no bound).
 	WaitAbove, WaitUpTo *int
+	// HourOfDay (0–23) and Weekday (ISO, 1 Monday … 7 Sunday) keep the
+	// calls that joined in that local hour or on that local weekday, the
+	// slots of a distribution (cdr.SlotOf); nil: any.
+	HourOfDay, Weekday *int
+	// Disposition keeps the answered stays with a disposition only, those
+	// the dispositions figure counts (Resolved: resolved at first contact).
+	Disposition, Resolved bool
 	// Sort is one of CallSorts, "-" before it for the largest first;
 	// "" is enter_time. Ties keep the calls' order: enter time, switch,
 	// call id, stay.
@@ -106,7 +113,11 @@ func SelectCalls(calls []cdr.QueueCall, q cdr.QueueSettings, f CallFilter) CallL
 			len(f.Outcomes) > 0 && !slices.Contains(f.Outcomes, c.Outcome),
 			f.Agent != "" && c.Agent != f.Agent,
 			f.WaitAbove != nil && int64(c.WaitS) <= int64(*f.WaitAbove),
-			f.WaitUpTo != nil && int64(c.WaitS) > int64(*f.WaitUpTo):
+			f.WaitUpTo != nil && int64(c.WaitS) > int64(*f.WaitUpTo),
+			f.HourOfDay != nil && cdr.SlotOf(cdr.ByHourOfDay, c.EnterTime, loc) != *f.HourOfDay,
+			f.Weekday != nil && cdr.SlotOf(cdr.ByWeekday, c.EnterTime, loc) != *f.Weekday,
+			f.Disposition && (c.Outcome != cdr.Answered || !c.Disposition),
+			f.Resolved && (c.Outcome != cdr.Answered || !c.Disposition || !c.Resolved):
 			continue
 		}
 		out.Total++
