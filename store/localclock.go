@@ -38,11 +38,3 @@ func offsetSQL(col string, loc *time.Location, from, to time.Time) string {
 	b.WriteString(strconv.Itoa(off) + ")")
 	return "toInt64(" + b.String() + ")"
 }
-
-// localSecondsSQL is the local wall-clock time of the DateTime expression
-// col in loc as seconds since 1970-01-01 00:00 of that clock (offsetSQL):
-// its remainder by 86400 is the local time of day, its quotient the local
-// date.
-func localSecondsSQL(col string, loc *time.Location, from, to time.Time) string {
-	return "(toInt64(toUInt32(" + col + ")) + " + offsetSQL(col, loc, from, to) + ")"
-}
