@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -239,6 +240,19 @@ func TestREADME(t *testing.T) {
 		}
 	}
 
+	// A report README shows must show calls: an example whose range misses
+	// make run's simulated weeks prints a table of zeros, which runs fine
+	// and tells the reader nothing.
+	for _, b := range blocks {
+		if b.line < 0 || !strings.Contains(b.text, "acdstat report") || strings.Contains(b.text, "--format") {
+			continue
+		}
+		shown := blockOutput(typed.String(), b.line)
+		if !reportRowWithCalls.MatchString(shown) {
+			t.Errorf("README.md:%d: its report shows no period with calls:\n%s", b.line, shown)
+		}
+	}
+
 	// Ctrl-C: the terminal sends SIGINT to make run's process group.
 	// What make run says from here on (serve, which gets the signal too,
 	// may log its stop before the script says it is stopping).
@@ -355,4 +369,23 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// reportRowWithCalls matches a row of acdstat report's table whose period
+// (a month or a day) has at least one call.
+var reportRowWithCalls = regexp.MustCompile(`(?m)^\s*\d{4}-\d{2}(-\d{2})?\s+[1-9]`)
+
+// blockOutput returns what the README block starting at line printed: the
+// text between its ">>> README.md:line" marker and the next marker.
+func blockOutput(typed string, line int) string {
+	marker := fmt.Sprintf(">>> README.md:%d\n", line)
+	i := strings.Index(typed, marker)
+	if i < 0 {
+		return ""
+	}
+	rest := typed[i+len(marker):]
+	if j := strings.Index(rest, ">>> README.md:"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
 }
