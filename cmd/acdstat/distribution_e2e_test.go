@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,7 +69,9 @@ func truthSlots(calls []simulate.TruthCall, by string, loc *time.Location) map[s
 // every hour of day and weekday must hold the simulator's calls by their
 // local clock (both 02:00 hours of the autumn day in hour 2), with the
 // service level of those counts, and an hour or day without calls must be
-// there with zero calls.
+// there with zero calls; and GET /v1/calls?hour_of_day= or ?weekday= lists
+// as many calls as each row counts, offered and answered, with the waits of
+// its averages.
 func TestDistributionsGiveTheSimulatorsFigures(t *testing.T) {
 	queues := filepath.Join(t.TempDir(), "queues.yaml")
 	if err := os.WriteFile(queues, []byte(hospitalQueues), 0o644); err != nil {
@@ -180,6 +184,30 @@ func TestDistributionsGiveTheSimulatorsFigures(t *testing.T) {
 			q := url.Values{"queue": {"servicedesk"}, "by": {by}, "from": {sp.from}, "to": {sp.to}, "hours": {"in"}}
 			getJSON(t, base+"/v1/report?"+q.Encode(), 200, &rows)
 			check("GET /v1/report?by="+by+" from "+sp.from, want, "servicedesk", by, "in", rows)
+			// The calls behind each slot's figures (GET /v1/calls with the
+			// slot's filter) are as many as it counts, with the waits of
+			// its average wait: both 02:00 hours of the autumn Sunday too.
+			param := map[string]string{"hour-of-day": "hour_of_day", "weekday": "weekday"}[by]
+			for _, r := range rows {
+				slot := fmt.Sprint(r[param])
+				for _, outcome := range []string{"", "answered"} {
+					cq := url.Values{"queue": {"servicedesk"}, "from": {sp.from}, "to": {sp.to}, "hours": {"in"}, param: {slot}, "limit": {"1"}}
+					figure, avg := r["offered"].(float64), r["avg_wait_s"]
+					if outcome != "" {
+						cq.Set("outcome", outcome)
+						figure, avg = r["answered"].(float64), r["asa_s"]
+					}
+					var page struct {
+						Total    float64 `json:"total"`
+						WaitSumS float64 `json:"wait_s_sum"`
+					}
+					getJSON(t, base+"/v1/calls?"+cq.Encode(), 200, &page)
+					a, _ := avg.(float64)
+					if page.Total != figure || math.Abs(page.WaitSumS-a*figure) > 1e-6*math.Max(1, page.WaitSumS) {
+						t.Errorf("%s %s %s from %s: %v calls listed waiting %v s; the row counts %v, average wait %v", by, slot, outcome, sp.from, page.Total, page.WaitSumS, figure, avg)
+					}
+				}
+			}
 		}
 	}
 	var e map[string]string
