@@ -48,6 +48,16 @@ func drillGet(t *testing.T, base, token, path string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// drillFilter is the filter of GET /v1/calls behind one figure of a
+// report row: the calls it lists must be want, their waits sum to waits
+// (-1: no sum to compare).
+type drillFilter struct {
+	what  string
+	q     url.Values
+	want  float64
+	waits float64
+}
+
 // drillCalls asks GET /v1/calls with q and the carrier's token and
 // returns the page.
 func drillCalls(t *testing.T, base, token string, q url.Values) drillPage {
@@ -69,7 +79,8 @@ func drillCalls(t *testing.T, base, token string, q url.Values) drillPage {
 // GET /v1/report and then GET /v1/calls for the calls behind each figure
 // of each row: the calls listed must be as many as the figure says
 // (offered, every outcome, answered and abandoned within sla_s, answered
-// above 20 s against the threshold figures), and the sum of their waits
+// above 20 s against the threshold figures, and for the month answered and
+// abandoned within 10, 20, 30, 60 and 300 s), and the sum of their waits
 // the figure's sum (avg_wait_s × offered, asa_s × answered). It then pages
 // through one month sorted by wait, exports it as CSV and XLSX, opens one
 // call with its events in order, and checks that a token limited to one
@@ -104,7 +115,7 @@ func TestDrillDownListsTheCallsBehindEveryFigure(t *testing.T) {
 						continue
 					}
 					rq := url.Values{"queue": {queue}, "switch": {sw}, "hours": {hours}, "period": {period},
-						"from": {"2025-10-26"}, "to": {"2025-11-02"}, "sla": {"20"}}
+						"from": {"2025-10-26"}, "to": {"2025-11-02"}, "sla": {"20,10,30,60,300"}}
 					status, b := drillGet(t, base, carrier, "/v1/report?"+rq.Encode())
 					if status != http.StatusOK {
 						t.Fatalf("report: %d %s", status, b)
@@ -116,12 +127,7 @@ func TestDrillDownListsTheCallsBehindEveryFigure(t *testing.T) {
 					for _, r := range rows {
 						slaS := strconv.Itoa(int(num(r, "sla_s")))
 						at20 := r["thresholds"].([]any)[0].(map[string]any)
-						filters := []struct {
-							what  string
-							q     url.Values
-							want  float64
-							waits float64 // -1: no sum to compare
-						}{
+						filters := []drillFilter{
 							{"offered", url.Values{}, num(r, "offered"), num(r, "avg_wait_s") * num(r, "offered")},
 							{"answered", url.Values{"outcome": {"answered"}}, num(r, "answered"), num(r, "asa_s") * num(r, "answered")},
 							{"abandoned", url.Values{"outcome": {"abandoned"}}, num(r, "abandoned"), -1},
@@ -132,6 +138,18 @@ func TestDrillDownListsTheCallsBehindEveryFigure(t *testing.T) {
 							{"answered_within_sla", url.Values{"outcome": {"answered"}, "wait_upto": {slaS}}, num(r, "answered_within_sla"), -1},
 							{"abandoned_within_sla", url.Values{"outcome": {"abandoned"}, "wait_upto": {slaS}}, num(r, "abandoned_within_sla"), -1},
 							{"answered above 20 s", url.Values{"outcome": {"answered"}, "wait_above": {"20"}}, num(r, "answered") - num(at20, "answered_within"), -1},
+						}
+						if period == "month" && sw == "*" {
+							// The figures at every threshold: answered and
+							// abandoned within T are the calls that waited
+							// at most T.
+							for _, x := range r["thresholds"].([]any) {
+								th := x.(map[string]any)
+								ts := strconv.Itoa(int(num(th, "sla_s")))
+								filters = append(filters,
+									drillFilter{"answered within " + ts + " s", url.Values{"outcome": {"answered"}, "wait_upto": {ts}}, num(th, "answered_within"), -1},
+									drillFilter{"abandoned within " + ts + " s", url.Values{"outcome": {"abandoned"}, "wait_upto": {ts}}, num(th, "abandoned_within"), -1})
+							}
 						}
 						if period == "day" {
 							// offered, answered, abandoned, within sla_s
