@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -310,5 +311,52 @@ func TestDrillDownListsTheCallsBehindEveryFigure(t *testing.T) {
 		if status, b := drillGet(t, base, carrier, "/v1/calls?queue=servicedesk&"+bad); status != http.StatusBadRequest {
 			t.Errorf("?%s: %d %s; want 400", bad, status, b)
 		}
+	}
+}
+
+// TestDrillDownShowsCallersAsStored: with caller numbers hashed or dropped
+// (ACDSTAT_CALLER_NUMBERS), the calls listed, their CSV export and the
+// call's events show the caller as stored, never the number the switch
+// sent.
+func TestDrillDownShowsCallersAsStored(t *testing.T) {
+	for _, mode := range []string{"drop", "hash"} {
+		t.Run(mode, func(t *testing.T) {
+			environ := testEnv(t, "ACDSTAT_CALLER_NUMBERS="+mode, "ACDSTAT_CALLER_HASH_KEY=a-secret-of-the-hospital",
+				"ACDSTAT_QUEUES="+writeFile(t, "queues.yaml", hospitalQueues))
+			startServe(t, environ)
+			base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+			// 31 October 2025: within the raw-event retention at testToday.
+			body := "1761900000|c1.1|servicedesk|NONE|ENTERQUEUE||4512345678|1\n" +
+				"1761900030|c1.1|servicedesk|PJSIP/2101|CONNECT|30|c1.2|2\n" +
+				"1761900090|c1.1|servicedesk|PJSIP/2101|COMPLETECALLER|30|60|1\n"
+			resp, err := http.Post(base+"/v1/ingest/queue_log", "text/plain", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("ingest: status %d", resp.StatusCode)
+			}
+			waitForCounts(t, environ, map[string]map[string]int{"servicedesk": {"answered": 1}}, time.Minute)
+			q := url.Values{"queue": {"servicedesk"}, "from": {"2025-10-31"}, "to": {"2025-11-01"}}
+			p := drillCalls(t, base, "", q)
+			if len(p.Calls) != 1 {
+				t.Fatalf("%d calls listed; want 1", len(p.Calls))
+			}
+			c := p.Calls[0]
+			caller, _ := c["caller"].(string)
+			if want := map[string]string{"drop": "", "hash": "h:"}[mode]; !strings.HasPrefix(caller, want) || (mode == "drop") != (caller == "") {
+				t.Errorf("caller %q; want it %s", caller, map[string]string{"drop": "empty", "hash": "hashed (h:…)"}[mode])
+			}
+			q.Set("format", "csv")
+			_, csvBody := drillGet(t, base, "", "/v1/calls?"+q.Encode())
+			_, detail := drillGet(t, base, "", "/v1/calls/"+url.PathEscape(c["switch"].(string))+"/c1.1")
+			_, page := drillGet(t, base, "", "/calls/"+url.PathEscape(c["switch"].(string))+"/c1.1")
+			for what, b := range map[string][]byte{"CSV": csvBody, "the call": detail, "the call's page": page} {
+				if bytes.Contains(b, []byte("12345678")) || !bytes.Contains(b, []byte("c1.1")) {
+					t.Errorf("%s holds the caller number, or not the call:\n%s", what, b)
+				}
+			}
+		})
 	}
 }
