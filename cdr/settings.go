@@ -40,9 +40,21 @@ type QueueSettings struct {
 	SLAFormula     string  // one of Formulas, default offered_excl_short
 	SLATarget      float64 // default 0.80
 	FCRTarget      float64 // default 0.60
+	// WallWaitS is wall_wait_s: a caller waiting longer turns the queue's
+	// wait red on the wallboard; 0 means sla_s (WallWait).
+	WallWaitS int
 	// Numbers are the dialled numbers (SIP Request-URI or To user) that
 	// reach this queue, for switches reporting by SIP.
 	Numbers []string
+}
+
+// WallWait is the wait in seconds over which the wallboard shows a
+// queue's wait in red: wall_wait_s, else sla_s.
+func (q *QueueSettings) WallWait() int {
+	if q.WallWaitS > 0 {
+		return q.WallWaitS
+	}
+	return q.SLAS
 }
 
 // DefaultQueueSettings are the settings of a queue the file does not list.

@@ -54,12 +54,22 @@ type Config struct {
 	// DATA_DIR/spool). DrainTimeout bounds the drain into ClickHouse on stop.
 	Spool        spool.Config
 	DrainTimeout time.Duration `env:"DRAIN_TIMEOUT" envDefault:"10s"`
+	// WriterLinger is how long the writer waits for more rows once it has
+	// some (drain.Config.Linger): the most an event waits before other
+	// nodes' wallboards can read it, against fewer, larger INSERTs.
+	WriterLinger time.Duration `env:"WRITER_LINGER" envDefault:"1s"`
 
 	// Agents: ACDSTAT_AGENT_FIGURES, _HASH_KEY(_FILE), _STALE_AFTER and
 	// _SCHEDULE (METRICS.md, "Agents"). AgentToken guards the agent
 	// figures; the read token does not open them.
 	Agents     aggregate.AgentConfig
 	AgentToken string `env:"AGENT_TOKEN"`
+
+	// WallTokens are the wallboard's own tokens, comma-separated: they open
+	// /wall and /v1/live only (intake.RequireWall). LiveEvery is how often
+	// the live state reads what every node stored (aggregate.LiveFollower).
+	WallTokens string        `env:"WALL_TOKENS"`
+	LiveEvery  time.Duration `env:"LIVE_EVERY" envDefault:"250ms"`
 }
 
 // Load reads the settings from environ (os.Environ() in main; a map in
@@ -191,6 +201,22 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Spool.Validate(), c.Agents.Validate())
 	if c.AgentToken != "" && (c.AgentToken == c.ReadToken || c.AgentToken == c.Intake.IngestToken) {
 		errs = append(errs, errors.New("ACDSTAT_AGENT_TOKEN: must differ from ACDSTAT_READ_TOKEN and ACDSTAT_INGEST_TOKEN: agent figures have their own readers"))
+	}
+	if wt, err := intake.ParseWallTokens(c.WallTokens); err != nil {
+		errs = append(errs, err)
+	} else {
+		for _, other := range []string{c.ReadToken, c.Intake.IngestToken, c.AgentToken, c.MetricsToken} {
+			if other != "" && wt.Has(other) {
+				errs = append(errs, errors.New("ACDSTAT_WALL_TOKENS: a wall token must differ from the read, ingest, agent and metrics tokens: it opens the wallboard only"))
+				break
+			}
+		}
+	}
+	if c.WriterLinger <= 0 || c.WriterLinger > time.Minute {
+		errs = append(errs, fmt.Errorf("ACDSTAT_WRITER_LINGER: must be more than 0 and at most 1m, got %s", c.WriterLinger))
+	}
+	if c.LiveEvery <= 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_LIVE_EVERY: must be positive, got %s", c.LiveEvery))
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_DRAIN_TIMEOUT: must not be negative, got %s", c.DrainTimeout))

@@ -51,10 +51,18 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{[]string{"ACDSTAT_BUILD_SCHEDULE=every 5s"}, "ACDSTAT_BUILD_SCHEDULE"},
 		{[]string{"ACDSTAT_RETENTION_SCHEDULE=0 3 * *"}, "ACDSTAT_RETENTION_SCHEDULE"},
 		{[]string{"ACDSTAT_SIP_QUEUE_SIZE=0"}, "ACDSTAT_SIP_QUEUE_SIZE"},
+		{[]string{"ACDSTAT_MAX_CONNS=-1"}, "ACDSTAT_MAX_CONNS"},
+		{[]string{"ACDSTAT_MAX_CONNS=10", "ACDSTAT_MAX_CONNS_PER_SOURCE=20"}, "ACDSTAT_MAX_CONNS_PER_SOURCE"},
+		{[]string{"ACDSTAT_CONN_IDLE_TIMEOUT=-1s"}, "ACDSTAT_CONN_IDLE_TIMEOUT"},
+		{[]string{"ACDSTAT_MAX_REJECTS_PER_MINUTE=-5"}, "ACDSTAT_MAX_REJECTS_PER_MINUTE"},
 		{[]string{"ACDSTAT_SWITCH_TIMEZONE=Mars/Olympus"}, "ACDSTAT_SWITCH_TIMEZONE"},
 		{[]string{"ACDSTAT_QUEUES=/nonexistent/queues.yaml"}, "ACDSTAT_QUEUES"},
 		{[]string{"ACDSTAT_TLS_CERT=/nonexistent/cert.pem", "ACDSTAT_TLS_KEY=/nonexistent/key.pem"}, "ACDSTAT_TLS_KEY"},
 		{[]string{"ACDSTAT_CLICKHOUSE_PASSWORD_FILE=/nonexistent/password"}, "ACDSTAT_CLICKHOUSE_PASSWORD_FILE"},
+		{[]string{"ACDSTAT_WALL_TOKENS=short"}, "ACDSTAT_WALL_TOKENS"},
+		{[]string{"ACDSTAT_READ_TOKEN=the-same-token-twice", "ACDSTAT_WALL_TOKENS=the-same-token-twice"}, "ACDSTAT_WALL_TOKENS: a wall token must differ"},
+		{[]string{"ACDSTAT_LIVE_EVERY=0s"}, "ACDSTAT_LIVE_EVERY"},
+		{[]string{"ACDSTAT_WRITER_LINGER=0s"}, "ACDSTAT_WRITER_LINGER"},
 	} {
 		err := load(t, tc.env...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -113,6 +113,7 @@ func queueDiff(a, b cdr.QueueSettings) []string {
 	change("sla_formula", a.SLAFormula, b.SLAFormula)
 	change("sla_target", a.SLATarget, b.SLATarget)
 	change("fcr_target", a.FCRTarget, b.FCRTarget)
+	change("wall_wait_s", a.WallWaitS, b.WallWaitS)
 	if !slices.Equal(a.Numbers, b.Numbers) {
 		out = append(out, "numbers changed")
 	}

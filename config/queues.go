@@ -40,6 +40,7 @@ import (
 //	    sla_formula: offered_excl_short
 //	    sla_target: 0.80          # 0..1, default 0.80
 //	    fcr_target: 0.60          # 0..1, default 0.60
+//	    wall_wait_s: 120          # the wallboard turns red over this wait; default sla_s
 //	entries:                      # the IVR funnel (config/entries.go)
 //	  main:
 //	    name: Hospital IT         # for people; default the entry's key
@@ -98,6 +99,7 @@ type queueEntry struct {
 	SLAFormula     string            `yaml:"sla_formula"`
 	SLATarget      *float64          `yaml:"sla_target"`
 	FCRTarget      *float64          `yaml:"fcr_target"`
+	WallWaitS      *int              `yaml:"wall_wait_s"`
 	Numbers        []string          `yaml:"numbers"`
 }
 
@@ -502,6 +504,12 @@ func (p *queueParser) queue(name string, e queueEntry, def *time.Location) cdr.Q
 			fail("short_abandon_s", fmt.Sprintf("%d: must be 0 to %d seconds", *e.ShortAbandonS, maxSeconds), "short_abandon_s")
 		}
 		q.ShortAbandonS = *e.ShortAbandonS
+	}
+	if e.WallWaitS != nil {
+		if *e.WallWaitS <= 0 || *e.WallWaitS > maxSeconds {
+			fail("wall_wait_s", fmt.Sprintf("%d: must be 1 to %d seconds", *e.WallWaitS, maxSeconds), "wall_wait_s")
+		}
+		q.WallWaitS = *e.WallWaitS
 	}
 	if e.SLAFormula != "" {
 		if !slices.Contains(cdr.Formulas, e.SLAFormula) {

@@ -169,6 +169,7 @@ queues:
     sla_formula: positive
     sla_target: 1
     fcr_target: 0
+    wall_wait_s: 45
   bare:
 `), "q.yaml")
 	if err != nil {
@@ -194,7 +195,7 @@ queues:
 		t.Errorf("night sat: got %v; want %v", n.Hours[time.Saturday], nil)
 	}
 	tk := s.Queue("tokyo")
-	if tk.Location.String() != "Asia/Tokyo" || tk.SLAS != 20 || tk.ShortAbandonS != 0 || tk.SLAFormula != "positive" || tk.SLATarget != 1 || tk.FCRTarget != 0 {
+	if tk.Location.String() != "Asia/Tokyo" || tk.SLAS != 20 || tk.ShortAbandonS != 0 || tk.SLAFormula != "positive" || tk.SLATarget != 1 || tk.FCRTarget != 0 || tk.WallWait() != 45 {
 		t.Errorf("tokyo: got %+v; want the file's values", tk)
 	}
 	b := s.Queue("bare")
@@ -241,6 +242,8 @@ func TestQueueFileErrors(t *testing.T) {
 			[]string{`queue "klinisk": fcr_target: -0.1: must be a fraction from 0 to 1`}},
 		{"target NaN", `queues: {klinisk: {fcr_target: .nan}}`,
 			[]string{`queue "klinisk": fcr_target: NaN`}},
+		{"wall_wait_s zero", `queues: {klinisk: {wall_wait_s: 0}}`,
+			[]string{`queue "klinisk": wall_wait_s: 0: must be 1 to 86400 seconds`}},
 		{"sla_s zero", `queues: {klinisk: {sla_s: 0}}`,
 			[]string{`queue "klinisk": sla_s: 0: must be 1 to 86400 seconds`}},
 		{"sla_s too big", `queues: {klinisk: {sla_s: 86401}}`,
@@ -252,7 +255,7 @@ func TestQueueFileErrors(t *testing.T) {
 		{"closed date unpadded", `queues: {klinisk: {closed: ["2025-6-5"]}}`,
 			[]string{`queue "klinisk": closed: "2025-6-5": not a date`}},
 		{"unknown queue key", "queues:\n  klinisk:\n    name: K\n    colour: red\n",
-			[]string{`q.yaml:4: queue "klinisk": colour: unknown key (allowed: name, timezone, hours, closed, danish_holidays, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target, numbers)`}},
+			[]string{`q.yaml:4: queue "klinisk": colour: unknown key (allowed: name, timezone, hours, closed, danish_holidays, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target, wall_wait_s, numbers)`}},
 		{"misspelt key", `queues: {klinisk: {sla_target_pct: 0.8}}`,
 			[]string{`queue "klinisk": sla_target_pct: unknown key`}},
 		{"unknown top key", "queue:\n  klinisk: {}\n",

@@ -36,11 +36,30 @@ type Server struct {
 	// detail says who may read why /readyz is not ready (GuardMetrics);
 	// nil: everyone.
 	detail func(*http.Request) bool
+	// wrap, when set, wraps the bound listener (WrapListener).
+	wrap func(net.Listener) net.Listener
+	// shutdown is closed when Shutdown begins: streams that would keep a
+	// request open for good (the live events) end then (shuttingDown).
+	shutdown chan struct{}
 }
+
+type shutdownKey struct{}
+
+// shuttingDown returns a channel closed when the server that serves ctx's
+// request begins to shut down; nil (never ready) outside a Server.
+func shuttingDown(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(shutdownKey{}).(chan struct{})
+	return ch
+}
+
+// WrapListener makes Listen wrap the bound listener with wrap, the
+// process's guard of connections (limits, accept errors); call it before
+// Listen.
+func (s *Server) WrapListener(wrap func(net.Listener) net.Listener) { s.wrap = wrap }
 
 // New builds the server; gather serves /metrics.
 func New(addr string, log *slog.Logger, gather prometheus.Gatherer, ready ReadyFunc, mounts ...Mounter) *Server {
-	s := &Server{log: log, addr: addr, ready: ready}
+	s := &Server{log: log, addr: addr, ready: ready, shutdown: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -59,7 +78,11 @@ func New(addr string, log *slog.Logger, gather prometheus.Gatherer, ready ReadyF
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.Background(), shutdownKey{}, s.shutdown)
+		},
 	}
+	s.srv.RegisterOnShutdown(func() { close(s.shutdown) })
 	return s
 }
 
@@ -68,6 +91,9 @@ func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.addr, err)
+	}
+	if s.wrap != nil {
+		ln = s.wrap(ln)
 	}
 	s.ln = ln
 	return nil
@@ -133,6 +159,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap gives http.ResponseController the writer underneath, so a
+// handler can flush and set deadlines (the live event stream).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -171,6 +171,31 @@ func (l *rateLimiter) take(addr netip.Addr, n int) time.Duration {
 	return 0
 }
 
+// takeUpTo takes up to n tokens from addr's bucket, as many as it holds,
+// and returns how many it took: the part of n that may pass. A nil
+// limiter passes all.
+func (l *rateLimiter) takeUpTo(addr netip.Addr, n int) int {
+	if l == nil {
+		return n
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.buckets[addr]
+	if b == nil {
+		if len(l.buckets) >= maxBuckets {
+			l.forgetIdle(now)
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[addr] = b
+	}
+	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+	b.last = now
+	k := min(n, int(b.tokens))
+	b.tokens -= float64(k)
+	return k
+}
+
 func (l *rateLimiter) forgetIdle(now time.Time) {
 	full := time.Duration(l.burst / l.rate * float64(time.Second))
 	for a, b := range l.buckets {

@@ -43,6 +43,9 @@ type Config struct {
 	CallerHashKeyFile string `env:"CALLER_HASH_KEY_FILE"`
 	// SIP holds the HEP and plain SIP listeners' settings.
 	SIP SIPConfig
+	// Limits bound what one sender can make a listener hold: connections,
+	// their idle time, concurrent ingest requests and stored rejects.
+	Limits Limits
 	// Oldest gives the oldest event time accepted at now, on every path
 	// (cdr.DecodeOptions.Oldest; the zero time, or a nil Oldest: no
 	// bound). It is no variable of its own: config.Load sets it to the
@@ -91,7 +94,9 @@ type RejectLine struct {
 	Reason string `json:"reason"`
 }
 
-// maxRejectsListed bounds the answer; every reject is still stored.
+// maxRejectsListed bounds the answer and the rejects a Result keeps: the
+// rest are counted (Result.Rejected), so that a request of bad lines costs
+// no memory per line. What is stored is bounded apart (Limits).
 const maxRejectsListed = 1000
 
 // Handler serves the ingest endpoints that Register mounts.
@@ -109,6 +114,11 @@ type Handler struct {
 	limit    *rateLimiter
 	privacy  *Privacy
 	seen     *lastSeen
+	// rejectLimit is the per-source bucket of stored rejects
+	// (Limits.MaxRejectsPerMinute); turns bounds the requests decoded at
+	// once (Limits.MaxIngestRequests).
+	rejectLimit *rateLimiter
+	turns       chan struct{}
 }
 
 type metrics struct {
@@ -117,6 +127,8 @@ type metrics struct {
 	rejected *prometheus.CounterVec
 	dups     *prometheus.CounterVec
 	refused  *prometheus.CounterVec
+	// dropped counts refused lines not stored, by the cap that dropped them.
+	dropped *prometheus.CounterVec
 }
 
 // SwitchZones gives the zone a switch writes its local times in, with
@@ -142,7 +154,11 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now fun
 		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_accepted_events_total", Help: "Events stored by intake."}, []string{"source"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_rejected_lines_total", Help: "Lines refused by intake, by the field at fault."}, []string{"source", "reason"}),
 		dups:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_duplicate_events_total", Help: "Events repeated within one request."}, []string{"source"}),
-		refused:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_refused_requests_total", Help: "Ingest requests refused before decoding, by reason (allowlist, rate)."}, []string{"reason"}),
+		refused:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "acdstat_intake_refused_requests_total", Help: "Ingest requests refused before decoding, by reason (allowlist, rate, busy)."}, []string{"reason"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "acdstat_intake_rejects_dropped_total",
+			Help: "Refused lines counted but not stored in the rejects table, by the cap that dropped them (request: ACDSTAT_MAX_REJECTS_PER_REQUEST, source: ACDSTAT_MAX_REJECTS_PER_MINUTE).",
+		}, []string{"cap"}),
 	}
 	allowlist, err := ParseAllowlist(cfg.AllowCIDRs)
 	if err != nil {
@@ -156,7 +172,7 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now fun
 	log.Info("intake settings", "caller_numbers", privacy.Mode(), "allow", allowlist.String(),
 		"rate_lines_per_second", cfg.IngestRate, "ingest_token", cfg.IngestToken != "")
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.received, m.accepted, m.rejected, m.dups, m.refused, seen} {
+		for _, c := range []prometheus.Collector{m.received, m.accepted, m.rejected, m.dups, m.refused, m.dropped, seen} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("cannot register intake metrics: %w", err)
 			}
@@ -165,8 +181,11 @@ func NewHandler(cfg Config, log *slog.Logger, reg prometheus.Registerer, now fun
 	if settings == nil {
 		settings = (*cdr.Settings)(nil) // every switch in ACDSTAT_SWITCH_TIMEZONE
 	}
+	cfg.Limits = cfg.Limits.orDefault()
 	return &Handler{cfg: cfg, log: log, sink: sink, settings: settings, loc: loc, metrics: m, now: now,
-		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, now), privacy: privacy, seen: seen}, nil
+		allow: allowlist, limit: newRateLimiter(cfg.IngestRate, cfg.IngestBurst, now), privacy: privacy, seen: seen,
+		rejectLimit: newRateLimiter(float64(cfg.Limits.MaxRejectsPerMinute)/60, cfg.Limits.MaxRejectsPerMinute, now),
+		turns:       make(chan struct{}, cfg.Limits.MaxIngestRequests)}, nil
 }
 
 // Register mounts the ingest endpoints on mux.
@@ -179,8 +198,37 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 func (h *Handler) refused(reason string) { h.metrics.refused.WithLabelValues(reason).Inc() }
 
+// auth lets through the requests with the ingest token, and then only as
+// many at once as Limits.MaxIngestRequests (turn).
 func (h *Handler) auth(next http.Handler) http.Handler {
-	return RequireToken(h.cfg.IngestToken, "ingest", next)
+	return RequireToken(h.cfg.IngestToken, "ingest", h.turn(next))
+}
+
+// turn runs next when fewer than Limits.MaxIngestRequests requests are
+// being read and decoded: each may hold a body of MaxBodyBytes, so their
+// number bounds intake's memory. A request waits up to Limits.IngestWait
+// for a turn, then gets 503 with Retry-After, nothing of it read.
+func (h *Handler) turn(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case h.turns <- struct{}{}:
+		default:
+			t := time.NewTimer(h.cfg.Limits.IngestWait)
+			defer t.Stop()
+			select {
+			case h.turns <- struct{}{}:
+			case <-t.C:
+				h.refused("busy")
+				w.Header().Set("Retry-After", "1")
+				WriteError(w, http.StatusServiceUnavailable, fmt.Sprintf("ACDSTAT_MAX_INGEST_REQUESTS=%d requests are being taken: nothing of this request was stored, send it again after Retry-After", cap(h.turns)))
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+		defer func() { <-h.turns }()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // RequireToken lets a request through when token is empty, or when it
@@ -270,8 +318,15 @@ func (h *Handler) queueLog(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads a request body within ACDSTAT_MAX_BODY_BYTES, or answers
 // 413 (too large) or 400.
+// A body of known length is read into one buffer of that size, rather
+// than one that doubles as it fills: a request then holds its body once.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= h.cfg.MaxBodyBytes {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -298,9 +353,9 @@ func (h *Handler) ingestBody(w http.ResponseWriter, r *http.Request, sw, format 
 		}
 	}
 	now := h.now()
-	res, err := Ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
+	res, err := ingest(r.Context(), format, decode, bytes.NewReader(body), cdr.DecodeOptions{
 		Switch: sw, Location: h.settings.SwitchZone(sw, h.loc), Now: now, Oldest: h.cfg.oldest(now), MaxLineBytes: h.cfg.MaxLineBytes,
-	}, h.sink)
+	}, h.sink, h.rejectsKept(r.RemoteAddr))
 	h.count(format, res)
 	if err != nil {
 		h.storeFailed(w, sw, err)
@@ -318,12 +373,32 @@ func (h *Handler) count(source string, res Result) {
 	h.metrics.received.WithLabelValues(source).Add(float64(res.Lines))
 	h.metrics.accepted.WithLabelValues(source).Add(float64(res.Accepted))
 	h.metrics.dups.WithLabelValues(source).Add(float64(res.Duplicates))
-	for _, rj := range res.Rejects {
-		field := rj.Field
+	for field, n := range res.RejectedBy {
 		if field == "" {
 			field = "line"
 		}
-		h.metrics.rejected.WithLabelValues(source, field).Inc()
+		h.metrics.rejected.WithLabelValues(source, field).Add(float64(n))
+	}
+}
+
+// rejectsKept returns how many of a run of n refused lines of one request
+// from remote are stored: within Limits.MaxRejectsPerRequest for the
+// request and Limits.MaxRejectsPerMinute for the source, the first ones
+// first. The rest are counted as dropped, by the cap that dropped them.
+func (h *Handler) rejectsKept(remote string) func(n int) int {
+	left := h.cfg.Limits.MaxRejectsPerRequest
+	addr, _ := remoteAddr(remote)
+	return func(n int) int {
+		k := min(n, left)
+		left -= k
+		kept := h.rejectLimit.takeUpTo(addr, k)
+		if n > k {
+			h.metrics.dropped.WithLabelValues("request").Add(float64(n - k))
+		}
+		if k > kept {
+			h.metrics.dropped.WithLabelValues("source").Add(float64(k - kept))
+		}
+		return kept
 	}
 }
 
@@ -332,19 +407,24 @@ type Result struct {
 	Lines      int // events plus rejects
 	Accepted   int // distinct events handed to the sink
 	Duplicates int // events repeated within this input
-	// Rejects have a zero ReceivedAt: the sink stamps it.
+	// Rejected counts the refused lines, RejectedBy by their field (""
+	// for the line as a whole).
+	Rejected   int
+	RejectedBy map[string]int
+	// Rejects are the first maxRejectsListed refused lines, a sample: the
+	// rest are counted, not kept. They have a zero ReceivedAt: the sink
+	// stamps it.
 	Rejects []cdr.Reject
 }
 
 // Answer is the sender's view of the result.
 func (r Result) Answer() Answer {
 	a := Answer{Accepted: r.Accepted, Duplicates: r.Duplicates, Rejected: []RejectLine{}}
-	for i, rj := range r.Rejects {
-		if i == maxRejectsListed {
-			a.Rejected = append(a.Rejected, RejectLine{Reason: fmt.Sprintf("%d more rejected lines not listed", len(r.Rejects)-i)})
-			break
-		}
+	for _, rj := range r.Rejects[:min(len(r.Rejects), maxRejectsListed)] {
 		a.Rejected = append(a.Rejected, RejectLine{Line: rj.Line, Field: rj.Field, Reason: rj.Reason})
+	}
+	if more := r.Rejected - len(a.Rejected); more > 0 {
+		a.Rejected = append(a.Rejected, RejectLine{Reason: fmt.Sprintf("%d more rejected lines not listed", more)})
 	}
 	return a
 }
@@ -352,9 +432,16 @@ func (r Result) Answer() Answer {
 // Ingest decodes r (in format source) and hands every batch to sink: the one path that HTTP
 // intake and `acdstat ingest` share, so both give the same events and ids.
 // Events repeated within the input are passed once and counted as
-// duplicates. It stops at the first sink error.
+// duplicates; every refused line is handed to the sink, and the Result
+// keeps a sample of them. It stops at the first sink error.
 func Ingest(ctx context.Context, source string, decode cdr.DecodeFunc, r io.Reader, opt cdr.DecodeOptions, sink Sink) (Result, error) {
-	var res Result
+	return ingest(ctx, source, decode, r, opt, sink, nil)
+}
+
+// ingest is Ingest that hands the sink only the first keep(n) of each run
+// of n refused lines (nil: all of them).
+func ingest(ctx context.Context, source string, decode cdr.DecodeFunc, r io.Reader, opt cdr.DecodeOptions, sink Sink, keep func(n int) int) (Result, error) {
+	res := Result{RejectedBy: map[string]int{}}
 	seen := make(map[uint64]struct{})
 	if opt.Switch == "" {
 		opt.Switch = cdr.DefaultSwitch
@@ -370,15 +457,24 @@ func Ingest(ctx context.Context, source string, decode cdr.DecodeFunc, r io.Read
 			seen[e.ID] = struct{}{}
 			events = append(events, e)
 		}
-		rejects := make([]cdr.Reject, 0, len(b.Rejects))
 		for _, de := range b.Rejects {
+			res.RejectedBy[de.Field]++
+		}
+		n := len(b.Rejects)
+		if keep != nil {
+			n = keep(n)
+		}
+		// The sample comes first among what is stored, so it costs nothing more.
+		rejects := make([]cdr.Reject, 0, max(n, min(len(b.Rejects), maxRejectsListed-len(res.Rejects))))
+		for _, de := range b.Rejects[:max(n, min(len(b.Rejects), maxRejectsListed-len(res.Rejects)))] {
 			rejects = append(rejects, cdr.RejectOf(opt.Switch, source, de, time.Time{}))
 		}
-		if err := sink.Accept(ctx, events, rejects); err != nil {
+		if err := sink.Accept(ctx, events, rejects[:n]); err != nil {
 			return err
 		}
 		res.Accepted += len(events)
-		res.Rejects = append(res.Rejects, rejects...)
+		res.Rejected += len(b.Rejects)
+		res.Rejects = append(res.Rejects, rejects[:min(len(rejects), maxRejectsListed-len(res.Rejects))]...)
 		return nil
 	})
 	return res, err

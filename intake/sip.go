@@ -92,6 +92,8 @@ type SIPListener struct {
 	now         func() time.Time
 	sink        Sink
 	allow       *Allowlist
+	// gate guards the TCP listeners (SetGate).
+	gate *Gate
 	// privacy is the caller-number setting, applied to every fact.
 	privacy *Privacy
 	links   *linkTable
@@ -157,6 +159,10 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 		}),
 	}
 	l.oldest = cfg.oldest
+	// A gate of its own until SetGate gives the process's.
+	if l.gate, err = NewGate(cfg.Limits, log, nil); err != nil {
+		return nil, err
+	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "acdstat_sip_queue_depth", Help: "Events waiting for the sink.",
 	}, func() float64 { return float64(len(l.queue)) })
@@ -167,6 +173,11 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 	}
 	return l, nil
 }
+
+// SetGate makes the TCP listeners go through g, the gate the process's
+// other listeners share (its limits are on the process's connections).
+// Call it before Serve.
+func (l *SIPListener) SetGate(g *Gate) { l.gate = g }
 
 // Listen binds the enabled listeners, UDP and TCP on the same port (with
 // port 0, UDP takes the port TCP got).
@@ -412,45 +423,32 @@ func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (c
 	return ev, true
 }
 
+// serveTCP accepts streams through the gate (Gate.Serve: the allowlist
+// and the connection limits before anything is read) until ctx ends.
 func (l *SIPListener) serveTCP(ctx context.Context, ln net.Listener, hep bool) {
-	var conns sync.WaitGroup
-	defer conns.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				l.log.Error("cannot accept TCP", "err", err)
-			}
-			return
-		}
-		if !l.allow.Allows(addrPort(c.RemoteAddr()).Addr()) {
-			l.rejected.WithLabelValues("source").Inc()
-			c.Close()
-			continue
-		}
+	name := "sip_tcp"
+	if hep {
+		name = "hep_tcp"
+	}
+	l.gate.Serve(ctx, name, ln, l.allow, func() { l.rejected.WithLabelValues("source").Inc() }, func(c net.Conn) {
 		l.mu.Lock()
-		if ctx.Err() != nil {
-			l.mu.Unlock()
-			c.Close()
-			return
-		}
 		l.conns[c] = struct{}{}
 		l.mu.Unlock()
-		conns.Go(func() {
-			defer func() {
-				l.mu.Lock()
-				delete(l.conns, c)
-				l.mu.Unlock()
-				c.Close()
-			}()
-			l.readStream(ctx, c, hep)
-		})
-	}
+		defer func() {
+			l.mu.Lock()
+			delete(l.conns, c)
+			l.mu.Unlock()
+		}()
+		l.readStream(ctx, c, hep)
+	})
 }
 
 // readStream reads back-to-back HEP packets (framed by their length) or SIP
 // messages (framed by Content-Length) from one connection. A full queue
-// blocks the reader: TCP pushes back on the sender.
+// blocks the reader: TCP pushes back on the sender. Each message must be
+// complete within the gate's idle deadline of the one before (or of the
+// connection's start): an idle stream, or one that sends half a message
+// and stops, is closed and its buffers freed.
 func (l *SIPListener) readStream(ctx context.Context, c net.Conn, hep bool) {
 	name, read := "sip_tcp", sip.ReadSIPFrame
 	if hep {
@@ -460,8 +458,13 @@ func (l *SIPListener) readStream(ctx context.Context, c net.Conn, hep bool) {
 	from, local := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	r := bufio.NewReaderSize(c, 64<<10)
 	for {
+		_ = c.SetReadDeadline(time.Now().Add(l.gate.Idle()))
 		pkt, err := read(r)
 		if err != nil {
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				l.gate.IdleCut(name)
+				return
+			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && ctx.Err() == nil {
 				l.rejected.WithLabelValues("framing").Inc()
 				l.log.Warn("closing stream", "listener", name, "remote", from, "err", err)

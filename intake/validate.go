@@ -15,6 +15,9 @@ func (c Config) Validate() error {
 	if c.IngestBurst < 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_INGEST_BURST: must not be negative, got %d", c.IngestBurst))
 	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := ParseAllowlist(c.AllowCIDRs); err != nil {
 		errs = append(errs, fmt.Errorf("ACDSTAT_ALLOW_CIDRS: %w", err))
 	}

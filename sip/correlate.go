@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -380,6 +381,19 @@ type Correlator struct {
 	cfg     CorrelationConfig
 	open    prometheus.Gauge
 	evicted prometheus.Counter
+	// run is the open calls of the build run so far, shared by the
+	// correlators WithNumbers makes.
+	run *runTally
+}
+
+// runTally adds up the open calls of the chunks of one build run. The build
+// job builds a run in chunks of calls, each chunk with the options of the
+// run (aggregate.Builder: one cdr.BuildOptions, so one Now, per run); a
+// Build with another Now starts a new run.
+type runTally struct {
+	mu   sync.Mutex
+	now  time.Time
+	open int
 }
 
 // NewCorrelator registers the correlation metrics on reg.
@@ -388,12 +402,13 @@ func NewCorrelator(cfg CorrelationConfig, reg prometheus.Registerer) (*Correlato
 		cfg: cfg,
 		open: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "acdstat_sip_calls_in_flight",
-			Help: "SIP calls not yet ended nor closed by a timer in the last build.",
+			Help: "SIP calls not yet ended nor closed by a timer in the last build run (all its chunks).",
 		}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "acdstat_sip_calls_evicted_total",
 			Help: "SIP calls closed because a build held more than the maximum of calls.",
 		}),
+		run: &runTally{},
 	}
 	for _, m := range []prometheus.Collector{c.open, c.evicted} {
 		if err := reg.Register(m); err != nil {
@@ -415,7 +430,13 @@ func (c *Correlator) WithNumbers(numbers map[string]string) *Correlator {
 // Build is a cdr.BuildFunc.
 func (c *Correlator) Build(events []cdr.Event, opt cdr.BuildOptions) []cdr.QueueCall {
 	calls, st := buildCalls(events, opt, c.cfg)
-	c.open.Set(float64(st.Open))
+	c.run.mu.Lock()
+	if !opt.Now.Equal(c.run.now) {
+		c.run.now, c.run.open = opt.Now, 0
+	}
+	c.run.open += st.Open
+	c.open.Set(float64(c.run.open))
+	c.run.mu.Unlock()
 	c.evicted.Add(float64(st.Evicted))
 	return calls
 }

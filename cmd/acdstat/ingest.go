@@ -100,16 +100,18 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 			return err
 		}
 		fmt.Fprintf(p.stdout, "%s: %s stored, %s, %s rejected\n", name,
-			plural(res.Accepted, "event", "events"), plural(res.Duplicates, "duplicate", "duplicates"), plural(len(res.Rejects), "line", "lines"))
+			plural(res.Accepted, "event", "events"), plural(res.Duplicates, "duplicate", "duplicates"), plural(res.Rejected, "line", "lines"))
 		for i, rj := range res.Rejects {
 			if i == 50 {
-				fmt.Fprintf(p.stdout, "  … %s more (all are stored with their reason: GET /v1/rejects)\n", plural(len(res.Rejects)-i, "rejected line", "rejected lines"))
 				break
 			}
 			fmt.Fprintf(p.stdout, "  rejected %s\n", rj.String())
 		}
+		if res.Rejected > 50 {
+			fmt.Fprintf(p.stdout, "  … %s more (all are stored with their reason: GET /v1/rejects)\n", plural(res.Rejected-50, "rejected line", "rejected lines"))
+		}
 		total.Accepted += res.Accepted
-		total.Rejects = append(total.Rejects, res.Rejects...)
+		total.Rejected += res.Rejected
 	}
 	if !*noBuild {
 		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, a.queues)
@@ -122,7 +124,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		}
 		fmt.Fprintf(p.stdout, "queue calls built for %s (%s written)\n", plural(stats.Calls, "call id", "call ids"), plural(stats.Written, "row", "rows"))
 	}
-	if len(total.Rejects) > 0 {
+	if total.Rejected > 0 {
 		return exitCode(3)
 	}
 	return nil

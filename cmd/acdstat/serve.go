@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -85,15 +87,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err := conn.refused(); err != nil {
 		return err
 	}
-	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout},
+	writer, err := drain.Open(drain.Config{Dir: filepath.Join(cfg.DataDir, "spool"), Spool: cfg.Spool, DrainTimeout: cfg.DrainTimeout, Linger: cfg.WriterLinger},
 		log.With("component", "spool"), reg, afterMigration{conn.migrated, st})
 	if err != nil {
 		return err
 	}
 	defer writer.Close()
 	sp := writer.Spool()
-	// Every listener acknowledges only what is fsynced in the spool.
-	sink := intake.NewSpoolSink(sp)
+	// Every listener acknowledges only what is fsynced in the spool; the
+	// live state takes it from there (wall.sink).
+	live, err := newWall(cfg, log, now, queues, st)
+	if err != nil {
+		return err
+	}
+	sink := live.sink(intake.NewSpoolSink(sp))
 	ingest, err := intake.NewHandler(cfg.Intake, log.With("component", "intake"), reg, now, queues, sink)
 	if err != nil {
 		return err
@@ -102,11 +109,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return sp.Ready() }, ingest, readAPI,
-		newAgentAPI(cfg, log, now, queues, st))
+	// One gate guards every TCP listener: accept errors, connection
+	// limits, and /readyz names a listener that stopped for good.
+	gate, err := intake.NewGate(cfg.Intake.Limits, log.With("component", "listeners"), reg)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(cfg.HTTPAddr, log.With("component", "http"), reg, func(context.Context) error { return errors.Join(sp.Ready(), gate.Ready()) }, ingest, readAPI,
+		newAgentAPI(cfg, log, now, queues, st), live.api)
 	if err := secureHTTP(srv, cfg); err != nil {
 		return err
 	}
+	// HTTP also serves readers from outside ACDSTAT_ALLOW_CIDRS (reports,
+	// the dashboard): the allowlist is the ingest handlers'.
+	srv.WrapListener(func(ln net.Listener) net.Listener { return gate.Listener("http", ln, nil) })
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -119,7 +135,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	serveSIP, err := startSIP(cfg, log, reg, now, sink)
+	serveSIP, err := startSIP(cfg, log, reg, now, sink, gate)
 	if err != nil {
 		return err
 	}
@@ -180,6 +196,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		jobs, jctx := errgroup.WithContext(gctx)
 		jobs.Go(func() error { return sched.Serve(jctx) })
 		jobs.Go(func() error { return queues.Follow(jctx, followSettingsEvery) })
+		jobs.Go(func() error { return live.follower.Serve(jctx) })
 		return jobs.Wait()
 	})
 	err = g.Wait()

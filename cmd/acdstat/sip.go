@@ -18,13 +18,14 @@ import (
 )
 
 // startSIP binds the HEP and plain SIP listeners (ACDSTAT_HEP_ADDR,
-// ACDSTAT_SIP_ADDR; "off" disables one). The function it returns serves
-// them until ctx ends.
-func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink intake.Sink) (func(context.Context) error, error) {
+// ACDSTAT_SIP_ADDR; "off" disables one), their TCP side through gate. The
+// function it returns serves them until ctx ends.
+func startSIP(cfg config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time, sink intake.Sink, gate *intake.Gate) (func(context.Context) error, error) {
 	l, err := intake.NewSIPListener(cfg.Intake, log.With("component", "sip"), reg, now, sink)
 	if err != nil {
 		return nil, err
 	}
+	l.SetGate(gate)
 	if err := l.Listen(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,662 @@
+package cdr
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+)
+
+// The live state of the queues (METRICS.md, "The live state"): who waits
+// and who is free now, and today's figures so far, for the wallboard and
+// GET /v1/live. Live is fed the events as they are stored (by any node) or
+// acknowledged (by this one), in any order and with repeats, and answers
+// State for any instant; it keeps the events of the last Lookback only.
+//
+// Calls are the queue calls of BuildCalls, so a call on the wall is the
+// call of the reports: a stay that is Waiting (not stale at now) waits; an
+// Answered stay with no end seen (EndVerb "", not stale) is on a call with
+// its agent; today's figures are those of Rollup over the stays that
+// joined today in the queue's zone (all hours, and in its opening hours),
+// with stays that went stale counted as unknown, as the build job will.
+//
+// Agents are replayed from their queue_log lines by the session and pause
+// rules of the agent figures (METRICS.md, "Sessions", "Pauses"): logged in
+// while a login or a membership is open and began within AgentStaleAfter;
+// paused while a pause is in force, with the reason of the pause that began
+// first. Ringing is known only from a source that reports a ring while it
+// rings: queue_log writes RINGNOANSWER and RINGCANCELED after the ring,
+// so with queue_log alone no agent is ever ringing.
+
+// DefaultLiveLookback is how far back the live state reads events at start
+// and keeps them: a local day (25 h on the day summer time ends) for
+// today's figures, plus an hour, which also covers the agents' default
+// stale timeout (an agent logged in for longer is logged out by it).
+const DefaultLiveLookback = 26 * time.Hour
+
+// LiveOptions steer Live; zero fields take the defaults.
+type LiveOptions struct {
+	// Lookback is how long events are kept (DefaultLiveLookback); the
+	// caller reads this far back at start. It is raised to
+	// AgentStaleAfter + 1 h where that is longer, so an open session is
+	// never lost before it goes stale.
+	Lookback time.Duration
+	// StaleAfter is the stale timeout of calls (DefaultStaleAfter).
+	StaleAfter time.Duration
+	// AgentStaleAfter is that of agent sessions (DefaultAgentStaleAfter).
+	AgentStaleAfter time.Duration
+	// Sources are the builders of other sources (BuildOptions.Sources).
+	Sources map[string]BuildFunc
+	// Pseudonym, where set, turns an agent id into its pseudonym
+	// (ACDSTAT_AGENT_FIGURES=pseudonymous): the state shows the pseudonym
+	// as id, and as display where the map gives no display name.
+	Pseudonym func(id string) string
+	// NoAgents leaves the agents out (ACDSTAT_AGENT_FIGURES=off): the
+	// state has queues, waiting calls and today's figures only.
+	NoAgents bool
+}
+
+func (o LiveOptions) withDefaults() LiveOptions {
+	if o.Lookback <= 0 {
+		o.Lookback = DefaultLiveLookback
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = DefaultStaleAfter
+	}
+	if o.AgentStaleAfter <= 0 {
+		o.AgentStaleAfter = DefaultAgentStaleAfter
+	}
+	if o.Lookback < o.AgentStaleAfter+time.Hour {
+		o.Lookback = o.AgentStaleAfter + time.Hour
+	}
+	return o
+}
+
+// Live is the live state machine. It is safe for concurrent use.
+type Live struct {
+	opt LiveOptions
+
+	mu sync.Mutex
+	// seen holds the id and time of every event kept, so a repeat (the
+	// overlap of two reads, this node's own events read back) is ignored.
+	seen map[uint64]time.Time
+	// calls holds the queue_log events of each call and their stays,
+	// built again only when the call got an event (dirty).
+	calls map[liveKey]*liveCall
+	// calls holds the events of FreeSWITCH and CDR files by call id too;
+	// other holds those of the sources of LiveOptions.Sources (SIP) by
+	// source: SIP correlates legs of several call ids, so they are built
+	// together, at most every otherEvery (a day of SIP is large).
+	other map[string]*liveCall
+	// agents holds the agent lines of each name; restarts the QUEUESTART
+	// times of each switch.
+	agents   map[AgentName][]Event
+	restarts map[string][]time.Time
+	changes  uint64
+	// changed is closed (and replaced) when Add takes a new event or the
+	// state is marked loaded.
+	changed chan struct{}
+	loaded  bool
+	// today is State's scratch space.
+	today []QueueCall
+}
+
+type liveKey struct{ sw, call string }
+
+type liveCall struct {
+	evs     []Event
+	stays   []QueueCall
+	dirty   bool
+	builtAt time.Time // of other sources only
+}
+
+// otherEvery is how often the events of a source built as a whole (SIP)
+// are built again while they change.
+const otherEvery = time.Second
+
+// NewLive returns an empty live state.
+func NewLive(opt LiveOptions) *Live {
+	return &Live{
+		opt: opt.withDefaults(), seen: map[uint64]time.Time{}, calls: map[liveKey]*liveCall{},
+		other: map[string]*liveCall{}, agents: map[AgentName][]Event{}, restarts: map[string][]time.Time{},
+		changed: make(chan struct{}),
+	}
+}
+
+// Lookback is how far back the caller reads events at start.
+func (l *Live) Lookback() time.Duration { return l.opt.Lookback }
+
+// Add takes events into the state and says how many were new (not seen
+// before by id). Events with ID 0 get EventID. Add copies what it keeps.
+func (l *Live) Add(evs []Event) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range evs {
+		if e.ID == 0 {
+			e.ID = EventID(&e)
+		}
+		if _, ok := l.seen[e.ID]; ok {
+			continue
+		}
+		l.seen[e.ID] = e.Time
+		n++
+		switch {
+		case e.Verb == VerbQueueStart && (e.Source == SourceQueueLog || e.Source == SourceQueueLogDB):
+			l.restarts[e.Switch] = append(l.restarts[e.Switch], e.Time)
+		case IsAgentEvent(&e):
+			k := AgentName{e.Switch, e.Agent}
+			l.agents[k] = append(l.agents[k], e)
+			if buildIsCallEvent(&e) { // a ring line of a call is the call's too (its last event)
+				l.addCall(e)
+			}
+		case e.Verb == VerbDisposition:
+		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
+			c := l.other[e.Source]
+			if c == nil {
+				c = &liveCall{}
+				l.other[e.Source] = c
+			}
+			c.evs, c.dirty = append(c.evs, e), true
+		case sourceBuilders[e.Source] != nil || buildIsCallEvent(&e):
+			l.addCall(e)
+		}
+	}
+	l.changes += uint64(n)
+	if n > 0 {
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
+	return n
+}
+
+// MarkLoaded says the events of the lookback are in (the caller read
+// them at start): until then the state is not whole, and a wallboard
+// should keep what it shows.
+func (l *Live) MarkLoaded() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.loaded {
+		l.loaded = true
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
+}
+
+// Loaded says whether MarkLoaded was called.
+func (l *Live) Loaded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.loaded
+}
+
+// Changed returns a channel that is closed when Add next takes a new
+// event: a server pushing the state waits on it, then asks for the
+// channel again.
+func (l *Live) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changed
+}
+
+// addCall keeps e with the events of its call.
+func (l *Live) addCall(e Event) {
+	k := liveKey{e.Switch, e.CallID}
+	c := l.calls[k]
+	if c == nil {
+		c = &liveCall{}
+		l.calls[k] = c
+	}
+	c.evs, c.dirty = append(c.evs, e), true
+}
+
+// Changes counts the new events taken since the start: the state is the
+// same as long as it is the same (and the clock does not matter).
+func (l *Live) Changes() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changes
+}
+
+// Prune forgets the events older than now − Lookback: a call with an event
+// that old goes as a whole once its newest event is that old.
+func (l *Live) Prune(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cut := now.Add(-l.opt.Lookback)
+	for id, t := range l.seen {
+		if t.Before(cut) {
+			delete(l.seen, id)
+		}
+	}
+	for k, c := range l.calls {
+		if slices.IndexFunc(c.evs, func(e Event) bool { return !e.Time.Before(cut) }) < 0 {
+			delete(l.calls, k)
+		}
+	}
+	for _, c := range l.other {
+		n := len(c.evs)
+		c.evs = slices.DeleteFunc(c.evs, func(e Event) bool { return e.Time.Before(cut) })
+		c.dirty = c.dirty || len(c.evs) != n
+	}
+	for k, evs := range l.agents {
+		if evs = slices.DeleteFunc(evs, func(e Event) bool { return e.Time.Before(cut) }); len(evs) == 0 {
+			delete(l.agents, k)
+		} else {
+			l.agents[k] = evs
+		}
+	}
+	for sw, ts := range l.restarts {
+		l.restarts[sw] = slices.DeleteFunc(ts, func(t time.Time) bool { return t.Before(cut) })
+	}
+}
+
+// LiveState is the state at one instant.
+type LiveState struct {
+	Now time.Time
+	// Queues are every queue with a call or an agent in the kept events,
+	// and every queue of the settings, by name.
+	Queues []LiveQueue
+	// Agents are the agents logged in or on a call, by display name.
+	Agents []LiveAgent
+}
+
+// LiveQueue is one queue now, over all switches.
+type LiveQueue struct {
+	Settings QueueSettings
+	// Waiting are the callers waiting now, longest waiting first.
+	Waiting []LiveCall
+	Agents  LiveAgentCounts
+	// Today and TodayInHours are the counts of the stays that joined
+	// since local midnight in the queue's zone (all, and in its opening
+	// hours); calls still waiting are not yet offered.
+	Today, TodayInHours Counts
+}
+
+// LongestWaitS is the wait of the caller waiting longest now, in whole
+// seconds; 0 when nobody waits.
+func (q *LiveQueue) LongestWaitS(now time.Time) int64 {
+	if len(q.Waiting) == 0 {
+		return 0
+	}
+	return q.Waiting[0].WaitS(now)
+}
+
+// LiveCall is one caller waiting.
+type LiveCall struct {
+	Switch    string
+	EnterTime time.Time
+}
+
+// WaitS is how long the caller has waited at now, whole seconds.
+func (c LiveCall) WaitS(now time.Time) int64 {
+	return max(int64(now.Sub(c.EnterTime)/time.Second), 0)
+}
+
+// LiveAgentCounts count a queue's agents by state: an agent counts in
+// every queue it is a member of or on a call of. Available, OnCall and
+// Paused are disjoint and make up LoggedIn, but for agents on a call
+// outside every session (static members), who count as OnCall only.
+type LiveAgentCounts struct {
+	LoggedIn, Available, Ringing, OnCall, Paused int
+}
+
+// Agent states, as LiveAgent.State gives them.
+const (
+	AgentAvailable = "available"
+	AgentRinging   = "ringing"
+	AgentOnCall    = "on_call"
+	AgentPaused    = "paused"
+)
+
+// LiveAgent is one agent now.
+type LiveAgent struct {
+	ID, Display string
+	// State is AgentOnCall while on a queue call (paused or not), else
+	// AgentPaused or AgentAvailable.
+	State string
+	// LoggedIn is false for an agent on a call outside every session.
+	LoggedIn bool
+	// Paused and PauseReason: a pause in force (also while on a call).
+	Paused      bool
+	PauseReason string
+	// Since is when the state began: the answer of the call, the pause;
+	// for a free agent the latest of the login, the end of its last call
+	// and the end of its last pause.
+	Since time.Time
+	// Queues are the queues the agent is a member of or on a call of,
+	// sorted; "" is not listed (a login of no queue, AGENTLOGIN).
+	Queues []string
+}
+
+// State returns the state at now with settings (nil: the defaults). It
+// rebuilds only the calls that got events since the last call.
+func (l *Live) State(now time.Time, settings *Settings) LiveState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	opt := BuildOptions{StaleAfter: l.opt.StaleAfter, Sources: l.opt.Sources} // Now zero: staleness is judged below
+	queues := map[string]*LiveQueue{}
+	queue := func(name string) *LiveQueue {
+		q := queues[name]
+		if q == nil {
+			q = &LiveQueue{Settings: settings.Queue(name)}
+			if q.Settings.Location == nil {
+				q.Settings.Location = time.UTC
+			}
+			queues[name] = q
+		}
+		return q
+	}
+	if settings != nil {
+		for name := range settings.Queues {
+			queue(name)
+		}
+	}
+	// today is scratch space kept between calls: a busy day holds tens
+	// of thousands of stays, and growing it afresh on every state cost
+	// more than the rest (BenchmarkLiveState).
+	today := l.today[:0]
+	onCall := map[AgentName]QueueCall{}  // the newest open answered stay of each name
+	lastEnd := map[AgentName]time.Time{} // the end of each name's last call
+	visit := func(c *liveCall, whole bool) {
+		switch {
+		case !c.dirty:
+		case !whole:
+			c.stays, c.dirty = BuildCalls(c.evs, opt), false
+		case c.builtAt.IsZero() || now.Sub(c.builtAt) >= otherEvery || now.Before(c.builtAt):
+			c.stays, c.dirty, c.builtAt = BuildCalls(c.evs, opt), false, now
+		}
+		for i := range c.stays {
+			c := &c.stays[i]
+			if c.Invalid != "" {
+				continue
+			}
+			q := queue(c.Queue)
+			stale := now.Sub(c.LastEventTime) > l.opt.StaleAfter
+			switch {
+			case c.Outcome == Waiting && !stale:
+				q.Waiting = append(q.Waiting, LiveCall{Switch: c.Switch, EnterTime: c.EnterTime})
+				continue // not offered yet
+			case c.Outcome == Answered && c.EndVerb == "" && !stale && c.Agent != "":
+				k := AgentName{c.Switch, c.Agent}
+				if o, ok := onCall[k]; !ok || c.AnswerTime.After(o.AnswerTime) {
+					onCall[k] = *c
+				}
+			case c.Outcome == Answered && c.Agent != "" && !c.EndTime.After(now):
+				k := AgentName{c.Switch, c.Agent}
+				if c.EndTime.After(lastEnd[k]) {
+					lastEnd[k] = c.EndTime
+				}
+			}
+			if localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
+				today = append(today, *c)
+				if c.Outcome == Waiting { // stale: the build job will count it unknown
+					today[len(today)-1].Outcome, today[len(today)-1].EndVerb = Unknown, StaleVerb
+				}
+			}
+		}
+	}
+	for _, c := range l.calls {
+		visit(c, false)
+	}
+	for _, c := range l.other {
+		visit(c, true)
+	}
+	l.today = today
+	for _, r := range Rollup(today, settings, nil) {
+		q := queue(r.Queue)
+		q.Today.Add(&r.Counts)
+		if r.InHours {
+			q.TodayInHours.Add(&r.Counts)
+		}
+	}
+
+	var agents []LiveAgent
+	if !l.opt.NoAgents {
+		agents = l.agentStates(now, settings, onCall, lastEnd)
+		for _, a := range agents {
+			for _, name := range a.Queues {
+				c := &queue(name).Agents
+				if a.LoggedIn {
+					c.LoggedIn++
+				}
+				switch a.State {
+				case AgentOnCall:
+					c.OnCall++
+				case AgentPaused:
+					c.Paused++
+				case AgentRinging:
+					c.Ringing++
+				default:
+					c.Available++
+				}
+			}
+		}
+	}
+	st := LiveState{Now: now, Agents: agents}
+	for _, q := range queues {
+		slices.SortFunc(q.Waiting, func(a, b LiveCall) int {
+			return cmp.Or(a.EnterTime.Compare(b.EnterTime), cmp.Compare(a.Switch, b.Switch))
+		})
+		st.Queues = append(st.Queues, *q)
+	}
+	slices.SortFunc(st.Queues, func(a, b LiveQueue) int { return cmp.Compare(a.Settings.Name, b.Settings.Name) })
+	return st
+}
+
+// localDay is the local date of t in loc, as a comparable value.
+func localDay(t time.Time, loc *time.Location) [3]int {
+	y, m, d := t.In(loc).Date()
+	return [3]int{y, int(m), d}
+}
+
+// liveName is the state of one name of an agent on one switch.
+type liveName struct {
+	login      time.Time            // an open AGENTLOGIN; zero when none
+	members    map[string]time.Time // open memberships by queue
+	pauses     map[string]livePause // pauses in force by queue; "" is PAUSEALL
+	loggedInAt time.Time            // the earliest open session's start
+	unpausedAt time.Time            // when the last pause in force was lifted
+}
+
+type livePause struct {
+	since  time.Time
+	reason string
+}
+
+// agentStates replays the lines of every name and joins the names into
+// agents (Settings.Agent). onCall holds the open answered stay of each
+// name, lastEnd the end of its last call: an agent is free since the
+// latest of its login, its last call's end and its last pause's end.
+func (l *Live) agentStates(now time.Time, settings *Settings, onCall map[AgentName]QueueCall, lastEnd map[AgentName]time.Time) []LiveAgent {
+	type agent struct {
+		def                 AgentDef
+		inSession, paused   int // names in a session; of them paused
+		pause               livePause
+		freeSince           time.Time
+		call                *QueueCall
+		queues              map[string]bool
+		loggedIn, anyPaused bool
+	}
+	byID := map[string]*agent{}
+	get := func(n AgentName) *agent {
+		def := settings.Agent(n.Switch, n.Name)
+		a := byID[def.ID]
+		if a == nil {
+			a = &agent{def: def, queues: map[string]bool{}}
+			byID[def.ID] = a
+		}
+		return a
+	}
+	cut := now.Add(-l.opt.AgentStaleAfter)
+	for n, evs := range l.agents {
+		s := l.replay(n.Switch, evs, now)
+		open := false
+		if !s.login.IsZero() && !s.login.Before(cut) {
+			open = true
+		}
+		for q, t := range s.members {
+			if t.Before(cut) {
+				delete(s.members, q)
+			}
+		}
+		open = open || len(s.members) > 0
+		if !open {
+			continue
+		}
+		a := get(n)
+		a.loggedIn = true
+		a.inSession++
+		for q := range s.members {
+			a.queues[q] = true
+		}
+		for _, t := range []time.Time{s.loggedInAt, s.unpausedAt, lastEnd[n]} {
+			if t.After(a.freeSince) {
+				a.freeSince = t
+			}
+		}
+		if len(s.pauses) > 0 {
+			a.paused++
+			p := firstPause(s.pauses)
+			if !a.anyPaused || p.since.Before(a.pause.since) || (p.since.Equal(a.pause.since) && p.reason < a.pause.reason) {
+				a.pause = p
+			}
+			a.anyPaused = true
+		}
+	}
+	for n, c := range onCall {
+		a := get(n)
+		a.queues[c.Queue] = true
+		if a.call == nil || c.AnswerTime.After(a.call.AnswerTime) {
+			a.call = &c
+		}
+	}
+	out := make([]LiveAgent, 0, len(byID))
+	for _, a := range byID {
+		la := LiveAgent{ID: a.def.ID, Display: a.def.Display, LoggedIn: a.loggedIn}
+		if l.opt.Pseudonym != nil {
+			la.ID = l.opt.Pseudonym(a.def.ID)
+			if !a.def.Mapped {
+				la.Display = la.ID
+			}
+		}
+		// Paused while at least one name is paused and every name in a
+		// session is (METRICS.md, "Pauses").
+		la.Paused = a.anyPaused && a.paused == a.inSession
+		if la.Paused {
+			la.PauseReason = a.pause.reason
+		}
+		switch {
+		case a.call != nil:
+			la.State, la.Since = AgentOnCall, a.call.AnswerTime
+		case la.Paused:
+			la.State, la.Since = AgentPaused, a.pause.since
+		default:
+			la.State, la.Since = AgentAvailable, a.freeSince
+		}
+		for q := range a.queues {
+			la.Queues = append(la.Queues, q)
+		}
+		slices.Sort(la.Queues)
+		out = append(out, la)
+	}
+	slices.SortFunc(out, func(a, b LiveAgent) int { return cmp.Or(cmp.Compare(a.Display, b.Display), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+// firstPause is the pause that began first (of two of one second, the
+// smaller reason).
+func firstPause(ps map[string]livePause) livePause {
+	var out livePause
+	first := true
+	for _, p := range ps {
+		if first || p.since.Before(out.since) || (p.since.Equal(out.since) && p.reason < out.reason) {
+			out, first = p, false
+		}
+	}
+	return out
+}
+
+// replay runs the lines of one name of switch sw up to now, with the
+// restarts of its switch, by the rules of METRICS.md ("Sessions",
+// "Pauses"); lines of one second go in the order of agentVerbs.
+func (l *Live) replay(sw string, evs []Event, now time.Time) liveName {
+	type line struct {
+		e       *Event
+		restart bool
+	}
+	lines := make([]line, 0, len(evs)+len(l.restarts[sw]))
+	for i := range evs {
+		if !evs[i].Time.After(now) {
+			lines = append(lines, line{e: &evs[i]})
+		}
+	}
+	for _, t := range l.restarts[sw] {
+		if !t.After(now) {
+			lines = append(lines, line{e: &Event{Time: t, Verb: VerbQueueStart}, restart: true})
+		}
+	}
+	slices.SortFunc(lines, func(a, b line) int {
+		return cmp.Or(cmp.Compare(a.e.Time.Unix(), b.e.Time.Unix()), cmp.Compare(agentVerbs[a.e.Verb], agentVerbs[b.e.Verb]),
+			cmp.Compare(a.e.Micros, b.e.Micros), cmp.Compare(a.e.ID, b.e.ID))
+	})
+	s := liveName{members: map[string]time.Time{}, pauses: map[string]livePause{}}
+	queueOf := func(e *Event) string {
+		if e.Queue == "NONE" {
+			return ""
+		}
+		return e.Queue
+	}
+	for _, ln := range lines {
+		e := ln.e
+		switch e.Verb {
+		case VerbQueueStart:
+			s.login = time.Time{}
+			clear(s.members)
+			clear(s.pauses)
+		case VerbAgentLogin, VerbAgentCallbackLogin:
+			s.login = e.Time
+			clear(s.pauses)
+		case VerbAgentLogoff, VerbAgentCallbackLogoff:
+			s.login = time.Time{}
+			clear(s.pauses)
+		case VerbAddMember:
+			s.members[queueOf(e)] = e.Time
+			if e.Data[0] == "PAUSED" {
+				s.pauses[queueOf(e)] = livePause{since: e.Time}
+			}
+		case VerbRemoveMember:
+			delete(s.members, queueOf(e))
+			delete(s.pauses, queueOf(e))
+		case VerbPause:
+			if _, ok := s.pauses[queueOf(e)]; !ok {
+				s.pauses[queueOf(e)] = livePause{since: e.Time, reason: e.Data[0]}
+			}
+		case VerbPauseAll:
+			if _, ok := s.pauses[""]; !ok {
+				s.pauses[""] = livePause{since: e.Time, reason: e.Data[0]}
+			}
+		case VerbUnpause:
+			n := len(s.pauses)
+			delete(s.pauses, queueOf(e))
+			delete(s.pauses, "")
+			if n > 0 && len(s.pauses) == 0 {
+				s.unpausedAt = e.Time
+			}
+		case VerbUnpauseAll:
+			if len(s.pauses) > 0 {
+				s.unpausedAt = e.Time
+			}
+			clear(s.pauses)
+		}
+	}
+	for _, t := range s.members {
+		if s.loggedInAt.IsZero() || t.Before(s.loggedInAt) {
+			s.loggedInAt = t
+		}
+	}
+	if !s.login.IsZero() && (s.loggedInAt.IsZero() || s.login.Before(s.loggedInAt)) {
+		s.loggedInAt = s.login
+	}
+	return s
+}
