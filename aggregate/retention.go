@@ -110,8 +110,8 @@ type TableCutoff struct {
 
 // RetentionPlan returns the tables to prune at now and their cutoffs: the
 // raw tables (events and what is derived per call, the agent lines and
-// touch logs) by the event retention, rollup_15m and agent_rollup_15m by
-// the rollup retention. A retention of 0 leaves its tables
+// touch logs) by the event retention, rollup_15m, its day sums rollup_day
+// and agent_rollup_15m by the rollup retention. A retention of 0 leaves its tables
 // out.
 func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	var out []TableCutoff
@@ -123,6 +123,8 @@ func RetentionPlan(c RetentionConfig, now time.Time) []TableCutoff {
 	}
 	if !c.Rollups.Forever() {
 		out = append(out, TableCutoff{Table: "rollup_15m", Cutoff: c.Rollups.Cutoff(now)}, TableCutoff{Table: "agent_rollup_15m", Cutoff: c.Rollups.Cutoff(now)})
+		// The day sums of rollup_15m (store migration 0016) go with it.
+		out = append(out, TableCutoff{Table: "rollup_day", Cutoff: c.Rollups.Cutoff(now)})
 	}
 	return out
 }

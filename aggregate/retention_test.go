@@ -75,7 +75,7 @@ func TestRetentionPlanAtEveryToday(t *testing.T) {
 		{time.Date(2026, 12, 31, 23, 0, 0, 0, cph), time.Date(2025, 11, 26, 23, 0, 0, 0, cph), time.Date(2025, 12, 31, 23, 0, 0, 0, cph)},
 	} {
 		got := RetentionPlan(RetentionConfig{Events: Age{Days: 400}, Rollups: Age{Years: 1}}, tc.now)
-		if len(got) != 10 || !got[0].Cutoff.Equal(tc.raw) || !got[8].Cutoff.Equal(tc.rolls) || !got[9].Cutoff.Equal(tc.rolls) {
+		if len(got) != 11 || !got[0].Cutoff.Equal(tc.raw) || !got[8].Cutoff.Equal(tc.rolls) || !got[9].Cutoff.Equal(tc.rolls) || !got[10].Cutoff.Equal(tc.rolls) {
 			t.Errorf("at %s: got %v; want events before %s and rollups before %s", tc.now, got, tc.raw, tc.rolls)
 		}
 	}
@@ -89,6 +89,7 @@ func TestRetentionPlan(t *testing.T) {
 		{"events", raw}, {"event_touches", raw}, {"rejects", raw}, {"queue_calls", raw}, {"call_touches", raw},
 		{"agent_events", raw}, {"agent_touches", raw}, {"agent_call_touches", raw},
 		{"rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)}, {"agent_rollup_15m", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
+		{"rollup_day", time.Date(2021, 3, 1, 3, 0, 0, 0, time.UTC)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %v; want %v", got, want)
@@ -135,7 +136,7 @@ func TestPrunerRunGoesOnAfterAFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("got %v; want the events table's error", err)
 	}
-	if n != 9 || len(d.calls) != 10 {
-		t.Fatalf("dropped %d partitions in %d calls; want 9 in 10", n, len(d.calls))
+	if n != 10 || len(d.calls) != 11 {
+		t.Fatalf("dropped %d partitions in %d calls; want 10 in 11", n, len(d.calls))
 	}
 }

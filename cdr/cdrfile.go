@@ -68,6 +68,10 @@ type CDRMap struct {
 	Outcomes map[string]Outcome
 	// Null lists values that mean empty (e.g. NULL), compared without case.
 	Null []string
+	// Values translates values of a field of the contact and case schemas
+	// (channel, criticality, first_contact), compared without case, to
+	// ours: {"criticality": {"1 - Critical": "critical"}}.
+	Values map[string]map[string]string
 }
 
 // ParseOutcome returns the outcome of a METRICS.md outcome name.

@@ -57,6 +57,8 @@ var decoders = map[string]DecodeFunc{
 	FormatAsteriskCDR:    DecodeAsteriskCDR,
 	FormatCSV:            DecodeCDRCSV,
 	FormatJSON:           DecodeCDRJSON,
+	FormatContacts:       DecodeContacts,
+	FormatCases:          DecodeCases,
 }
 
 // Decoder returns the decoder of a format, or an error listing the formats.

@@ -151,6 +151,7 @@ func (l *Live) Add(evs []Event) int {
 				l.addCall(e)
 			}
 		case e.Verb == VerbDisposition:
+		case IsContactOrCase(&e): // not calls: the case job counts them (cases.go)
 		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
 			c := l.other[e.Source]
 			if c == nil {

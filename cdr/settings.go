@@ -84,6 +84,9 @@ type Settings struct {
 	DefaultSwitchZone *time.Location
 	// Entries are the IVR funnel's entry numbers, by name order (funnel.go).
 	Entries []FunnelEntry
+	// Desks are the service desks of contacts and cases, by name
+	// (casefigures.go); a desk not listed gets DefaultDeskSettings.
+	Desks map[string]DeskSettings
 	// Agents joins the names switches give agents into agents (agent.go);
 	// nil: every name is an agent of its own.
 	Agents *AgentMap

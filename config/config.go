@@ -57,7 +57,7 @@ type Config struct {
 	// WriterLinger is how long the writer waits for more rows once it has
 	// some (drain.Config.Linger): the most an event waits before other
 	// nodes' wallboards can read it, against fewer, larger INSERTs.
-	WriterLinger time.Duration `env:"WRITER_LINGER" envDefault:"1s"`
+	WriterLinger time.Duration `env:"WRITER_LINGER" envDefault:"250ms"`
 
 	// Agents: ACDSTAT_AGENT_FIGURES, _HASH_KEY(_FILE), _STALE_AFTER and
 	// _SCHEDULE (METRICS.md, "Agents"). AgentToken guards the agent

@@ -70,6 +70,53 @@ func DiffQueues(old, new *cdr.Settings) []string {
 			out = append(out, fmt.Sprintf("entry %s changed", n))
 		}
 	}
+	return append(out, desksDiff(old.Desks, new.Desks)...)
+}
+
+// desksDiff lists the desks added, removed and changed (config/desks.go).
+func desksDiff(old, new map[string]cdr.DeskSettings) []string {
+	var out []string
+	added, removed, both := keyDiff(old, new)
+	if len(added) > 0 {
+		out = append(out, "desks added: "+strings.Join(added, ", "))
+	}
+	if len(removed) > 0 {
+		out = append(out, "desks removed (they get the defaults): "+strings.Join(removed, ", "))
+	}
+	days := func(d cdr.DeskSettings) string {
+		if d.WorkingDays {
+			return "working"
+		}
+		return "calendar"
+	}
+	for _, n := range both {
+		a, b := old[n], new[n]
+		var d []string
+		change := func(key string, x, y any) {
+			if x != y {
+				d = append(d, fmt.Sprintf("%s %v → %v", key, x, y))
+			}
+		}
+		change("name", a.Display, b.Display)
+		if !slices.Equal(a.Queues, b.Queues) {
+			d = append(d, "queues changed")
+		}
+		change("timezone", zoneName(a.Calendar.Location), zoneName(b.Calendar.Location))
+		change("critical_days", a.CriticalDays, b.CriticalDays)
+		change("days", days(a), days(b))
+		if !reflect.DeepEqual(a.Calendar.Hours, b.Calendar.Hours) {
+			d = append(d, "hours changed")
+		}
+		if !maps.Equal(a.Calendar.ClosedDates, b.Calendar.ClosedDates) {
+			d = append(d, "closed changed")
+		}
+		change("danish_holidays", a.Calendar.DanishHolidays, b.Calendar.DanishHolidays)
+		change("phone", a.Phone, b.Phone)
+		change("target", a.Target, b.Target)
+		if len(d) > 0 {
+			out = append(out, fmt.Sprintf("desk %s changed: %s", n, strings.Join(d, ", ")))
+		}
+	}
 	return out
 }
 

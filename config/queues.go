@@ -51,6 +51,8 @@ import (
 //	  anna:
 //	    name: Anna Jensen
 //	    names: {pbx1: [PJSIP/1001], pbx2: [SIP/201], "*": [Anna Jensen]}
+//	desks:                        # contacts and cases (config/desks.go)
+//	  servicedesk: {queues: [servicedesk], days: working, critical_days: 1}
 //
 // Hours: the keys are weekdays (mon tue wed thu fri sat sun) or forward
 // ranges of them (mon-fri); each day may be given once. A value lists one
@@ -78,6 +80,7 @@ type queueFile struct {
 	Queues   map[string]queueEntry  `yaml:"queues"`
 	Entries  map[string]entryEntry  `yaml:"entries"`
 	Agents   map[string]agentEntry  `yaml:"agents"`
+	Desks    map[string]deskEntry   `yaml:"desks"`
 }
 
 type switchEntry struct {
@@ -275,6 +278,8 @@ func (p *queueParser) checkKeys() {
 			p.checkEntryKeys(v, check)
 		case "agents":
 			p.checkAgentKeys(v, check)
+		case "desks":
+			p.checkDeskKeys(v, check)
 		case "switches", "queues":
 			if v.Kind != yaml.MappingNode {
 				continue
@@ -305,6 +310,8 @@ var goTypes = strings.NewReplacer(
 	"config.entryEntry", "a mapping of entry settings",
 	"map[string]config.agentEntry", "a mapping of agents",
 	"config.agentEntry", "a mapping of agent settings",
+	"map[string]config.deskEntry", "a mapping of desks",
+	"config.deskEntry", "a mapping of desk settings",
 	"map[string][]string", "a mapping of lists",
 	"map[string]string", "a mapping",
 	"[]string", "a list",
@@ -358,7 +365,7 @@ func (p *queueParser) locate(line int) (kind, name, field string) {
 		return "", "", ""
 	}
 	switch sk.Value {
-	case "queues", "switches":
+	case "queues", "switches", "desks":
 		kind = strings.TrimSuffix(sk.Value, "s")
 		nk, nv := last(sv)
 		if nk == nil {
@@ -417,6 +424,7 @@ func (p *queueParser) settings(f *queueFile) *cdr.Settings {
 		agentZone = def
 	}
 	s.Agents = p.agents(f, agentZone)
+	s.Desks = p.desks(f, def)
 	return s
 }
 

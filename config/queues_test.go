@@ -259,7 +259,7 @@ func TestQueueFileErrors(t *testing.T) {
 		{"misspelt key", `queues: {klinisk: {sla_target_pct: 0.8}}`,
 			[]string{`queue "klinisk": sla_target_pct: unknown key`}},
 		{"unknown top key", "queue:\n  klinisk: {}\n",
-			[]string{`q.yaml:1: queue: unknown key at the top level (allowed: switches, defaults, queues, entries, agents)`}},
+			[]string{`q.yaml:1: queue: unknown key at the top level (allowed: switches, defaults, queues, entries, agents, desks)`}},
 		{"unknown switch key", `switches: {pbx1: {tz: UTC}}`,
 			[]string{`switch "pbx1": tz: unknown key (allowed: timezone)`}},
 		{"switch zone missing", `switches: {pbx1: {}}`,

@@ -64,6 +64,8 @@ type Sources struct {
 	Callbacks CallbackReader
 	Rejects   RejectReader
 	Calls     CallsReader
+	// Cases reads contacts and cases by desk (nil: none are served).
+	Cases CaseReader
 }
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
@@ -98,6 +100,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("GET /v1/calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.call)))
 	mux.Handle("GET /calls", a.wrap(http.HandlerFunc(a.callsPage)))
 	mux.Handle("GET /calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.callPage)))
+	mux.Handle("GET /v1/contacts", a.wrap(http.HandlerFunc(a.contactsAPI)))
+	mux.Handle("GET /v1/cases", a.wrap(http.HandlerFunc(a.casesAPI)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
 }
 

@@ -385,6 +385,11 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 		}
 		d.Panels = append(d.Panels, distributionPanel(by, year, drows, l, links))
 	}
+	desk, err := a.deskPanels(ctx, qs, q, year, d.Lang, l)
+	if err != nil {
+		return err
+	}
+	d.Panels = append(d.Panels, desk...)
 
 	if year == now.Year() {
 		t, err := a.today(ctx, q, qs.Version, sw, hours, now, l, links)

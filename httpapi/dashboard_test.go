@@ -62,3 +62,25 @@ func TestLabelsAreCompleteInEveryLanguage(t *testing.T) {
 		t.Errorf("offered_excl_short reads %q; want the 5 s of a short abandon", got)
 	}
 }
+
+func TestDeskLabelsAreCompleteInEveryLanguage(t *testing.T) {
+	en := deskLabels["en"]
+	for lang := range labels {
+		l, ok := deskLabels[lang]
+		if !ok {
+			t.Errorf("no desk labels in %s", lang)
+			continue
+		}
+		if got, want := slices.Sorted(maps.Keys(l)), slices.Sorted(maps.Keys(en)); !slices.Equal(got, want) {
+			t.Errorf("%s has desk labels %v; want those of en, %v", lang, got, want)
+		}
+		for k, v := range l {
+			if got, want := verbRE.FindAllString(v, -1), verbRE.FindAllString(en[k], -1); !slices.Equal(got, want) {
+				t.Errorf("%s %s takes %v; en takes %v", lang, k, got, want)
+			}
+			if lang != "en" && v == en[k] {
+				t.Errorf("%s %s is the English %q", lang, k, v)
+			}
+		}
+	}
+}

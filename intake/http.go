@@ -194,6 +194,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /v1/ingest/freeswitch", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.freeSWITCH))))
 	mux.Handle("POST /v1/ingest/cdr", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.cdrFile))))
 	mux.Handle("POST /v1/dispositions", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.dispositions))))
+	mux.Handle("POST /v1/contacts", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.contacts))))
+	mux.Handle("POST /v1/cases", allow(h.allow, h.refused, h.auth(http.HandlerFunc(h.cases))))
 }
 
 func (h *Handler) refused(reason string) { h.metrics.refused.WithLabelValues(reason).Inc() }

@@ -7,14 +7,18 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/sip"
@@ -43,6 +47,16 @@ type SIPConfig struct {
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
 	// BatchSize is the most events handed to the sink at once.
 	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
+	// UDPBuffer is the receive buffer asked for on each UDP socket
+	// (SO_RCVBUF), in bytes; 0 keeps the kernel's default. The kernel
+	// grants at most net.core.rmem_max and reports twice what it grants
+	// (acdstat_sip_udp_receive_buffer_bytes); the default loses packets in
+	// bursts (research/sip-anchors.md §1.3).
+	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
+	// UDPDecoders is how many goroutines decode the packets of each UDP
+	// socket (0: one per CPU); one goroutine reads the socket and hands
+	// each packet on by its leg's Call-ID.
+	UDPDecoders int `env:"SIP_UDP_DECODERS" envDefault:"0"`
 }
 
 // Off is the address value that disables a listener.
@@ -72,12 +86,11 @@ func (c Config) ValidateSIP() error {
 	if c.SIP.QueueSize <= 0 || c.SIP.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_QUEUE_SIZE, ACDSTAT_SIP_BATCH_SIZE: must be positive, got %d, %d", c.SIP.QueueSize, c.SIP.BatchSize))
 	}
+	if c.SIP.UDPBuffer < 0 || c.SIP.UDPDecoders < 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_SIP_UDP_BUFFER, ACDSTAT_SIP_UDP_DECODERS: must not be negative, got %d, %d", c.SIP.UDPBuffer, c.SIP.UDPDecoders))
+	}
 	return errors.Join(errs...)
 }
-
-// udpReadBuffer is the receive buffer asked for on UDP sockets: the default
-// loses packets in bursts (research/sip-anchors.md §1.3).
-const udpReadBuffer = 4 << 20
 
 // SIPListener receives HEPv3 and plain SIP copies over UDP and TCP, turns
 // each message into an event with package sip's pure functions, and hands
@@ -104,6 +117,8 @@ type SIPListener struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	// udp are the bound UDP sockets, for the kernel's figures of each.
+	udp []udpSocket
 
 	received *prometheus.CounterVec
 	decoded  prometheus.Counter
@@ -166,7 +181,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "acdstat_sip_queue_depth", Help: "Events waiting for the sink.",
 	}, func() float64 { return float64(len(l.queue)) })
-	for _, c := range []prometheus.Collector{l.received, l.decoded, l.ignored, l.rejected, l.dropped, depth} {
+	for _, c := range []prometheus.Collector{l.received, l.decoded, l.ignored, l.rejected, l.dropped, depth, udpCollector{l}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register sip metrics: %w", err)
 		}
@@ -195,11 +210,7 @@ func (l *SIPListener) Listen() error {
 			ln.Close()
 			return nil, nil, fmt.Errorf("cannot listen on udp %s: %w", ln.Addr(), err)
 		}
-		uc := pc.(*net.UDPConn)
-		if err := uc.SetReadBuffer(udpReadBuffer); err != nil {
-			l.log.Warn("cannot set UDP receive buffer", "addr", uc.LocalAddr(), "err", err)
-		}
-		return uc, ln, nil
+		return pc.(*net.UDPConn), ln, nil
 	}
 	var err error
 	if l.hepUDP, l.hepTCP, err = bind(l.cfg.HEPAddr); err != nil {
@@ -209,7 +220,95 @@ func (l *SIPListener) Listen() error {
 		l.close()
 		return err
 	}
+	for _, u := range []struct {
+		name string
+		conn *net.UDPConn
+	}{{"hep_udp", l.hepUDP}, {"sip_udp", l.sipUDP}} {
+		if u.conn != nil {
+			l.watchUDP(u.name, u.conn)
+		}
+	}
 	return nil
+}
+
+// watchUDP sets the receive buffer of a bound UDP socket, logs what the
+// kernel granted, and adds the socket to those whose kernel figures are
+// exported.
+func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
+	if l.cfg.UDPBuffer > 0 {
+		if err := c.SetReadBuffer(l.cfg.UDPBuffer); err != nil {
+			l.log.Warn("cannot set UDP receive buffer", "listener", name, "addr", c.LocalAddr(), "err", err)
+		}
+	}
+	s := udpSocket{name: name}
+	var err error
+	if s.buffer, err = udpReceiveBuffer(c); err != nil {
+		l.log.Warn("cannot read UDP receive buffer", "listener", name, "err", err)
+	}
+	// Linux reports twice what it grants: granted < asked means the ask
+	// was capped at net.core.rmem_max.
+	if s.buffer > 0 && s.buffer/2 < l.cfg.UDPBuffer {
+		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max to get what ACDSTAT_SIP_UDP_BUFFER asks",
+			"listener", name, "asked", l.cfg.UDPBuffer, "granted", s.buffer/2)
+	} else {
+		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer)
+	}
+	if s.inode, err = udpInode(c); err != nil {
+		l.log.Warn("cannot find the UDP socket's kernel figures; acdstat_sip_kernel_drops_total is not exported", "listener", name, "err", err)
+	}
+	l.mu.Lock()
+	l.udp = append(l.udp, s)
+	l.mu.Unlock()
+}
+
+// udpSocket is a bound UDP listener socket, for the kernel's figures.
+type udpSocket struct {
+	name   string // the listener label, hep_udp or sip_udp
+	inode  uint64 // names it in /proc/net/udp; 0 when unknown
+	buffer int    // SO_RCVBUF read back; 0 when unknown
+}
+
+var (
+	kernelDropsDesc = prometheus.NewDesc("acdstat_sip_kernel_drops_total",
+		"UDP datagrams the kernel dropped on the listener's socket, mostly for a full receive buffer: lost before acdstat read them (the socket's drops in /proc/net/udp).",
+		[]string{"listener"}, nil)
+	receiveQueueDesc = prometheus.NewDesc("acdstat_sip_udp_receive_queue_bytes",
+		"Bytes waiting to be read in the UDP socket's receive queue.", []string{"listener"}, nil)
+	receiveBufferDesc = prometheus.NewDesc("acdstat_sip_udp_receive_buffer_bytes",
+		"The UDP socket's receive buffer as the kernel reports it (SO_RCVBUF, twice what it granted).", []string{"listener"}, nil)
+)
+
+// udpCollector exports the kernel's figures of the listener's UDP sockets,
+// read at each scrape: they are the kernel's counters, not the listener's.
+type udpCollector struct{ l *SIPListener }
+
+// Describe implements prometheus.Collector.
+func (c udpCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- kernelDropsDesc
+	ch <- receiveQueueDesc
+	ch <- receiveBufferDesc
+}
+
+// Collect implements prometheus.Collector. A socket whose figures cannot be
+// read (closed, or not on Linux) is left out of the scrape.
+func (c udpCollector) Collect(ch chan<- prometheus.Metric) {
+	c.l.mu.Lock()
+	socks := slices.Clone(c.l.udp)
+	c.l.mu.Unlock()
+	for _, s := range socks {
+		if s.buffer > 0 {
+			ch <- prometheus.MustNewConstMetric(receiveBufferDesc, prometheus.GaugeValue, float64(s.buffer), s.name)
+		}
+		if s.inode == 0 {
+			continue
+		}
+		drops, queued, err := udpQueueStats(s.inode)
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(kernelDropsDesc, prometheus.CounterValue, float64(drops), s.name)
+		ch <- prometheus.MustNewConstMetric(receiveQueueDesc, prometheus.GaugeValue, float64(queued), s.name)
+	}
 }
 
 // HEPAddr and SIPAddr return the bound address (host:port, UDP and TCP),
@@ -312,45 +411,175 @@ func (l *SIPListener) deliver(ctx context.Context) {
 	}
 }
 
+// udpBacklog bounds the bytes of the UDP packets read from one socket and
+// not yet decoded; with that much waiting the socket's reader stops, and
+// the kernel's receive buffer takes what comes meanwhile.
+const udpBacklog = 32 << 20
+
+// udpReadBatch is the most datagrams read from a socket at once.
+const udpReadBatch = 64
+
+// udpQueuedBatches is how many batches may wait for each decoder: enough
+// that udpBacklog, not the count of batches, is what stops the reader.
+const udpQueuedBatches = 1024
+
+// udpSlab is the size of the blocks UDP packets are read into: each packet
+// is read straight into the free end of the current block, which the
+// garbage collector frees once the packets cut from it are decoded.
+const udpSlab = 1 << 20
+
+// udpPacket is one datagram read, waiting for its decoder. A pkt longer
+// than sip.MaxMessage was cut: the datagram was larger.
+type udpPacket struct {
+	pkt  []byte
+	at   time.Time // when it was read, a µs after the packet before at least: the time of a message without a capture time
+	from netip.AddrPort
+}
+
+// serveUDP reads one UDP socket. Its one reader does little besides
+// reading, so that it keeps the kernel's receive buffer empty: it reads
+// what waits on the socket in batches (udpReader), and hands the packets to
+// the decoders (UDPDecoders), which do the far larger work. The packets of
+// one leg, which share a Call-ID, all go to the same decoder in the order
+// they came, so the link table sees a leg's messages in order, as with a
+// single reader.
 func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	name := "sip_udp"
 	if hep {
 		name = "hep_udp"
 	}
 	received := l.received.WithLabelValues(name)
-	buf := make([]byte, sip.MaxMessage+1)
 	local := addrPort(pc.LocalAddr())
+	n := l.cfg.UDPDecoders
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	backlog := semaphore.NewWeighted(udpBacklog)
+	queues := make([]chan []udpPacket, n)
+	var decoders sync.WaitGroup
+	for i := range queues {
+		q := make(chan []udpPacket, udpQueuedBatches)
+		queues[i] = q
+		decoders.Go(func() {
+			for part := range q {
+				size := int64(0)
+				for _, p := range part {
+					size += int64(len(p.pkt))
+					ev, ok := l.event(p.pkt, hep, p.at, p.from, local)
+					if !ok {
+						continue
+					}
+					select {
+					case l.queue <- ev:
+					default:
+						l.dropped.Inc()
+					}
+				}
+				backlog.Release(size)
+			}
+		})
+	}
+	defer func() {
+		for _, q := range queues {
+			close(q)
+		}
+		decoders.Wait()
+	}()
+	r, err := newUDPReader(pc)
+	if err != nil {
+		l.log.Error("cannot read UDP", "listener", name, "err", err)
+		return
+	}
+	parts := make([][]udpPacket, n)
+	var batch []udpPacket
+	var last time.Time // the time the last packet took
 	for {
-		n, from, err := pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
+		if batch, err = r.read(batch[:0], udpReadBatch); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 				l.log.Error("cannot read UDP", "listener", name, "err", err)
 			}
 			return
 		}
-		received.Inc()
-		if !l.allow.Allows(from.Addr()) {
-			l.rejected.WithLabelValues("source").Inc()
-			continue
+		received.Add(float64(len(batch)))
+		size := int64(0)
+		for _, p := range batch {
+			if !l.allow.Allows(p.from.Addr()) {
+				l.rejected.WithLabelValues("source").Inc()
+				continue
+			}
+			if len(p.pkt) > sip.MaxMessage {
+				l.rejected.WithLabelValues("too_large").Inc()
+				continue
+			}
+			if !hep && len(bytes.TrimSpace(p.pkt)) == 0 {
+				continue // keep-alive
+			}
+			// A plain copy's time is when it was read, and correlation
+			// orders a call's messages by time: packets read together,
+			// or within the clock's resolution, take times a microsecond
+			// apart (the events' resolution) in the order they came.
+			at := l.now().Truncate(time.Microsecond)
+			if !at.After(last) {
+				at = last.Add(time.Microsecond)
+			}
+			last = at
+			p.at, p.from = at, unmap(p.from)
+			i := decoderOf(p.pkt, hep, n)
+			parts[i] = append(parts[i], p)
+			size += int64(len(p.pkt))
 		}
-		if n > sip.MaxMessage {
-			l.rejected.WithLabelValues("too_large").Inc()
-			continue
+		// The decoders stop only after this reader, so the backlog always
+		// drains.
+		_ = backlog.Acquire(context.Background(), size)
+		for i, part := range parts {
+			if len(part) > 0 {
+				queues[i] <- part
+				parts[i] = nil
+			}
 		}
-		pkt := buf[:n]
-		if !hep && len(bytes.TrimSpace(pkt)) == 0 {
-			continue // keep-alive
+	}
+}
+
+// decoderOf picks the decoder of a packet by its leg's Call-ID, read
+// without parsing the message; a packet whose Call-ID cannot be found
+// goes to the first (its decoding then fails or finds none either).
+func decoderOf(pkt []byte, hep bool, n int) int {
+	if n == 1 {
+		return 0
+	}
+	payload := pkt
+	if hep {
+		p, err := sip.DecodeHEP(pkt)
+		if err != nil {
+			return 0
 		}
-		ev, ok := l.event(pkt, hep, unmap(from), local)
+		payload = p.Payload
+	}
+	h := fnv.New32a()
+	h.Write(callIDOf(payload))
+	return int(h.Sum32() % uint32(n))
+}
+
+// callIDOf returns the value of a SIP message's Call-ID header (or its
+// compact form i), nil when it has none.
+func callIDOf(msg []byte) []byte {
+	_, rest, _ := bytes.Cut(msg, []byte("\n")) // the start line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			return nil // the end of the headers
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			continue
 		}
-		select {
-		case l.queue <- ev:
-		default:
-			l.dropped.Inc()
+		if name = bytes.TrimSpace(name); bytes.EqualFold(name, []byte("Call-ID")) || bytes.EqualFold(name, []byte("i")) {
+			return bytes.TrimSpace(value)
 		}
 	}
+	return nil
 }
 
 // addrPort is the address of a UDP or TCP socket or peer, an IPv4 peer of
@@ -371,12 +600,12 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// event decodes one packet; the reason of a refusal is counted. A HEP
-// capture time passes the check of every decoder's times
+// event decodes one packet that arrived at at; the reason of a refusal is
+// counted. A HEP capture time passes the check of every decoder's times
 // (cdr.DecodeOptions.CheckTime: storable, not older than Config.Oldest,
-// not more than 5 minutes ahead of the clock).
-func (l *SIPListener) event(pkt []byte, hep bool, from, local netip.AddrPort) (cdr.Event, bool) {
-	now := l.now()
+// not more than 5 minutes ahead of at).
+func (l *SIPListener) event(pkt []byte, hep bool, at time.Time, from, local netip.AddrPort) (cdr.Event, bool) {
+	now := at
 	meta := sip.Meta{Switch: l.plainSwitch, Time: now, Src: from, Dst: local, Headers: l.cfg.Headers}
 	payload := pkt
 	if hep {
@@ -472,7 +701,7 @@ func (l *SIPListener) readStream(ctx context.Context, c net.Conn, hep bool) {
 			return
 		}
 		received.Inc()
-		ev, ok := l.event(pkt, hep, from, local)
+		ev, ok := l.event(pkt, hep, l.now(), from, local)
 		if !ok {
 			continue
 		}

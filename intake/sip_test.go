@@ -3,6 +3,7 @@ package intake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -274,5 +275,97 @@ func TestSIPListenerAppliesTheCallerNumberSetting(t *testing.T) {
 				t.Errorf("%s: id %d is not that of the changed fact", mode, e.ID)
 			}
 		})
+	}
+}
+
+// TestListenerUDPKeepsALegInOrder: with several UDP decoders, the messages
+// of one leg are still decoded in the order they came, so an agent leg's
+// messages after its INVITE, which alone carries the linking header, all
+// join the caller's call.
+func TestListenerUDPKeepsALegInOrder(t *testing.T) {
+	// A buffer that takes the whole burst: no packet is lost before it is read.
+	l, col, _ := startListener(t, Config{SIP: SIPConfig{SIPAddr: Off, UDPDecoders: 4, UDPBuffer: 4 << 20, Headers: sip.Headers{Link: "X-Caller-Call-ID"}}})
+	u, err := net.Dial("udp", l.HEPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	const legs = 200
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range legs {
+		agent, caller := fmt.Sprintf("agent-%d", i), fmt.Sprintf("caller-%d", i)
+		for j, m := range []string{
+			sipMessage("INVITE", agent, "X-Caller-Call-ID: "+caller+"\r\n"),
+			sipMessage("ACK", agent, ""),
+			strings.Replace(sipMessage("BYE", agent, ""), "CSeq: 1 BYE", "CSeq: 2 BYE", 1),
+		} {
+			if _, err := u.Write(hepOf(t, m, 7, "", at.Add(time.Duration(j)*time.Second))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	evs := col.wait(t, 3*legs)
+	for _, e := range evs {
+		leg := sip.LegCallID(&e)
+		if want := "caller-" + strings.TrimPrefix(leg, "agent-"); e.CallID != want {
+			t.Errorf("%s %s: call %q; want %q", leg, e.Verb, e.CallID, want)
+		}
+	}
+}
+
+func TestCallIDOf(t *testing.T) {
+	for msg, want := range map[string]string{
+		"INVITE sip:a SIP/2.0\r\nVia: x\r\nCall-ID:  abc@h \r\nCSeq: 1 INVITE\r\n\r\n": "abc@h",
+		"SIP/2.0 200 OK\r\ncall-id:x1\r\n\r\n":                                         "x1",
+		"BYE sip:a SIP/2.0\ni: compact\n\n":                                            "compact",
+		"BYE sip:a SIP/2.0\r\nVia: x\r\n\r\nCall-ID: in-the-body\r\n":                  "",
+		"garbage": "",
+	} {
+		if got := string(callIDOf([]byte(msg))); got != want {
+			t.Errorf("callIDOf(%q) = %q; want %q", msg, got, want)
+		}
+	}
+}
+
+// TestListenerPlainUDPTimesFollowArrival: a plain SIP copy carries no time,
+// so it takes the time it was read; copies read together (in one batch, or
+// within the clock's resolution) still take times in the order they came,
+// a microsecond apart at least, or correlation, which orders a call's
+// messages by time, would see a 486 before its INVITE. The clock here
+// stands still, the harshest case.
+func TestListenerPlainUDPTimesFollowArrival(t *testing.T) {
+	cfg := Config{SIP: SIPConfig{HEPAddr: Off, SIPAddr: "127.0.0.1:0", Switch: "pbx", UDPDecoders: 4, QueueSize: 1000, BatchSize: 10}}
+	col := &collector{}
+	still := time.Date(2025, 1, 2, 3, 4, 5, 999_999_000, time.UTC)
+	l, err := NewSIPListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(), func() time.Time { return still }, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serveListener(t, l)
+	u, err := net.Dial("udp", l.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	const calls = 20
+	verbs := []string{"INVITE", "CANCEL", "BYE"}
+	for i := range calls {
+		for _, v := range verbs {
+			if _, err := u.Write([]byte(sipMessage(v, fmt.Sprintf("t-%d", i), ""))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	evs := col.wait(t, calls*len(verbs))
+	when := func(e cdr.Event) time.Time { return e.Time.Add(time.Duration(e.Micros) * time.Microsecond) }
+	last := map[string]cdr.Event{}
+	for _, e := range evs {
+		if p, ok := last[e.CallID]; ok && !when(p).Before(when(e)) {
+			t.Errorf("%s: %s at %s, after %s at %s", e.CallID, e.Verb, when(e).Format(time.RFC3339Nano), p.Verb, when(p).Format(time.RFC3339Nano))
+		}
+		last[e.CallID] = e
 	}
 }

@@ -150,8 +150,8 @@ for _ in $(seq 120); do
 done
 [ -n "$ready" ] || fail "acdstat serve did not get ready within 60 s; its log is above and in $RUN_DIR/serve.log"
 
-say "acdstat serve is ready; the simulator posts the last $SIM_DAYS days, then plays today live …"
-"$BIN" simulate --realtime --days "$SIM_DAYS" --to "http://$HTTP_ADDR" &
+say "acdstat serve is ready; the simulator posts the last $SIM_DAYS days (calls, portal contacts and cases), then plays today live …"
+"$BIN" simulate --realtime --cases --days "$SIM_DAYS" --to "http://$HTTP_ADDR" &
 sim_pid=$!
 
 exports="

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"cmp"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -76,45 +77,168 @@ type CorrelationConfig struct {
 	MaxCalls int
 }
 
-// sipMsg is one event as correlation reads it.
-type sipMsg struct {
-	t        time.Time
-	id       uint64
-	leg      string
-	fromTag  string
-	toTag    string
-	verb     string
-	code     int // 0 for requests
-	cseqNum  uint32
-	cseqMeth string
-	kv       url.Values
+// The window. BuildCalls puts every event into a window, which keeps of each
+// message only what the rules above read, in a fixed-size form (msg): the
+// capture time in microseconds, the event ID, the CSeq number, the status
+// code as a number, whether the To header has a tag and whether the CSeq
+// method is INVITE, and every string it compares or reports (the leg's
+// Call-ID, the From-tag, the verb, the queue, enter, Request-URI, To and
+// From facts of Data[4]) as an index into the window's strings, each held
+// once however many messages carry it. The events' URL-encoded facts are
+// read once, when a message enters the window, and the window never shares
+// memory with the events it was filled from, so a caller may let them go.
+
+// msg is one message as correlation reads it (see "The window").
+type msg struct {
+	at    int64 // capture time, Unix microseconds
+	id    uint64
+	cseq  uint32 // CSeq number, 0 when it is not one
+	code  uint16 // status code of a response (at most 65535), 0 for a request
+	flags uint8
+	// Indices into window.strs; 0 is "" (the fact is absent or empty).
+	leg, fromTag, verb             uint32
+	queue, enter, ruri, to, caller uint32
 }
 
-func readMsg(e *cdr.Event) sipMsg {
-	m := sipMsg{
-		t:       e.Time.Add(time.Duration(e.Micros) * time.Microsecond),
+// Flags of msg.
+const (
+	toTagged   uint8 = 1 << iota // the To header has a tag
+	cseqInvite                   // the CSeq method is INVITE
+)
+
+func (m *msg) time() time.Time { return time.UnixMicro(m.at).UTC() }
+
+// Indices of the strings every window interns first, so that correlation
+// compares verbs as numbers.
+const (
+	strNone uint32 = iota // ""
+	strInvite
+	strCancel
+	strBye
+)
+
+// groupKey is a call's correlation key, (Switch, CallID), interned.
+type groupKey struct{ sw, callID uint32 }
+
+// window is the correlation window: the messages of the calls being
+// correlated, grouped by call, in the compact form of "The window".
+type window struct {
+	strs   []string          // interned strings; strs[0] is ""
+	index  map[string]uint32 // the index of each string in strs
+	groups map[groupKey][]msg
+}
+
+func newWindow() *window {
+	w := &window{index: map[string]uint32{}, groups: map[groupKey][]msg{}}
+	for _, s := range []string{"", "INVITE", "CANCEL", "BYE"} {
+		w.intern(s)
+	}
+	return w
+}
+
+// intern returns the index of s in the window's strings, adding a copy of
+// s when it is new: a string the window keeps never pins the memory of the
+// event (or the decoded column) it came from.
+func (w *window) intern(s string) uint32 {
+	if i, ok := w.index[s]; ok {
+		return i
+	}
+	s = strings.Clone(s)
+	i := uint32(len(w.strs))
+	w.strs = append(w.strs, s)
+	w.index[s] = i
+	return i
+}
+
+// add puts one event into the window; events of other sources and events
+// without a correlation key are ignored.
+func (w *window) add(e *cdr.Event) {
+	if e.Source != SourceSIP || e.CallID == "" {
+		return
+	}
+	k := groupKey{w.intern(e.Switch), w.intern(e.CallID)}
+	w.groups[k] = append(w.groups[k], w.msg(e))
+}
+
+// msg reads one event into its compact form.
+func (w *window) msg(e *cdr.Event) msg {
+	m := msg{
+		// Event times are whole seconds and Micros their fraction
+		// (cdr.Event), so nothing finer than a microsecond is lost.
+		at:      e.Time.UnixMicro() + int64(e.Micros),
 		id:      e.ID,
-		leg:     e.Data[dataCallID],
-		fromTag: e.Data[dataFromTag],
-		toTag:   e.Data[dataToTag],
-		verb:    e.Verb,
+		leg:     w.intern(e.Data[dataCallID]),
+		fromTag: w.intern(e.Data[dataFromTag]),
+		verb:    w.intern(e.Verb),
 	}
 	if m.id == 0 {
 		m.id = cdr.EventID(e)
 	}
-	if c, err := strconv.Atoi(e.Verb); err == nil {
-		m.code = c
+	if e.Data[dataToTag] != "" {
+		m.flags |= toTagged
+	}
+	// Only a positive code is read as one, and every code above 699 plays
+	// the same part as 65535 (a final answer that is not 401, 407 or 487).
+	if c, err := strconv.Atoi(e.Verb); err == nil && c > 0 {
+		m.code = uint16(min(c, math.MaxUint16))
 	}
 	num, meth, _ := strings.Cut(e.Data[dataCSeq], " ")
 	if n, err := strconv.ParseUint(num, 10, 32); err == nil {
-		m.cseqNum = uint32(n)
+		m.cseq = uint32(n)
 	}
-	m.cseqMeth = meth
-	m.kv, _ = url.ParseQuery(e.Data[dataKV])
+	if meth == "INVITE" {
+		m.flags |= cseqInvite
+	}
+	w.readFacts(&m, e.Data[dataKV])
 	return m
 }
 
-type groupKey struct{ sw, callID string }
+// readFacts reads the facts correlation needs from Data[dataKV], a URL query
+// string (Facts writes it with url.Values.Encode), as url.ParseQuery and
+// Get read it: pairs split at '&', a pair with a ';' or one that does not
+// unescape is skipped, and of a key given twice the first value counts.
+// Unlike ParseQuery it has no cap on the number of pairs (its default
+// refuses a string of more than 10,000): the string is read in one pass
+// and only the keys below are kept.
+func (w *window) readFacts(m *msg, s string) {
+	var seen uint8
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			continue
+		}
+		var field *uint32
+		var bit uint8
+		switch k {
+		case kvQueue:
+			field, bit = &m.queue, 1
+		case kvEnter:
+			field, bit = &m.enter, 2
+		case kvRURIUser:
+			field, bit = &m.ruri, 4
+		case kvToUser:
+			field, bit = &m.to, 8
+		case kvFromUser:
+			field, bit = &m.caller, 16
+		default:
+			continue
+		}
+		if seen&bit != 0 {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			continue
+		}
+		seen |= bit
+		*field = w.intern(v)
+	}
+}
 
 // BuildStats says what one build saw.
 type BuildStats struct {
@@ -134,6 +258,15 @@ func BuildCalls(events []cdr.Event, opt cdr.BuildOptions, cfg CorrelationConfig)
 }
 
 func buildCalls(events []cdr.Event, opt cdr.BuildOptions, cfg CorrelationConfig) ([]cdr.QueueCall, BuildStats) {
+	w := newWindow()
+	for i := range events {
+		w.add(&events[i])
+	}
+	return w.calls(opt, cfg)
+}
+
+// calls correlates the window's groups into queue calls.
+func (w *window) calls(opt cdr.BuildOptions, cfg CorrelationConfig) ([]cdr.QueueCall, BuildStats) {
 	var st BuildStats
 	if opt.StaleAfter <= 0 {
 		opt.StaleAfter = cdr.DefaultStaleAfter
@@ -141,30 +274,18 @@ func buildCalls(events []cdr.Event, opt cdr.BuildOptions, cfg CorrelationConfig)
 	if cfg.MaxCalls <= 0 {
 		cfg.MaxCalls = DefaultMaxCalls
 	}
-	groups := map[groupKey][]sipMsg{}
-	for i := range events {
-		e := &events[i]
-		if e.Source != SourceSIP || e.CallID == "" {
-			continue
-		}
-		k := groupKey{e.Switch, e.CallID}
-		groups[k] = append(groups[k], readMsg(e))
-	}
 	type built struct {
 		call cdr.QueueCall
 		open bool
 		last time.Time
 	}
 	var out []built
-	for k, msgs := range groups {
-		slices.SortFunc(msgs, func(a, b sipMsg) int {
-			if c := a.t.Compare(b.t); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.id, b.id)
+	for k, msgs := range w.groups {
+		slices.SortFunc(msgs, func(a, b msg) int {
+			return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id))
 		})
-		msgs = slices.CompactFunc(msgs, func(a, b sipMsg) bool { return a.id == b.id })
-		c, ok := correlate(k, msgs, cfg)
+		msgs = slices.CompactFunc(msgs, func(a, b msg) bool { return a.id == b.id })
+		c, ok := w.correlate(k, msgs, cfg)
 		if !ok {
 			continue
 		}
@@ -235,7 +356,7 @@ func seconds(d time.Duration) uint32 {
 }
 
 // correlate builds the queue call of one group, sorted and deduplicated.
-func correlate(k groupKey, msgs []sipMsg, cfg CorrelationConfig) (correlated, bool) {
+func (w *window) correlate(k groupKey, msgs []msg, cfg CorrelationConfig) (correlated, bool) {
 	var r correlated
 	offer := -1
 	agentLegs := false
@@ -245,7 +366,7 @@ func correlate(k groupKey, msgs []sipMsg, cfg CorrelationConfig) (correlated, bo
 			agentLegs = true
 			continue
 		}
-		if offer < 0 && m.verb == "INVITE" && m.toTag == "" {
+		if offer < 0 && m.verb == strInvite && m.flags&toTagged == 0 {
 			offer = i
 		}
 	}
@@ -255,7 +376,7 @@ func correlate(k groupKey, msgs []sipMsg, cfg CorrelationConfig) (correlated, bo
 	o := &msgs[offer]
 	callerTag := o.fromTag
 	queue := ""
-	enter := o.t
+	enter := o.time()
 	enterSet := false
 	for i := range msgs {
 		m := &msgs[i]
@@ -263,62 +384,63 @@ func correlate(k groupKey, msgs []sipMsg, cfg CorrelationConfig) (correlated, bo
 			continue
 		}
 		if queue == "" {
-			queue = m.kv.Get(kvQueue)
+			queue = w.strs[m.queue]
 		}
 		if !enterSet {
-			if t, ok := parseEnter(m.kv.Get(kvEnter)); ok {
+			if t, ok := parseEnter(w.strs[m.enter]); ok {
 				enter, enterSet = t, true
 			}
 		}
 	}
 	if queue == "" {
-		queue = cfg.Numbers[o.kv.Get(kvRURIUser)]
+		queue = cfg.Numbers[w.strs[o.ruri]]
 	}
 	if queue == "" {
-		queue = cfg.Numbers[o.kv.Get(kvToUser)]
+		queue = cfg.Numbers[w.strs[o.to]]
 	}
 	if queue == "" {
 		return r, false
 	}
 	ivr := cfg.IVRFirst || agentLegs
 	initial := map[uint32]bool{} // CSeq numbers of the caller's initial INVITEs
-	agentInvites := map[string]map[uint32]bool{}
+	agentInvites := map[uint32]map[uint32]bool{}
 	var (
 		answered, ended bool
 		answerT, endT   time.Time
 		outcome         = cdr.Waiting
 		endVerb, agent  string
-		agentLeg        string
+		agentLeg        uint32
 	)
-	end := func(m *sipMsg, o cdr.Outcome) {
-		ended, endT, endVerb = true, m.t, m.verb
+	end := func(m *msg, o cdr.Outcome) {
+		ended, endT, endVerb = true, m.time(), w.strs[m.verb]
 		if !answered {
 			outcome = o
 		}
 	}
 	for i := offer; i < len(msgs); i++ {
 		m := &msgs[i]
-		r.last = m.t
+		r.last = m.time()
 		if ended {
 			continue
 		}
+		invite := m.flags&cseqInvite != 0
 		if m.leg == k.callID {
 			switch {
-			case m.verb == "INVITE" && m.toTag == "" && m.fromTag == callerTag:
-				initial[m.cseqNum] = true
-			case m.verb == "CANCEL" && !answered:
+			case m.verb == strInvite && m.flags&toTagged == 0 && m.fromTag == callerTag:
+				initial[m.cseq] = true
+			case m.verb == strCancel && !answered:
 				end(m, cdr.Abandoned)
-			case m.verb == "BYE" && answered:
+			case m.verb == strBye && answered:
 				end(m, cdr.Answered)
-			case m.verb == "BYE" && m.fromTag == callerTag:
+			case m.verb == strBye && m.fromTag == callerTag:
 				end(m, cdr.Abandoned)
-			case m.verb == "BYE":
+			case m.verb == strBye:
 				end(m, cdr.ExitOther)
-			case m.code > 0 && m.cseqMeth == "INVITE" && initial[m.cseqNum] && !answered:
+			case m.code > 0 && invite && initial[m.cseq] && !answered:
 				switch {
 				case m.code >= 200 && m.code < 300:
 					if !ivr {
-						answered, answerT, outcome = true, m.t, cdr.Answered
+						answered, answerT, outcome = true, m.time(), cdr.Answered
 					}
 				case m.code == 487:
 					end(m, cdr.Abandoned)
@@ -331,27 +453,27 @@ func correlate(k groupKey, msgs []sipMsg, cfg CorrelationConfig) (correlated, bo
 		}
 		// A linked agent leg.
 		switch {
-		case m.verb == "INVITE" && m.toTag == "":
+		case m.verb == strInvite && m.flags&toTagged == 0:
 			if agentInvites[m.leg] == nil {
 				agentInvites[m.leg] = map[uint32]bool{}
 			}
-			agentInvites[m.leg][m.cseqNum] = true
-		case ivr && !answered && m.code >= 200 && m.code < 300 && m.cseqMeth == "INVITE" &&
-			(agentInvites[m.leg] == nil || agentInvites[m.leg][m.cseqNum]):
-			answered, answerT, outcome = true, m.t, cdr.Answered
-			agentLeg, agent = m.leg, m.kv.Get(kvToUser)
-		case answered && m.verb == "BYE" && m.leg == agentLeg:
+			agentInvites[m.leg][m.cseq] = true
+		case ivr && !answered && m.code >= 200 && m.code < 300 && invite &&
+			(agentInvites[m.leg] == nil || agentInvites[m.leg][m.cseq]):
+			answered, answerT, outcome = true, m.time(), cdr.Answered
+			agentLeg, agent = m.leg, w.strs[m.to]
+		case answered && m.verb == strBye && m.leg == agentLeg:
 			end(m, cdr.Answered)
 		}
 	}
 	c := cdr.QueueCall{
-		Switch:        k.sw,
-		CallID:        k.callID,
+		Switch:        w.strs[k.sw],
+		CallID:        w.strs[k.callID],
 		Queue:         queue,
 		Outcome:       outcome,
 		EnterTime:     enter.Truncate(time.Second),
 		Agent:         agent,
-		Caller:        o.kv.Get(kvFromUser),
+		Caller:        w.strs[o.caller],
 		EndVerb:       endVerb,
 		LastEventTime: r.last.Truncate(time.Second),
 	}

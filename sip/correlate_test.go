@@ -3,6 +3,8 @@ package sip
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +247,57 @@ func TestCorrelateMaxCalls(t *testing.T) {
 			t.Errorf("call %d: %s %s", i, c.Outcome, c.EndVerb)
 		}
 	}
+}
+
+// TestWindowMemory holds the correlation window to the aim of issue 13,
+// the messages of 100,000 calls in flight in under 300 MiB, scaled down to
+// calls of BenchmarkWindowMemory's shape (ten messages each, mirrored; half
+// of them still talking): the heap the window keeps once the events it was
+// filled from are gone, per call, stays under 300 MiB / 100,000, and the
+// window still gives every call.
+func TestWindowMemory(t *testing.T) {
+	const n = 2000
+	const perCall = (300 << 20) / 100_000
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	evs := benchCalls(t, n)
+	w := newWindow()
+	for i := range evs {
+		w.add(&evs[i])
+	}
+	evs = nil
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	held := (int64(m1.HeapAlloc) - int64(m0.HeapAlloc)) / n
+	t.Logf("the window holds %d bytes per call in flight", held)
+	if held > perCall {
+		t.Errorf("the window holds %d bytes per call in flight; want at most %d (300 MiB for 100,000 calls)", held, perCall)
+	}
+	calls, st := w.calls(cdr.BuildOptions{Now: t0.Add(time.Hour)}, testCfg)
+	if len(calls) != n || st.Open != n/2 {
+		t.Errorf("the window gave %d calls, %d open; want %d, %d open", len(calls), st.Open, n, n/2)
+	}
+}
+
+// FuzzReadFacts holds the window's reading of Data[4] to url.ParseQuery and
+// Get, which correlation used before the window kept a compact form.
+func FuzzReadFacts(f *testing.F) {
+	f.Add("dst=10.0.0.2%3A5060&from=caller&ruri=7001&src=10.0.0.1%3A5060&to=7001")
+	f.Add("q=&q=sales&enter=2025-06-02T09%3A00%3A02.5Z&link=cl")
+	f.Add("to=a;b&to=%zz&to=%41+b&fr%6Fm=x&ruri&=y&&")
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Count(s, "&") >= 10_000 {
+			t.Skip("url.ParseQuery refuses more than 10,000 pairs")
+		}
+		kv, _ := url.ParseQuery(s)
+		w := newWindow()
+		var m msg
+		w.readFacts(&m, s)
+		for key, i := range map[string]uint32{kvQueue: m.queue, kvEnter: m.enter, kvRURIUser: m.ruri, kvToUser: m.to, kvFromUser: m.caller} {
+			if got, want := w.strs[i], kv.Get(key); got != want {
+				t.Errorf("%s of %q: got %q; want %q", key, s, got, want)
+			}
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,4 +245,24 @@ func TestCallerIsTheFromUserAndSetCallerKeepsTheRest(t *testing.T) {
 	if want := strings.Replace(before, "from=4512345678&", "", 1); ev.Data[dataKV] != want {
 		t.Errorf("other facts: got %q; want %q", ev.Data[dataKV], want)
 	}
+}
+
+// FuzzFactKV holds Facts' writing of Data[4] to url.Values.Encode, which
+// wrote it before: the same facts give the same string, and so the same
+// event ID.
+func FuzzFactKV(f *testing.F) {
+	f.Add("10.0.0.2:5060", "2025-06-02T09:00:02.5Z", "caller", "", "sales", "7001", "[2001:db8::1]:5060", "+45 12&3=4")
+	f.Add("", "", "", "cl", "", "", "", "")
+	f.Fuzz(func(t *testing.T, dst, enter, from, link, q, ruri, src, to string) {
+		kv := factKV{dst: dst, enter: enter, from: from, link: link, q: q, ruri: ruri, src: src, to: to}
+		want := url.Values{}
+		for k, v := range map[string]string{kvDst: dst, kvEnter: enter, kvFromUser: from, kvLink: link, kvQueue: q, kvRURIUser: ruri, kvSrc: src, kvToUser: to} {
+			if v != "" {
+				want.Set(k, v)
+			}
+		}
+		if got := kv.encode(); got != want.Encode() {
+			t.Errorf("got %q; want %q", got, want.Encode())
+		}
+	})
 }

@@ -3,7 +3,10 @@ package sip
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,7 +52,7 @@ func BenchmarkDecodeHEP(b *testing.B) {
 }
 
 // benchCalls makes n answered calls of 6 messages each, mirrored twice.
-func benchCalls(b *testing.B, n int) []cdr.Event {
+func benchCalls(b testing.TB, n int) []cdr.Event {
 	var evs []cdr.Event
 	for i := range n {
 		l := newLeg(b, fmt.Sprintf("call-%d", i), "7001")
@@ -81,23 +84,113 @@ func BenchmarkBuildCalls(b *testing.B) {
 	}
 }
 
-// BenchmarkWindowMemory reports the heap held by 100,000 calls in the
-// correlation window (their events) and the peak of one build over them.
+// baseMsg is a message in the form the correlation window kept before
+// issue 13 (d8f03c2's sipMsg, filled as its readMsg did): the event's
+// strings, pinning their memory, and its facts parsed into a url.Values.
+// BenchmarkWindowMemory fills it beside the compact form, so that both are
+// measured in the same run.
+type baseMsg struct {
+	t                         time.Time
+	id                        uint64
+	leg, fromTag, toTag, verb string
+	code                      int
+	cseqNum                   uint32
+	cseqMeth                  string
+	kv                        url.Values
+}
+
+// baseWindow fills the pre-issue-13 window from events.
+func baseWindow(events []cdr.Event) map[[2]string][]baseMsg {
+	groups := map[[2]string][]baseMsg{}
+	for i := range events {
+		e := &events[i]
+		if e.Source != SourceSIP || e.CallID == "" {
+			continue
+		}
+		m := baseMsg{t: e.Time.Add(time.Duration(e.Micros) * time.Microsecond), id: e.ID,
+			leg: e.Data[dataCallID], fromTag: e.Data[dataFromTag], toTag: e.Data[dataToTag], verb: e.Verb}
+		if m.id == 0 {
+			m.id = cdr.EventID(e)
+		}
+		if c, err := strconv.Atoi(e.Verb); err == nil {
+			m.code = c
+		}
+		num, meth, _ := strings.Cut(e.Data[dataCSeq], " ")
+		if n, err := strconv.ParseUint(num, 10, 32); err == nil {
+			m.cseqNum = uint32(n)
+		}
+		m.cseqMeth = meth
+		m.kv, _ = url.ParseQuery(e.Data[dataKV])
+		k := [2]string{e.Switch, e.CallID}
+		groups[k] = append(groups[k], m)
+	}
+	return groups
+}
+
+// BenchmarkWindowMemory measures, for 100,000 calls in flight (1 M
+// messages), in one run: the heap their events hold (the form the build job
+// reads from the store), the heap the correlation window holds once filled
+// from them and the events are gone, in its form before issue 13 (baseMsg:
+// strings and a url.Values per message) and in its compact form now, and
+// what one build from the events allocates and takes. Heap figures are the
+// differences of HeapAlloc (live objects) and HeapInuse (the spans that
+// hold them) from the heap before the events, each read after a GC.
 func BenchmarkWindowMemory(b *testing.B) {
+	const n = 100_000
+	mib := func(after, before uint64) float64 { return (float64(after) - float64(before)) / (1 << 20) }
 	for b.Loop() {
+		var m0, m1, m2, m3, m4, m5 runtime.MemStats
 		runtime.GC()
-		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		evs := benchCalls(b, 100_000)
+		evs := benchCalls(b, n)
+		events := len(evs)
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
+
+		start := time.Now()
 		calls := BuildCalls(evs, cdr.BuildOptions{}, testCfg)
-		var m2 runtime.MemStats
+		took := time.Since(start)
 		runtime.ReadMemStats(&m2)
-		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "MiB-events")
-		b.ReportMetric(float64(m2.TotalAlloc-m1.TotalAlloc)/(1<<20), "MiB-allocated-by-build")
-		b.ReportMetric(float64(len(evs)), "events")
-		runtime.KeepAlive(calls)
-		runtime.KeepAlive(evs)
+		if len(calls) != n {
+			b.Fatalf("%d calls", len(calls))
+		}
+		calls = nil
+
+		// Before: the window's strings are the events', so what it
+		// keeps once the events are dropped includes them.
+		base := baseWindow(evs)
+		evs = nil
+		runtime.GC()
+		runtime.ReadMemStats(&m3)
+		if len(base) != n {
+			b.Fatalf("%d groups", len(base))
+		}
+		base = nil
+		runtime.GC()
+		runtime.ReadMemStats(&m4)
+
+		// Now: the same events made again (the generator is
+		// deterministic), into the compact window.
+		evs = benchCalls(b, n)
+		w := newWindow()
+		for i := range evs {
+			w.add(&evs[i])
+		}
+		evs = nil
+		runtime.GC()
+		runtime.ReadMemStats(&m5)
+		if len(w.groups) != n {
+			b.Fatalf("%d groups", len(w.groups))
+		}
+		b.ReportMetric(mib(m1.HeapAlloc, m0.HeapAlloc), "MiB-events-alloc")
+		b.ReportMetric(mib(m1.HeapInuse, m0.HeapInuse), "MiB-events-inuse")
+		b.ReportMetric(mib(m3.HeapAlloc, m0.HeapAlloc), "MiB-before-window-alloc")
+		b.ReportMetric(mib(m3.HeapInuse, m0.HeapInuse), "MiB-before-window-inuse")
+		b.ReportMetric(mib(m5.HeapAlloc, m4.HeapAlloc), "MiB-window-alloc")
+		b.ReportMetric(mib(m5.HeapInuse, m4.HeapInuse), "MiB-window-inuse")
+		b.ReportMetric(mib(m2.TotalAlloc, m1.TotalAlloc), "MiB-allocated-by-build")
+		b.ReportMetric(took.Seconds(), "s-build")
+		b.ReportMetric(float64(events), "events")
+		runtime.KeepAlive(w)
 	}
 }

@@ -92,6 +92,16 @@ var clusterTables = map[string]clusterTable{
 	"agent_touches":      {shardBy: "cityHash64(switch, agent)"},
 	"agent_call_touches": {shardBy: "cityHash64(switch, name)"},
 	"agent_rollup_15m":   {shardBy: "cityHash64(agent, queue)"},
+	// The day sums of rollup_15m (0016) sit on the shard of their
+	// 15-minute rows, so the store recomputes a day from one shard's rows
+	// and FINAL replaces its versions within the shard.
+	"rollup_day": {shardBy: "cityHash64(queue, switch)"},
+	// Contacts and cases by their own key, so a case's states meet on one
+	// shard; the case job's rows by desk, a prefix of their key.
+	"contacts":            {shardBy: "cityHash64(system, contact_id)"},
+	"cases":               {shardBy: "cityHash64(system, case_id)"},
+	"desk_months":         {shardBy: "cityHash64(desk)"},
+	"desk_month_channels": {shardBy: "cityHash64(desk)"},
 
 	"job_state":         {},
 	"queue_settings":    {},

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -50,4 +51,99 @@ func (s *Store) DistributionRollups(ctx context.Context, switchName, queue, by s
 		return nil, fmt.Errorf("cannot read the distribution of %s: %w", queue, err)
 	}
 	return out, nil
+}
+
+// sumsSelect is what a read of summed rollup rows selects after its key:
+// the counts, the histograms merged with sumMap (the waits per outcome of
+// migration 0014 among them), the offered calls of rows written before
+// 0014, and the settings the rows were counted with (scanSums reads them).
+const sumsSelect = `
+	sum(offered), sum(answered), sum(abandoned), sum(timeout), sum(exit_key), sum(exit_other), sum(unknown),
+	sum(short_abandoned), sum(answered_within_sla), sum(abandoned_within_sla), sum(transferred),
+	sum(wait_answered_s), sum(wait_all_s), sum(talk_s), max(max_wait_s),
+	tupleElement(sumMap(wait_hist_keys, wait_hist_counts) AS hist, 1), tupleElement(hist, 2),
+	tupleElement(sumMap(answered_wait_keys, answered_wait_counts) AS ans, 1), tupleElement(ans, 2),
+	tupleElement(sumMap(abandoned_wait_keys, abandoned_wait_counts) AS ab, 1), tupleElement(ab, 2),
+	sumIf(offered, waits_by_outcome = 0),
+	sum(dispositions), sum(resolved_first_contact),
+	arraySort(groupUniqArray(settings_version)), argMax(settings_version, version),
+	argMax(sla_s, version), argMax(short_abandon_s, version), argMax(sla_formula, version), argMax(sla_target, version), argMax(fcr_target, version)`
+
+// sumRollups sums the rows of rollup_15m with key (an expression of
+// rollup_15m's columns, made by this package, never by a caller) in place
+// of the period start, and calls each for every row, in the order of the
+// key (DistributionRollups). It adds the filters of PeriodRollups: the queue, the buckets in
+// [from, to), the switch, in_hours and the reader's switches.
+func (s *Store) sumRollups(ctx context.Context, key, switchName, queue string, from, to time.Time, inHoursOnly bool, each func(driver.Rows) error) error {
+	if !from.Before(to) {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`SELECT ` + key + ` AS k,` + sumsSelect + `
+FROM rollup_15m FINAL
+WHERE queue = ? AND bucket >= ? AND bucket < ?`)
+	args := []any{queue, from.UTC(), to.UTC()}
+	if switchName != "" && switchName != cdr.AllSwitches {
+		q.WriteString(" AND switch = ?")
+		args = append(args, switchName)
+	}
+	if inHoursOnly {
+		q.WriteString(" AND in_hours = 1")
+	}
+	scope, scopeArgs := readScope(ctx)
+	q.WriteString(scope)
+	args = append(args, scopeArgs...)
+	q.WriteString("\nGROUP BY k\nORDER BY k")
+
+	rows, err := s.conn.Query(ctx, q.String(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanSums reads one row of sumRollups: its key into key, and the sums.
+func scanSums(rows driver.Rows, key any) (cdr.PeriodRollup, error) {
+	var (
+		r           cdr.PeriodRollup
+		c           = &r.Counts
+		keys        []uint32
+		vals        []uint64
+		ansK, abK   []uint32
+		ansV, abV   []uint64
+		slaS, short uint32
+	)
+	if err := rows.Scan(key,
+		&c.Offered, &c.Answered, &c.Abandoned, &c.Timeout, &c.ExitKey, &c.ExitOther, &c.Unknown,
+		&c.ShortAbandoned, &c.AnsweredWithinSLA, &c.AbandonedWithinSLA, &c.Transferred,
+		&c.WaitAnsweredS, &c.WaitAllS, &c.TalkS, &c.MaxWaitS,
+		&keys, &vals, &ansK, &ansV, &abK, &abV, &c.UnsplitOffered,
+		&c.Dispositions, &c.ResolvedFirstContact,
+		&r.Versions, &r.With.Version,
+		&slaS, &short, &r.With.SLAFormula, &r.With.SLATarget, &r.With.FCRTarget); err != nil {
+		return r, err
+	}
+	for _, h := range []struct {
+		to   *map[uint32]uint64
+		keys []uint32
+		vals []uint64
+	}{{&c.WaitHist, keys, vals}, {&c.AnsweredWaits, ansK, ansV}, {&c.AbandonedWaits, abK, abV}} {
+		if len(h.keys) != len(h.vals) {
+			return r, fmt.Errorf("histogram of %d keys and %d counts", len(h.keys), len(h.vals))
+		}
+		if len(h.keys) > 0 {
+			*h.to = make(map[uint32]uint64, len(h.keys))
+			for i, k := range h.keys {
+				(*h.to)[k] += h.vals[i]
+			}
+		}
+	}
+	r.With.SLAS, r.With.ShortAbandonS = int(slaS), int(short)
+	return r, nil
 }

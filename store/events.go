@@ -21,9 +21,15 @@ const insertEventsSQL = "INSERT INTO events (switch, source, id, time, time_us, 
 // since every INSERT costs the server 20-25 ms. An event already stored is
 // stored again and deduplicated by its id on read and in merges, so a batch
 // whose fate is unknown may be sent again. While KeepAgentEvents is on, the
-// agent lines of evs go to agent_events too. InsertEvents does not retain
-// evs.
+// agent lines of evs go to agent_events too. Contacts and cases go to
+// their own tables instead (cases.go). InsertEvents does not retain evs.
 func (s *Store) InsertEvents(ctx context.Context, evs []cdr.Event) error {
+	evs, cc := splitContactsCases(evs)
+	if len(cc) > 0 {
+		if err := s.insertContactsCases(ctx, cc); err != nil {
+			return err
+		}
+	}
 	if len(evs) == 0 {
 		return nil
 	}

@@ -33,7 +33,8 @@ type testRollup struct {
 }
 
 // insertRollups writes rows in one batch (one part), with the period keys
-// computed in Copenhagen time as the rollup job does.
+// computed in Copenhagen time as the rollup job does, and counts their
+// days again as WriteRollups does.
 func insertRollups(t *testing.T, s *Store, rows ...testRollup) {
 	t.Helper()
 	loc, err := time.LoadLocation("Europe/Copenhagen")
@@ -77,6 +78,17 @@ dispositions, resolved_first_contact, sla_s, short_abandon_s, sla_formula, sla_t
 		}
 	}
 	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	// And their days, as WriteRollups counts them, under the highest
+	// version written.
+	var refs []cdr.BucketRef
+	var version uint64
+	for _, r := range rows {
+		refs = append(refs, cdr.BucketRef{Switch: r.sw, Queue: r.queue, Start: r.bucket})
+		version = max(version, r.version)
+	}
+	if err := s.recountDays(ctx, refs, version); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -19,6 +19,7 @@ var RetentionTables = map[string]string{
 	"queue_calls":   "month",
 	"call_touches":  "day",
 	"rollup_15m":    "month",
+	"rollup_day":    "month", // migration 0016
 	// The agent figures (migration 0010).
 	"agent_events":       "month",
 	"agent_touches":      "day",

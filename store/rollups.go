@@ -240,12 +240,21 @@ answered_wait_keys, answered_wait_counts, abandoned_wait_keys, abandoned_wait_co
 // starts (migration 0006) are written with the starts, the settings version
 // (0008) after them, the waits per outcome (0014) last, marked as written
 // (waits_by_outcome 1) even where a row has no answered or abandoned call.
-// rows is not retained.
+// Then it counts the days of the rows' buckets again into rollup_day under
+// the same version (0016, recountDays), so that the day sums follow every
+// write of the rows they sum. rows is not retained.
 func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.sendColumns(ctx, "rollup_15m", insertRollupsSQL, rollupColumns(rows, version))
+	if err := s.sendColumns(ctx, "rollup_15m", insertRollupsSQL, rollupColumns(rows, version)); err != nil {
+		return err
+	}
+	refs := make([]cdr.BucketRef, len(rows))
+	for i, r := range rows {
+		refs[i] = cdr.BucketRef{Switch: r.Switch, Queue: r.Queue, Start: r.Keys.Bucket}
+	}
+	return s.recountDays(ctx, refs, version)
 }
 
 // rollupColumns returns the columns of insertRollupsSQL for rows under

@@ -36,6 +36,9 @@ type Store struct {
 	// has insert_quorum_parallel, which every insert then turns off
 	// (sendColumns, clusterSettings).
 	noParallelQuorum atomic.Bool
+	// daysFilled is set once job_state says rollup_day holds every day of
+	// rollup_15m (daysReady).
+	daysFilled atomic.Bool
 	// agentEvents makes InsertEvents keep agent lines by agent as well
 	// (KeepAgentEvents).
 	agentEvents atomic.Bool

@@ -121,7 +121,7 @@ func TestIngestSaysWhatIsWrongWithTheInput(t *testing.T) {
 		{"a missing file", []string{"ingest", missing}, "ingest: cannot open " + missing + ": no such file or directory"},
 		{"an empty file", []string{"ingest", "--format", "queue_log", empty}, "ingest: " + empty + " is empty: nothing to import"},
 		{"an unknown format", []string{"ingest", "--format", "queuelog", empty},
-			`ingest: unknown --format "queuelog" (did you mean "queue_log"?); formats: asterisk_cdr, csv, disposition, freeswitch_json, freeswitch_xml, json, queue_log, queue_log_db`},
+			`ingest: unknown --format "queuelog" (did you mean "queue_log"?); formats: asterisk_cdr, cases, contacts, csv, disposition, freeswitch_json, freeswitch_xml, json, queue_log, queue_log_db`},
 	} {
 		stdout, _, err := runText(t, noClickHouse, tc.args...)
 		if err == nil || err.Error() != tc.want {

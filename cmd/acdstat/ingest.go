@@ -33,7 +33,7 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 	sw := s.fs.String("switch", cdr.DefaultSwitch, "the switch these files come from")
 	tz := s.fs.String("tz", "", "the zone of these files' local times, over the zone of --switch in the queue file and ACDSTAT_SWITCH_TIMEZONE (for a one-off file)")
 	noBuild := s.fs.Bool("no-build", false, "only store the events; leave building queue calls to serve")
-	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md)")
+	mapFile := s.fs.String("map", "", "a CDR column mapping (YAML) for --format csv or json (docs/CDR_FORMAT.md); for --format contacts or cases a map of their fields (YAML), or for cases a shipped tool map: servicenow, topdesk, jira or otrs")
 	allowOld := s.fs.Bool("allow-old", false, "take events older than the raw-event retention (a backfill of history); they are dropped at the next retention run unless ACDSTAT_RETENTION_EVENTS is 0 or reaches back to them")
 	if err := s.parse(args); err != nil {
 		return err
@@ -67,7 +67,13 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	decode = privacy.Wrap(decode)
-	cdrMap, err := config.LoadCDRMap(*mapFile)
+	var cdrMap *cdr.CDRMap
+	switch *format {
+	case cdr.FormatCases, cdr.FormatContacts:
+		cdrMap, err = config.LoadRecordMap(*mapFile, *format)
+	default:
+		cdrMap, err = config.LoadCDRMap(*mapFile)
+	}
 	if err != nil {
 		return err
 	}
@@ -89,8 +95,10 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		now := s.now()
 		// Every intake path takes no time older than the retention keeps
 		// (intake.Config.Oldest), but for a backfill.
+		// Contacts and cases are not raw events: a case opened long ago is
+		// updated today.
 		var oldest time.Time
-		if !*allowOld && s.cfg.Intake.Oldest != nil {
+		if !*allowOld && s.cfg.Intake.Oldest != nil && *format != cdr.FormatContacts && *format != cdr.FormatCases {
 			oldest = s.cfg.Intake.Oldest(now)
 		}
 		res, err := ingestFile(ctx, storeSink{st: st, now: s.now}, name, *format, decode, cdr.DecodeOptions{
@@ -113,7 +121,13 @@ func cmdIngest(ctx context.Context, p process, args []string) error {
 		total.Accepted += res.Accepted
 		total.Rejected += res.Rejected
 	}
-	if !*noBuild {
+	if !*noBuild && (*format == cdr.FormatContacts || *format == cdr.FormatCases) {
+		stats, err := newCaseJob(log, a.queues, st).Run(ctx)
+		if err != nil {
+			return fmt.Errorf("contacts and cases are stored, but counting them failed (serve retries it): %w", err)
+		}
+		fmt.Fprintf(p.stdout, "%s counted\n", plural(stats.Desks, "desk", "desks"))
+	} else if !*noBuild {
 		b, err := newBuilder(s.cfg, log, prometheus.NewRegistry(), s.now, st, a.queues)
 		if err != nil {
 			return err

@@ -58,8 +58,22 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	agents := s.fs.Bool("agents", false, "report the agent figures instead: a row per agent and period (--period, --from, --to, --format table, csv or json; see --agent, --queues)")
 	agent := s.fs.String("agent", "", "with --agents: this agent only (its id, or its pseudonym)")
 	queues := s.fs.Bool("queues", false, "with --agents: a row per queue of each agent too")
+	contacts := s.fs.Bool("contacts", false, "report the contacts by channel instead: a row per desk, month and channel (--desk, --from, --to as local dates, --format table, csv, json, markdown or xlsx)")
+	cases := s.fs.Bool("cases", false, "report the cases instead: a row per desk and month (as --contacts)")
+	desk := s.fs.String("desk", "", "with --contacts or --cases: this desk only")
 	if err := s.parse(args); err != nil {
 		return err
+	}
+	if *contacts || *cases {
+		if s.fs.NArg() > 0 {
+			return fmt.Errorf("report: unexpected argument %q", s.fs.Arg(0))
+		}
+		a, err := s.open(ctx, p, false)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return reportDesks(ctx, a, *cases, *desk, *fromArg, *toArg, *format, *output, p.stdout, s.now())
 	}
 	if *agents {
 		if s.fs.NArg() > 0 {

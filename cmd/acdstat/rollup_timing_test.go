@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/cdr"
@@ -68,7 +71,9 @@ func writeHistory(b *testing.B, st *store.Store, n int) {
 // BenchmarkRollup measures, on -rollup.calls stored queue calls of 10
 // queues over 12 months: the rollup from scratch (every bucket), the
 // incremental jobs (build and rollup) after 1,000 new calls arrive as
-// queue_log events, and the report query of 12 months × 10 queues.
+// queue_log events, the report query of 12 months × 10 queues, a BI
+// tool's query of one queue-month through queue_month, and the calls of
+// one queue-day (store.CurrentCalls, against queue_calls_current).
 func BenchmarkRollup(b *testing.B) {
 	environ := testEnv(b)
 	st, cfg := benchStore(b, environ)
@@ -145,21 +150,110 @@ func BenchmarkRollup(b *testing.B) {
 		}
 	})
 
+	// The reads count the rows the server read (medianOf), from the
+	// progress it sends with every query.
+	var read uint64
+	readCtx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
+	loc := simulate.Copenhagen()
 	b.Run("report_12m_10q", func(b *testing.B) {
-		loc := simulate.Copenhagen()
 		from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
 		for b.Loop() {
-			for q := 0; q < benchQueues; q++ {
-				got, err := st.PeriodCounts(ctx, "", fmt.Sprintf("q%d", q), "month", from, to, false)
+			medianOf(b, &read, func() {
+				for q := 0; q < benchQueues; q++ {
+					got, err := st.PeriodCounts(readCtx, "", fmt.Sprintf("q%d", q), "month", from, to, false)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(got) != 12 {
+						b.Fatalf("got %d months; want 12", len(got))
+					}
+				}
+			})
+		}
+	})
+
+	// A BI tool's query of one queue-month through the views.
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr: []string{envValue(environ, "ACDSTAT_CLICKHOUSE_ADDR")},
+		Auth: clickhouse.Auth{Database: envValue(environ, "ACDSTAT_CLICKHOUSE_DATABASE"), Username: "default"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	b.Run("view_1q_1m", func(b *testing.B) {
+		march := time.Date(2024, 3, 1, 0, 0, 0, 0, loc).UTC()
+		for b.Loop() {
+			medianOf(b, &read, func() {
+				var offered uint64
+				if err := conn.QueryRow(readCtx, `SELECT offered FROM queue_month
+WHERE queue = 'q3' AND switch = '*' AND hours = 'all' AND period_start = ?`, march).Scan(&offered); err != nil {
+					b.Fatal(err)
+				}
+				if offered == 0 {
+					b.Fatal("no call in March")
+				}
+			})
+		}
+	})
+
+	// The calls of one queue-day, through store.CurrentCalls (the
+	// period's partitions) and, the baseline, through queue_calls_current.
+	day := [2]time.Time{time.Date(2024, 3, 12, 0, 0, 0, 0, loc), time.Date(2024, 3, 13, 0, 0, 0, 0, loc)}
+	var want uint64
+	b.Run("calls_1q_1d", func(b *testing.B) {
+		for b.Loop() {
+			medianOf(b, &read, func() {
+				calls, err := st.CurrentCalls(readCtx, "", "q3", day[0], day[1], 1_000_000)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(got) != 12 {
-					b.Fatalf("got %d months; want 12", len(got))
-				}
-			}
+				want = uint64(len(calls))
+			})
 		}
 	})
+	b.Run("calls_1q_1d_view", func(b *testing.B) {
+		for b.Loop() {
+			medianOf(b, &read, func() {
+				rows, err := conn.Query(readCtx, `SELECT switch, call_id, queue, seq, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb
+FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time < ? ORDER BY enter_time, switch, call_id, seq`, day[0].UTC(), day[1].UTC())
+				if err != nil {
+					b.Fatal(err)
+				}
+				var n uint64
+				for rows.Next() {
+					n++
+				}
+				if err := rows.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+				if n != want || n == 0 {
+					b.Fatalf("queue_calls_current has %d calls of the day; CurrentCalls %d", n, want)
+				}
+			})
+		}
+	})
+}
+
+// readRounds is how many times medianOf runs a read.
+const readRounds = 5
+
+// medianOf runs read readRounds times and reports the median time of one
+// read (median-ms), which a shared machine disturbs less than a mean, and
+// the rows the server read per read (rows/read), counted by rows.
+func medianOf(b *testing.B, rows *uint64, read func()) {
+	b.Helper()
+	*rows = 0
+	defer func() { b.ReportMetric(float64(*rows)/readRounds, "rows/read") }()
+	times := make([]time.Duration, readRounds)
+	for i := range times {
+		start := time.Now()
+		read()
+		times[i] = time.Since(start)
+	}
+	slices.Sort(times)
+	b.ReportMetric(float64(times[readRounds/2].Microseconds())/1000, "median-ms")
 }
 
 // BenchmarkRebuild measures acdstat rebuild: queue calls rebuilt from their

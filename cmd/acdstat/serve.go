@@ -164,7 +164,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log))
+	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log), caseJob(cfg, log, queues, st))
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 	realtime := fs.Bool("realtime", false, "with --to: post --days of history ending yesterday, then today up to now, then play today live until interrupted")
 	dispositions := fs.Float64("dispositions", 0.8, "the share of answered calls whose agent gives a disposition (first-contact resolution), written as queue_log DISPOSITION lines (--format queue_log); 0 for none")
 	agents := fs.Bool("agents", false, "simulate the agents too (sessions, pauses, rings, a static member, a night agent, an agent in two desks, one person on a second switch SWITCH-2); --out FILE writes that switch's log to FILE.SWITCH-2; the agent map goes to stderr")
+	cases := fs.Bool("cases", false, "with --to: post the portal contacts and the cases of a service-management tool of the same days too (POST /v1/contacts and /v1/cases; desks servicedesk and klinisk)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +101,15 @@ func cmdSimulate(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("cannot send to %s: %w", *to, err)
 	}
 	fmt.Fprintf(p.stderr, "sent %s (%s) to %s\n", plural(len(lines), "queue_log line", "queue_log lines"), plural(len(sim.Truth().Calls), "queue call", "queue calls"), *to)
+	if *cases {
+		until, days := cfg.Start.AddDate(0, 0, cfg.Days), cfg.Days
+		if *realtime {
+			until, days = p.now(), cfg.Days+1
+		}
+		if err := simulateCases(ctx, *to, *token, cfg.Start, days, cfg.Seed, until, p.stderr); err != nil {
+			return err
+		}
+	}
 	if !*realtime {
 		return nil
 	}

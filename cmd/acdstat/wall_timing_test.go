@@ -6,13 +6,15 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/acdstat/acdstat/drain"
 )
 
 // BenchmarkWallDelay measures the delay from a post to node A to node B's
 // wallboard in headless Chromium (TestWallboardOnTwoNodes's setup): 100
 // events, a caller joining and hanging up by turns, each posted once the
 // screen showed the one before. It reports the median and the longest
-// delay, with the writer's default linger (1 s) and with 200 ms. One run
+// delay, with the writer's former linger (1 s) and its default (250 ms). One run
 // is 100 events, minutes in all, so it runs only with ACDSTAT_BENCH_WALL=1
 // (make bench would run it ten times), and with -benchtime=1x.
 func BenchmarkWallDelay(b *testing.B) {
@@ -20,7 +22,7 @@ func BenchmarkWallDelay(b *testing.B) {
 		b.Skip("set ACDSTAT_BENCH_WALL=1 to measure: 100 events through two nodes and Chromium take minutes")
 	}
 	bin := wallChromium(b)
-	for _, linger := range []time.Duration{time.Second, 200 * time.Millisecond} {
+	for _, linger := range []time.Duration{time.Second, drain.DefaultLinger} {
 		b.Run("linger="+linger.String(), func(b *testing.B) {
 			dir := b.TempDir()
 			a, n := wallNodes(b, dir, testEnv(b), linger)
