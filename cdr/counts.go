@@ -22,6 +22,18 @@ type Counts struct {
 	// WaitHist is the wait distribution: key WaitBucket(wait_s), value the
 	// number of queue calls. Sparse, so a quiet bucket costs nothing.
 	WaitHist map[uint32]uint64
+	// AnsweredWaits and AbandonedWaits are the wait distributions of the
+	// answered and of the abandoned calls (migration 0014): key wait_s
+	// itself, to the second at every length (no coarse steps), value the
+	// number of calls. From them the figures at any threshold are summed
+	// for any period (Within, AtThreshold) without a rebuild.
+	AnsweredWaits  map[uint32]uint64
+	AbandonedWaits map[uint32]uint64
+	// UnsplitOffered counts the offered calls of rollup rows written
+	// before AnsweredWaits and AbandonedWaits existed (the stored rows
+	// say so): where it is not 0 the figures at other thresholds than
+	// sla_s are unknown, not smaller. It is read, never counted.
+	UnsplitOffered uint64
 	// Dispositions and ResolvedFirstContact count answered stays with a
 	// disposition, and those resolved at first contact (FCR).
 	Dispositions         uint64
@@ -68,6 +80,21 @@ func (c *Counts) Add(o *Counts) {
 	for k, v := range o.WaitHist {
 		c.WaitHist[k] += v
 	}
+	c.AnsweredWaits = addHist(c.AnsweredWaits, o.AnsweredWaits)
+	c.AbandonedWaits = addHist(c.AbandonedWaits, o.AbandonedWaits)
+	c.UnsplitOffered += o.UnsplitOffered
 	c.Dispositions += o.Dispositions
 	c.ResolvedFirstContact += o.ResolvedFirstContact
+}
+
+// addHist adds the histogram o to h, making h where o has counts, and
+// returns h.
+func addHist(h, o map[uint32]uint64) map[uint32]uint64 {
+	if len(o) > 0 && h == nil {
+		h = make(map[uint32]uint64, len(o))
+	}
+	for k, v := range o {
+		h[k] += v
+	}
+	return h
 }

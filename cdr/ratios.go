@@ -47,25 +47,8 @@ type Ratios struct {
 // HistCoarseStep−1 seconds under the exact value).
 func (c *Counts) Ratios(q QueueSettings) Ratios {
 	var r Ratios
-	a, at, b, bt := c.Answered, c.AnsweredWithinSLA, c.Abandoned, c.AbandonedWithinSLA
-	switch q.SLAFormula {
-	case FormulaOfferedExclShort:
-		if c.Offered >= c.ShortAbandoned {
-			r.ServiceLevel = ratio(at, c.Offered-c.ShortAbandoned)
-		}
-	case FormulaOffered:
-		r.ServiceLevel = ratio(at, c.Offered)
-	case FormulaAnswered:
-		r.ServiceLevel = ratio(at, a)
-	case FormulaAnsweredAbandoned:
-		r.ServiceLevel = ratio(at, a+b)
-	case FormulaAbandonedAfter:
-		if a+b >= bt {
-			r.ServiceLevel = ratio(at, a+b-bt)
-		}
-	case FormulaPositive:
-		r.ServiceLevel = ratio(at+bt, a+b)
-	}
+	a, b := c.Answered, c.Abandoned
+	r.ServiceLevel = serviceLevel(q.SLAFormula, c.Offered, c.ShortAbandoned, a, c.AnsweredWithinSLA, b, c.AbandonedWithinSLA)
 	r.ASA = ratio(c.WaitAnsweredS, a)
 	r.AvgWait = ratio(c.WaitAllS, c.Offered)
 	r.AbandonRate = ratio(b, c.Offered)
@@ -113,6 +96,31 @@ func (c *Counts) WaitPercentiles(pcts ...int) []*float64 {
 		}
 	}
 	return out
+}
+
+// serviceLevel is service_level by formula (Ratios) from O = offered,
+// S = short abandoned, A, A≤T, B and B≤T; nil where its denominator is zero
+// or below zero, or the formula is unknown.
+func serviceLevel(formula string, offered, short, a, at, b, bt uint64) *float64 {
+	switch formula {
+	case FormulaOfferedExclShort:
+		if offered >= short {
+			return ratio(at, offered-short)
+		}
+	case FormulaOffered:
+		return ratio(at, offered)
+	case FormulaAnswered:
+		return ratio(at, a)
+	case FormulaAnsweredAbandoned:
+		return ratio(at, a+b)
+	case FormulaAbandonedAfter:
+		if a+b >= bt {
+			return ratio(at, a+b-bt)
+		}
+	case FormulaPositive:
+		return ratio(at+bt, a+b)
+	}
+	return nil
 }
 
 // ratio returns num/den, or nil when den is zero.

@@ -153,8 +153,16 @@ func count(c *Counts, call *QueueCall, q *QueueSettings) {
 				c.ResolvedFirstContact++
 			}
 		}
+		if c.AnsweredWaits == nil {
+			c.AnsweredWaits = map[uint32]uint64{}
+		}
+		c.AnsweredWaits[call.WaitS]++
 	case Abandoned:
 		c.Abandoned++
+		if c.AbandonedWaits == nil {
+			c.AbandonedWaits = map[uint32]uint64{}
+		}
+		c.AbandonedWaits[call.WaitS]++
 		if w < uint64(max(q.ShortAbandonS, 0)) {
 			c.ShortAbandoned++
 		}

@@ -72,7 +72,9 @@ func TestRollupCountsEveryFigure(t *testing.T) {
 		Offered: 10, Answered: 3, Abandoned: 3, Timeout: 1, ExitKey: 1, ExitOther: 1, Unknown: 1,
 		ShortAbandoned: 1, AnsweredWithinSLA: 2, AbandonedWithinSLA: 2, Transferred: 1,
 		WaitAnsweredS: 611, WaitAllS: 300 + 301 + 10 + 4 + 5 + 400 + 600 + 20 + 0 + 2000, TalkS: 210, MaxWaitS: 2000,
-		WaitHist: map[uint32]uint64{300: 1, 301: 1, 10: 1, 4: 1, 5: 1, 400: 1, 600: 1, 20: 1, 0: 1, WaitBucket(2000): 1},
+		WaitHist:       map[uint32]uint64{300: 1, 301: 1, 10: 1, 4: 1, 5: 1, 400: 1, 600: 1, 20: 1, 0: 1, WaitBucket(2000): 1},
+		AnsweredWaits:  map[uint32]uint64{300: 1, 301: 1, 10: 1},
+		AbandonedWaits: map[uint32]uint64{4: 1, 5: 1, 400: 1},
 	}
 	if !reflect.DeepEqual(r.Counts, want) {
 		t.Fatalf("counts:\n got %+v\nwant %+v", r.Counts, want)

@@ -19,9 +19,13 @@ import (
 )
 
 // CountsReader sums the rollups of one queue per period start, with the
-// settings they were counted with (store.PeriodRollups).
+// settings they were counted with (store.PeriodRollups), or per slot of a
+// distribution.
 type CountsReader interface {
 	PeriodRollups(ctx context.Context, switchName, queue, period string, from, to time.Time, inHoursOnly bool) (map[time.Time]cdr.PeriodRollup, error)
+	// DistributionRollups sums them per local hour of day or weekday
+	// (cdr.Bys) instead (store.DistributionRollups).
+	DistributionRollups(ctx context.Context, switchName, queue, by string, from, to time.Time, inHoursOnly bool, loc *time.Location) (map[int]cdr.PeriodRollup, error)
 }
 
 // QueueNamer lists the queues that have rollup rows (store.RollupQueues).
@@ -62,12 +66,13 @@ type Sources struct {
 	// Systems is the figures of system response times (systems.go); nil:
 	// GET /v1/systems is not served.
 	Systems SystemsReader
+	Calls   CallsReader
 	// Cases reads contacts and cases by desk (nil: none are served).
 	Cases CaseReader
 }
 
 // API serves the read API (GET /v1/report, /v1/queues, /v1/rejects,
-// /v1/callbacks) and the dashboard at /. Every answer is computed per
+// /v1/callbacks, /v1/calls) and the dashboard at /. Every answer is computed per
 // request, with the queue settings current when it starts; the API keeps
 // no state and is safe for concurrent use.
 type API struct {
@@ -97,6 +102,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.src.Systems != nil {
 		mux.Handle("GET /v1/systems", a.wrap(http.HandlerFunc(a.systems)))
 	}
+	mux.Handle("GET /v1/calls", a.wrap(http.HandlerFunc(a.calls)))
+	mux.Handle("GET /v1/calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.call)))
+	mux.Handle("GET /calls", a.wrap(http.HandlerFunc(a.callsPage)))
+	mux.Handle("GET /calls/{switch}/{call_id}", a.wrap(http.HandlerFunc(a.callPage)))
 	mux.Handle("GET /v1/contacts", a.wrap(http.HandlerFunc(a.contactsAPI)))
 	mux.Handle("GET /v1/cases", a.wrap(http.HandlerFunc(a.casesAPI)))
 	mux.Handle("GET /{$}", a.wrap(http.HandlerFunc(a.dashboard)))
@@ -239,6 +248,20 @@ func hoursParam(r *http.Request) (string, error) {
 	return "", badRequest("hours must be all (every call) or in (calls that joined in opening hours); got %q", h)
 }
 
+// thresholdsParam reads ?sla=20,60 (report.ParseThresholds); nil where
+// none is asked.
+func thresholdsParam(r *http.Request) ([]int, error) {
+	v := r.URL.Query()
+	if !v.Has("sla") {
+		return nil, nil
+	}
+	ts, err := report.ParseThresholds(v.Get("sla"))
+	if err != nil {
+		return nil, badRequest("sla: %s", err)
+	}
+	return ts, nil
+}
+
 // reportRows reads and builds the report rows of one queue; current is the
 // current settings version, which each row's is compared with.
 func (a *API) reportRows(ctx context.Context, q cdr.QueueSettings, current, sw, period, hours string, from, to time.Time) ([]report.Row, error) {
@@ -264,7 +287,9 @@ func countPeriods(period string, from, to time.Time, loc *time.Location, limit i
 // or to lies inside a period, the first or last row counts only the part
 // in the range and says so (partial, counted_from, counted_to), as in
 // acdstat report; each row says with which settings it was counted
-// (settings_version, settings_current).
+// (settings_version, settings_current). ?sla=20,60 adds the figures at
+// those waits (report.AddThresholds); ?by=hour-of-day or weekday gives the
+// range's distribution instead (report.BuildDistribution).
 func (a *API) report(w http.ResponseWriter, r *http.Request) {
 	if err := a.serveReport(w, r); err != nil {
 		a.fail(w, r, err)
@@ -284,6 +309,10 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(cdr.Periods, period) {
 		return badRequest("period must be one of %s; got %q", strings.Join(cdr.Periods, ", "), period)
 	}
+	by := v.Get("by")
+	if by != "" && !slices.Contains(cdr.Bys, by) {
+		return badRequest("by must be %s; got %q", strings.Join(cdr.Bys, " or "), by)
+	}
 	hours, err := hoursParam(r)
 	if err != nil {
 		return err
@@ -295,6 +324,10 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if format != "json" && format != "csv" && format != "xlsx" {
 		return badRequest("format must be json, csv or xlsx; got %q", format)
 	}
+	ts, err := thresholdsParam(r)
+	if err != nil {
+		return err
+	}
 	qs, err := a.settings.Settings(r.Context())
 	if err != nil {
 		return err
@@ -303,17 +336,40 @@ func (a *API) serveReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := readRange(period, v.Get("from"), v.Get("to"), q.Location, a.now())
-	if err != nil {
-		return err
+	var (
+		rows     []report.Row
+		from, to time.Time
+	)
+	if by != "" {
+		// A distribution's range defaults as a day's would (it ends with
+		// today), and has 24 or 7 rows whatever its length.
+		from, to, err = readRange(cdr.PeriodDay, v.Get("from"), v.Get("to"), q.Location, a.now())
+		if err != nil {
+			return err
+		}
+		sums, err := a.src.Counts.DistributionRollups(r.Context(), sw, q.Name, by, from, to, hours == "in", q.Location)
+		if err != nil {
+			return err
+		}
+		if rows, err = report.BuildDistribution(q, qs.Version, sw, by, hours, from, to, sums); err != nil {
+			return err
+		}
+		period = by
+	} else {
+		from, to, err = readRange(period, v.Get("from"), v.Get("to"), q.Location, a.now())
+		if err != nil {
+			return err
+		}
+		if n := countPeriods(period, from, to, q.Location, maxAPIRows); n > maxAPIRows {
+			return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
+				from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
+		}
+		if rows, err = a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to); err != nil {
+			return err
+		}
 	}
-	if n := countPeriods(period, from, to, q.Location, maxAPIRows); n > maxAPIRows {
-		return badRequest("from %s to %s holds more than %d %s periods; narrow from and to or choose a longer period",
-			from.Format("2006-01-02"), to.Format("2006-01-02"), maxAPIRows, period)
-	}
-	rows, err := a.reportRows(r.Context(), q, qs.Version, sw, period, hours, from, to)
-	if err != nil {
-		return err
+	if ts != nil {
+		report.AddThresholds(rows, ts)
 	}
 	filename := fmt.Sprintf("%s_%s_%s.%s", safeName(q.Name), period, from.Format("2006-01-02"), format)
 	switch format {

@@ -49,6 +49,9 @@ var labels = map[string]map[string]string{
 		"systems_title": "System response times", "systems_period": "Month", "agreed_level": "Agreed level", "systems_met": "Meeting their level",
 		"systems_note": "Share of timed actions within their threshold, averaged over the locations, against each system's agreed level: ✓ meets it, ✗ does not (compared at the two decimals shown). N/A: no measurements.",
 		"met_of":       "%d of %d", "na": "N/A",
+		"by_hour_title": "Calls by hour of day, %s", "by_weekday_title": "Calls by weekday, %s",
+		"by_note": "The year's calls by the local hour or weekday they joined in. Bars: calls offered; line: abandoned calls. Every number opens the calls behind it.",
+		"hour":    "Hour", "weekday": "Weekday", "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
 	},
 	"da": {
 		"title": "acdstat", "desk": "Kø", "year": "År", "hours": "Opkald", "hours_all": "alle opkald", "hours_in": "i åbningstiden",
@@ -77,6 +80,9 @@ var labels = map[string]map[string]string{
 		"systems_title": "Svartider for systemer", "systems_period": "Måned", "agreed_level": "Aftalt niveau", "systems_met": "Når niveauet",
 		"systems_note": "Andel af tidsmålte handlinger inden for grænsen, gennemsnit af lokationerne, mod systemets aftalte niveau: ✓ nået, ✗ ikke nået (sammenlignet med de viste decimaler). N/A: ingen målinger.",
 		"met_of":       "%d af %d", "na": "N/A",
+		"by_hour_title": "Opkald pr. klokkeslæt, %s", "by_weekday_title": "Opkald pr. ugedag, %s",
+		"by_note": "Årets opkald efter det lokale klokkeslæt eller den ugedag, de kom i kø. Søjler: modtagne opkald; linje: afbrudte opkald. Hvert tal åbner opkaldene bag det.",
+		"hour":    "Klokkeslæt", "weekday": "Ugedag", "weekdays": "man tir ons tor fre lør søn",
 	},
 }
 
@@ -97,12 +103,40 @@ func formulaText(formula string, slaS, shortS int, l map[string]string) string {
 type cell struct {
 	Field, Value, Text string
 	Class              string
-	Data               bool // a name or a hash, not a word of the page's language (translate="no")
+	Data               bool   // a name or a hash, not a word of the page's language (translate="no")
+	Href               string // the page of the calls behind the number (/calls), where it has one
 }
 
 type tableRow struct {
 	Label, Start string
+	Slot         string // the hour (00–23) or weekday (mon…sun) of a distribution's row
 	Cells        []cell
+}
+
+// drillLinks make the links from a page's numbers to the calls behind
+// them (/calls, METRICS.md "Drill-down"): the queue, switch, hours and
+// language of the page, and the range a row counts.
+type drillLinks url.Values
+
+// href is the page of the calls of r's range that kv (name, value, …)
+// keeps.
+func (d drillLinks) href(r *report.Row, kv ...string) string {
+	q := url.Values{}
+	for k, v := range d {
+		q[k] = v
+	}
+	q.Set("from", r.CountedFrom.Format(time.RFC3339))
+	q.Set("to", r.CountedTo.Format(time.RFC3339))
+	for i := 0; i+1 < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	return "/calls?" + q.Encode()
+}
+
+// to links c to href.
+func (c cell) to(href string) cell {
+	c.Href = href
+	return c
 }
 
 type legendItem struct{ Class, Name string }
@@ -141,6 +175,7 @@ type todayData struct {
 	Waiting              int
 	WaitingSince         string
 	Offered              uint64
+	OfferedHref          string
 	ServiceLevel         cell
 	Panel                panel
 	HasCalls, HasWaiting bool
@@ -335,7 +370,22 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 		api.Set("switch", d.Switch)
 	}
 	d.APIURL = "/v1/report?" + api.Encode()
-	d.Panels = monthPanels(rows, l)
+	links := drillLinks{"queue": {q.Name}, "hours": {hours}, "lang": {d.Lang}}
+	if d.Switch != "" {
+		links["switch"] = []string{d.Switch}
+	}
+	d.Panels = monthPanels(rows, l, links)
+	for _, by := range cdr.Bys {
+		sums, err := a.src.Counts.DistributionRollups(ctx, sw, q.Name, by, from, to, hours == "in", q.Location)
+		if err != nil {
+			return err
+		}
+		drows, err := report.BuildDistribution(q, qs.Version, sw, by, hours, from, to, sums)
+		if err != nil {
+			return err
+		}
+		d.Panels = append(d.Panels, distributionPanel(by, year, drows, l, links))
+	}
 	desk, err := a.deskPanels(ctx, qs, q, year, d.Lang, l)
 	if err != nil {
 		return err
@@ -343,7 +393,7 @@ func (a *API) fillDashboard(ctx context.Context, d *dashboardData, v url.Values)
 	d.Panels = append(d.Panels, desk...)
 
 	if year == now.Year() {
-		t, err := a.today(ctx, q, qs.Version, sw, hours, now, l)
+		t, err := a.today(ctx, q, qs.Version, sw, hours, now, l, links)
 		if err != nil {
 			return err
 		}
@@ -373,7 +423,7 @@ func (a *API) dataYears(ctx context.Context, q cdr.QueueSettings, sw string, now
 	return years, nil
 }
 
-func monthPanels(rows []report.Row, l map[string]string) []panel {
+func monthPanels(rows []report.Row, l map[string]string, links drillLinks) []panel {
 	months := strings.Fields(l["months"])
 	var labelsX []string
 	var offered, abandoned, asa, avgWait, sl, fcr []*float64
@@ -439,12 +489,18 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 	for i, r := range rows {
 		start := r.PeriodStart.Format(time.RFC3339)
 		calls.Rows = append(calls.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
-			countCell("offered", r.Offered), countCell("abandoned", r.Abandoned), waitCell("asa_s", r.ASA, l), waitCell("avg_wait_s", r.AvgWait, l)}})
+			countCell("offered", r.Offered).to(links.href(&r)),
+			countCell("abandoned", r.Abandoned).to(links.href(&r, "outcome", "abandoned")),
+			waitCell("asa_s", r.ASA, l).to(links.href(&r, "outcome", "answered", "sort", "-wait_s")),
+			waitCell("avg_wait_s", r.AvgWait, l).to(links.href(&r, "sort", "-wait_s"))}})
 		slp.Rows = append(slp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
-			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l), countCell("answered_within_sla", r.AnsweredWithinSLA), countCell("offered", r.Offered),
+			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l).to(links.href(&r, "sort", "-wait_s")),
+			countCell("answered_within_sla", r.AnsweredWithinSLA).to(links.href(&r, "outcome", "answered", "wait_upto", strconv.Itoa(r.SLAS))),
+			countCell("offered", r.Offered).to(links.href(&r)),
 			settingsCell(r, l)}})
 		fp.Rows = append(fp.Rows, tableRow{Label: labelsX[i], Start: start, Cells: []cell{
-			ratioCell("fcr_rate", r.FCRRate, r.FCRMet, l), countCell("dispositions", r.Dispositions)}})
+			ratioCell("fcr_rate", r.FCRRate, r.FCRMet, l).to(links.href(&r, "disposition", "given")),
+			countCell("dispositions", r.Dispositions).to(links.href(&r, "disposition", "given"))}})
 	}
 	calls.Numbers, slp.Numbers, fp.Numbers = l["numbers"], l["numbers"], l["numbers"]
 	return []panel{calls, slp, fp}
@@ -452,7 +508,7 @@ func monthPanels(rows []report.Row, l map[string]string) []panel {
 
 // today reads today's 15-minute rows, the day so far and the calls waiting
 // now.
-func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours string, now time.Time, l map[string]string) (*todayData, error) {
+func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours string, now time.Time, l map[string]string, links drillLinks) (*todayData, error) {
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.Location)
 	next := day.AddDate(0, 0, 1)
 	rows, err := a.reportRows(ctx, q, current, sw, cdr.Period15m, hours, day, next)
@@ -472,8 +528,8 @@ func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours
 		t.WaitingSince = since.In(q.Location).Format("15:04:05")
 	}
 	if len(dayRows) == 1 {
-		t.Offered = dayRows[0].Offered
-		t.ServiceLevel = ratioCell("service_level", dayRows[0].ServiceLevel, dayRows[0].SLAMet, l)
+		t.Offered, t.OfferedHref = dayRows[0].Offered, links.href(&dayRows[0])
+		t.ServiceLevel = ratioCell("service_level", dayRows[0].ServiceLevel, dayRows[0].SLAMet, l).to(links.href(&dayRows[0], "sort", "-wait_s"))
 	}
 	var labelsX []string
 	var sl []*float64
@@ -495,9 +551,66 @@ func (a *API) today(ctx context.Context, q cdr.QueueSettings, current, sw, hours
 		}
 		t.HasCalls = true
 		p.Rows = append(p.Rows, tableRow{Label: labelsX[i], Start: r.PeriodStart.Format(time.RFC3339), Cells: []cell{
-			countCell("offered", r.Offered), countCell("answered_within_sla", r.AnsweredWithinSLA), ratioCell("service_level", r.ServiceLevel, r.SLAMet, l)}})
+			countCell("offered", r.Offered).to(links.href(&r)),
+			countCell("answered_within_sla", r.AnsweredWithinSLA).to(links.href(&r, "outcome", "answered", "wait_upto", strconv.Itoa(r.SLAS))),
+			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l).to(links.href(&r, "sort", "-wait_s"))}})
 	}
 	p.Numbers = l["numbers"]
 	t.Panel = p
 	return t, nil
+}
+
+// distributionPanel is the panel of the year's calls by hour of day or
+// weekday (by, cdr.Bys; rows of report.BuildDistribution): offered calls
+// as bars and abandoned calls as a line, and a table of offered,
+// abandoned, answered within sla_s and the service level per slot, each
+// number linked to the calls behind it (that slot's calls of the year).
+func distributionPanel(by string, year int, rows []report.Row, l map[string]string, links drillLinks) panel {
+	p := panel{ID: strings.ReplaceAll(by, "-", "_"), Note: l["by_note"], Numbers: l["numbers"],
+		Legend: []legendItem{{"s-offered", l["offered"]}, {"s-abandoned", l["abandoned"]}}}
+	head, slot := l["hour"], func(r *report.Row) (string, string, string) {
+		h := fmt.Sprintf("%02d", *r.HourOfDay)
+		return h, h, strconv.Itoa(*r.HourOfDay)
+	}
+	p.Title = fmt.Sprintf(l["by_hour_title"], strconv.Itoa(year))
+	if by == cdr.ByWeekday {
+		days := strings.Fields(l["weekdays"])
+		head, slot = l["weekday"], func(r *report.Row) (string, string, string) {
+			for i, name := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+				if name == r.Weekday {
+					return days[i], name, name
+				}
+			}
+			return r.Weekday, r.Weekday, r.Weekday
+		}
+		p.Title = fmt.Sprintf(l["by_weekday_title"], strconv.Itoa(year))
+	}
+	param := strings.ReplaceAll(by, "-", "_")
+	if len(rows) == 0 {
+		return p
+	}
+	p.Header = []string{head, l["offered"], l["abandoned"], l["answered_within_sla"] + " " + secondsText(rows[0].SLAS), l["service_level"]}
+	var labelsX []string
+	var offered, abandoned []*float64
+	for i := range rows {
+		r := &rows[i]
+		label, key, value := slot(r)
+		labelsX = append(labelsX, label)
+		var ab *float64
+		if r.Offered > 0 {
+			ab = u64(r.Abandoned)
+		}
+		offered, abandoned = append(offered, u64(r.Offered)), append(abandoned, ab)
+		p.Rows = append(p.Rows, tableRow{Label: label, Slot: key, Cells: []cell{
+			countCell("offered", r.Offered).to(links.href(r, param, value)),
+			countCell("abandoned", r.Abandoned).to(links.href(r, param, value, "outcome", "abandoned")),
+			countCell("answered_within_sla", r.AnsweredWithinSLA).to(links.href(r, param, value, "outcome", "answered", "wait_upto", strconv.Itoa(r.SLAS))),
+			ratioCell("service_level", r.ServiceLevel, r.SLAMet, l).to(links.href(r, param, value, "sort", "-wait_s"))}})
+	}
+	count := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	p.SVG = chart{ID: p.ID, Title: p.Title, Labels: labelsX, Left: axis{Kind: axisCount, Fmt: count, Tick: count}, Series: []series{
+		{Name: l["offered"], Class: "s-offered", Bar: true, Values: offered},
+		{Name: l["abandoned"], Class: "s-abandoned", Values: abandoned},
+	}}.SVG()
+	return p
 }

@@ -5,7 +5,8 @@ import "html/template"
 // dashboardPage is the dashboard: a plain form GET chooses desk, year,
 // calls and switch (a line of JavaScript submits it on change); charts are
 // inline SVG; each has a table of its numbers with data-field and
-// data-value attributes. No external resource is loaded. Names that are
+// data-value attributes, its number a link to the calls behind it
+// (/calls). No external resource is loaded. Names that are
 // data, not words of the page's language (desks, the zone, versions), are
 // marked translate="no". The charts' text stays readable wherever they are
 // drawn: the SVG is at most 40rem wide on a desktop, fills a phone's width,
@@ -47,6 +48,7 @@ td,th{border:1px solid var(--line);padding:.2rem .5rem;text-align:right;white-sp
 th{white-space:normal;vertical-align:bottom;min-width:4.5rem}
 th:first-child,td:first-child{text-align:left}
 #systems table{font-size:.8rem}#systems td,#systems th{padding:.2rem .3rem}#systems th{min-width:0}
+td a,.kpi b a{color:inherit;text-decoration-color:#9aa4b1}
 .met{color:#1a7f37}.missed{color:#c62828;font-weight:600}.other{color:#8a5a00;font-style:italic}
 .kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:.4rem 0}
 .kpi{border:1px solid var(--line);border-radius:.3rem;padding:.4rem .8rem;min-width:10rem}
@@ -80,8 +82,8 @@ svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
 <h2>{{.Panel.Title}} ({{.Date}})</h2>
 <div class="kpis">
 <div class="kpi"><span>{{$.L.waiting_now}}</span><b data-field="waiting_now" data-value="{{.Waiting}}">{{.Waiting}}</b>{{if .HasWaiting}}<small>{{$.L.waiting_since}} {{.WaitingSince}}</small>{{end}}</div>
-<div class="kpi"><span>{{$.L.offered_today}}</span><b data-field="offered" data-value="{{.Offered}}">{{.Offered}}</b></div>
-<div class="kpi"><span>{{$.L.sl_today}}</span><b class="{{.ServiceLevel.Class}}" data-field="service_level" data-value="{{.ServiceLevel.Value}}">{{.ServiceLevel.Text}}</b></div>
+<div class="kpi"><span>{{$.L.offered_today}}</span><b data-field="offered" data-value="{{.Offered}}"><a href="{{.OfferedHref}}">{{.Offered}}</a></b></div>
+<div class="kpi"><span>{{$.L.sl_today}}</span><b class="{{.ServiceLevel.Class}}" data-field="service_level" data-value="{{.ServiceLevel.Value}}"><a href="{{.ServiceLevel.Href}}">{{.ServiceLevel.Text}}</a></b></div>
 </div>
 {{template "chart" .Panel}}
 </section>{{end}}
@@ -107,6 +109,6 @@ svg{max-width:14cm}.tablewrap{overflow:visible}table{font-size:8.5pt}
 {{.SVG}}{{end}}</div>
 <details open><summary>{{.Numbers}}</summary><div class="tablewrap"><table class="numbers" data-panel="{{.ID}}">
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr data-period-start="{{.Start}}"><td>{{.Label}}</td>{{range .Cells}}<td data-field="{{.Field}}" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}{{if .Data}} translate="no"{{end}}>{{.Text}}</td>{{end}}</tr>{{end}}</tbody>
+<tbody>{{range .Rows}}<tr data-period-start="{{.Start}}"{{if .Slot}} data-slot="{{.Slot}}"{{end}}><td>{{.Label}}</td>{{range .Cells}}<td data-field="{{.Field}}" data-value="{{.Value}}"{{if .Class}} class="{{.Class}}"{{end}}{{if .Data}} translate="no"{{end}}>{{if .Href}}<a href="{{.Href}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>{{end}}</tr>{{end}}</tbody>
 </table></div></details></div>{{end}}
 `))

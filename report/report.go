@@ -33,6 +33,11 @@ type Row struct {
 	// titles show it.
 	Display string `json:"-"`
 	Period  string `json:"period"`
+	// HourOfDay (0–23) or Weekday ("mon" … "sun") is the slot of a row of a
+	// distribution (BuildDistribution: Period is cdr.ByHourOfDay or
+	// cdr.ByWeekday); absent on the rows of a period.
+	HourOfDay *int   `json:"hour_of_day,omitempty"`
+	Weekday   string `json:"weekday,omitempty"`
 	// PeriodStart is the local start of the period, in the queue's zone, so
 	// it marshals as ISO 8601 with the local offset
 	// (2016-10-01T00:00:00+02:00).
@@ -88,6 +93,16 @@ type Row struct {
 	Partial     bool      `json:"partial"`
 	CountedFrom time.Time `json:"counted_from"`
 	CountedTo   time.Time `json:"counted_to"`
+
+	// Thresholds are the row's figures at the waits asked for
+	// (AddThresholds: acdstat report --sla, GET /v1/report?sla=), in the
+	// order asked; absent unless asked.
+	Thresholds []Threshold `json:"thresholds,omitempty"`
+
+	// counts and with are what the row was made of: its summed counts
+	// and the settings its ratios were computed with (AddThresholds).
+	counts cdr.Counts
+	with   cdr.QueueSettings
 }
 
 // MaxRows bounds the rows of one report (15-minute periods over 30 years),
@@ -161,6 +176,50 @@ func Build(q cdr.QueueSettings, current, switchName, period, hours string, from,
 	return rows, nil
 }
 
+// BuildDistribution returns the rows of the distribution by (cdr.Bys) of
+// q's calls in [from, to): one per local hour of day, 0 to 23, or per
+// weekday, Monday to Sunday, each slot there even without calls (zero
+// counts, null ratios, q's settings). sums are the summed counts per slot
+// (hour, or ISO weekday) as store.DistributionRollups returns them; a key
+// that is no slot is an error. Every row's period_start, counted_from and
+// counted_to say the range (local in q's zone), never partial: a slot is
+// not a period. switchName, hours and current are as in Build.
+func BuildDistribution(q cdr.QueueSettings, current, switchName, by, hours string, from, to time.Time, sums map[int]cdr.PeriodRollup) ([]Row, error) {
+	if hours != "all" && hours != "in" {
+		return nil, fmt.Errorf("report: hours must be all or in, got %q", hours)
+	}
+	slots := cdr.Slots(by)
+	if slots == nil {
+		return nil, fmt.Errorf("report: unknown distribution %q (use %s)", by, strings.Join(cdr.Bys, " or "))
+	}
+	if switchName == "" {
+		switchName = cdr.AllSwitches
+	}
+	loc := q.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	for k := range sums {
+		if !slices.Contains(slots, k) {
+			return nil, fmt.Errorf("report: counts of slot %d are no %s", k, by)
+		}
+	}
+	rows := make([]Row, 0, len(slots))
+	for _, slot := range slots {
+		c := sums[slot]
+		r := newRow(q, current, switchName, by, hours, from.In(loc), &c)
+		r.CountedFrom, r.CountedTo = from.In(loc), to.In(loc)
+		if by == cdr.ByHourOfDay {
+			h := slot
+			r.HourOfDay = &h
+		} else {
+			r.Weekday = cdr.WeekdayNames[slot%7]
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
 // newRow is the row of one period, with the thresholds of the settings
 // its counts were made with where it has any (p.Versions), else q's.
 func newRow(q cdr.QueueSettings, current, switchName, period, hours string, start time.Time, p *cdr.PeriodRollup) Row {
@@ -174,6 +233,7 @@ func newRow(q cdr.QueueSettings, current, switchName, period, hours string, star
 	c := &p.Counts
 	r := c.Ratios(q)
 	return Row{
+		counts: *c, with: q,
 		SettingsVersion: version, SettingsCurrent: version == nil || *version == current, CurrentVersion: current,
 		Switch: switchName, Queue: q.Name, Display: q.Display, Period: period, PeriodStart: start, Hours: hours,
 		Offered: c.Offered, Answered: c.Answered, Abandoned: c.Abandoned, ShortAbandoned: c.ShortAbandoned,

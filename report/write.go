@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -42,7 +43,9 @@ var csvColumns = []string{
 // WriteCSV writes rows as CSV with a header of the JSON names; null (a
 // ratio, or the settings version of a period nothing was counted in) is an
 // empty cell, booleans are true/false, period_start, counted_from and
-// counted_to are ISO 8601 with offset and numbers keep full precision. With danish it is written the way a
+// counted_to are ISO 8601 with offset and numbers keep full precision; the
+// columns of the thresholds asked for (AddThresholds) come last, an unknown
+// figure an empty cell. With danish it is written the way a
 // spreadsheet set to Danish opens it with a double click: a UTF-8 byte order
 // mark (so æøå survive), ';' between fields, a decimal comma and CRLF line
 // ends.
@@ -75,8 +78,20 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 		}
 		return *v
 	}
-	if err := cw.Write(csvColumns); err != nil {
+	ts := thresholdsOf(rows)
+	slot := slotColumn(rows)
+	header := append(slices.Clone(csvColumns), thresholdColumns(ts)...)
+	if slot != "" {
+		header = slices.Insert(header, slotAt, slot)
+	}
+	if err := cw.Write(header); err != nil {
 		return err
+	}
+	cnt := func(v *uint64) string {
+		if v == nil {
+			return ""
+		}
+		return u(*v)
 	}
 	for i := range rows {
 		r := &rows[i]
@@ -90,12 +105,45 @@ func WriteCSV(w io.Writer, rows []Row, danish bool) error {
 			str(r.SettingsVersion), strconv.FormatBool(r.SettingsCurrent),
 			strconv.FormatBool(r.Partial), r.CountedFrom.Format(time.RFC3339), r.CountedTo.Format(time.RFC3339),
 		}
+		for _, th := range r.Thresholds {
+			rec = append(rec, cnt(th.AnsweredWithin), cnt(th.AbandonedWithin), ptr(th.ServiceLevel), b(th.SLAMet), ptr(th.AbandonedWithinRate))
+		}
+		if slot != "" {
+			rec = slices.Insert(rec, slotAt, slotText(r))
+		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// slotAt is where the column of a distribution's slot stands in the CSV
+// and XLSX forms: after period.
+const slotAt = 3
+
+// slotColumn is the name of the column of the slot of a distribution's
+// rows (hour_of_day or weekday), "" for the rows of periods.
+func slotColumn(rows []Row) string {
+	if len(rows) == 0 {
+		return ""
+	}
+	switch {
+	case rows[0].HourOfDay != nil:
+		return "hour_of_day"
+	case rows[0].Weekday != "":
+		return "weekday"
+	}
+	return ""
+}
+
+// slotText is the slot of a distribution's row as the CSV writes it.
+func slotText(r *Row) string {
+	if r.HourOfDay != nil {
+		return strconv.Itoa(*r.HourOfDay)
+	}
+	return r.Weekday
 }
 
 // SafeCSV is a text cell of a CSV that people open in a spreadsheet: a
@@ -140,6 +188,7 @@ const (
 	none        = "–" // no calls, or no dispositions: the ratio is null
 	markPartial = "*" // after the period: the row counts part of it (Row.Partial)
 	markOther   = "†" // after the period: counted with settings other than the current ones (Row.SettingsCurrent)
+	markUnknown = "?" // a figure at a threshold that the period's counts cannot give (Threshold)
 )
 
 // layout is the monthly table of the source report: a header and one line of
@@ -174,11 +223,19 @@ func newLayout(rows []Row) layout {
 	last := &rows[len(rows)-1]
 	l.title = fmt.Sprintf("%s, %s, %s, per %s, %s to %s (%s)", name, sw, hours, r0.Period,
 		periodLabel(r0.Period, r0.PeriodStart), periodLabel(last.Period, last.PeriodStart), loc)
+	if slotColumn(rows) != "" {
+		l.title = fmt.Sprintf("%s, %s, %s, per %s, %s to %s (%s)", name, sw, hours, strings.ReplaceAll(r0.Period, "-", " "),
+			r0.CountedFrom.Format(spanLayout), r0.CountedTo.Format(spanLayout), loc)
+	}
 	l.header = []string{
 		periodHeader(r0.Period), "Calls", "ASA (m:ss)", "Avg wait, all (m:ss)", "Abandoned",
 		fmt.Sprintf("Within %s (target %s)", seconds(r0.SLAS), targetPct(r0.SLATarget)),
 		fmt.Sprintf("First-contact res. (target %s)", targetPct(r0.FCRTarget)),
 	}
+	for _, th := range r0.Thresholds {
+		l.header = append(l.header, "Within "+seconds(th.SLAS))
+	}
+	unknown := false
 	var partial []string
 	var other []string // the versions of the periods counted with other settings, in order
 	otherPeriods := map[string][]string{}
@@ -190,6 +247,9 @@ func newLayout(rows []Row) layout {
 			abandoned += " (" + pct(*r.AbandonRate) + ")"
 		}
 		label := periodLabel(r.Period, r.PeriodStart)
+		if slotColumn(rows) != "" {
+			label = slotLabel(r)
+		}
 		if r.Partial {
 			partial = append(partial, label+" counts "+r.CountedFrom.Format(spanLayout)+" to "+r.CountedTo.Format(spanLayout))
 		}
@@ -207,16 +267,31 @@ func newLayout(rows []Row) layout {
 		if !r.SettingsCurrent {
 			label += markOther
 		}
-		l.cells = append(l.cells, []string{
+		cells := []string{
 			label, strconv.FormatUint(r.Offered, 10),
 			minSec(r.ASA), minSec(r.AvgWait), abandoned,
 			againstTarget(r.ServiceLevel, r.SLAMet), againstTarget(r.FCRRate, r.FCRMet),
-		})
+		}
+		for _, th := range r.Thresholds {
+			if th.AnsweredWithin == nil {
+				cells = append(cells, markUnknown)
+				unknown = true
+				continue
+			}
+			cells = append(cells, againstTarget(th.ServiceLevel, th.SLAMet))
+		}
+		l.cells = append(l.cells, cells)
 	}
 	l.legend = []string{
 		"ASA: average speed of answer, the wait of answered calls. Avg wait, all: the wait of every caller, abandoned ones included.",
 		fmt.Sprintf("Within %s: service level by formula %s. %s target met, %s target missed, %s no calls (or no dispositions).",
 			seconds(r0.SLAS), r0.SLAFormula, markMet, markMissed, none),
+	}
+	if len(r0.Thresholds) > 0 {
+		l.legend = append(l.legend, fmt.Sprintf("Within 20 s and the like: the service level by formula %s at that wait, against the same target.", r0.SLAFormula))
+	}
+	if unknown {
+		l.legend = append(l.legend, markUnknown+" Counted before the waits of answered and abandoned calls were kept apart: acdstat rebuild over the period counts them.")
 	}
 	if len(partial) > 0 {
 		l.legend = append(l.legend, fmt.Sprintf("%s Part of the %s only, where the range starts or ends inside it: %s.",
@@ -303,6 +378,10 @@ func periodHeader(period string) string {
 	switch period {
 	case "15m":
 		return "15 minutes"
+	case cdr.ByHourOfDay:
+		return "Hour of day"
+	case cdr.ByWeekday:
+		return "Weekday"
 	case "":
 		return "Period"
 	}
@@ -324,6 +403,20 @@ func periodLabel(period string, start time.Time) string {
 		return start.Format("2006-01-02")
 	}
 	return start.Format("2006-01-02 15:04 MST")
+}
+
+// slotLabel names the slot of a distribution's row: "08:00–09:00" or
+// "Monday".
+func slotLabel(r *Row) string {
+	if r.HourOfDay != nil {
+		return fmt.Sprintf("%02d:00–%02d:00", *r.HourOfDay, (*r.HourOfDay+1)%24)
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if cdr.WeekdayNames[d] == r.Weekday {
+			return d.String()
+		}
+	}
+	return r.Weekday
 }
 
 // minSec formats seconds as m:ss (h:mm:ss from an hour), rounded to the

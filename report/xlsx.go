@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -78,6 +79,47 @@ var xlsxColumns = []xlsxColumn{
 	{"counted_to", xInstant, func(r *Row) any { return r.CountedTo }},
 }
 
+// columnsOf are WriteXLSX's columns for rows: xlsxColumns with a
+// distribution's slot after period, then those of the thresholds the rows
+// have (thresholdColumns), in the CSV's order.
+func columnsOf(rows []Row) []xlsxColumn {
+	cols := slices.Clone(xlsxColumns)
+	switch slotColumn(rows) {
+	case "hour_of_day":
+		cols = slices.Insert(cols, slotAt, xlsxColumn{"hour_of_day", xNumber, func(r *Row) any {
+			if r.HourOfDay == nil {
+				return nil
+			}
+			return *r.HourOfDay
+		}})
+	case "weekday":
+		cols = slices.Insert(cols, slotAt, xlsxColumn{"weekday", xText, func(r *Row) any { return r.Weekday }})
+	}
+	names := thresholdColumns(thresholdsOf(rows))
+	for i := range len(names) / 5 {
+		th := func(r *Row) *Threshold {
+			if i < len(r.Thresholds) {
+				return &r.Thresholds[i]
+			}
+			return &Threshold{}
+		}
+		count := func(v *uint64) any {
+			if v == nil {
+				return nil
+			}
+			return *v
+		}
+		cols = append(cols,
+			xlsxColumn{names[5*i], xNumber, func(r *Row) any { return count(th(r).AnsweredWithin) }},
+			xlsxColumn{names[5*i+1], xNumber, func(r *Row) any { return count(th(r).AbandonedWithin) }},
+			xlsxColumn{names[5*i+2], xRatio, func(r *Row) any { return th(r).ServiceLevel }},
+			xlsxColumn{names[5*i+3], xBool, func(r *Row) any { return th(r).SLAMet }},
+			xlsxColumn{names[5*i+4], xRatio, func(r *Row) any { return th(r).AbandonedWithinRate }},
+		)
+	}
+	return cols
+}
+
 // xlsxStyles are the cell styles of WriteXLSX's workbook.
 type xlsxStyles struct {
 	header, ratio, seconds, date, dateTime int
@@ -122,6 +164,9 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 // as strings, never as formulas, but a person who edits such a cell turns
 // it into one.
 //
+// The columns of the thresholds asked for (AddThresholds) come last, as in
+// the CSV form.
+//
 // The workbook is built in memory and written to w at the end, so nothing
 // is written when it fails; more than MaxXLSXRows rows are refused.
 func WriteXLSX(w io.Writer, rows []Row) error {
@@ -141,8 +186,9 @@ func WriteXLSX(w io.Writer, rows []Row) error {
 	if err != nil {
 		return fmt.Errorf("cannot write xlsx: %w", err)
 	}
+	columns := columnsOf(rows)
 	// Widths are set before the first row, as the stream writer requires.
-	for i, c := range xlsxColumns {
+	for i, c := range columns {
 		width := float64(len(c.name)) + 2
 		if c.kind == xInstant {
 			width = 17
@@ -154,8 +200,8 @@ func WriteXLSX(w io.Writer, rows []Row) error {
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return fmt.Errorf("cannot write xlsx: %w", err)
 	}
-	header := make([]any, len(xlsxColumns))
-	for i, c := range xlsxColumns {
+	header := make([]any, len(columns))
+	for i, c := range columns {
 		header[i] = excelize.Cell{StyleID: st.header, Value: c.name}
 	}
 	if err := sw.SetRow("A1", header); err != nil {
@@ -166,7 +212,7 @@ func WriteXLSX(w io.Writer, rows []Row) error {
 		if err != nil {
 			return fmt.Errorf("cannot write xlsx: %w", err)
 		}
-		if err := sw.SetRow(cell, xlsxRow(&rows[i], st)); err != nil {
+		if err := sw.SetRow(cell, xlsxRow(&rows[i], columns, st)); err != nil {
 			return fmt.Errorf("cannot write xlsx row %d: %w", i+1, err)
 		}
 	}
@@ -179,11 +225,11 @@ func WriteXLSX(w io.Writer, rows []Row) error {
 	return nil
 }
 
-// xlsxRow is the cells of one row, in the order of xlsxColumns; nil is an
+// xlsxRow is the cells of one row, in the order of columns; nil is an
 // empty cell.
-func xlsxRow(r *Row, st xlsxStyles) []any {
-	out := make([]any, len(xlsxColumns))
-	for i, c := range xlsxColumns {
+func xlsxRow(r *Row, columns []xlsxColumn, st xlsxStyles) []any {
+	out := make([]any, len(columns))
+	for i, c := range columns {
 		out[i] = xlsxCell(c.kind, c.value(r), r.Period, st)
 	}
 	return out

@@ -36,6 +36,9 @@ const periodSums = `SELECT period_start,
 	sum(short_abandoned), sum(answered_within_sla), sum(abandoned_within_sla), sum(transferred),
 	sum(wait_answered_s), sum(wait_all_s), sum(talk_s), max(max_wait_s),
 	tupleElement(sumMap(wait_hist_keys, wait_hist_counts) AS hist, 1), tupleElement(hist, 2),
+	tupleElement(sumMap(answered_wait_keys, answered_wait_counts) AS ans, 1), tupleElement(ans, 2),
+	tupleElement(sumMap(abandoned_wait_keys, abandoned_wait_counts) AS ab, 1), tupleElement(ab, 2),
+	sum(p_unsplit),
 	sum(dispositions), sum(resolved_first_contact),
 	arraySort(groupUniqArrayArray(p_versions)), argMax(settings_version, p_counted),
 	argMax(sla_s, p_counted), argMax(short_abandon_s, p_counted), argMax(sla_formula, p_counted), argMax(sla_target, p_counted), argMax(fcr_target, p_counted)`
@@ -45,13 +48,14 @@ const periodSums = `SELECT period_start,
 const sumColumns = `offered, answered, abandoned, timeout, exit_key, exit_other, unknown,
         short_abandoned, answered_within_sla, abandoned_within_sla, transferred,
         wait_answered_s, wait_all_s, talk_s, max_wait_s, wait_hist_keys, wait_hist_counts,
-        dispositions, resolved_first_contact, settings_version, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target`
+        dispositions, resolved_first_contact, settings_version, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target,
+        answered_wait_keys, answered_wait_counts, abandoned_wait_keys, abandoned_wait_counts`
 
 // bucketColumns and dayColumns are what periodSums reads of a row of
 // rollup_15m and of rollup_day.
 const (
-	bucketColumns = sumColumns + `, [settings_version] AS p_versions, version AS p_counted`
-	dayColumns    = sumColumns + `, settings_versions AS p_versions, counted_version AS p_counted`
+	bucketColumns = sumColumns + `, [settings_version] AS p_versions, version AS p_counted, if(waits_by_outcome = 0, offered, 0) AS p_unsplit`
+	dayColumns    = sumColumns + `, settings_versions AS p_versions, counted_version AS p_counted, unsplit_offered AS p_unsplit`
 )
 
 // periodDaysQuery is the query of PeriodRollups over whole local days, and
@@ -151,7 +155,10 @@ func (s *Store) PeriodCounts(ctx context.Context, switchName, queue, period stri
 // The tables are read with FINAL: a rollup row's key (switch, queue, bucket,
 // in_hours) never moves to another partition, so FINAL sees every version of
 // a key together and keeps the newest. The histograms are merged with sumMap
-// and max_wait_s with max; every other count is a sum.
+// and max_wait_s with max; every other count is a sum. The offered calls of
+// rows written before the waits per outcome (migrations 0014 and 0015) are
+// summed into UnsplitOffered, so the thresholds of their period read as
+// unknown.
 //
 // A period of days (day, month, quarter, year) sums the day rows of
 // rollup_day (migration 0016) whose buckets all lie in [from, to), and the
@@ -224,25 +231,33 @@ ORDER BY period_start`
 			c           = &r.Counts
 			keys        []uint32
 			vals        []uint64
+			ansK, abK   []uint32
+			ansV, abV   []uint64
 			slaS, short uint32
 		)
 		if err := rows.Scan(&start,
 			&c.Offered, &c.Answered, &c.Abandoned, &c.Timeout, &c.ExitKey, &c.ExitOther, &c.Unknown,
 			&c.ShortAbandoned, &c.AnsweredWithinSLA, &c.AbandonedWithinSLA, &c.Transferred,
 			&c.WaitAnsweredS, &c.WaitAllS, &c.TalkS, &c.MaxWaitS,
-			&keys, &vals,
+			&keys, &vals, &ansK, &ansV, &abK, &abV, &c.UnsplitOffered,
 			&c.Dispositions, &c.ResolvedFirstContact,
 			&r.Versions, &r.With.Version,
 			&slaS, &short, &r.With.SLAFormula, &r.With.SLATarget, &r.With.FCRTarget); err != nil {
 			return nil, fmt.Errorf("cannot read period counts of %s: %w", queue, err)
 		}
-		if len(keys) != len(vals) {
-			return nil, fmt.Errorf("cannot read period counts of %s: histogram of %d keys and %d counts", queue, len(keys), len(vals))
-		}
-		if len(keys) > 0 {
-			c.WaitHist = make(map[uint32]uint64, len(keys))
-			for i, k := range keys {
-				c.WaitHist[k] += vals[i]
+		for _, h := range []struct {
+			to   *map[uint32]uint64
+			keys []uint32
+			vals []uint64
+		}{{&c.WaitHist, keys, vals}, {&c.AnsweredWaits, ansK, ansV}, {&c.AbandonedWaits, abK, abV}} {
+			if len(h.keys) != len(h.vals) {
+				return nil, fmt.Errorf("cannot read period counts of %s: histogram of %d keys and %d counts", queue, len(h.keys), len(h.vals))
+			}
+			if len(h.keys) > 0 {
+				*h.to = make(map[uint32]uint64, len(h.keys))
+				for i, k := range h.keys {
+					(*h.to)[k] += h.vals[i]
+				}
 			}
 		}
 		r.With.SLAS, r.With.ShortAbandonS = int(slaS), int(short)

@@ -146,8 +146,11 @@ func TestPeriodCounts(t *testing.T) {
 		WaitAnsweredS: 90 + 10 + 200, WaitAllS: 200 + 4010 + 200, TalkS: 1800, MaxWaitS: 2000,
 		WaitHist:     map[uint32]uint64{5: 4 + 1, 40: 8 + 5, 1980: 2},
 		Dispositions: 6 + 5, ResolvedFirstContact: 4 + 5,
+		// insertRollups writes rows as before migration 0014: without
+		// the waits per outcome.
+		UnsplitOffered: 12 + 3 + 5,
 	}
-	feb := cdr.Counts{Offered: 7, ExitKey: 7, WaitAllS: 70, MaxWaitS: 10, WaitHist: map[uint32]uint64{10: 7}}
+	feb := cdr.Counts{Offered: 7, ExitKey: 7, WaitAllS: 70, MaxWaitS: 10, WaitHist: map[uint32]uint64{10: 7}, UnsplitOffered: 7}
 	want := map[time.Time]cdr.Counts{at("2024-01-01 00:00"): jan, at("2024-02-01 00:00"): feb}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("month, all switches, all hours:\ngot  %+v\nwant %+v", got, want)

@@ -32,15 +32,20 @@ type dayKey struct {
 
 // dayRow is one row of rollup_day: a day's rollup_15m rows summed.
 type dayRow struct {
-	key                      dayKey
-	month, quarter, year     time.Time
-	tz                       string
-	offsets                  [4]*int32 // day, month, quarter, year
-	first, last              time.Time
-	buckets                  uint64
-	counts                   cdr.Counts
-	histKeys                 []uint32
-	histCounts               []uint64
+	key                  dayKey
+	month, quarter, year time.Time
+	tz                   string
+	offsets              [4]*int32 // day, month, quarter, year
+	first, last          time.Time
+	buckets              uint64
+	counts               cdr.Counts
+	histKeys             []uint32
+	histCounts           []uint64
+	// The waits per outcome (migration 0015, as 0014 keeps them per
+	// bucket); counts.UnsplitOffered the offered calls of buckets counted
+	// without them.
+	ansKeys, abKeys          []uint32
+	ansCounts, abCounts      []uint64
 	versions                 []string
 	countedVersion           uint64
 	settingsVersion, formula string
@@ -156,6 +161,9 @@ func (s *Store) sumDays(ctx context.Context, where string, args []any) ([]dayRow
     sum(short_abandoned), sum(answered_within_sla), sum(abandoned_within_sla), sum(transferred),
     sum(wait_answered_s), sum(wait_all_s), sum(talk_s), max(max_wait_s),
     tupleElement(sumMap(wait_hist_keys, wait_hist_counts) AS hist, 1), tupleElement(hist, 2),
+    tupleElement(sumMap(answered_wait_keys, answered_wait_counts) AS ans, 1), tupleElement(ans, 2),
+    tupleElement(sumMap(abandoned_wait_keys, abandoned_wait_counts) AS ab, 1), tupleElement(ab, 2),
+    sumIf(offered, waits_by_outcome = 0),
     sum(dispositions), sum(resolved_first_contact),
     arraySort(groupUniqArray(settings_version)), max(version), argMax(settings_version, version),
     argMax(sla_s, version), argMax(short_abandon_s, version), argMax(sla_formula, version), argMax(sla_target, version), argMax(fcr_target, version)
@@ -180,7 +188,7 @@ GROUP BY switch, queue, day_start, in_hours`, args...)
 			&c.Offered, &c.Answered, &c.Abandoned, &c.Timeout, &c.ExitKey, &c.ExitOther, &c.Unknown,
 			&c.ShortAbandoned, &c.AnsweredWithinSLA, &c.AbandonedWithinSLA, &c.Transferred,
 			&c.WaitAnsweredS, &c.WaitAllS, &c.TalkS, &c.MaxWaitS,
-			&r.histKeys, &r.histCounts,
+			&r.histKeys, &r.histCounts, &r.ansKeys, &r.ansCounts, &r.abKeys, &r.abCounts, &c.UnsplitOffered,
 			&c.Dispositions, &c.ResolvedFirstContact,
 			&r.versions, &r.countedVersion, &r.settingsVersion,
 			&r.slaS, &r.shortS, &r.formula, &r.slaTarget, &r.fcrTarget); err != nil {
@@ -202,7 +210,8 @@ offered, answered, abandoned, timeout, exit_key, exit_other, unknown,
 short_abandoned, answered_within_sla, abandoned_within_sla, transferred,
 wait_answered_s, wait_all_s, talk_s, max_wait_s, wait_hist_keys, wait_hist_counts,
 dispositions, resolved_first_contact,
-settings_versions, counted_version, settings_version, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target)`
+settings_versions, counted_version, settings_version, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target,
+answered_wait_keys, answered_wait_counts, abandoned_wait_keys, abandoned_wait_counts, unsplit_offered)`
 
 // writeDays writes rows into rollup_day in one INSERT under version,
 // appending whole columns.
@@ -223,6 +232,9 @@ func (s *Store) writeDays(ctx context.Context, rows []dayRow, version uint64) er
 		histKeys                   = make([][]uint32, n)
 		histCounts                 = make([][]uint64, n)
 		settingsVersions           = make([][]string, n)
+		ansKeys, abKeys            = make([][]uint32, n), make([][]uint32, n)
+		ansCounts, abCounts        = make([][]uint64, n), make([][]uint64, n)
+		unsplit                    = make([]uint64, n)
 		slaS, shortS               = make([]uint32, n), make([]uint32, n)
 		slaTarget, fcrTarget       = make([]float64, n), make([]float64, n)
 	)
@@ -249,6 +261,8 @@ func (s *Store) writeDays(ctx context.Context, rows []dayRow, version uint64) er
 			counts[j][i] = v
 		}
 		histKeys[i], histCounts[i] = nonNil(r.histKeys), nonNil(r.histCounts)
+		ansKeys[i], ansCounts[i], abKeys[i], abCounts[i] = nonNil(r.ansKeys), nonNil(r.ansCounts), nonNil(r.abKeys), nonNil(r.abCounts)
+		unsplit[i] = c.UnsplitOffered
 		settingsVersions[i] = nonNil(r.versions)
 		counted[i], sv[i], formula[i] = r.countedVersion, r.settingsVersion, r.formula
 		slaS[i], shortS[i], slaTarget[i], fcrTarget[i] = r.slaS, r.shortS, r.slaTarget, r.fcrTarget
@@ -259,7 +273,8 @@ func (s *Store) writeDays(ctx context.Context, rows []dayRow, version uint64) er
 		cols = append(cols, counts[j])
 	}
 	cols = append(cols, histKeys, histCounts, counts[15], counts[16],
-		settingsVersions, counted, sv, slaS, shortS, formula, slaTarget, fcrTarget)
+		settingsVersions, counted, sv, slaS, shortS, formula, slaTarget, fcrTarget,
+		ansKeys, ansCounts, abKeys, abCounts, unsplit)
 	return s.sendColumns(ctx, "rollup_day", insertDaysSQL, cols)
 }
 

@@ -230,16 +230,19 @@ short_abandoned, answered_within_sla, abandoned_within_sla, transferred,
 wait_answered_s, wait_all_s, talk_s, max_wait_s, wait_hist_keys, wait_hist_counts,
 dispositions, resolved_first_contact, sla_s, short_abandon_s, sla_formula, sla_target, fcr_target,
 bucket_offset_s, hour_offset_s, day_offset_s, month_offset_s, quarter_offset_s, year_offset_s,
-settings_version)`
+settings_version,
+answered_wait_keys, answered_wait_counts, abandoned_wait_keys, abandoned_wait_counts, waits_by_outcome)`
 
 // WriteRollups writes rollup rows in one INSERT under version, appending
 // whole columns. A row replaces the stored row of the same (switch, queue,
 // bucket, in_hours) with a lower version; readers use FINAL. The wait
 // histogram is written with its keys sorted; the UTC offsets of the period
 // starts (migration 0006) are written with the starts, the settings version
-// (0008) last. Then it counts the days of the rows' buckets again into
-// rollup_day under the same version (0016, recountDays), so that the day
-// sums follow every write of the rows they sum. rows is not retained.
+// (0008) after them, the waits per outcome (0014) last, marked as written
+// (waits_by_outcome 1) even where a row has no answered or abandoned call.
+// Then it counts the days of the rows' buckets again into rollup_day under
+// the same version (0016, recountDays), so that the day sums follow every
+// write of the rows they sum. rows is not retained.
 func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version uint64) error {
 	if len(rows) == 0 {
 		return nil
@@ -255,7 +258,8 @@ func (s *Store) WriteRollups(ctx context.Context, rows []cdr.RollupRow, version 
 }
 
 // rollupColumns returns the columns of insertRollupsSQL for rows under
-// version, the offsets and the settings version last.
+// version, the offsets, the settings version and the waits per outcome
+// last.
 func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 	n := len(rows)
 	var (
@@ -270,6 +274,9 @@ func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 		histCounts                              = make([][]uint64, n)
 		slaS, shortS                            = make([]uint32, n), make([]uint32, n)
 		slaTarget, fcrTarget                    = make([]float64, n), make([]float64, n)
+		ansKeys, abKeys                         = make([][]uint32, n), make([][]uint32, n)
+		ansCounts, abCounts                     = make([][]uint64, n), make([][]uint64, n)
+		split                                   = make([]uint8, n)
 	)
 	for i := range counts {
 		counts[i] = make([]uint64, n)
@@ -306,6 +313,9 @@ func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 			vals[j] = c.WaitHist[k]
 		}
 		histKeys[i], histCounts[i] = keys, vals
+		ansKeys[i], ansCounts[i] = cdr.SortedHist(c.AnsweredWaits)
+		abKeys[i], abCounts[i] = cdr.SortedHist(c.AbandonedWaits)
+		split[i] = 1
 		slaS[i], shortS[i] = uint32(max(r.SLAS, 0)), uint32(max(r.ShortAbandonS, 0))
 		slaTarget[i], fcrTarget[i] = r.SLATarget, r.FCRTarget
 	}
@@ -317,7 +327,7 @@ func rollupColumns(rows []cdr.RollupRow, version uint64) []any {
 	for _, o := range offsets {
 		cols = append(cols, o)
 	}
-	return append(cols, settingsVersion)
+	return append(cols, settingsVersion, ansKeys, ansCounts, abKeys, abCounts, split)
 }
 
 // BucketsWithCounts returns those of refs that have a stored rollup row with

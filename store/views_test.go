@@ -365,8 +365,9 @@ func TestViewsAfterUpgrade(t *testing.T) {
 		calls = append(calls, c.QueueCall)
 	}
 	cols := rollupColumns(cdr.Rollup(calls, settings, nil), 1)
-	// The six offsets and the settings version came later.
-	if err := s.sendColumns(ctx, "rollup_15m", pre0006Insert, cols[:len(cols)-7]); err != nil {
+	// The six offsets, the settings version (0008) and the five columns
+	// of the waits per outcome (0014) came later.
+	if err := s.sendColumns(ctx, "rollup_15m", pre0006Insert, cols[:len(cols)-12]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Migrate(ctx); err != nil {

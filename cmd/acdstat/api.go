@@ -22,6 +22,6 @@ func newReadAPI(cfg config.Config, log *slog.Logger, now func() time.Time, setti
 	if n := tokens.Limited(); n > 0 {
 		log.Info("read tokens limited to switches", "tokens", n)
 	}
-	return httpapi.NewAPI(httpapi.Sources{Counts: st, Queues: st, Callbacks: st, Rejects: st, Systems: st, Cases: st},
+	return httpapi.NewAPI(httpapi.Sources{Counts: st, Queues: st, Callbacks: st, Rejects: st, Systems: st, Calls: st, Cases: st},
 		settings, log.With("component", "api"), now, func(h http.Handler) http.Handler { return intake.RequireReader(tokens, h) }), nil
 }

@@ -25,7 +25,8 @@ var reportFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 // as asked (reportRange): where it starts or ends inside a period, that row
 // counts only its part and is marked partial. The queue's zone and names
 // are those of the current queue settings; each row says with which
-// settings it was counted.
+// settings it was counted. --sla adds the figures at other waits
+// (report.AddThresholds).
 //
 // A queue that has no calls and is not in the queue settings is refused
 // with the queues that are (knownQueue), as the API's 404 is; one of the
@@ -52,6 +53,8 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	format := s.fs.String("format", "table", fmt.Sprintf("output format: %v", reportFormats))
 	danish := s.fs.Bool("danish", false, "with --format csv: write CSV the way a Danish spreadsheet opens it (';', decimal comma, UTF-8 BOM)")
 	output := s.fs.String("output", "", "write the report to this file instead of stdout (for --format xlsx on a terminal: report.xlsx)")
+	by := s.fs.String("by", "", fmt.Sprintf("instead of a row per period, a row per local %s over the range (--period is then ignored; without --to the range ends with today)", strings.Join(cdr.Bys, " or ")))
+	slaArg := s.fs.String("sla", "", "also give the figures at these waits, e.g. 20s,60s: answered and abandoned within each, and the service level at each (from the waits the rollups keep; no rebuild)")
 	agents := s.fs.Bool("agents", false, "report the agent figures instead: a row per agent and period (--period, --from, --to, --format table, csv or json; see --agent, --queues)")
 	agent := s.fs.String("agent", "", "with --agents: this agent only (its id, or its pseudonym)")
 	queues := s.fs.Bool("queues", false, "with --agents: a row per queue of each agent too")
@@ -126,9 +129,19 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 		return fmt.Errorf("report: --format %q: use one of %v", *format, reportFormats)
 	case *danish && *format != "csv":
 		return fmt.Errorf("report: --danish applies to --format csv only")
+	case *by != "" && !slices.Contains(cdr.Bys, *by):
+		return fmt.Errorf("report: --by %q: use one of %v", *by, cdr.Bys)
 	}
 	if *sw == "" {
 		*sw = cdr.AllSwitches
+	}
+	var thresholds []int
+	if *slaArg != "" {
+		ts, err := report.ParseThresholds(*slaArg)
+		if err != nil {
+			return fmt.Errorf("report: --sla: %w", err)
+		}
+		thresholds = ts
 	}
 
 	a, err := s.open(ctx, p, false)
@@ -144,17 +157,36 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 		return err
 	}
 	q := qs.Queue(*queue)
-	from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now())
-	if err != nil {
-		return err
+	var rows []report.Row
+	if *by != "" {
+		// A distribution's range defaults as a day's would: it ends with
+		// today.
+		from, to, err := reportRange(cdr.PeriodDay, *fromArg, *toArg, q.Location, s.now())
+		if err != nil {
+			return err
+		}
+		sums, err := a.st.DistributionRollups(ctx, *sw, *queue, *by, from, to, *hours == "in", q.Location)
+		if err != nil {
+			return err
+		}
+		if rows, err = report.BuildDistribution(q, qs.Version, *sw, *by, *hours, from, to, sums); err != nil {
+			return err
+		}
+	} else {
+		from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now())
+		if err != nil {
+			return err
+		}
+		sums, err := a.st.PeriodRollups(ctx, *sw, *queue, *period, from, to, *hours == "in")
+		if err != nil {
+			return err
+		}
+		if rows, err = report.Build(q, qs.Version, *sw, *period, *hours, from, to, sums); err != nil {
+			return err
+		}
 	}
-	sums, err := a.st.PeriodRollups(ctx, *sw, *queue, *period, from, to, *hours == "in")
-	if err != nil {
-		return err
-	}
-	rows, err := report.Build(q, qs.Version, *sw, *period, *hours, from, to, sums)
-	if err != nil {
-		return err
+	if thresholds != nil {
+		report.AddThresholds(rows, thresholds)
 	}
 	return writeReport(p.stdout, *output, *format, rows, *danish)
 }

@@ -88,7 +88,8 @@ func TestTokensGuardEveryRoute(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	for _, path := range []string{"/", "/v1/report?queue=servicedesk", "/v1/queues", "/v1/rejects", "/v1/callbacks", "/metrics", "/wall", "/v1/live"} {
+	for _, path := range []string{"/", "/v1/report?queue=servicedesk", "/v1/queues", "/v1/rejects", "/v1/callbacks", "/metrics", "/wall", "/v1/live",
+		"/v1/calls?queue=servicedesk", "/v1/calls/default/c1.1", "/calls?queue=servicedesk", "/calls/default/c1.1"} {
 		if got := do("GET", path, ""); got != http.StatusUnauthorized {
 			t.Errorf("GET %s without a token: %d; want 401", path, got)
 		}
