@@ -21,6 +21,9 @@ import (
 // as GET /v1/contacts and GET /v1/cases answer them; the period's total
 // row is summed from its months, its shares computed from the sums.
 //
+// The front page has a row per desk with a section: the period's phone
+// share, cases registered and closed, and share within time.
+//
 // A desk has a section only where the period has contacts of a channel
 // other than the phone, or cases: a desk's phone contacts alone are its
 // answered calls, which the queue sections already show. The group is
@@ -92,6 +95,7 @@ func (s Cases) Groups(ctx context.Context, p Period, lang string) ([]Group, erro
 	}
 	l := Labels(lang)
 	g := Group{ID: "cases", Heading: l["cases"]}
+	overview := &Figure{ID: "overview-cases", Header: []string{l["desk"], l["phone_share"], l["registered"], l["closed"], l["within_rate"]}}
 	slices.Sort(order)
 	for _, n := range order {
 		f := desks[n]
@@ -110,6 +114,16 @@ func (s Cases) Groups(ctx context.Context, p Period, lang string) ([]Group, erro
 			sec.Figures = append(sec.Figures, f.casesFigure(lang), f.withinFigure(lang))
 		}
 		g.Sections = append(g.Sections, sec)
+		t := f.total
+		closed := countCell("cases_closed", t.c.Closed)
+		if t.c.ClosedProvisional {
+			closed.Text += " *"
+		}
+		overview.Rows = append(overview.Rows, Row{Label: f.name(), Cells: []Cell{ratioCell("share", t.phoneShare(), nil, lang),
+			countCell("cases_registered", t.c.Registered), closed, ratioCell("within_rate", t.c.WithinRate, t.c.WithinMet, lang)}})
+	}
+	if len(g.Sections) > 0 {
+		g.Overview = overview
 	}
 	return []Group{g}, nil
 }

@@ -84,7 +84,6 @@ func TestCasesSections(t *testing.T) {
 	if f := gs[0].Sections[1].Figures; len(f) != 1 || f[0].ID != "contacts-portal_only" {
 		t.Errorf("the desk with portal contacts only has figures %+v; want its contacts", f)
 	}
-	cases := gs[0].Sections[0].Figures[0]
 	texts := func(r Row) string {
 		var out []string
 		for _, c := range r.Cells {
@@ -92,6 +91,13 @@ func TestCasesSections(t *testing.T) {
 		}
 		return r.Label + ": " + strings.Join(out, " | ")
 	}
+	// The front page: the phone's contacts are the answered calls (60 in
+	// the quarter) of every desk that counts calls, 60 of 70 for the
+	// desk with 10 portal contacts.
+	if o := gs[0].Overview; o == nil || len(o.Rows) != 2 || texts(o.Rows[0]) != "cases: 100.0 % | 10 | 5 * | –" || texts(o.Rows[1]) != "portal_only: 85.7 % | 0 | 0 * | –" {
+		t.Errorf("the front page's cases: %+v; want a row per desk with a section", o)
+	}
+	cases := gs[0].Sections[0].Figures[0]
 	var got []string
 	for _, r := range cases.Rows {
 		got = append(got, texts(r))

@@ -605,7 +605,8 @@ func checkDocumentSystems(t *testing.T, text, base string) int {
 // the quarter, summed from them, its shares from the sums) the contacts by
 // channel and the phone's share, the cases registered and closed (*
 // while provisional) and resolved at first contact, and the share resolved
-// within time against the target. It returns how many values it compared.
+// within time against the target, and the quarter's on the front page.
+// It returns how many values it compared.
 func checkDocumentCases(t *testing.T, text, base string) int {
 	t.Helper()
 	var contacts []map[string]any
@@ -712,6 +713,25 @@ func checkDocumentCases(t *testing.T, text, base string) int {
 				compared += len(want[k])
 			}
 		}
+		// The front page's key figures: the desk's quarter, the first
+		// line that begins with its name.
+		m, c := months[3], rows[3]
+		closed := countOf(c[1])
+		if provisional[3] {
+			closed += " *"
+		}
+		want := strings.Fields(pct(m.phone, m.all) + " " + countOf(c[0]) + " " + closed + " " + pct(c[5], c[4]))
+		var got []string
+		for _, line := range strings.Split(text, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), desk+" "); ok {
+				got = strings.Fields(rest)
+				break
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("key figures of the cases of %s: the PDF reads %q; the API's %q", desk, got, want)
+		}
+		compared += len(want)
 	}
 	return compared
 }
