@@ -41,7 +41,8 @@ func (s settings) Settings(context.Context) (*cdr.Settings, error) { return s.qs
 // only, and one with cases but only phone contacts no contacts figure; one whose closed cases have no time yet has the table of the
 // share within time without a chart; the quarter's total is summed from
 // its months and its shares computed from the sums; a month's closed
-// cases are marked while provisional.
+// cases are marked while provisional; a reader limited to some switches
+// reads none.
 func TestCasesSections(t *testing.T) {
 	d := cdr.DefaultDeskSettings("x")
 	loc := d.Location()
@@ -105,6 +106,15 @@ func TestCasesSections(t *testing.T) {
 	want := []string{"October 2016: 4 | 2 | 25.0 %", "November 2016: 0 | 0 | –", "December 2016: 6 | 3 * | 100.0 %", "Total: 10 | 5 * | 50.0 %"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the cases table:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// A reader limited to some switches (a read token of /document) reads
+	// no desk's figures: they belong to desks, not switches, and GET
+	// /v1/cases refuses such a token.
+	limited := cdr.WithSwitches(context.Background(), []string{"pbx1"})
+	gs, err = Cases{Source: src, Settings: settings{&cdr.Settings{}}, Now: func() time.Time { return now }}.Groups(limited, p, "en")
+	if err != nil || len(gs) > 0 && len(gs[0].Sections) > 0 {
+		t.Errorf("a reader limited to a switch: %d groups, %v; want no sections", len(gs), err)
 	}
 
 	// Neither cases nor other channels anywhere: no sections.
