@@ -545,8 +545,12 @@ func blankAllowlist(t *testing.T, bin string) {
 // hepFlood is item 7's attack: HEP over UDP from outside the allowlist as
 // fast as the test can send, while an allowed sender sends its packets.
 // Every allowed packet must be taken or, if the kernel dropped it, counted
-// (acdstat_sip_kernel_drops_total, where the listener exports it). It
-// returns the allowed packets sent.
+// (acdstat_sip_kernel_drops_total, where the listener exports it), and no
+// more than 5 % of them may be lost (15 % were, silently, before the UDP
+// readers were batched): on a loaded machine the kernel may drop a few
+// under the full flood (0.6 % in one make faults at load 7), which UDP
+// cannot prevent but acdstat must say. It returns the allowed packets
+// taken, which the end of the attack finds stored.
 func (s *attackedServe) hepFlood(t *testing.T, plan attackPlan) int {
 	decodedBefore := s.metric(t, "acdstat_sip_packets_decoded_total", "")
 	dropsBefore := s.metric(t, "acdstat_sip_kernel_drops_total", "")
@@ -595,10 +599,17 @@ func (s *attackedServe) hepFlood(t *testing.T, plan attackPlan) int {
 	}
 	t.Logf("%d HEP packets from outside the allowlist and %d allowed in %s: %v allowed taken, %v kernel drops counted",
 		plan.udpFlood, plan.udpAllowed, took.Round(100*time.Millisecond), decoded, drops)
-	if decoded < float64(plan.udpAllowed) {
-		t.Errorf("%v of %d allowed HEP packets taken during the flood (%v kernel drops counted)", decoded, plan.udpAllowed, drops)
+	lost := float64(plan.udpAllowed) - decoded
+	switch {
+	case lost > drops:
+		t.Errorf("%v of %d allowed HEP packets taken during the flood and only %v kernel drops counted: %v lost silently",
+			decoded, plan.udpAllowed, drops, lost-drops)
+	case lost > float64(plan.udpAllowed)/20:
+		t.Errorf("%v of %d allowed HEP packets taken during the flood (%v kernel drops counted): more than 5 %% lost", decoded, plan.udpAllowed, drops)
+	case lost > 0:
+		t.Logf("%v allowed HEP packets dropped by the kernel under the flood, and counted", lost)
 	}
-	return plan.udpAllowed
+	return int(decoded)
 }
 
 // fullDisk is item 2's attack: serve's data directory on a filesystem of
