@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -235,22 +234,7 @@ func WriteCallsCSV(w io.Writer, calls []CallRow) error {
 	rec := make([]string, len(callColumns))
 	for i := range calls {
 		for j, c := range callColumns {
-			switch v := c.value(&calls[i]).(type) {
-			case string:
-				rec[j] = SafeCSV(v)
-			case *time.Time:
-				rec[j] = ""
-				if v != nil {
-					rec[j] = v.Format(time.RFC3339)
-				}
-			case *bool:
-				rec[j] = ""
-				if v != nil {
-					rec[j] = strconv.FormatBool(*v)
-				}
-			default:
-				rec[j] = fmt.Sprint(v)
-			}
+			rec[j] = csvCell(c.value(&calls[i]))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -317,22 +316,7 @@ func WriteSystemsCSV(w io.Writer, t SystemsTable) error {
 	rec := make([]string, len(systemColumns))
 	for i := range t.Rows {
 		for j, c := range systemColumns {
-			switch v := c.value(&t.Rows[i]).(type) {
-			case string:
-				rec[j] = SafeCSV(v)
-			case *float64:
-				rec[j] = ""
-				if v != nil {
-					rec[j] = strconv.FormatFloat(*v, 'f', -1, 64)
-				}
-			case *bool:
-				rec[j] = ""
-				if v != nil {
-					rec[j] = strconv.FormatBool(*v)
-				}
-			default:
-				rec[j] = fmt.Sprint(v)
-			}
+			rec[j] = csvCell(c.value(&t.Rows[i]))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

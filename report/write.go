@@ -161,6 +161,34 @@ func SafeCSV(s string) string {
 	return "'" + s
 }
 
+// csvCell is one cell of the CSV writers that take their columns as
+// values (the calls of a drill-down, the systems' table): text through
+// SafeCSV, times in RFC 3339, numbers as they are, and an unknown (nil)
+// time, figure or flag as an empty cell.
+func csvCell(v any) string {
+	switch v := v.(type) {
+	case string:
+		return SafeCSV(v)
+	case *time.Time:
+		if v == nil {
+			return ""
+		}
+		return v.Format(time.RFC3339)
+	case *float64:
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'f', -1, 64)
+	case *bool:
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatBool(*v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
 // plainNumber says whether s is an optionally signed decimal number, with
 // a point or a comma.
 func plainNumber(s string) bool {
