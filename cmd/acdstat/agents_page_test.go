@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -158,30 +156,7 @@ func TestAgentPageInChromium(t *testing.T) {
 	})
 
 	t.Run("screenshots", func(t *testing.T) {
-		dir := t.TempDir()
-		for _, lang := range []string{"en", "da"} {
-			for _, width := range []int{1280, 390} {
-				shot := filepath.Join(dir, fmt.Sprintf("agents_%s_%d.png", lang, width))
-				headless(t, bin, "--screenshot="+shot, fmt.Sprintf("--window-size=%d,1500", width), page(lang))
-				checkNotBlank(t, shot)
-				if *updatePNG && lang == "en" && width == 1280 {
-					b, err := os.ReadFile(shot)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(filepath.Join("..", "..", "docs", "agents.png"), b, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-		}
-		pdf := filepath.Join(dir, "agents.pdf")
-		headless(t, bin, "--print-to-pdf="+pdf, "--no-pdf-header-footer", page("da"))
-		b, err := os.ReadFile(pdf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
+		_, pages := shootAndPrint(t, bin, "agents", 1500, page)
 		if pages < 1 || pages > 4 {
 			t.Errorf("printed: %d pages; want 1 to 4", pages)
 		}

@@ -584,31 +584,8 @@ func TestDashboardInChromium(t *testing.T) {
 	})
 
 	t.Run("screenshots", func(t *testing.T) {
-		dir := t.TempDir()
-		for _, lang := range []string{"en", "da"} {
-			for _, width := range []int{1280, 390} {
-				shot := filepath.Join(dir, fmt.Sprintf("dashboard_%s_%d.png", lang, width))
-				headless(t, bin, "--screenshot="+shot, fmt.Sprintf("--window-size=%d,1800", width), page(lang))
-				checkNotBlank(t, shot)
-				if *updatePNG && lang == "en" && width == 1280 {
-					b, err := os.ReadFile(shot)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(filepath.Join("..", "..", "docs", "dashboard.png"), b, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-		}
+		b, pages := shootAndPrint(t, bin, "dashboard", 1800, page)
 		// Printed, the page is a few A4 pages, not one per chart nor one.
-		pdf := filepath.Join(dir, "dashboard.pdf")
-		headless(t, bin, "--print-to-pdf="+pdf, "--no-pdf-header-footer", page("da"))
-		b, err := os.ReadFile(pdf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
 		if !bytes.HasPrefix(b, []byte("%PDF")) || pages < 2 || pages > 7 {
 			t.Errorf("printed: %d bytes, %d pages; want a PDF of 2 to 7 pages", len(b), pages)
 		}
@@ -779,6 +756,38 @@ func svgCharts(doc *xhtml.Node) map[string]*xhtml.Node {
 }
 
 // checkNotBlank decodes a PNG and wants many colours, not all white.
+// shootAndPrint takes screenshots of a page (page(lang) is its URL) in
+// English and Danish at desktop and phone width, each checked not blank,
+// writing the English desktop one to docs/NAME.png under -update, and
+// prints the Danish page to PDF: it returns the PDF and its page count.
+func shootAndPrint(t *testing.T, bin, name string, height int, page func(lang string) string) ([]byte, int) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, lang := range []string{"en", "da"} {
+		for _, width := range []int{1280, 390} {
+			shot := filepath.Join(dir, fmt.Sprintf("%s_%s_%d.png", name, lang, width))
+			headless(t, bin, "--screenshot="+shot, fmt.Sprintf("--window-size=%d,%d", width, height), page(lang))
+			checkNotBlank(t, shot)
+			if *updatePNG && lang == "en" && width == 1280 {
+				b, err := os.ReadFile(shot)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join("..", "..", "docs", name+".png"), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	pdf := filepath.Join(dir, name+".pdf")
+	headless(t, bin, "--print-to-pdf="+pdf, "--no-pdf-header-footer", page("da"))
+	b, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
+}
+
 func checkNotBlank(t *testing.T, path string) {
 	t.Helper()
 	f, err := os.Open(path)
