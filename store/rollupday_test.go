@@ -305,3 +305,97 @@ func TestClusterDaySums(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriodRollupsOfSeveralQueues writes a year of rollups of two queues
+// in different zones and reads them in one call of PeriodRollupsOf, each
+// queue with its own range (a whole local year, a range that cuts days on
+// both daylight-saving days), beside a queue without rows and one with an
+// empty range: every queue's periods are those PeriodRollups gives it
+// alone, counts, versions and settings, and the sums of the rows written.
+func TestPeriodRollupsOfSeveralQueues(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	calls, settings := yearOfCalls(t)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sales := settings.Queues["support"]
+	sales.Name, sales.Location = "sales", ny
+	settings.Queues["sales"] = sales
+	for _, c := range calls[:len(calls)/2] {
+		c.Queue, c.CallID = "sales", "s"+c.CallID
+		calls = append(calls, c)
+	}
+	rows := cdr.Rollup(calls, settings, nil)
+	if err := s.WriteRollups(ctx, rows, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 of the sales calls of May: counted with other settings.
+	settings2 := *settings
+	settings2.Version = "v2"
+	var may []cdr.QueueCall
+	for _, c := range calls {
+		if c.Queue == "sales" && c.EnterTime.In(ny).Month() == time.May {
+			may = append(may, c)
+		}
+	}
+	if err := s.WriteRollups(ctx, cdr.Rollup(may, &settings2, nil), 2); err != nil {
+		t.Fatal(err)
+	}
+	cph := settings.Queues["support"].Location
+	ranges := []QueueRange{
+		{Queue: "support", From: time.Date(2024, 1, 1, 0, 0, 0, 0, cph), To: time.Date(2025, 1, 1, 0, 0, 0, 0, cph)},
+		{Queue: "sales", From: time.Date(2024, 3, 10, 1, 30, 0, 0, ny), To: time.Date(2024, 11, 3, 14, 45, 0, 0, ny)},
+		{Queue: "nothing", From: time.Date(2024, 1, 1, 0, 0, 0, 0, cph), To: time.Date(2025, 1, 1, 0, 0, 0, 0, cph)},
+		{Queue: "backwards", From: time.Date(2025, 1, 1, 0, 0, 0, 0, cph), To: time.Date(2024, 1, 1, 0, 0, 0, 0, cph)},
+	}
+	for _, period := range []string{"15m", "day", "month", "year"} {
+		for _, sw := range []string{"", "b"} {
+			for _, in := range []bool{false, true} {
+				got, err := s.PeriodRollupsOf(ctx, sw, period, ranges, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(ranges) {
+					t.Fatalf("%s of switch %q, in hours %v: got %d queues; want %d", period, sw, in, len(got), len(ranges))
+				}
+				for _, r := range ranges {
+					alone, err := s.PeriodRollups(ctx, sw, r.Queue, period, r.From, r.To, in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got[r.Queue], alone) {
+						t.Fatalf("%s of %s, switch %q, in hours %v: together %d periods, alone %d", period, r.Queue, sw, in, len(got[r.Queue]), len(alone))
+					}
+					if period == "15m" {
+						continue // expectedCounts keys days, months and years
+					}
+					counts := map[time.Time]cdr.Counts{}
+					for k, v := range got[r.Queue] {
+						counts[k] = v.Counts
+					}
+					var of []cdr.RollupRow
+					for _, row := range rows {
+						if row.Queue == r.Queue {
+							of = append(of, row)
+						}
+					}
+					if w := expectedCounts(of, period, sw, r.From, r.To, in); !reflect.DeepEqual(counts, w) {
+						t.Fatalf("%s of %s, switch %q, in hours %v: %s", period, r.Queue, sw, in, firstDifference(counts, w))
+					}
+				}
+			}
+		}
+	}
+	got, err := s.PeriodRollupsOf(ctx, "", "month", ranges, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := got["sales"][time.Date(2024, 5, 1, 0, 0, 0, 0, ny).UTC()]; m.With.Version != "v2" || got["sales"][time.Date(2024, 4, 1, 0, 0, 0, 0, ny).UTC()].With.Version != "v1" {
+		t.Fatalf("sales: May counted with %q, April with %q; want v2, v1", m.With.Version, got["sales"][time.Date(2024, 4, 1, 0, 0, 0, 0, ny).UTC()].With.Version)
+	}
+	if _, err := s.PeriodRollupsOf(ctx, "", "month", append(ranges, ranges[0]), false); err == nil {
+		t.Fatal("a queue asked twice: got no error; want one")
+	}
+}
