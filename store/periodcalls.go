@@ -13,7 +13,9 @@ import (
 // columns, and its arguments. queue_calls_current groups every row of
 // queue_calls on every query (18.16 pushes no WHERE into a view's GROUP
 // BY), so a read of one month through it reads all history; this reads the
-// monthly partitions of [from - maxEnterMove, to + maxEnterMove) only.
+// monthly partitions of [from - maxEnterMove, to + maxEnterMove) only. A
+// zero to leaves the range open at its end: the stays that entered at or
+// after from, reading the partitions from from - maxEnterMove on.
 //
 // It is exact for the same reason as CallsInBuckets: a rebuild moves a
 // stay's enter time by less than maxEnterMove, so every version of a stay
@@ -22,6 +24,22 @@ import (
 // outside [from, to) is left out, whichever of its versions are read.
 // README.md ("BI tools") gives the same query for BI tools.
 func currentCallsBetween(from, to time.Time) (string, []any) {
+	return currentCallsWhere(from, to, "", nil)
+}
+
+// currentCallsWhere is currentCallsBetween with keyWhere (" AND …", with
+// keyArgs) added to the rows read before they are grouped: conditions on
+// the stay key (switch, call_id, queue, seq) alone, which every version of
+// a stay shares, so that they leave out whole stays and never the newest
+// version of one.
+func currentCallsWhere(from, to time.Time, keyWhere string, keyArgs []any) (string, []any) {
+	rows, current := "enter_time >= ?", "v_enter_time >= ?"
+	rowArgs, currentArgs := []any{from.UTC().Add(-maxEnterMove)}, []any{from.UTC()}
+	if !to.IsZero() {
+		rows, current = rows+" AND enter_time < ?", current+" AND v_enter_time < ?"
+		rowArgs, currentArgs = append(rowArgs, to.UTC().Add(maxEnterMove)), append(currentArgs, to.UTC())
+	}
+	args := append(append(rowArgs, keyArgs...), currentArgs...)
 	return `SELECT
     switch, call_id, queue, seq,
     v_version AS version, v_outcome AS outcome, v_enter_time AS enter_time, v_answer_time AS answer_time,
@@ -46,11 +64,10 @@ FROM (
         argMax(last_event_time, version) AS v_last_event_time,
         argMax(built_at, version) AS v_built_at
     FROM queue_calls
-    WHERE enter_time >= ? AND enter_time < ?
+    WHERE ` + rows + keyWhere + `
     GROUP BY switch, call_id, queue, seq
 )
-WHERE v_deleted = 0 AND v_enter_time >= ? AND v_enter_time < ?`,
-		[]any{from.UTC().Add(-maxEnterMove), to.UTC().Add(maxEnterMove), from.UTC(), to.UTC()}
+WHERE v_deleted = 0 AND ` + current, args
 }
 
 // CurrentCalls returns the current version of every stay of queue (every

@@ -45,29 +45,35 @@ const MaxCallbacks = 10000
 // when the switch sent none or the privacy setting dropped it; such calls
 // are never matched to a later answer). At most MaxCallbacks are returned.
 //
-// The answered calls are looked for from from onwards in every queue, read
-// through queue_calls_current: the cost follows the calls stored since from.
+// The answered calls are looked for from from onwards in every queue. Both
+// sides read the current versions of the stays as queue_calls_current
+// has them, but through currentCallsWhere: only the monthly partitions
+// from from less maxEnterMove on (to plus maxEnterMove for the abandoned
+// stays), so the cost follows the calls stored since from, not the
+// history (docs/BENCHMARKS.md).
 func (s *Store) AbandonedCallers(ctx context.Context, switchName, queue string, from, to time.Time) ([]cdr.QueueCall, error) {
-	all := uint8(0)
-	if switchName == "" || switchName == cdr.AllSwitches {
-		all = 1
+	keys, keyArgs := " AND queue = ?", []any{queue}
+	if switchName != "" && switchName != cdr.AllSwitches {
+		keys, keyArgs = keys+" AND switch = ?", append(keyArgs, switchName)
 	}
 	scope, scopeArgs := readScope(ctx)
+	abandoned, args := currentCallsWhere(from, to, keys+scope, append(keyArgs, scopeArgs...))
+	answered, answeredArgs := currentCallsWhere(from, time.Time{}, "", nil)
 	rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
 FROM (
     SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
-    FROM queue_calls_current
-    WHERE queue = ? AND outcome = 'abandoned' AND enter_time >= ? AND enter_time < ? AND (? = 1 OR switch = ?)`+scope+`
+    FROM (`+abandoned+`)
+    WHERE outcome = 'abandoned'
 )
 ANY LEFT JOIN (
     SELECT switch, caller, max(enter_time) AS last_answered
-    FROM queue_calls_current
-    WHERE outcome = 'answered' AND enter_time >= ? AND caller != ''
+    FROM (`+answered+`)
+    WHERE outcome = 'answered' AND caller != ''
     GROUP BY switch, caller
 ) USING (switch, caller)
 WHERE caller = '' OR last_answered < enter_time
 ORDER BY enter_time, switch, call_id, seq
-LIMIT ?`, append(append([]any{queue, from.UTC(), to.UTC(), all, switchName}, scopeArgs...), from.UTC(), MaxCallbacks)...)
+LIMIT ?`, append(append(args, answeredArgs...), MaxCallbacks)...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read abandoned callers of %s: %w", queue, err)
 	}
@@ -90,21 +96,25 @@ LIMIT ?`, append(append([]any{queue, from.UTC(), to.UTC(), all, switchName}, sco
 // WaitingNow counts the queue calls of a queue that joined at or after since
 // and have no end yet (outcome waiting), and returns the earliest enter time
 // among them (zero when none wait). A switchName of "" or "*" means every
-// switch (every switch of a reader limited to some, cdr.WithSwitches). A stay with no end is closed as unknown after the stale timeout,
-// so since bounds how far back a forgotten stay can count.
+// switch (every switch of a reader limited to some, cdr.WithSwitches). A
+// stay with no end is closed as unknown after the stale timeout, so since
+// bounds how far back a forgotten stay can count. The stays are read as
+// queue_calls_current has them, from the monthly partitions of since less
+// maxEnterMove on (currentCallsWhere), not from all history.
 func (s *Store) WaitingNow(ctx context.Context, switchName, queue string, since time.Time) (int, time.Time, error) {
-	all := uint8(0)
-	if switchName == "" || switchName == cdr.AllSwitches {
-		all = 1
+	keys, keyArgs := " AND queue = ?", []any{queue}
+	if switchName != "" && switchName != cdr.AllSwitches {
+		keys, keyArgs = keys+" AND switch = ?", append(keyArgs, switchName)
 	}
 	var (
 		n     uint64
 		first time.Time
 	)
 	scope, scopeArgs := readScope(ctx)
+	sub, args := currentCallsWhere(since, time.Time{}, keys+scope, append(keyArgs, scopeArgs...))
 	row := s.conn.QueryRow(ctx, `SELECT count(), min(enter_time)
-FROM queue_calls_current
-WHERE queue = ? AND outcome = 'waiting' AND enter_time >= ? AND (? = 1 OR switch = ?)`+scope, append([]any{queue, since.UTC(), all, switchName}, scopeArgs...)...)
+FROM (`+sub+`)
+WHERE outcome = 'waiting'`, args...)
 	if err := row.Scan(&n, &first); err != nil {
 		return 0, time.Time{}, fmt.Errorf("cannot count waiting calls of %s: %w", queue, err)
 	}

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/acdstat/acdstat/cdr"
 )
@@ -105,5 +108,77 @@ func TestWaitingNowAndRollupQueues(t *testing.T) {
 	}
 	if want := []string{"klinisk", "support"}; !reflect.DeepEqual(qs, want) {
 		t.Errorf("got %v; want %v", qs, want)
+	}
+}
+
+// TestCallbackReadsReadTheirPeriodOnly stores a year-old history before the
+// calls of TestAbandonedCallersLeavesOutThoseAnsweredLater and two stays
+// rebuilt with a later enter time, and checks that AbandonedCallers and
+// WaitingNow give the same answers as without the history while the server
+// reads far fewer rows than the history holds: they read the partitions of
+// their period, not all of queue_calls (docs/BENCHMARKS.md).
+func TestCallbackReadsReadTheirPeriodOnly(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const old = 20000
+	var history []cdr.StoredCall
+	y := time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC)
+	for i := range old {
+		o := []cdr.Outcome{cdr.Abandoned, cdr.Answered, cdr.Waiting}[i%3]
+		history = append(history, withCaller(call("pbx1", fmt.Sprint("h", i), "support", 0, o, 1, y.Add(time.Duration(i)*time.Minute)), "4522222222", 5))
+	}
+	t0 := time.Date(2025, 10, 28, 9, 0, 0, 0, time.UTC)
+	calls := append(history,
+		withCaller(call("pbx1", "a1", "support", 0, cdr.Abandoned, 1, t0), "4511111111", 40),
+		withCaller(call("pbx1", "a2", "support", 0, cdr.Abandoned, 1, t0.Add(time.Minute)), "4522222222", 50),
+		withCaller(call("pbx1", "a3", "sales", 0, cdr.Answered, 1, t0.Add(10*time.Minute)), "4522222222", 5),
+		withCaller(call("pbx1", "a5", "support", 0, cdr.Abandoned, 1, t0.Add(2*time.Minute)), "4533333333", 70),
+		// Rebuilt: first stored two days before the range, now in it.
+		withCaller(call("pbx1", "m1", "support", 0, cdr.Answered, 1, t0.Add(-48*time.Hour)), "4577777777", 5),
+		withCaller(call("pbx1", "m1", "support", 0, cdr.Abandoned, 2, t0.Add(3*time.Minute)), "4577777777", 5),
+		// Rebuilt the other way: now answered two days later, so the
+		// abandoned stay of the same caller in the range is not listed.
+		withCaller(call("pbx1", "a6", "support", 0, cdr.Abandoned, 1, t0.Add(4*time.Minute)), "4588888888", 5),
+		withCaller(call("pbx1", "m2", "sales", 0, cdr.Answered, 1, t0.Add(-time.Hour)), "4588888888", 5),
+		withCaller(call("pbx1", "m2", "sales", 0, cdr.Answered, 2, t0.Add(48*time.Hour)), "4588888888", 5),
+		withCaller(call("pbx1", "w1", "support", 0, cdr.Waiting, 1, t0.Add(5*time.Minute)), "", 0),
+		// Waiting, then ended after a rebuild that moved it out of the
+		// range: not waiting.
+		withCaller(call("pbx1", "w2", "support", 0, cdr.Waiting, 1, t0.Add(time.Minute)), "", 0),
+		withCaller(call("pbx1", "w2", "support", 0, cdr.Answered, 2, t0.Add(-48*time.Hour)), "", 0),
+	)
+	if err := s.WriteCalls(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	var read uint64
+	readCtx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
+
+	got, err := s.AbandonedCallers(readCtx, "*", "support", t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.CallID)
+	}
+	if want := []string{"a1", "a5", "m1"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("abandoned callers: got %v; want %v", ids, want)
+	}
+	t.Logf("AbandonedCallers read %d rows; the history has %d", read, old)
+	if read == 0 || read >= old/2 {
+		t.Errorf("AbandonedCallers read %d rows; want some, and fewer than half of the %d of the history", read, old)
+	}
+
+	read = 0
+	n, first, err := s.WaitingNow(readCtx, "", "support", t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || !first.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("waiting now: got %d since %v; want 1 since %v", n, first, t0.Add(5*time.Minute))
+	}
+	t.Logf("WaitingNow read %d rows; the history has %d", read, old)
+	if read == 0 || read >= old/2 {
+		t.Errorf("WaitingNow read %d rows; want some, and fewer than half of the %d of the history", read, old)
 	}
 }
