@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 // default, `make bench` may pass -rollup.calls=10000000.
 var (
 	rollupCalls   = flag.Int("rollup.calls", 20000, "queue calls stored before BenchmarkRollup")
+	rollupFill    = flag.String("rollup.fill", "go", "how BenchmarkRollup stores its history: go (100k-row column inserts from Go, writeHistory) or sql (one INSERT … SELECT FROM numbers() in the server, fillHistory: the same calls, far faster for 100 M)")
 	rebuildPerDay = flag.Int("rebuild.perday", 1000, "simulated callers per weekday for BenchmarkRebuild (a week)")
 )
 
@@ -68,12 +70,38 @@ func writeHistory(b *testing.B, st *store.Store, n int) {
 	}
 }
 
+// fillHistory stores the calls of writeHistory with one INSERT … SELECT
+// from numbers() in the server: switch, queue, outcome, waits, talk and
+// transfers of call i as writeHistory makes them, its enter time i × 366
+// days / n after 2024-01-01 to the second (integer arithmetic, where
+// writeHistory rounds through a float64: an enter time may differ by a
+// second), built_at the server's clock. It feeds call_touches as any insert
+// does. It takes minutes for 100 M calls where writeHistory takes most of
+// an hour.
+func fillHistory(b *testing.B, conn clickhouse.Conn, n int) {
+	b.Helper()
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	ctx := clickhouse.Context(context.Background(), clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": 0}))
+	if err := conn.Exec(ctx, fmt.Sprintf(`INSERT INTO queue_calls (switch, call_id, queue, seq, version, deleted, outcome, enter_time, end_time, wait_s, talk_s, transferred)
+SELECT 'pbx', concat(toString(toUInt32(enter)), '.', toString(number)), concat('q', toString(number %% %d)), 0, 1, 0,
+    CAST(arrayElement(['answered', 'answered', 'answered', 'abandoned', 'timeout', 'unknown'], number %% 6 + 1) AS Enum8('waiting' = 0, 'answered' = 1, 'abandoned' = 2, 'timeout' = 3, 'exit_key' = 4, 'exit_other' = 5, 'unknown' = 6)),
+    toDateTime(enter), toDateTime(enter + 60), number %% 700, number %% 400, number %% 17 = 0
+FROM (SELECT number, %d + intDiv(number * %d, %d) AS enter FROM system.numbers LIMIT %d)`,
+		benchQueues, t0, 366*24*3600, n, n)); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkRollup measures, on -rollup.calls stored queue calls of 10
-// queues over 12 months: the rollup from scratch (every bucket), the
-// incremental jobs (build and rollup) after 1,000 new calls arrive as
-// queue_log events, the report query of 12 months × 10 queues, a BI
-// tool's query of one queue-month through queue_month, and the calls of
-// one queue-day (store.CurrentCalls, against queue_calls_current).
+// queues over 12 months (stored as -rollup.fill says): the rollup from
+// scratch (every bucket), the incremental jobs (build and rollup) after
+// 1,000 new calls arrive as queue_log events, the report of 12 months × 10
+// queues (in one PeriodRollupsOf, against one PeriodRollups per queue), a
+// BI tool's query of one queue-month through queue_month, and the calls of
+// one queue-day (store.CurrentCalls), the callbacks of one queue-day
+// (store.AbandonedCallers) and the callers waiting (store.WaitingNow),
+// each against its query through queue_calls_current. Each read and its
+// baseline run alternated, -rollup.rounds times each (alternate).
 func BenchmarkRollup(b *testing.B) {
 	environ := testEnv(b)
 	st, cfg := benchStore(b, environ)
@@ -82,8 +110,23 @@ func BenchmarkRollup(b *testing.B) {
 	// incremental runs are measured without it.
 	cfg.Jobs.RollupMargin, cfg.Jobs.Margin = 0, 0
 	ctx := context.Background()
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr: []string{envValue(environ, "ACDSTAT_CLICKHOUSE_ADDR")},
+		Auth: clickhouse.Auth{Database: envValue(environ, "ACDSTAT_CLICKHOUSE_DATABASE"), Username: "default"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
 	start := time.Now()
-	writeHistory(b, st, *rollupCalls)
+	switch *rollupFill {
+	case "go":
+		writeHistory(b, st, *rollupCalls)
+	case "sql":
+		fillHistory(b, conn, *rollupCalls)
+	default:
+		b.Fatalf("-rollup.fill %q: use go or sql", *rollupFill)
+	}
 	b.Logf("stored %d queue calls in %v", *rollupCalls, time.Since(start))
 	// built_at has whole seconds and a run re-reads the second of its
 	// watermark: start the rollup a second later, so the incremental runs
@@ -155,32 +198,41 @@ func BenchmarkRollup(b *testing.B) {
 	var read uint64
 	readCtx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read += p.Rows }))
 	loc := simulate.Copenhagen()
+	// The report of 12 months × 10 queues: the ten queues in one
+	// PeriodRollupsOf (together) and, its baseline, one PeriodRollups per
+	// queue as before (per_queue, two queries each), alternated.
 	b.Run("report_12m_10q", func(b *testing.B) {
 		from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, loc), time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
+		var ranges []store.QueueRange
+		for q := 0; q < benchQueues; q++ {
+			ranges = append(ranges, store.QueueRange{Queue: fmt.Sprintf("q%d", q), From: from, To: to})
+		}
+		var each, together map[string]map[time.Time]cdr.PeriodRollup
 		for b.Loop() {
-			medianOf(b, &read, func() {
-				for q := 0; q < benchQueues; q++ {
-					got, err := st.PeriodCounts(readCtx, "", fmt.Sprintf("q%d", q), "month", from, to, false)
+			alternate(b, &read, namedRead{"per_queue", func() {
+				each = map[string]map[time.Time]cdr.PeriodRollup{}
+				for _, r := range ranges {
+					got, err := st.PeriodRollups(readCtx, "", r.Queue, "month", from, to, false)
 					if err != nil {
 						b.Fatal(err)
 					}
-					if len(got) != 12 {
-						b.Fatalf("got %d months; want 12", len(got))
-					}
+					each[r.Queue] = got
 				}
-			})
+			}}, namedRead{"together", func() {
+				var err error
+				if together, err = st.PeriodRollupsOf(readCtx, "", "month", ranges, false); err != nil {
+					b.Fatal(err)
+				}
+			}})
+		}
+		for _, r := range ranges {
+			if len(together[r.Queue]) != 12 || !reflect.DeepEqual(together[r.Queue], each[r.Queue]) {
+				b.Fatalf("%s: %d months together, %d alone, or they differ", r.Queue, len(together[r.Queue]), len(each[r.Queue]))
+			}
 		}
 	})
 
 	// A BI tool's query of one queue-month through the views.
-	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr: []string{envValue(environ, "ACDSTAT_CLICKHOUSE_ADDR")},
-		Auth: clickhouse.Auth{Database: envValue(environ, "ACDSTAT_CLICKHOUSE_DATABASE"), Username: "default"},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
 	b.Run("view_1q_1m", func(b *testing.B) {
 		march := time.Date(2024, 3, 1, 0, 0, 0, 0, loc).UTC()
 		for b.Loop() {
@@ -198,62 +250,162 @@ WHERE queue = 'q3' AND switch = '*' AND hours = 'all' AND period_start = ?`, mar
 	})
 
 	// The calls of one queue-day, through store.CurrentCalls (the
-	// period's partitions) and, the baseline, through queue_calls_current.
+	// period's partitions) and, the baseline, through queue_calls_current,
+	// alternated.
 	day := [2]time.Time{time.Date(2024, 3, 12, 0, 0, 0, 0, loc), time.Date(2024, 3, 13, 0, 0, 0, 0, loc)}
-	var want uint64
 	b.Run("calls_1q_1d", func(b *testing.B) {
+		var period, view uint64
 		for b.Loop() {
-			medianOf(b, &read, func() {
-				calls, err := st.CurrentCalls(readCtx, "", "q3", day[0], day[1], 1_000_000)
-				if err != nil {
-					b.Fatal(err)
-				}
-				want = uint64(len(calls))
-			})
-		}
-	})
-	b.Run("calls_1q_1d_view", func(b *testing.B) {
-		for b.Loop() {
-			medianOf(b, &read, func() {
+			alternate(b, &read, namedRead{"view", func() {
 				rows, err := conn.Query(readCtx, `SELECT switch, call_id, queue, seq, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb
 FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time < ? ORDER BY enter_time, switch, call_id, seq`, day[0].UTC(), day[1].UTC())
 				if err != nil {
 					b.Fatal(err)
 				}
-				var n uint64
+				view = 0
 				for rows.Next() {
-					n++
+					view++
 				}
 				if err := rows.Err(); err != nil {
 					b.Fatal(err)
 				}
 				rows.Close()
-				if n != want || n == 0 {
-					b.Fatalf("queue_calls_current has %d calls of the day; CurrentCalls %d", n, want)
+			}}, namedRead{"period", func() {
+				calls, err := st.CurrentCalls(readCtx, "", "q3", day[0], day[1], 1_000_000)
+				if err != nil {
+					b.Fatal(err)
 				}
-			})
+				period = uint64(len(calls))
+			}})
+		}
+		if view != period || view == 0 {
+			b.Fatalf("queue_calls_current has %d calls of the day; CurrentCalls %d", view, period)
+		}
+	})
+
+	// The callbacks and the callers waiting of the last day of the
+	// history, as the dashboard asks them for today: store.AbandonedCallers
+	// and store.WaitingNow (the partitions from the period on) and, their
+	// baseline, their queries before (through queue_calls_current, all
+	// history), alternated.
+	last := [2]time.Time{time.Date(2024, 12, 30, 0, 0, 0, 0, loc), time.Date(2024, 12, 31, 0, 0, 0, 0, loc)}
+	b.Run("callbacks_1q_1d", func(b *testing.B) {
+		var period, view []string
+		for b.Loop() {
+			alternate(b, &read, namedRead{"view", func() {
+				rows, err := conn.Query(readCtx, `SELECT call_id
+FROM (
+    SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
+    FROM queue_calls_current
+    WHERE queue = 'q3' AND outcome = 'abandoned' AND enter_time >= ? AND enter_time < ?
+)
+ANY LEFT JOIN (
+    SELECT switch, caller, max(enter_time) AS last_answered
+    FROM queue_calls_current
+    WHERE outcome = 'answered' AND enter_time >= ? AND caller != ''
+    GROUP BY switch, caller
+) USING (switch, caller)
+WHERE caller = '' OR last_answered < enter_time
+ORDER BY enter_time, switch, call_id, seq
+LIMIT ?`, last[0].UTC(), last[1].UTC(), last[0].UTC(), store.MaxCallbacks)
+				if err != nil {
+					b.Fatal(err)
+				}
+				view = view[:0]
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						b.Fatal(err)
+					}
+					view = append(view, id)
+				}
+				if err := rows.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rows.Close()
+			}}, namedRead{"period", func() {
+				calls, err := st.AbandonedCallers(readCtx, "", "q3", last[0], last[1])
+				if err != nil {
+					b.Fatal(err)
+				}
+				period = period[:0]
+				for _, c := range calls {
+					period = append(period, c.CallID)
+				}
+			}})
+		}
+		if len(view) == 0 || !slices.Equal(view, period) {
+			b.Fatalf("abandoned callers: %d through queue_calls_current, %d through AbandonedCallers, or they differ", len(view), len(period))
+		}
+	})
+	b.Run("waiting_1q", func(b *testing.B) {
+		var period, view uint64
+		for b.Loop() {
+			alternate(b, &read, namedRead{"view", func() {
+				var first time.Time
+				if err := conn.QueryRow(readCtx, `SELECT count(), min(enter_time)
+FROM queue_calls_current
+WHERE queue = 'q3' AND outcome = 'waiting' AND enter_time >= ?`, last[0].UTC()).Scan(&view, &first); err != nil {
+					b.Fatal(err)
+				}
+			}}, namedRead{"period", func() {
+				n, _, err := st.WaitingNow(readCtx, "", "q3", last[0])
+				if err != nil {
+					b.Fatal(err)
+				}
+				period = uint64(n)
+			}})
+		}
+		if view != period {
+			b.Fatalf("waiting: %d through queue_calls_current, %d through WaitingNow", view, period)
 		}
 	})
 }
 
-// readRounds is how many times medianOf runs a read.
-const readRounds = 5
+// readRounds is how many times medianOf and alternate run a read.
+var readRounds = flag.Int("rollup.rounds", 5, "how many times BenchmarkRollup runs each read")
 
 // medianOf runs read readRounds times and reports the median time of one
 // read (median-ms), which a shared machine disturbs less than a mean, and
 // the rows the server read per read (rows/read), counted by rows.
 func medianOf(b *testing.B, rows *uint64, read func()) {
 	b.Helper()
-	*rows = 0
-	defer func() { b.ReportMetric(float64(*rows)/readRounds, "rows/read") }()
-	times := make([]time.Duration, readRounds)
-	for i := range times {
-		start := time.Now()
-		read()
-		times[i] = time.Since(start)
+	alternate(b, rows, namedRead{"", read})
+}
+
+// namedRead is one of the reads alternate compares.
+type namedRead struct {
+	name string
+	read func()
+}
+
+// alternate runs the reads in turn (a, b, a, b, …) readRounds times each,
+// so that the load of a shared machine falls on all of them alike, and
+// reports for each its median time of one read (name-median-ms) and the
+// rows the server read per read (name-rows/read), counted by rows; a read
+// without a name reports median-ms and rows/read.
+func alternate(b *testing.B, rows *uint64, reads ...namedRead) {
+	b.Helper()
+	times := make([][]time.Duration, len(reads))
+	read := make([]uint64, len(reads))
+	for range *readRounds {
+		for i, r := range reads {
+			*rows = 0
+			start := time.Now()
+			r.read()
+			times[i] = append(times[i], time.Since(start))
+			read[i] += *rows
+		}
 	}
-	slices.Sort(times)
-	b.ReportMetric(float64(times[readRounds/2].Microseconds())/1000, "median-ms")
+	for i, r := range reads {
+		prefix := ""
+		if r.name != "" {
+			prefix = r.name + "-"
+		}
+		slices.Sort(times[i])
+		b.ReportMetric(float64(times[i][*readRounds/2].Microseconds())/1000, prefix+"median-ms")
+		b.ReportMetric(float64(read[i])/float64(*readRounds), prefix+"rows/read")
+	}
 }
 
 // BenchmarkRebuild measures acdstat rebuild: queue calls rebuilt from their
