@@ -21,7 +21,12 @@ import (
 var reportFormats = []string{"table", "csv", "json", "markdown", "xlsx"}
 
 // cmdReport prints the report rows of METRICS.md for one queue, one row per
-// period in the range, read from the rollups. The range is --from to --to
+// period in the range, read from the rollups, or for several (--queue
+// a,b): each queue's rows as its report alone gives them, in the order
+// named, read in one store.PeriodRollupsOf (two queries whatever the
+// number of queues, where a report per queue makes two each); JSON and
+// CSV give one list of all rows, a table and Markdown one table per
+// queue, and a workbook or a distribution (--by) takes one queue. The range is --from to --to
 // as asked (reportRange): where it starts or ends inside a period, that row
 // counts only its part and is marked partial. The queue's zone and names
 // are those of the current queue settings; each row says with which
@@ -43,7 +48,7 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	queue := s.fs.String("queue", "", "the queue to report on (required, unless --funnel)")
+	queue := s.fs.String("queue", "", "the queue to report on, or several separated by commas (required, unless --funnel)")
 	funnel := s.fs.String("funnel", "", "report the IVR funnel of this entry of the queue file instead (--period day or month, --format table or json)")
 	sw := s.fs.String("switch", cdr.AllSwitches, "the switch the calls came from; "+cdr.AllSwitches+" for all switches")
 	fromArg := s.fs.String("from", "", "first local date YYYY-MM-DD or date-time YYYY-MM-DDTHH:MM (on a quarter hour) in the queue's time zone, included; inside a period, the first row counts from here only and says so (default: 1 January of this year)")
@@ -153,59 +158,109 @@ func cmdReport(ctx context.Context, p process, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := knownQueue(ctx, a.st, qs, *queue); err != nil {
+	names, err := reportQueues(*queue)
+	if err != nil {
 		return err
 	}
-	q := qs.Queue(*queue)
-	var rows []report.Row
+	if len(names) > 1 && (*by != "" || *format == "xlsx") {
+		return fmt.Errorf("report: --by and --format xlsx take one queue; got %d (%s)", len(names), *queue)
+	}
+	if err := knownQueue(ctx, a.st, qs, names...); err != nil {
+		return err
+	}
 	if *by != "" {
+		q := qs.Queue(names[0])
 		// A distribution's range defaults as a day's would: it ends with
 		// today.
 		from, to, err := reportRange(cdr.PeriodDay, *fromArg, *toArg, q.Location, s.now())
 		if err != nil {
 			return err
 		}
-		sums, err := a.st.DistributionRollups(ctx, *sw, *queue, *by, from, to, *hours == "in", q.Location)
+		sums, err := a.st.DistributionRollups(ctx, *sw, q.Name, *by, from, to, *hours == "in", q.Location)
 		if err != nil {
 			return err
 		}
-		if rows, err = report.BuildDistribution(q, qs.Version, *sw, *by, *hours, from, to, sums); err != nil {
-			return err
-		}
-	} else {
-		from, to, err := reportRange(*period, *fromArg, *toArg, q.Location, s.now())
+		rows, err := report.BuildDistribution(q, qs.Version, *sw, *by, *hours, from, to, sums)
 		if err != nil {
 			return err
 		}
-		sums, err := a.st.PeriodRollups(ctx, *sw, *queue, *period, from, to, *hours == "in")
+		if thresholds != nil {
+			report.AddThresholds(rows, thresholds)
+		}
+		return writeReport(p.stdout, *output, *format, [][]report.Row{rows}, *danish)
+	}
+	// Each queue's range is in its own zone.
+	ranges := make([]store.QueueRange, len(names))
+	for i, n := range names {
+		from, to, err := reportRange(*period, *fromArg, *toArg, qs.Queue(n).Location, s.now())
 		if err != nil {
 			return err
 		}
-		if rows, err = report.Build(q, qs.Version, *sw, *period, *hours, from, to, sums); err != nil {
+		ranges[i] = store.QueueRange{Queue: n, From: from, To: to}
+	}
+	sums, err := a.st.PeriodRollupsOf(ctx, *sw, *period, ranges, *hours == "in")
+	if err != nil {
+		return err
+	}
+	reports := make([][]report.Row, len(ranges))
+	for i, r := range ranges {
+		if reports[i], err = report.Build(qs.Queue(r.Queue), qs.Version, *sw, *period, *hours, r.From, r.To, sums[r.Queue]); err != nil {
 			return err
+		}
+		if thresholds != nil {
+			report.AddThresholds(reports[i], thresholds)
 		}
 	}
-	if thresholds != nil {
-		report.AddThresholds(rows, thresholds)
-	}
-	return writeReport(p.stdout, *output, *format, rows, *danish)
+	return writeReport(p.stdout, *output, *format, reports, *danish)
 }
 
-// writeReport writes rows in format to output, a file, or to stdout where
-// output is empty (writeOutput).
-func writeReport(stdout io.Writer, output, format string, rows []report.Row, danish bool) error {
+// reportQueues splits --queue at its commas, refusing an empty name and a
+// queue named twice.
+func reportQueues(arg string) ([]string, error) {
+	var names []string
+	for n := range strings.SplitSeq(arg, ",") {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+			return nil, fmt.Errorf("report: --queue %q: an empty queue name", arg)
+		case slices.Contains(names, n):
+			return nil, fmt.Errorf("report: --queue %q: queue %q named twice", arg, n)
+		}
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// writeReport writes the rows of each report in format to output, a file,
+// or to stdout where output is empty (writeOutput): JSON and CSV as one
+// list of the rows of all, a table and Markdown as one table per report,
+// a blank line between them, a workbook of the first (cmdReport gives it
+// one).
+func writeReport(stdout io.Writer, output, format string, reports [][]report.Row, danish bool) error {
 	return writeOutput(stdout, output, format == "xlsx", func(w io.Writer) error {
 		switch format {
 		case "json":
-			return report.WriteJSON(w, rows)
+			return report.WriteJSON(w, slices.Concat(reports...))
 		case "csv":
-			return report.WriteCSV(w, rows, danish)
-		case "markdown":
-			return report.WriteMarkdown(w, rows)
+			return report.WriteCSV(w, slices.Concat(reports...), danish)
 		case "xlsx":
-			return report.WriteXLSX(w, rows)
+			return report.WriteXLSX(w, reports[0])
 		}
-		return report.WriteTable(w, rows)
+		for i, rows := range reports {
+			if i > 0 {
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+			}
+			write := report.WriteTable
+			if format == "markdown" {
+				write = report.WriteMarkdown
+			}
+			if err := write(w, rows); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -243,11 +298,11 @@ func writeOutput(stdout io.Writer, output string, binary bool, write func(io.Wri
 	return nil
 }
 
-// knownQueue refuses a queue that has no rolled-up calls and is not in the
-// queue settings qs, as GET /v1/report answers 404: a mistyped name would
-// otherwise print periods of zeros. The error names the known queues, and
-// the one meant where one is close.
-func knownQueue(ctx context.Context, st *store.Store, qs *cdr.Settings, name string) error {
+// knownQueue refuses a queue of want that has no rolled-up calls and is
+// not in the queue settings qs, as GET /v1/report answers 404: a mistyped
+// name would otherwise print periods of zeros. The error names the first
+// such queue, the known queues, and the one meant where one is close.
+func knownQueue(ctx context.Context, st *store.Store, qs *cdr.Settings, want ...string) error {
 	names, err := st.RollupQueues(ctx)
 	if err != nil {
 		return err
@@ -257,19 +312,22 @@ func knownQueue(ctx context.Context, st *store.Store, qs *cdr.Settings, name str
 			names = append(names, n)
 		}
 	}
-	if slices.Contains(names, name) {
-		return nil
+	for _, name := range want {
+		if slices.Contains(names, name) {
+			continue
+		}
+		slices.Sort(names)
+		list := strings.Join(names, ", ")
+		if list == "" {
+			list = "none yet (no queue settings applied, and no calls rolled up)"
+		}
+		meant := ""
+		if c := closest(name, names); c != "" {
+			meant = fmt.Sprintf(" (did you mean %q?)", c)
+		}
+		return fmt.Errorf("report: queue %q has no data and is not in the queue settings%s; known queues: %s", name, meant, list)
 	}
-	slices.Sort(names)
-	list := strings.Join(names, ", ")
-	if list == "" {
-		list = "none yet (no queue settings applied, and no calls rolled up)"
-	}
-	meant := ""
-	if c := closest(name, names); c != "" {
-		meant = fmt.Sprintf(" (did you mean %q?)", c)
-	}
-	return fmt.Errorf("report: queue %q has no data and is not in the queue settings%s; known queues: %s", name, meant, list)
+	return nil
 }
 
 // reportRange is report.Range with its errors naming the flags. The range
