@@ -26,6 +26,7 @@ import (
 // default, `make bench` may pass -rollup.calls=10000000.
 var (
 	rollupCalls   = flag.Int("rollup.calls", 20000, "queue calls stored before BenchmarkRollup")
+	rollupViews   = flag.Bool("rollup.views", true, "also run the baselines of BenchmarkRollup's call reads through queue_calls_current, which group all history on every read (false at 100 M calls, where each takes minutes and more memory than the server allows a query)")
 	rollupFill    = flag.String("rollup.fill", "go", "how BenchmarkRollup stores its history: go (100k-row column inserts from Go, writeHistory) or sql (one INSERT … SELECT FROM numbers() in the server, fillHistory: the same calls, far faster for 100 M)")
 	rebuildPerDay = flag.Int("rebuild.perday", 1000, "simulated callers per weekday for BenchmarkRebuild (a week)")
 )
@@ -256,7 +257,7 @@ WHERE queue = 'q3' AND switch = '*' AND hours = 'all' AND period_start = ?`, mar
 	b.Run("calls_1q_1d", func(b *testing.B) {
 		var period, view uint64
 		for b.Loop() {
-			alternate(b, &read, namedRead{"view", func() {
+			alternate(b, &read, viewRead(func() {
 				rows, err := conn.Query(readCtx, `SELECT switch, call_id, queue, seq, outcome, enter_time, answer_time, end_time, wait_s, talk_s, transferred, agent, caller, end_verb
 FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time < ? ORDER BY enter_time, switch, call_id, seq`, day[0].UTC(), day[1].UTC())
 				if err != nil {
@@ -270,7 +271,7 @@ FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time <
 					b.Fatal(err)
 				}
 				rows.Close()
-			}}, namedRead{"period", func() {
+			}), namedRead{"period", func() {
 				calls, err := st.CurrentCalls(readCtx, "", "q3", day[0], day[1], 1_000_000)
 				if err != nil {
 					b.Fatal(err)
@@ -278,7 +279,7 @@ FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time <
 				period = uint64(len(calls))
 			}})
 		}
-		if view != period || view == 0 {
+		if *rollupViews && (view != period || view == 0) {
 			b.Fatalf("queue_calls_current has %d calls of the day; CurrentCalls %d", view, period)
 		}
 	})
@@ -292,7 +293,7 @@ FROM queue_calls_current WHERE queue = 'q3' AND enter_time >= ? AND enter_time <
 	b.Run("callbacks_1q_1d", func(b *testing.B) {
 		var period, view []string
 		for b.Loop() {
-			alternate(b, &read, namedRead{"view", func() {
+			alternate(b, &read, viewRead(func() {
 				rows, err := conn.Query(readCtx, `SELECT call_id
 FROM (
     SELECT switch, call_id, queue, seq, enter_time, wait_s, caller
@@ -323,7 +324,7 @@ LIMIT ?`, last[0].UTC(), last[1].UTC(), last[0].UTC(), store.MaxCallbacks)
 					b.Fatal(err)
 				}
 				rows.Close()
-			}}, namedRead{"period", func() {
+			}), namedRead{"period", func() {
 				calls, err := st.AbandonedCallers(readCtx, "", "q3", last[0], last[1])
 				if err != nil {
 					b.Fatal(err)
@@ -334,21 +335,21 @@ LIMIT ?`, last[0].UTC(), last[1].UTC(), last[0].UTC(), store.MaxCallbacks)
 				}
 			}})
 		}
-		if len(view) == 0 || !slices.Equal(view, period) {
+		if *rollupViews && (len(view) == 0 || !slices.Equal(view, period)) {
 			b.Fatalf("abandoned callers: %d through queue_calls_current, %d through AbandonedCallers, or they differ", len(view), len(period))
 		}
 	})
 	b.Run("waiting_1q", func(b *testing.B) {
 		var period, view uint64
 		for b.Loop() {
-			alternate(b, &read, namedRead{"view", func() {
+			alternate(b, &read, viewRead(func() {
 				var first time.Time
 				if err := conn.QueryRow(readCtx, `SELECT count(), min(enter_time)
 FROM queue_calls_current
 WHERE queue = 'q3' AND outcome = 'waiting' AND enter_time >= ?`, last[0].UTC()).Scan(&view, &first); err != nil {
 					b.Fatal(err)
 				}
-			}}, namedRead{"period", func() {
+			}), namedRead{"period", func() {
 				n, _, err := st.WaitingNow(readCtx, "", "q3", last[0])
 				if err != nil {
 					b.Fatal(err)
@@ -356,7 +357,7 @@ WHERE queue = 'q3' AND outcome = 'waiting' AND enter_time >= ?`, last[0].UTC()).
 				period = uint64(n)
 			}})
 		}
-		if view != period {
+		if *rollupViews && view != period {
 			b.Fatalf("waiting: %d through queue_calls_current, %d through WaitingNow", view, period)
 		}
 	})
@@ -373,6 +374,15 @@ func medianOf(b *testing.B, rows *uint64, read func()) {
 	alternate(b, rows, namedRead{"", read})
 }
 
+// viewRead is the baseline read through queue_calls_current named view, or
+// a read that does nothing where -rollup.views=false leaves it out.
+func viewRead(read func()) namedRead {
+	if !*rollupViews {
+		return namedRead{}
+	}
+	return namedRead{"view", read}
+}
+
 // namedRead is one of the reads alternate compares.
 type namedRead struct {
 	name string
@@ -383,9 +393,11 @@ type namedRead struct {
 // so that the load of a shared machine falls on all of them alike, and
 // reports for each its median time of one read (name-median-ms) and the
 // rows the server read per read (name-rows/read), counted by rows; a read
-// without a name reports median-ms and rows/read.
+// without a name reports median-ms and rows/read, one without a function
+// is left out.
 func alternate(b *testing.B, rows *uint64, reads ...namedRead) {
 	b.Helper()
+	reads = slices.DeleteFunc(reads, func(r namedRead) bool { return r.read == nil })
 	times := make([][]time.Duration, len(reads))
 	read := make([]uint64, len(reads))
 	for range *readRounds {
