@@ -10,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/chtest"
 )
 
 func withCaller(c cdr.StoredCall, caller string, wait uint32) cdr.StoredCall {
@@ -180,5 +181,55 @@ func TestCallbackReadsReadTheirPeriodOnly(t *testing.T) {
 	t.Logf("WaitingNow read %d rows; the history has %d", read, old)
 	if read == 0 || read >= old/2 {
 		t.Errorf("WaitingNow read %d rows; want some, and fewer than half of the %d of the history", read, old)
+	}
+}
+
+// TestClusterCallbackReads runs the callbacks and the callers waiting on the
+// test cluster (make test-cluster): the calls of
+// TestCallbackReadsReadTheirPeriodOnly, written through the jobs' store and
+// so spread over both shards by switch and call id (a caller's abandoned
+// and answered stays on different shards), read through another node's,
+// give the same answers as on one server.
+func TestClusterCallbackReads(t *testing.T) {
+	tc := chtest.Cluster(t)
+	db := tc.NewDatabase(t)
+	ctx := context.Background()
+	w := openCluster(t, db, true, tc.Addrs[0]).ConsistentReads()
+	r := openCluster(t, db, false, tc.Addrs[3])
+	t0 := time.Date(2025, 10, 28, 9, 0, 0, 0, time.UTC)
+	calls := []cdr.StoredCall{
+		withCaller(call("pbx1", "a1", "support", 0, cdr.Abandoned, 1, t0), "4511111111", 40),
+		withCaller(call("pbx1", "a2", "support", 0, cdr.Abandoned, 1, t0.Add(time.Minute)), "4522222222", 50),
+		withCaller(call("pbx1", "a3", "sales", 0, cdr.Answered, 1, t0.Add(10*time.Minute)), "4522222222", 5),
+		withCaller(call("pbx1", "a5", "support", 0, cdr.Abandoned, 1, t0.Add(2*time.Minute)), "4533333333", 70),
+		withCaller(call("pbx1", "m1", "support", 0, cdr.Answered, 1, t0.Add(-48*time.Hour)), "4577777777", 5),
+		withCaller(call("pbx1", "m1", "support", 0, cdr.Abandoned, 2, t0.Add(3*time.Minute)), "4577777777", 5),
+		withCaller(call("pbx1", "a6", "support", 0, cdr.Abandoned, 1, t0.Add(4*time.Minute)), "4588888888", 5),
+		withCaller(call("pbx1", "m2", "sales", 0, cdr.Answered, 1, t0.Add(-time.Hour)), "4588888888", 5),
+		withCaller(call("pbx1", "m2", "sales", 0, cdr.Answered, 2, t0.Add(48*time.Hour)), "4588888888", 5),
+		withCaller(call("pbx1", "w1", "support", 0, cdr.Waiting, 1, t0.Add(5*time.Minute)), "", 0),
+		withCaller(call("pbx1", "w2", "support", 0, cdr.Waiting, 1, t0.Add(time.Minute)), "", 0),
+		withCaller(call("pbx1", "w2", "support", 0, cdr.Answered, 2, t0.Add(-48*time.Hour)), "", 0),
+	}
+	if err := w.WriteCalls(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.AbandonedCallers(ctx, "*", "support", t0.Add(-time.Hour), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range got {
+		ids = append(ids, c.CallID)
+	}
+	if want := []string{"a1", "a5", "m1"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("abandoned callers: got %v; want %v", ids, want)
+	}
+	n, first, err := r.WaitingNow(ctx, "", "support", t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || !first.Equal(t0.Add(5*time.Minute)) {
+		t.Errorf("waiting now: got %d since %v; want 1 since %v", n, first, t0.Add(5*time.Minute))
 	}
 }

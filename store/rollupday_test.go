@@ -294,6 +294,18 @@ func TestClusterDaySums(t *testing.T) {
 			t.Fatalf("months from %v to %v: %s", rg[0], rg[1], firstDifference(got, want))
 		}
 	}
+	// Several queues in one read, as acdstat report --queue a,b reads them.
+	both, err := r.PeriodRollupsOf(ctx, "", "month", []QueueRange{{Queue: "support", From: cut[0], To: cut[1]}, {Queue: "nothing", From: year[0], To: year[1]}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := r.PeriodRollups(ctx, "", "support", "month", cut[0], cut[1], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(both) != 2 || len(both["nothing"]) != 0 || len(alone) == 0 || !reflect.DeepEqual(both["support"], alone) {
+		t.Fatalf("support and nothing together: got %d queues, %d and %d months; support alone %d months, or they differ", len(both), len(both["support"]), len(both["nothing"]), len(alone))
+	}
 	want := expectedCounts(rows, "month", "", year[0], year[1], false)
 	got := r.readView(t, "queue_month", "queue = 'support' AND switch = '*' AND hours = 'all'")
 	if len(got) != 12 {
