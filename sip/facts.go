@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -80,7 +81,81 @@ var methods = map[sipmsg.RequestMethod]bool{
 	sipmsg.INVITE: true, sipmsg.ACK: true, sipmsg.CANCEL: true, sipmsg.BYE: true,
 }
 
-var parser = sipmsg.NewParser()
+// The parser of Facts is sipgo's, told which headers to parse. sipgo's
+// default parser parses every header it knows (Via, Contact, Route, …)
+// into its typed form and copies every other one into a generic header:
+// most of its time and allocations went on headers Facts never reads. Facts
+// reads the start line, From, To, Call-ID and CSeq, Content-Length (which
+// bounds the body), and the switch's headers named by Meta.Headers; sipgo
+// parses those exactly as its default parser does (their compact forms
+// included), and every header in skippedHeaders is handed to skipHeader,
+// which keeps neither its name nor its value. So a message is read, or
+// refused, as with the default parser, but for one difference: a malformed
+// header Facts does not read (a Via sipgo cannot parse, say) no longer
+// refuses the message (TestFactsSameAsFullParse,
+// TestFactsSkipsHeadersItDoesNotRead).
+var (
+	// readHeaders are the headers Facts reads through sipgo's parsers.
+	readHeaders = []string{"from", "f", "to", "t", "call-id", "i", "cseq", "content-length", "l"}
+	// skippedHeaders are the headers of call signalling that Facts does
+	// not read: those sipgo's default parser would parse and those it
+	// would copy that nearly every message carries. A header not named
+	// here, nor read, is copied by sipgo as before.
+	skippedHeaders = []string{
+		"via", "v", "contact", "m", "max-forwards", "content-type", "c", "route", "record-route", "refer-to", "referred-by",
+		"allow", "supported", "k", "user-agent", "server", "accept", "p-asserted-identity", "p-preferred-identity",
+		"remote-party-id", "p-charging-vector", "session-expires", "x", "min-se", "require", "privacy", "reason",
+		"expires", "date", "allow-events", "u", "accept-language", "accept-encoding", "content-disposition", "diversion",
+	}
+	// compactForms pairs the headers sipgo knows by a compact name too.
+	compactForms = map[string]string{
+		"via": "v", "v": "via", "contact": "m", "m": "contact", "content-type": "c", "c": "content-type",
+		"from": "f", "f": "from", "to": "t", "t": "to", "call-id": "i", "i": "call-id", "content-length": "l", "l": "content-length",
+		"supported": "k", "k": "supported", "allow-events": "u", "u": "allow-events", "session-expires": "x", "x": "session-expires",
+	}
+	// skipped is what skipHeader makes of every skipped header: one
+	// generic header with no name, which no lookup by name finds.
+	skipped = sipmsg.NewHeader("", "")
+	// parsers holds the parser of each Headers Facts was called with,
+	// built once: a listener's headers are its settings'.
+	parsers sync.Map // Headers → *sipmsg.Parser
+)
+
+// skipHeader is the header parser of skippedHeaders: it keeps nothing.
+func skipHeader([]byte, string) (sipmsg.Header, error) { return skipped, nil }
+
+// factsParser returns the parser for messages read with the switch's
+// headers h: the headers h names are parsed as sipgo's default parser
+// does (a generic copy, or sipgo's typed form with its compact name when
+// h names one sipgo knows), never skipped.
+func factsParser(h Headers) *sipmsg.Parser {
+	if p, ok := parsers.Load(h); ok {
+		return p.(*sipmsg.Parser)
+	}
+	defaults := sipmsg.DefaultHeadersParser()
+	m := make(map[string]sipmsg.HeaderParser, len(readHeaders)+len(skippedHeaders))
+	for _, name := range skippedHeaders {
+		m[name] = skipHeader
+	}
+	named := []string{}
+	for _, n := range []string{h.Queue, h.Link, h.Enter} {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			named = append(named, n)
+			if c, ok := compactForms[n]; ok {
+				named = append(named, c)
+			}
+		}
+	}
+	for _, name := range append(readHeaders, named...) {
+		if parse, ok := defaults[name]; ok {
+			m[name] = parse
+		} else {
+			delete(m, name) // a generic copy, as sipgo's default makes
+		}
+	}
+	p, _ := parsers.LoadOrStore(h, sipmsg.NewParser(sipmsg.WithHeadersParsers(m)))
+	return p.(*sipmsg.Parser)
+}
 
 // Facts reads one SIP message into an event of Source "sip" (DESIGN.md):
 // Verb is the method or the status code, Data holds the leg's Call-ID,
@@ -91,7 +166,7 @@ var parser = sipmsg.NewParser()
 // and an error wrapping ErrSIP for bytes that are not a usable SIP message.
 func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	var ev cdr.Event
-	msg, err := parser.ParseSIP(payload)
+	msg, err := factsParser(meta.Headers).ParseSIP(payload)
 	if err != nil {
 		return ev, fmt.Errorf("%w: %v", ErrSIP, err)
 	}

@@ -36,6 +36,20 @@ func BenchmarkFacts(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkFactsBefore is BenchmarkFacts through Facts as it was before it
+// read with factsParser (factsBefore and sipgo's full parser), the baseline
+// measured in the same run.
+func BenchmarkFactsBefore(b *testing.B) {
+	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060")}
+	b.SetBytes(int64(len(benchInvite)))
+	for b.Loop() {
+		if _, err := factsBefore(fullParser, benchInvite, meta); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
 func BenchmarkDecodeHEP(b *testing.B) {
 	pkt, err := EncodeHEP(HEPPacket{Proto: 17, Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060"),
 		Time: time.Unix(1700000000, 0), PayloadType: 1, CaptureID: 2001, Payload: benchInvite})
