@@ -253,12 +253,15 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 
 // factKV is Data[dataKV] being made: the value of each key, "" for none.
 // Its encoding is the one url.Values.Encode gives for the same keys and
-// values (keys sorted, values query-escaped), written directly, without a
-// map and a sort per message (FuzzFactKV).
+// values (keys sorted, values query-escaped), written directly into one
+// buffer, without a map, a sort or a string per value (FuzzFactKV).
 type factKV struct{ dst, enter, from, link, q, ruri, src, to string }
 
 func (f *factKV) encode() string {
-	var b strings.Builder
+	// Facts' data fits the buffer on the stack: the string is then its
+	// one allocation.
+	var buf [256]byte
+	b := buf[:0]
 	// The keys in url.Values.Encode's order, which is sorted.
 	for _, kv := range [...]struct{ k, v string }{
 		{kvDst, f.dst}, {kvEnter, f.enter}, {kvFromUser, f.from}, {kvLink, f.link},
@@ -267,14 +270,32 @@ func (f *factKV) encode() string {
 		if kv.v == "" {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('&')
+		if len(b) > 0 {
+			b = append(b, '&')
 		}
-		b.WriteString(kv.k)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(kv.v))
+		b = append(b, kv.k...)
+		b = append(b, '=')
+		b = appendQueryEscape(b, kv.v)
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape escapes it: the
+// unreserved characters of RFC 3986 as they are, a space as "+", every
+// other byte as %XX.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // LegCallID returns the Call-ID of the leg a fact of Source "sip" was seen

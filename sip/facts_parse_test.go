@@ -124,21 +124,31 @@ func factsBefore(parser *sipmsg.Parser, payload []byte, meta Meta) (cdr.Event, e
 	if meta.Dst.IsValid() {
 		kv.dst = meta.Dst.String()
 	}
-	ev.Data[dataKV] = kv.values().Encode()
+	ev.Data[dataKV] = kv.encodeBefore()
 	ev.ID = cdr.EventID(&ev)
 	return ev, nil
 }
 
-// values is f as url.Values, the form factKV.encode writes directly.
-func (f *factKV) values() url.Values {
-	v := url.Values{}
-	for k, s := range map[string]string{kvDst: f.dst, kvEnter: f.enter, kvFromUser: f.from, kvLink: f.link,
-		kvQueue: f.q, kvRURIUser: f.ruri, kvSrc: f.src, kvToUser: f.to} {
-		if s != "" {
-			v.Set(k, s)
+// encodeBefore is factKV.encode as it was with factsBefore, verbatim but
+// for its name.
+func (f *factKV) encodeBefore() string {
+	var b strings.Builder
+	// The keys in url.Values.Encode's order, which is sorted.
+	for _, kv := range [...]struct{ k, v string }{
+		{kvDst, f.dst}, {kvEnter, f.enter}, {kvFromUser, f.from}, {kvLink, f.link},
+		{kvQueue, f.q}, {kvRURIUser, f.ruri}, {kvSrc, f.src}, {kvToUser, f.to},
+	} {
+		if kv.v == "" {
+			continue
 		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv.k)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(kv.v))
 	}
-	return v
+	return b.String()
 }
 
 // factsCorpus returns every SIP message of the shared captures and of
