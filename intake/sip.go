@@ -47,11 +47,12 @@ type SIPConfig struct {
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
 	// BatchSize is the most events handed to the sink at once.
 	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
-	// UDPBuffer is the receive buffer asked for on each UDP socket
-	// (SO_RCVBUF), in bytes; 0 keeps the kernel's default. The kernel
-	// grants at most net.core.rmem_max and reports twice what it grants
-	// (acdstat_sip_udp_receive_buffer_bytes); the default loses packets in
-	// bursts (research/sip-anchors.md §1.3).
+	// UDPBuffer is the receive buffer asked for on each UDP socket, in
+	// bytes; 0 keeps the kernel's default. With CAP_NET_ADMIN the kernel
+	// grants it whole (SO_RCVBUFFORCE), else at most net.core.rmem_max
+	// (SO_RCVBUF); it reports twice what it grants
+	// (acdstat_sip_udp_receive_buffer_bytes). The kernel's default loses
+	// packets in bursts (research/sip-anchors.md §1.3).
 	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
 	// UDPDecoders is how many goroutines decode the packets of each UDP
 	// socket (0: one per CPU); one goroutine reads the socket and hands
@@ -235,8 +236,10 @@ func (l *SIPListener) Listen() error {
 // kernel granted, and adds the socket to those whose kernel figures are
 // exported.
 func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
+	forced := false
 	if l.cfg.UDPBuffer > 0 {
-		if err := c.SetReadBuffer(l.cfg.UDPBuffer); err != nil {
+		var err error
+		if forced, err = setUDPReceiveBuffer(c, l.cfg.UDPBuffer); err != nil {
 			l.log.Warn("cannot set UDP receive buffer", "listener", name, "addr", c.LocalAddr(), "err", err)
 		}
 	}
@@ -248,10 +251,10 @@ func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
 	// Linux reports twice what it grants: granted < asked means the ask
 	// was capped at net.core.rmem_max.
 	if s.buffer > 0 && s.buffer/2 < l.cfg.UDPBuffer {
-		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max to get what ACDSTAT_SIP_UDP_BUFFER asks",
+		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max, or give acdstat CAP_NET_ADMIN, to get what ACDSTAT_SIP_UDP_BUFFER asks",
 			"listener", name, "asked", l.cfg.UDPBuffer, "granted", s.buffer/2)
 	} else {
-		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer)
+		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer, "forced", forced)
 	}
 	if s.inode, err = udpInode(c); err != nil {
 		l.log.Warn("cannot find the UDP socket's kernel figures; acdstat_sip_kernel_drops_total is not exported", "listener", name, "err", err)
