@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -81,18 +82,20 @@ var methods = map[sipmsg.RequestMethod]bool{
 	sipmsg.INVITE: true, sipmsg.ACK: true, sipmsg.CANCEL: true, sipmsg.BYE: true,
 }
 
-// The parser of Facts is sipgo's, told which headers to parse. sipgo's
+// The parser of Facts is sipgo's, told which headers to parse, and handed
+// the message without the lines of headers Facts does not read. sipgo's
 // default parser parses every header it knows (Via, Contact, Route, …)
 // into its typed form and copies every other one into a generic header:
 // most of its time and allocations went on headers Facts never reads. Facts
 // reads the start line, From, To, Call-ID and CSeq, Content-Length (which
 // bounds the body), and the switch's headers named by Meta.Headers; sipgo
 // parses those exactly as its default parser does (their compact forms
-// included), and every header in skippedHeaders is handed to skipHeader,
-// which keeps neither its name nor its value. So a message is read, or
-// refused, as with the default parser, but for one difference: a malformed
-// header Facts does not read (a Via sipgo cannot parse, say) no longer
-// refuses the message (TestFactsSameAsFullParse,
+// included). The headers of skippedHeaders are left out of what sipgo
+// reads (factsReader.strip), or, in a message whose lines strip leaves
+// alone, handed to skipHeader, which keeps neither name nor value. So a
+// message is read, or refused, as with the default parser, but for one
+// difference: a malformed header Facts does not read (a Via sipgo cannot
+// parse, say) no longer refuses the message (TestFactsSameAsFullParse,
 // TestFactsSkipsHeadersItDoesNotRead).
 var (
 	// readHeaders are the headers Facts reads through sipgo's parsers.
@@ -116,26 +119,38 @@ var (
 	// skipped is what skipHeader makes of every skipped header: one
 	// generic header with no name, which no lookup by name finds.
 	skipped = sipmsg.NewHeader("", "")
-	// parsers holds the parser of each Headers Facts was called with,
+	// readers holds the reader of each Headers Facts was called with,
 	// built once: a listener's headers are its settings'.
-	parsers sync.Map // Headers → *sipmsg.Parser
+	readers sync.Map // Headers → *factsReader
+	// stripped holds the buffers strip writes messages into: sipgo copies
+	// what it keeps of a message, so a buffer is free again once parsed.
+	stripped = sync.Pool{New: func() any { return new([]byte) }}
 )
 
 // skipHeader is the header parser of skippedHeaders: it keeps nothing.
 func skipHeader([]byte, string) (sipmsg.Header, error) { return skipped, nil }
 
-// factsParser returns the parser for messages read with the switch's
-// headers h: the headers h names are parsed as sipgo's default parser
-// does (a generic copy, or sipgo's typed form with its compact name when
-// h names one sipgo knows), never skipped.
-func factsParser(h Headers) *sipmsg.Parser {
-	if p, ok := parsers.Load(h); ok {
-		return p.(*sipmsg.Parser)
+// factsReader is how Facts reads messages with one Headers: sipgo's parser
+// and the headers left out of what it parses.
+type factsReader struct {
+	parser *sipmsg.Parser
+	// skip holds the lower-case names of the skipped headers.
+	skip map[string]bool
+}
+
+// readerFor returns the reader for messages read with the switch's headers
+// h: the headers h names are parsed as sipgo's default parser does (a
+// generic copy, or sipgo's typed form with its compact name when h names
+// one sipgo knows), never skipped.
+func readerFor(h Headers) *factsReader {
+	if r, ok := readers.Load(h); ok {
+		return r.(*factsReader)
 	}
 	defaults := sipmsg.DefaultHeadersParser()
+	r := &factsReader{skip: map[string]bool{}}
 	m := make(map[string]sipmsg.HeaderParser, len(readHeaders)+len(skippedHeaders))
 	for _, name := range skippedHeaders {
-		m[name] = skipHeader
+		m[name], r.skip[name] = skipHeader, true
 	}
 	named := []string{}
 	for _, n := range []string{h.Queue, h.Link, h.Enter} {
@@ -147,14 +162,96 @@ func factsParser(h Headers) *sipmsg.Parser {
 		}
 	}
 	for _, name := range append(readHeaders, named...) {
+		delete(r.skip, name)
 		if parse, ok := defaults[name]; ok {
 			m[name] = parse
 		} else {
 			delete(m, name) // a generic copy, as sipgo's default makes
 		}
 	}
-	p, _ := parsers.LoadOrStore(h, sipmsg.NewParser(sipmsg.WithHeadersParsers(m)))
-	return p.(*sipmsg.Parser)
+	r.parser = sipmsg.NewParser(sipmsg.WithHeadersParsers(m))
+	actual, _ := readers.LoadOrStore(h, r)
+	return actual.(*factsReader)
+}
+
+// strip returns msg without the lines of its skipped headers, written into
+// buf, for sipgo to parse instead of msg: what sipgo would make of the
+// message but for those headers, which skipHeader would drop anyway. It
+// returns msg itself when it skips nothing, or when msg's lines are not
+// what sipgo splits the same way at a glance (a CR not followed by LF, a
+// header section that does not end, a message too long for the parser):
+// sipgo then parses msg as it is, and refuses it as before.
+func (r *factsReader) strip(msg, buf []byte) []byte {
+	if len(msg) > r.parser.MaxMessageLength {
+		return msg
+	}
+	// lineEnd is the end of the line at rest's start and the length with
+	// its CRLF, as sipgo's nextLine splits; ok is false for a CR without
+	// LF or a line without CRLF.
+	lineEnd := func(rest []byte) (end, n int, ok bool) {
+		i := bytes.IndexByte(rest, '\r')
+		if i < 0 || i+1 >= len(rest) || rest[i+1] != '\n' {
+			return 0, 0, false
+		}
+		return i, i + 2, true
+	}
+	_, n, ok := lineEnd(msg) // the start line
+	if !ok {
+		return msg
+	}
+	out := append(buf[:0], msg[:n]...)
+	rest := msg[n:]
+	dropped := false
+	for {
+		end, n, ok := lineEnd(rest)
+		if !ok {
+			return msg
+		}
+		if end == 0 { // the empty line: the headers' end
+			if !dropped {
+				return msg
+			}
+			return append(out, rest...)
+		}
+		// A header's continuation lines, which start with a space or tab,
+		// go with it (sipgo folds them into one line).
+		for n < len(rest) && (rest[n] == ' ' || rest[n] == '\t') {
+			_, more, ok := lineEnd(rest[n:])
+			if !ok {
+				return msg
+			}
+			n += more
+		}
+		if r.skips(rest[:end]) {
+			dropped = true
+		} else {
+			out = append(out, rest[:n]...)
+		}
+		rest = rest[n:]
+	}
+}
+
+// skips says whether the header of line, its first line, is skipped: its
+// name, taken as sipgo takes it (up to the first colon, trimmed, ASCII
+// letters lowered), is in r.skip. A line with no colon is not skipped:
+// sipgo refuses it, or finds the colon on a continuation line.
+func (r *factsReader) skips(line []byte) bool {
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return false
+	}
+	name := bytes.TrimSpace(line[:colon])
+	var lower [32]byte
+	if len(name) > len(lower) {
+		return false // longer than any skipped name
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return r.skip[string(lower[:len(name)])]
 }
 
 // Facts reads one SIP message into an event of Source "sip" (DESIGN.md):
@@ -166,7 +263,14 @@ func factsParser(h Headers) *sipmsg.Parser {
 // and an error wrapping ErrSIP for bytes that are not a usable SIP message.
 func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	var ev cdr.Event
-	msg, err := factsParser(meta.Headers).ParseSIP(payload)
+	r := readerFor(meta.Headers)
+	buf := stripped.Get().(*[]byte)
+	data := r.strip(payload, *buf)
+	msg, err := r.parser.ParseSIP(data)
+	if len(data) > 0 && len(payload) > 0 && &data[0] != &payload[0] {
+		*buf = data[:0]
+	}
+	stripped.Put(buf)
 	if err != nil {
 		return ev, fmt.Errorf("%w: %v", ErrSIP, err)
 	}

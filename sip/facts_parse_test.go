@@ -188,7 +188,7 @@ func factsCorpus(t *testing.T) (msgs [][]byte, metas []Meta) {
 		}
 		plain = append(plain, []byte(m))
 	}
-	plain = append(plain, benchInvite)
+	plain = append(plain, benchInvite, benchProxied)
 	for _, m := range plain {
 		msgs = append(msgs, m)
 		metas = append(metas, fixed)
@@ -292,4 +292,52 @@ func TestFactsSkipsHeadersItDoesNotRead(t *testing.T) {
 	if _, err := Facts([]byte(strings.Replace(msg, "Contact: <sip:4512345678@10.0.0.1>", "Contact: <sip:4512345678@10.0.0.1", 1)), meta); !errors.Is(err, ErrSIP) {
 		t.Errorf("malformed Contact as the queue header: err %v, want ErrSIP", err)
 	}
+}
+
+// TestStripLeavesOutSkippedHeaders: what sipgo parses of a message is the
+// message without the lines (with their continuations) of the headers
+// Facts skips, and the message itself when nothing is skipped or its lines
+// are not split as sipgo splits them.
+func TestStripLeavesOutSkippedHeaders(t *testing.T) {
+	r := readerFor(Headers{Queue: "User-Agent"})
+	msg := "BYE sip:7001@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n  ;received=10.0.0.1\r\nFrom: <sip:a@h>;tag=1\r\n" +
+		"MAX-FORWARDS : 70\r\nTo: <sip:7001@h>;tag=2\r\nCall-ID: c\r\nCSeq: 2 BYE\r\nUser-Agent: pbx\r\nX-Other: 1\r\n" +
+		"Content-Length: 4\r\n\r\nbody"
+	want := "BYE sip:7001@h SIP/2.0\r\nFrom: <sip:a@h>;tag=1\r\n" +
+		"To: <sip:7001@h>;tag=2\r\nCall-ID: c\r\nCSeq: 2 BYE\r\nUser-Agent: pbx\r\nX-Other: 1\r\n" +
+		"Content-Length: 4\r\n\r\nbody"
+	if got := string(r.strip([]byte(msg), nil)); got != want {
+		t.Errorf("stripped:\n%q\nwant\n%q", got, want)
+	}
+	for name, m := range map[string]string{
+		"nothing skipped": "BYE sip:7001@h SIP/2.0\r\nCall-ID: c\r\nCSeq: 2 BYE\r\n\r\n",
+		"CR without LF":   "BYE sip:7001@h SIP/2.0\r\nVia: x\rCall-ID: c\r\nCSeq: 2 BYE\r\n\r\n",
+		"no end":          "BYE sip:7001@h SIP/2.0\r\nVia: x\r\nCall-ID: c\r\n",
+	} {
+		if got := r.strip([]byte(m), nil); string(got) != m {
+			t.Errorf("%s: stripped to %q", name, got)
+		}
+	}
+}
+
+// FuzzFactsSameAsFullParse is TestFactsSameAsFullParse on any bytes, from
+// the messages of the shared captures.
+func FuzzFactsSameAsFullParse(f *testing.F) {
+	for _, m := range [][]byte{benchInvite, benchProxied} {
+		f.Add(m)
+	}
+	if b, err := os.ReadFile(filepath.Join(shared, "kamailio-hep/captured/hep3-udp-run.sip.txt")); err == nil {
+		for _, m := range sipTxtMessages(b) {
+			f.Add(m)
+		}
+	}
+	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 5000), Headers: Headers{Queue: "X-Queue", Link: "Via", Enter: "x"}}
+	copying := copyingParser(meta.Headers)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want := outcome(factsBefore(fullParser, b, meta))
+		got := outcome(Facts(b, meta))
+		if got != want && (want != "invalid" || got != outcome(factsBefore(copying, b, meta))) {
+			t.Fatalf("%q:\ngot  %s\nwant %s", b, got, want)
+		}
+	})
 }
