@@ -52,8 +52,11 @@ type SIPConfig struct {
 	// grants it whole (SO_RCVBUFFORCE), else at most net.core.rmem_max
 	// (SO_RCVBUF); it reports twice what it grants
 	// (acdstat_sip_udp_receive_buffer_bytes). The kernel's default loses
-	// packets in bursts (research/sip-anchors.md §1.3).
-	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
+	// packets in bursts (research/sip-anchors.md §1.3); 32 MiB holds some
+	// half a second of HEP at 50,000 packets/s, the stalls a busy machine
+	// gives the reader (docs/BENCHMARKS.md, "SIP and HEP"). The kernel
+	// takes the memory only while packets wait in it.
+	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"33554432"`
 	// UDPDecoders is how many goroutines decode the packets of each UDP
 	// socket (0: one per CPU); one goroutine reads the socket and hands
 	// each packet on by its leg's Call-ID.
