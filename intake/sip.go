@@ -45,7 +45,9 @@ type SIPConfig struct {
 	// QueueSize bounds the events between the sockets and the sink; UDP
 	// packets that find it full are dropped and counted.
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
-	// BatchSize is the most events handed to the sink at once.
+	// BatchSize is the events handed to the sink at once while it keeps
+	// up; when more wait in the queue (the sink took long with the last
+	// hand-over), the next takes all that wait.
 	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
 	// UDPBuffer is the receive buffer asked for on each UDP socket, in
 	// bytes; 0 keeps the kernel's default. With CAP_NET_ADMIN the kernel
@@ -378,6 +380,10 @@ func (l *SIPListener) Serve(ctx context.Context) error {
 
 // deliver hands batches to the sink, retrying a failed batch until it is
 // taken or ctx ends; meanwhile the queue fills, UDP drops and TCP waits.
+// A batch is BatchSize events, or all that wait in the queue when more do:
+// the sink's cost is mostly per call (the spool fsyncs each record), so a
+// sink that fell behind catches up with larger hand-overs instead of
+// falling further behind a batch at a time until UDP drops.
 func (l *SIPListener) deliver(ctx context.Context) {
 	batch := make([]cdr.Event, 0, l.cfg.BatchSize)
 	flush := func() {
@@ -408,9 +414,19 @@ func (l *SIPListener) deliver(ctx context.Context) {
 				return
 			}
 			batch = append(batch, ev)
-			if len(batch) >= l.cfg.BatchSize {
-				flush()
+			if len(batch) < l.cfg.BatchSize {
+				continue
 			}
+			// What waits now joins this batch; what comes meanwhile
+			// waits for the next.
+			for n := len(l.queue); n > 0; n-- {
+				ev, ok := <-l.queue
+				if !ok {
+					break
+				}
+				batch = append(batch, ev)
+			}
+			flush()
 		case <-tick.C:
 			flush()
 		}
