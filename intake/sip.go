@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,14 +46,20 @@ type SIPConfig struct {
 	// QueueSize bounds the events between the sockets and the sink; UDP
 	// packets that find it full are dropped and counted.
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
-	// BatchSize is the most events handed to the sink at once.
+	// BatchSize is the events handed to the sink at once while it keeps
+	// up; when more wait in the queue (the sink took long with the last
+	// hand-over), the next takes all that wait.
 	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
-	// UDPBuffer is the receive buffer asked for on each UDP socket
-	// (SO_RCVBUF), in bytes; 0 keeps the kernel's default. The kernel
-	// grants at most net.core.rmem_max and reports twice what it grants
-	// (acdstat_sip_udp_receive_buffer_bytes); the default loses packets in
-	// bursts (research/sip-anchors.md §1.3).
-	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
+	// UDPBuffer is the receive buffer asked for on each UDP socket, in
+	// bytes; 0 keeps the kernel's default. With CAP_NET_ADMIN the kernel
+	// grants it whole (SO_RCVBUFFORCE), else at most net.core.rmem_max
+	// (SO_RCVBUF); it reports twice what it grants
+	// (acdstat_sip_udp_receive_buffer_bytes). The kernel's default loses
+	// packets in bursts (research/sip-anchors.md §1.3); 32 MiB holds some
+	// half a second of HEP at 50,000 packets/s, the stalls a busy machine
+	// gives the reader (docs/BENCHMARKS.md, "SIP and HEP"). The kernel
+	// takes the memory only while packets wait in it.
+	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"33554432"`
 	// UDPDecoders is how many goroutines decode the packets of each UDP
 	// socket (0: one per CPU); one goroutine reads the socket and hands
 	// each packet on by its leg's Call-ID.
@@ -128,6 +135,14 @@ type SIPListener struct {
 
 	// oldest is Config.oldest: with now, the range of HEP capture times.
 	oldest func(now time.Time) time.Time
+	// udpReader opens the reader of a UDP socket: newUDPReader, or a
+	// test's reader that fails.
+	udpReader func(*net.UDPConn) (packetReader, error)
+}
+
+// packetReader reads what waits on a UDP socket (udpReader).
+type packetReader interface {
+	read(batch []udpPacket, max int) ([]udpPacket, error)
 }
 
 // NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
@@ -174,6 +189,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 		}),
 	}
 	l.oldest = cfg.oldest
+	l.udpReader = func(c *net.UDPConn) (packetReader, error) { return newUDPReader(c) }
 	// A gate of its own until SetGate gives the process's.
 	if l.gate, err = NewGate(cfg.Limits, log, nil); err != nil {
 		return nil, err
@@ -235,8 +251,10 @@ func (l *SIPListener) Listen() error {
 // kernel granted, and adds the socket to those whose kernel figures are
 // exported.
 func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
+	forced := false
 	if l.cfg.UDPBuffer > 0 {
-		if err := c.SetReadBuffer(l.cfg.UDPBuffer); err != nil {
+		var err error
+		if forced, err = setUDPReceiveBuffer(c, l.cfg.UDPBuffer); err != nil {
 			l.log.Warn("cannot set UDP receive buffer", "listener", name, "addr", c.LocalAddr(), "err", err)
 		}
 	}
@@ -248,10 +266,10 @@ func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
 	// Linux reports twice what it grants: granted < asked means the ask
 	// was capped at net.core.rmem_max.
 	if s.buffer > 0 && s.buffer/2 < l.cfg.UDPBuffer {
-		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max to get what ACDSTAT_SIP_UDP_BUFFER asks",
+		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max, or give acdstat CAP_NET_ADMIN, to get what ACDSTAT_SIP_UDP_BUFFER asks",
 			"listener", name, "asked", l.cfg.UDPBuffer, "granted", s.buffer/2)
 	} else {
-		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer)
+		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer, "forced", forced)
 	}
 	if s.inode, err = udpInode(c); err != nil {
 		l.log.Warn("cannot find the UDP socket's kernel figures; acdstat_sip_kernel_drops_total is not exported", "listener", name, "err", err)
@@ -372,6 +390,10 @@ func (l *SIPListener) Serve(ctx context.Context) error {
 
 // deliver hands batches to the sink, retrying a failed batch until it is
 // taken or ctx ends; meanwhile the queue fills, UDP drops and TCP waits.
+// A batch is BatchSize events, or all that wait in the queue when more do:
+// the sink's cost is mostly per call (the spool fsyncs each record), so a
+// sink that fell behind catches up with larger hand-overs instead of
+// falling further behind a batch at a time until UDP drops.
 func (l *SIPListener) deliver(ctx context.Context) {
 	batch := make([]cdr.Event, 0, l.cfg.BatchSize)
 	flush := func() {
@@ -402,9 +424,19 @@ func (l *SIPListener) deliver(ctx context.Context) {
 				return
 			}
 			batch = append(batch, ev)
-			if len(batch) >= l.cfg.BatchSize {
-				flush()
+			if len(batch) < l.cfg.BatchSize {
+				continue
 			}
+			// What waits now joins this batch; what comes meanwhile
+			// waits for the next.
+			for n := len(l.queue); n > 0; n-- {
+				ev, ok := <-l.queue
+				if !ok {
+					break
+				}
+				batch = append(batch, ev)
+			}
+			flush()
 		case <-tick.C:
 			flush()
 		}
@@ -485,21 +517,39 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 		}
 		decoders.Wait()
 	}()
-	r, err := newUDPReader(pc)
+	r, err := l.udpReader(pc)
 	if err != nil {
-		l.log.Error("cannot read UDP", "listener", name, "err", err)
+		l.gate.stopped(name, err)
 		return
 	}
+	l.gate.started(name)
 	parts := make([][]udpPacket, n)
 	var batch []udpPacket
 	var last time.Time // the time the last packet took
+	var pause time.Duration
 	for {
 		if batch, err = r.read(batch[:0], udpReadBatch); err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				l.log.Error("cannot read UDP", "listener", name, "err", err)
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			if !resourceError(err) && !errors.Is(err, syscall.ECONNREFUSED) {
+				l.gate.stopped(name, err)
+				return
+			}
+			// A read that failed for want of memory or buffers, or for
+			// an ICMP error queued on the socket, fails for that read
+			// only: the reader pauses as accept does and reads on.
+			pause = min(max(2*pause, acceptPauseMin), acceptPauseMax)
+			l.gate.acceptErrors.WithLabelValues(name).Inc()
+			l.log.Warn("cannot read UDP; retrying", "listener", name, "pause", pause, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pause):
+			}
+			continue
 		}
+		pause = 0
 		received.Add(float64(len(batch)))
 		size := int64(0)
 		for _, p := range batch {
