@@ -93,6 +93,13 @@ type EventSource interface {
 	// TouchedCalls lists the calls with events stored (by ingest time) in
 	// [from, to).
 	TouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
+	// TouchedCallsAfter lists the calls with events stored in [after, to),
+	// and counts, in the same read, the touch rows stored in [from, after)
+	// (before) and in [tail, to) (tailRows).
+	TouchedCallsAfter(ctx context.Context, from, after, to, tail time.Time) (refs []cdr.CallRef, before, tailRows uint64, err error)
+	// OpenTouchedCalls lists the calls with events stored in [from, to) that
+	// have a live stored stay left open (no end seen, not yet stale).
+	OpenTouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
 	// CallEvents returns every stored event of the calls whose event time
 	// lies within window of each call's span, IngestedAt filled.
 	CallEvents(ctx context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error)
@@ -115,10 +122,21 @@ type RejectWriter interface {
 	InsertRejects(ctx context.Context, source string, rejects []cdr.Reject) error
 }
 
+// CountedWatermarks keeps the build job's watermark together with the
+// number of touch rows the run that set it had seen in the margin below it
+// (Builder.Run), in one write, so a reader gets both of one run or neither.
+type CountedWatermarks interface {
+	// WatermarkCount gives the watermark (ok false: none yet) and the count
+	// stored with it (counted false: none, or not of this watermark).
+	WatermarkCount(ctx context.Context, job string) (t time.Time, n uint64, ok, counted bool, err error)
+	SetWatermarkCount(ctx context.Context, job string, t time.Time, n uint64) error
+}
+
 // BuildStore is everything the build job reads and writes; store.Store
 // implements it.
 type BuildStore interface {
 	Watermarks
+	CountedWatermarks
 	EventSource
 	CallStore
 	RejectWriter
@@ -178,13 +196,32 @@ type BuildStats struct {
 
 // Run rebuilds the calls touched since the watermark, and those whose stale
 // timeout has passed since the last run, then advances the watermark.
+//
+// What it reads, and why no more:
+//   - fresh: the calls touched since the watermark. The margin below the
+//     watermark (Config.Margin) is for inserts that were still in flight
+//     when the last run read: their ingest time lies below its watermark,
+//     but they became visible after. Every run counts the touch rows of the
+//     margin below its own watermark in the same read that lists its calls,
+//     and stores the count with the watermark (SetWatermarkCount). The next
+//     run counts that range again in its own read: the same count means no
+//     insert landed there since (touch rows are only ever added), so it
+//     lists the calls touched after the watermark only; a different count,
+//     or none stored, and it reads the whole margin again, as every run did
+//     before. So a run right after a bulk ingest does not read all of the
+//     bulk's calls again.
+//   - revisit: of the calls touched one stale period before (Windows), only
+//     those with a stored stay left open by the build that wrote it
+//     (OpenTouchedCalls): the stale timeout closes only such a stay, so a
+//     build of any other call with no new event would write nothing. Late
+//     events are new touches, so they come through fresh.
 func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	var st BuildStats
 	upto, err := b.st.ServerNow(ctx)
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
 	}
-	mark, _, err := b.st.Watermark(ctx, BuildJob)
+	mark, seen, _, counted, err := b.st.WatermarkCount(ctx, BuildJob)
 	if err != nil {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
 	}
@@ -192,16 +229,39 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	if err != nil {
 		return st, err
 	}
-	fresh, revisit := Windows(mark, upto, b.cfg.Margin, b.cfg.StaleAfter+futureSlack)
-	var refs []cdr.CallRef
-	for _, w := range []Window{fresh, revisit} {
-		if w.Empty() {
-			continue
+	stale := b.cfg.StaleAfter + futureSlack
+	fresh, revisit := Windows(mark, upto, b.cfg.Margin, stale)
+	// The margin the next run re-reads unless this run's count of it holds.
+	next, _ := Windows(upto, upto, b.cfg.Margin, stale)
+	var (
+		refs    []cdr.CallRef
+		tail    uint64
+		hasTail bool
+	)
+	if !fresh.Empty() {
+		// The window includes its end; TouchedCallsAfter's range does not.
+		end := fresh.To.Add(time.Second)
+		after := fresh.From
+		if skip := mark.Add(time.Second); counted && skip.After(after) && !skip.After(end) {
+			after = skip
 		}
-		// The window includes its end; TouchedCalls' range does not.
-		r, err := b.st.TouchedCalls(ctx, w.From, w.To.Add(time.Second))
+		r, before, n, err := b.st.TouchedCallsAfter(ctx, fresh.From, after, end, next.From)
 		if err != nil {
 			return st, fmt.Errorf("cannot list touched calls: %w", err)
+		}
+		if after != fresh.From && before != seen {
+			// An insert landed in the margin after the last run read it.
+			r, _, n, err = b.st.TouchedCallsAfter(ctx, fresh.From, fresh.From, end, next.From)
+			if err != nil {
+				return st, fmt.Errorf("cannot list touched calls: %w", err)
+			}
+		}
+		refs, tail, hasTail = r, n, !next.From.Before(fresh.From)
+	}
+	if !revisit.Empty() {
+		r, err := b.st.OpenTouchedCalls(ctx, revisit.From, revisit.To.Add(time.Second))
+		if err != nil {
+			return st, fmt.Errorf("cannot list open touched calls: %w", err)
 		}
 		refs = append(refs, r...)
 	}
@@ -216,7 +276,13 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 		}
 		st.Written += n
 	}
-	if err := b.st.SetWatermark(ctx, BuildJob, upto); err != nil {
+	if hasTail {
+		err = b.st.SetWatermarkCount(ctx, BuildJob, upto, tail)
+	} else {
+		// The next run's margin was not all read here: no count for it.
+		err = b.st.SetWatermark(ctx, BuildJob, upto)
+	}
+	if err != nil {
 		return st, fmt.Errorf("cannot advance watermark: %w", err)
 	}
 	st.Upto = upto

@@ -141,6 +141,91 @@ GROUP BY switch, call_id`, from.UTC(), to.UTC())
 	return refs, nil
 }
 
+// TouchedCallsAfter is TouchedCalls over [after, to), with two counts of
+// touch rows: before, of the rows in [from, after), which a run skips
+// because an earlier run read them, and tail, of the rows in [tail, to).
+// All come from one query, so from one snapshot of the table's parts: a row
+// counted in tail was visible to the read that listed refs. The build job
+// uses the counts to tell whether an insert landed below its watermark
+// after its last read (aggregate.Builder.Run). The rows before after are
+// counted, not grouped by call, so a read that skips them costs little
+// more than one that starts at after.
+func (s *Store) TouchedCallsAfter(ctx context.Context, from, after, to, tail time.Time) (refs []CallRef, before, tailRows uint64, err error) {
+	// The rows before after fold into one group (fresh = 0) whose call and
+	// times mean nothing; only its counts are used.
+	rows, err := s.conn.Query(ctx, `SELECT ingested_at >= ? AS fresh, if(fresh, switch, '') AS sw, if(fresh, call_id, '') AS id,
+    min(time), max(time), count(), countIf(ingested_at >= ?)
+FROM event_touches
+WHERE ingested_at >= ? AND ingested_at < ?
+GROUP BY fresh, sw, id`, after.UTC(), tail.UTC(), from.UTC(), to.UTC())
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("cannot read touched calls: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			fresh uint8
+			r     CallRef
+			n, nt uint64
+		)
+		if err := rows.Scan(&fresh, &r.Switch, &r.CallID, &r.MinTime, &r.MaxTime, &n, &nt); err != nil {
+			return nil, 0, 0, fmt.Errorf("cannot read touched calls: %w", err)
+		}
+		tailRows += nt
+		if fresh == 0 {
+			before += n
+			continue
+		}
+		r.MinTime, r.MaxTime = r.MinTime.UTC(), r.MaxTime.UTC()
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, 0, fmt.Errorf("cannot read touched calls: %w", err)
+	}
+	return refs, before, tailRows, nil
+}
+
+// OpenTouchedCalls is TouchedCalls over [from, to) limited to the calls
+// with a stay whose current stored version is live and was left open by
+// the build that wrote it (an empty end_verb: METRICS.md's waiting stay, or an
+// answered one with no end yet): the only calls a build with no new event
+// can change, by closing them as stale (aggregate.Builder.Run). A call with
+// a tombstoned or closed stay only is not listed. The filter runs in the
+// server: the stays are read by the calls' keys (the primary key of
+// queue_calls), so the cost follows the touches of the range. GLOBAL IN,
+// which on one server is IN, lets the same query run over the Distributed
+// tables of cluster mode, where a plain IN of one over another is refused
+// (distributed_product_mode, a string setting, cannot be sent to 18.16:
+// CLICKHOUSE.md).
+func (s *Store) OpenTouchedCalls(ctx context.Context, from, to time.Time) ([]CallRef, error) {
+	rows, err := s.conn.Query(ctx, `SELECT switch, call_id, min(time), max(time)
+FROM event_touches
+WHERE ingested_at >= ? AND ingested_at < ? AND (switch, call_id) GLOBAL IN (
+    SELECT switch, call_id
+    FROM queue_calls
+    WHERE (switch, call_id) GLOBAL IN (SELECT switch, call_id FROM event_touches WHERE ingested_at >= ? AND ingested_at < ?)
+    GROUP BY switch, call_id, queue, seq
+    HAVING argMax(deleted, version) = 0 AND argMax(end_verb, version) = '')
+GROUP BY switch, call_id`, from.UTC(), to.UTC(), from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("cannot read open touched calls: %w", err)
+	}
+	defer rows.Close()
+	var refs []CallRef
+	for rows.Next() {
+		var r CallRef
+		if err := rows.Scan(&r.Switch, &r.CallID, &r.MinTime, &r.MaxTime); err != nil {
+			return nil, fmt.Errorf("cannot read open touched calls: %w", err)
+		}
+		r.MinTime, r.MaxTime = r.MinTime.UTC(), r.MaxTime.UTC()
+		refs = append(refs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read open touched calls: %w", err)
+	}
+	return refs, nil
+}
+
 // Limits of one IN list. Call ids are bound as quoted literals (client-side
 // binding escapes them), so a query grows with them; max_query_size is raised
 // to fit (an integer setting, which 18.16 accepts).
