@@ -267,14 +267,9 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	}
 	refs = MergeRefs(refs)
 	st.Calls = len(refs)
-	opt := b.buildOptions()
-	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
-		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
-		n, err := b.buildChunk(ctx, chunk, opt, gen)
-		if err != nil {
-			return st, err
-		}
-		st.Written += n
+	st.Written, err = b.buildChunks(ctx, refs, b.buildOptions(), gen, nil)
+	if err != nil {
+		return st, err
 	}
 	if hasTail {
 		err = b.st.SetWatermarkCount(ctx, BuildJob, upto, tail)
@@ -289,19 +284,82 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	return st, nil
 }
 
-// buildChunk rebuilds the calls of refs from their stored events, writes
-// the rows Plan gives, and stores the stays it refuses as rejects. It
-// returns the number of rows written.
-func (b *Builder) buildChunk(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64) (int, error) {
-	events, err := b.callEvents(ctx, refs)
-	if err != nil {
-		return 0, err
+// chunkRead is what the build of one chunk of calls reads from the store.
+type chunkRead struct {
+	refs   []cdr.CallRef
+	events []cdr.Event
+	stored map[cdr.Key]cdr.StoredStay
+	err    error
+}
+
+// readChunk reads the events and the stored stays of the calls of refs.
+func (b *Builder) readChunk(ctx context.Context, refs []cdr.CallRef) chunkRead {
+	r := chunkRead{refs: refs}
+	if r.events, r.err = b.callEvents(ctx, refs); r.err != nil {
+		return r
 	}
-	stored, err := b.st.CurrentStays(ctx, refs)
-	if err != nil {
-		return 0, fmt.Errorf("cannot read stored calls: %w", err)
+	if r.stored, r.err = b.st.CurrentStays(ctx, refs); r.err != nil {
+		r.err = fmt.Errorf("cannot read stored calls: %w", r.err)
 	}
-	out, invalid := Plan(events, stored, opt, gen)
+	return r
+}
+
+// buildChunks rebuilds the calls of refs, ChunkCalls at a time, and returns
+// the number of rows written; done, when not nil, is told how many calls
+// are built after every chunk. The next chunk is read while one is built
+// and written: the read mostly waits on ClickHouse, the build uses a core,
+// and the two cores of a small server are both busy. Chunks hold disjoint
+// calls (refs is merged), so a chunk's read does not depend on an earlier
+// chunk's write; at most two chunks are held at once. The first error stops
+// the run, as before: the watermark is not advanced, and the next run
+// builds again what this one left undone.
+func (b *Builder) buildChunks(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64, done func(n int)) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	reads := make(chan chunkRead)
+	go func() {
+		defer close(reads)
+		for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
+			r := b.readChunk(ctx, refs[start:min(start+b.cfg.ChunkCalls, len(refs))])
+			select {
+			case reads <- r:
+			case <-ctx.Done():
+				return
+			}
+			if r.err != nil {
+				return
+			}
+		}
+	}()
+	// On an early return the reader is stopped and waited for, so no read
+	// outlives the run.
+	defer func() {
+		cancel()
+		for range reads {
+		}
+	}()
+	written, built := 0, 0
+	for r := range reads {
+		if r.err != nil {
+			return written, r.err
+		}
+		n, err := b.writeChunk(ctx, r, opt, gen)
+		if err != nil {
+			return written, err
+		}
+		written += n
+		built += len(r.refs)
+		if done != nil {
+			done(built)
+		}
+	}
+	return written, nil
+}
+
+// writeChunk writes the rows Plan gives for a chunk read by readChunk, and
+// stores the stays it refuses as rejects. It returns the number of rows
+// written.
+func (b *Builder) writeChunk(ctx context.Context, r chunkRead, opt cdr.BuildOptions, gen uint64) (int, error) {
+	out, invalid := Plan(r.events, r.stored, opt, gen)
 	if len(invalid) > 0 {
 		rejects := make([]cdr.Reject, len(invalid))
 		at := b.now()

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +22,8 @@ var (
 	writesDays  = flag.Int("writes.days", 7, "BenchmarkFileToRollups: days of the simulated desk (30 for issue 13's month)")
 	writesCalls = flag.Int("writes.calls", 26000, "BenchmarkFileToRollups: callers a weekday")
 	writesRuns  = flag.Int("writes.runs", 3, "BenchmarkFileToRollups: runs of each binary, alternated")
-	writesOld   = flag.String("writes.old", "", "BenchmarkFileToRollups: an older acdstat binary to measure alternately with this tree's (the baseline)")
+	writesOld   = flag.String("writes.old", "", "BenchmarkFileToRollups and BenchmarkBuildLag: an older acdstat binary to measure alternately with this tree's (the baseline)")
+	lagDays     = flag.Int("writes.lagdays", 14, "BenchmarkBuildLag: days of the simulated desk posted at full speed")
 )
 
 // BenchmarkFileToRollups measures issue 13's WRITES path from a queue_log
@@ -37,10 +41,7 @@ var (
 //	    -writes.days 30 -writes.runs 3 -writes.old /tmp/acdstat-old
 func BenchmarkFileToRollups(b *testing.B) {
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "acdstat")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v: %s", err, out)
-	}
+	bin := buildBinary(b, dir)
 	cfg := simulate.DefaultConfig()
 	cfg.Days, cfg.CallsPerDay = *writesDays, *writesCalls
 	sim, err := simulate.Generate(cfg)
@@ -58,7 +59,10 @@ func BenchmarkFileToRollups(b *testing.B) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-	lines := len(sim.Lines())
+	lines, err := countLines(file)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("%d days, %d callers a weekday: %d queue_log lines", cfg.Days, cfg.CallsPerDay, lines)
 
 	type binary struct{ name, path string }
@@ -128,4 +132,157 @@ func writesMedian(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func countLines(name string) (int, error) {
+	data, err := os.ReadFile(name)
+	return bytes.Count(data, []byte{'\n'}), err
+}
+
+// buildBinary builds this tree's acdstat into dir.
+func buildBinary(b *testing.B, dir string) string {
+	b.Helper()
+	bin := filepath.Join(dir, "acdstat")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v: %s", err, out)
+	}
+	return bin
+}
+
+// BenchmarkBuildLag measures how far the build job falls behind while
+// `acdstat serve` takes queue_log lines over HTTP as fast as its HTTP path
+// does: simulate.Send posts -writes.lagdays days of a large desk (26,000
+// callers a weekday) in 50,000-line requests, with the build on its default
+// schedule (every 5 s), while the build lag (acdstat_build_lag_seconds: now
+// − the build watermark) is sampled every 2 s, until the spool has drained
+// and a build run that started after that has finished. It reports the
+// median and the max of the samples and the intake rate, for this tree's
+// binary and, with -writes.old, alternately for an older one.
+//
+//	go test -run '^$' -bench BuildLag -benchtime 1x -timeout 30m ./cmd/acdstat -writes.old /tmp/acdstat-old
+func BenchmarkBuildLag(b *testing.B) {
+	dir := b.TempDir()
+	bins := []binaryUnder{{"new", buildBinary(b, dir)}}
+	if *writesOld != "" {
+		bins = []binaryUnder{{"old", *writesOld}, bins[0]}
+	}
+	cfg := simulate.DefaultConfig()
+	cfg.Days, cfg.CallsPerDay = *lagDays, *writesCalls
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := sim.Lines()
+	b.Logf("%d days, %d callers a weekday: %d lines", cfg.Days, cfg.CallsPerDay, len(lines))
+	med, worst := map[string][]float64{}, map[string][]float64{}
+	for b.Loop() {
+		for run := range *writesRuns {
+			for _, x := range bins {
+				samples, rate := buildLag(b, x.path, lines)
+				med[x.name] = append(med[x.name], writesMedian(samples))
+				worst[x.name] = append(worst[x.name], slices.Max(samples))
+				b.Logf("run %d %s: %.0f lines/s posted; build lag median %.0f s, max %.0f s (%d samples: %v)",
+					run+1, x.name, rate, writesMedian(samples), slices.Max(samples), len(samples), samples)
+			}
+		}
+	}
+	for _, x := range bins {
+		b.ReportMetric(writesMedian(med[x.name]), x.name+"_median_lag_s")
+		b.ReportMetric(writesMedian(worst[x.name]), x.name+"_max_lag_s")
+	}
+}
+
+type binaryUnder struct{ name, path string }
+
+// buildLag runs bin serve on a fresh database, posts lines to it, and
+// returns the build lag sampled every 2 s and the rate the lines were
+// taken at.
+func buildLag(b *testing.B, bin string, lines []simulate.Line) (samples []float64, rate float64) {
+	b.Helper()
+	environ := testEnv(b, "ACDSTAT_RETENTION_EVENTS=0", "ACDSTAT_LOG_LEVEL=error")
+	environ = append(environ, "ACDSTAT_BUILD_SCHEDULE=@every 5s") // the default, over testEnv's
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), environ...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	base := "http://" + envValue(environ, "ACDSTAT_HTTP_ADDR")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("serve is not ready after a minute: %s", out.String())
+		}
+	}
+	sent := make(chan error, 1)
+	start := time.Now()
+	var took time.Duration
+	go func() {
+		err := simulate.Send(context.Background(), base+"/v1/ingest/queue_log", "", "default", lines, 0, 50000, nil)
+		took = time.Since(start)
+		sent <- err
+	}()
+	var drained time.Time
+	posting := true
+	for deadline := time.Now().Add(20 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+		if posting {
+			select {
+			case err := <-sent:
+				if err != nil {
+					b.Fatal(err)
+				}
+				posting = false
+			default:
+			}
+		}
+		m := scrape(b, base+"/metrics")
+		lag, ok := m["acdstat_build_lag_seconds"]
+		if ok {
+			samples = append(samples, lag)
+		}
+		if !posting && drained.IsZero() && m["acdstat_spool_records_pending"] == 0 {
+			drained = time.Now()
+		}
+		// Done once the watermark has passed the moment the spool drained.
+		if !drained.IsZero() && ok && time.Duration(lag*float64(time.Second)) < time.Since(drained) {
+			return samples, float64(len(lines)) / took.Seconds()
+		}
+	}
+	b.Fatalf("the build did not catch up within 20 minutes: %s", out.String())
+	return nil, 0
+}
+
+// scrape reads the plain gauges of a Prometheus text page.
+func scrape(b *testing.B, url string) map[string]float64 {
+	b.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, l := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(l, " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+			out[name] = f
+		}
+	}
+	return out
 }
