@@ -32,8 +32,9 @@ type Config struct {
 	BuildEvery string `env:"BUILD_SCHEDULE" envDefault:"@every 5s"`
 	// StaleAfter closes a stay with no end as unknown (METRICS.md).
 	StaleAfter time.Duration `env:"STALE_AFTER" envDefault:"4h"`
-	// Margin is re-read below the watermark on every run, so events whose
-	// insert was still in flight when the last run read are not missed.
+	// Margin is re-read below the watermark, so events whose insert was
+	// still in flight when the last run read are not missed; the build job
+	// re-reads it only where an insert landed in it since (Builder.Run).
 	Margin time.Duration `env:"BUILD_MARGIN" envDefault:"2m"`
 	// Window is how far around the new events a call's older events are
 	// looked up; it bounds the cost of a call to its own neighbourhood.
@@ -98,7 +99,9 @@ type EventSource interface {
 	// (before) and in [tail, to) (tailRows).
 	TouchedCallsAfter(ctx context.Context, from, after, to, tail time.Time) (refs []cdr.CallRef, before, tailRows uint64, err error)
 	// OpenTouchedCalls lists the calls with events stored in [from, to) that
-	// have a live stored stay left open (no end seen, not yet stale).
+	// a build with no new event may change: with a live stored stay left
+	// open (no end seen, not yet stale), or live stays of different
+	// versions.
 	OpenTouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
 	// CallEvents returns every stored event of the calls whose event time
 	// lies within window of each call's span, IngestedAt filled.
@@ -211,10 +214,13 @@ type BuildStats struct {
 //     before. So a run right after a bulk ingest does not read all of the
 //     bulk's calls again.
 //   - revisit: of the calls touched one stale period before (Windows), only
-//     those with a stored stay left open by the build that wrote it
-//     (OpenTouchedCalls): the stale timeout closes only such a stay, so a
-//     build of any other call with no new event would write nothing. Late
-//     events are new touches, so they come through fresh.
+//     those a build with no new event may change (OpenTouchedCalls): with a
+//     stored stay left open by the build that wrote it, which the stale
+//     timeout closes, or with live stays of different versions, left by a
+//     slower run's write that landed after a fuller run had read the call
+//     (a build writes all stays of a call under one version). A build of
+//     any other call from the same events would write nothing. Late events
+//     are new touches, so they come through fresh.
 func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	var st BuildStats
 	upto, err := b.st.ServerNow(ctx)

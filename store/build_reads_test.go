@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -165,5 +166,59 @@ func TestBuildRevisitsOnlyCallsLeftOpen(t *testing.T) {
 	}
 	if stale.Calls != 1 || stale.Written != 1 {
 		t.Errorf("two hours later: %d calls read, %d rows written; want 1, 1 (the open call only)", stale.Calls, stale.Written)
+	}
+}
+
+// OpenTouchedCalls lists, of the calls touched in its range, those a build
+// with no new event may change: a live stay left open (no end verb), or
+// live stays of different versions (a slower run's write that landed after
+// a fuller run had read, which the fuller run could not tombstone).
+func TestOpenTouchedCallsListsCallsLeftUndecided(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	t0 := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
+	from, err := s.ServerNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []cdr.Event
+	for _, id := range []string{"open", "closed", "mixed", "tombstoned", "untouched-open"} {
+		if id != "untouched-open" {
+			evs = append(evs, event("pbx1", id, "ENTERQUEUE", t0))
+		}
+	}
+	if err := s.InsertEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	open := func(c cdr.StoredCall) cdr.StoredCall { c.EndVerb, c.Outcome = "", cdr.Waiting; return c }
+	tomb := open(call("pbx1", "tombstoned", "sd", 0, cdr.Waiting, 9, t0))
+	tomb.Deleted = true
+	if err := s.WriteCalls(ctx, []cdr.StoredCall{
+		open(call("pbx1", "open", "sd", 0, cdr.Waiting, 3, t0)),
+		call("pbx1", "closed", "sd", 0, cdr.Abandoned, 3, t0),
+		call("pbx1", "closed", "sd", 1, cdr.Abandoned, 3, t0),
+		call("pbx1", "mixed", "sd", 0, cdr.Abandoned, 5, t0),
+		call("pbx1", "mixed", "other", 0, cdr.Abandoned, 7, t0),
+		open(call("pbx1", "tombstoned", "sd", 0, cdr.Waiting, 8, t0)),
+		tomb,
+		open(call("pbx1", "untouched-open", "sd", 0, cdr.Waiting, 3, t0)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	to, err := s.ServerNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := s.OpenTouchedCalls(ctx, from, to.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range refs {
+		got = append(got, r.CallID)
+	}
+	slices.Sort(got)
+	if want := []string{"mixed", "open"}; !slices.Equal(got, want) {
+		t.Errorf("got %v; want %v", got, want)
 	}
 }

@@ -186,13 +186,21 @@ GROUP BY fresh, sw, id`, after.UTC(), tail.UTC(), from.UTC(), to.UTC())
 	return refs, before, tailRows, nil
 }
 
-// OpenTouchedCalls is TouchedCalls over [from, to) limited to the calls
-// with a stay whose current stored version is live and was left open by
-// the build that wrote it (an empty end_verb: METRICS.md's waiting stay, or an
-// answered one with no end yet): the only calls a build with no new event
-// can change, by closing them as stale (aggregate.Builder.Run). A call with
-// a tombstoned or closed stay only is not listed. The filter runs in the
-// server: the stays are read by the calls' keys (the primary key of
+// OpenTouchedCalls is TouchedCalls over [from, to) limited to the calls a
+// build with no new event may change (aggregate.Builder.Run), by their
+// live stored stays (the current version of each, tombstones left out):
+//   - a stay left open by the build that wrote it (an empty end_verb:
+//     METRICS.md's waiting stay, or an answered one with no end yet), which
+//     the stale timeout closes;
+//   - stays of different versions. A build writes every stay of a call
+//     under one version (the call's: aggregate.Plan), so two versions mean
+//     a slower run's write landed after a run over more events had read the
+//     call and could not tombstone it (docs/RELIABILITY.md, several nodes);
+//     a build of the call now does.
+//
+// A call whose live stays are all closed and of one version is not listed:
+// building it again from the same events writes nothing. The filter runs
+// in the server: the stays are read by the calls' keys (the primary key of
 // queue_calls), so the cost follows the touches of the range. GLOBAL IN,
 // which on one server is IN, lets the same query run over the Distributed
 // tables of cluster mode, where a plain IN of one over another is refused
@@ -203,10 +211,14 @@ func (s *Store) OpenTouchedCalls(ctx context.Context, from, to time.Time) ([]Cal
 FROM event_touches
 WHERE ingested_at >= ? AND ingested_at < ? AND (switch, call_id) GLOBAL IN (
     SELECT switch, call_id
-    FROM queue_calls
-    WHERE (switch, call_id) GLOBAL IN (SELECT switch, call_id FROM event_touches WHERE ingested_at >= ? AND ingested_at < ?)
-    GROUP BY switch, call_id, queue, seq
-    HAVING argMax(deleted, version) = 0 AND argMax(end_verb, version) = '')
+    FROM (
+        SELECT switch, call_id, max(version) AS v, argMax(deleted, version) AS d, argMax(end_verb, version) AS ev
+        FROM queue_calls
+        WHERE (switch, call_id) GLOBAL IN (SELECT switch, call_id FROM event_touches WHERE ingested_at >= ? AND ingested_at < ?)
+        GROUP BY switch, call_id, queue, seq
+        HAVING d = 0)
+    GROUP BY switch, call_id
+    HAVING countIf(ev = '') > 0 OR min(v) != max(v))
 GROUP BY switch, call_id`, from.UTC(), to.UTC(), from.UTC(), to.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("cannot read open touched calls: %w", err)
