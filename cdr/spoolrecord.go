@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -78,10 +79,14 @@ const (
 
 // UnmarshalSpoolRecord decodes what MarshalSpoolRecord wrote, in this
 // release or an earlier one. Any malformed input is an error wrapping
-// ErrBadSpoolRecord, never a panic. The result shares no memory with b; the
-// rejects' ReceivedAt is zero (the caller knows when the spool took b).
+// ErrBadSpoolRecord, never a panic. The result shares no memory with b: its
+// strings are cut from one copy of b, made once for the record rather than
+// once for each string (the writer decodes every event serve takes, and
+// drops them all once they are stored, so the copy lives no longer than
+// its events). The rejects' ReceivedAt is zero (the caller knows when the
+// spool took b).
 func UnmarshalSpoolRecord(b []byte) ([]Event, []Reject, error) {
-	d := recordDecoder{b: b}
+	d := recordDecoder{b: b, s: string(b)}
 	if len(b) == 0 {
 		return nil, nil, fmt.Errorf("%w: empty", ErrBadSpoolRecord)
 	}
@@ -126,6 +131,7 @@ func UnmarshalSpoolRecord(b []byte) ([]Event, []Reject, error) {
 // zero value and err keeps that first error.
 type recordDecoder struct {
 	b   []byte
+	s   string // b, copied once: the strings read are cut from it
 	off int
 	err error
 }
@@ -160,7 +166,7 @@ func (d *recordDecoder) uint64() uint64 {
 // MarshalSpoolRecord writes), so one record has one byte form.
 func (d *recordDecoder) uvarint() uint64 {
 	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 || n != len(binary.AppendUvarint(nil, v)) {
+	if n <= 0 || n != uvarintLen(v) {
 		d.fail("bad number")
 		return 0
 	}
@@ -170,7 +176,12 @@ func (d *recordDecoder) uvarint() uint64 {
 
 func (d *recordDecoder) varint() int64 {
 	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 || n != len(binary.AppendVarint(nil, v)) {
+	// Varint's zigzag form, whose shortest encoding is checked.
+	ux := uint64(v) << 1
+	if v < 0 {
+		ux = ^ux
+	}
+	if n <= 0 || n != uvarintLen(ux) {
 		d.fail("bad number")
 		return 0
 	}
@@ -210,7 +221,11 @@ func (d *recordDecoder) string() string {
 		d.fail("string of %d bytes runs past the end", n)
 		return ""
 	}
-	s := string(d.b[d.off : d.off+int(n)])
+	s := d.s[d.off : d.off+int(n)]
 	d.off += int(n)
 	return s
 }
+
+// uvarintLen is the length of v's shortest uvarint encoding, the one
+// binary.AppendUvarint writes: seven bits a byte.
+func uvarintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }

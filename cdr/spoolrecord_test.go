@@ -153,6 +153,12 @@ func TestSpoolRecordRoundTrip(t *testing.T) {
 			t.Errorf("event %d: id no longer matches its fields", i)
 		}
 	}
+	// The spool reuses its read buffers: what was decoded must not change
+	// when b does.
+	clear(b)
+	if !reflect.DeepEqual(gotE, events) || !reflect.DeepEqual(gotR, rejects) {
+		t.Fatalf("decoded record changed with its bytes:\n got %+v %+v", gotE, gotR)
+	}
 	if e, r, err := UnmarshalSpoolRecord(MarshalSpoolRecord(nil, nil)); err != nil || len(e) != 0 || len(r) != 0 {
 		t.Fatalf("empty record: %v %v %v", e, r, err)
 	}

@@ -45,14 +45,20 @@ type SIPConfig struct {
 	// QueueSize bounds the events between the sockets and the sink; UDP
 	// packets that find it full are dropped and counted.
 	QueueSize int `env:"SIP_QUEUE_SIZE" envDefault:"65536"`
-	// BatchSize is the most events handed to the sink at once.
+	// BatchSize is the events handed to the sink at once while it keeps
+	// up; when more wait in the queue (the sink took long with the last
+	// hand-over), the next takes all that wait.
 	BatchSize int `env:"SIP_BATCH_SIZE" envDefault:"2000"`
-	// UDPBuffer is the receive buffer asked for on each UDP socket
-	// (SO_RCVBUF), in bytes; 0 keeps the kernel's default. The kernel
-	// grants at most net.core.rmem_max and reports twice what it grants
-	// (acdstat_sip_udp_receive_buffer_bytes); the default loses packets in
-	// bursts (research/sip-anchors.md §1.3).
-	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"4194304"`
+	// UDPBuffer is the receive buffer asked for on each UDP socket, in
+	// bytes; 0 keeps the kernel's default. With CAP_NET_ADMIN the kernel
+	// grants it whole (SO_RCVBUFFORCE), else at most net.core.rmem_max
+	// (SO_RCVBUF); it reports twice what it grants
+	// (acdstat_sip_udp_receive_buffer_bytes). The kernel's default loses
+	// packets in bursts (research/sip-anchors.md §1.3); 32 MiB holds some
+	// half a second of HEP at 50,000 packets/s, the stalls a busy machine
+	// gives the reader (docs/BENCHMARKS.md, "SIP and HEP"). The kernel
+	// takes the memory only while packets wait in it.
+	UDPBuffer int `env:"SIP_UDP_BUFFER" envDefault:"33554432"`
 	// UDPDecoders is how many goroutines decode the packets of each UDP
 	// socket (0: one per CPU); one goroutine reads the socket and hands
 	// each packet on by its leg's Call-ID.
@@ -235,8 +241,10 @@ func (l *SIPListener) Listen() error {
 // kernel granted, and adds the socket to those whose kernel figures are
 // exported.
 func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
+	forced := false
 	if l.cfg.UDPBuffer > 0 {
-		if err := c.SetReadBuffer(l.cfg.UDPBuffer); err != nil {
+		var err error
+		if forced, err = setUDPReceiveBuffer(c, l.cfg.UDPBuffer); err != nil {
 			l.log.Warn("cannot set UDP receive buffer", "listener", name, "addr", c.LocalAddr(), "err", err)
 		}
 	}
@@ -248,10 +256,10 @@ func (l *SIPListener) watchUDP(name string, c *net.UDPConn) {
 	// Linux reports twice what it grants: granted < asked means the ask
 	// was capped at net.core.rmem_max.
 	if s.buffer > 0 && s.buffer/2 < l.cfg.UDPBuffer {
-		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max to get what ACDSTAT_SIP_UDP_BUFFER asks",
+		l.log.Warn("UDP receive buffer capped by the kernel; raise net.core.rmem_max, or give acdstat CAP_NET_ADMIN, to get what ACDSTAT_SIP_UDP_BUFFER asks",
 			"listener", name, "asked", l.cfg.UDPBuffer, "granted", s.buffer/2)
 	} else {
-		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer)
+		l.log.Info("UDP receive buffer", "listener", name, "asked", l.cfg.UDPBuffer, "SO_RCVBUF", s.buffer, "forced", forced)
 	}
 	if s.inode, err = udpInode(c); err != nil {
 		l.log.Warn("cannot find the UDP socket's kernel figures; acdstat_sip_kernel_drops_total is not exported", "listener", name, "err", err)
@@ -372,6 +380,10 @@ func (l *SIPListener) Serve(ctx context.Context) error {
 
 // deliver hands batches to the sink, retrying a failed batch until it is
 // taken or ctx ends; meanwhile the queue fills, UDP drops and TCP waits.
+// A batch is BatchSize events, or all that wait in the queue when more do:
+// the sink's cost is mostly per call (the spool fsyncs each record), so a
+// sink that fell behind catches up with larger hand-overs instead of
+// falling further behind a batch at a time until UDP drops.
 func (l *SIPListener) deliver(ctx context.Context) {
 	batch := make([]cdr.Event, 0, l.cfg.BatchSize)
 	flush := func() {
@@ -402,9 +414,19 @@ func (l *SIPListener) deliver(ctx context.Context) {
 				return
 			}
 			batch = append(batch, ev)
-			if len(batch) >= l.cfg.BatchSize {
-				flush()
+			if len(batch) < l.cfg.BatchSize {
+				continue
 			}
+			// What waits now joins this batch; what comes meanwhile
+			// waits for the next.
+			for n := len(l.queue); n > 0; n-- {
+				ev, ok := <-l.queue
+				if !ok {
+					break
+				}
+				batch = append(batch, ev)
+			}
+			flush()
 		case <-tick.C:
 			flush()
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -367,5 +368,83 @@ func TestListenerPlainUDPTimesFollowArrival(t *testing.T) {
 			t.Errorf("%s: %s at %s, after %s at %s", e.CallID, e.Verb, when(e).Format(time.RFC3339Nano), p.Verb, when(p).Format(time.RFC3339Nano))
 		}
 		last[e.CallID] = e
+	}
+}
+
+// gatedSink takes events as collector does and records how many each
+// hand-over held; its first Accept waits until release is closed, as a
+// sink that is slow per call (the spool's fsync) makes the listener wait.
+type gatedSink struct {
+	collector
+	blocked, release chan struct{}
+	sizes            []int
+}
+
+func (s *gatedSink) Accept(ctx context.Context, evs []cdr.Event, rjs []cdr.Reject) error {
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(evs))
+	first := len(s.sizes) == 1
+	s.mu.Unlock()
+	if first {
+		close(s.blocked)
+		<-s.release
+	}
+	return s.collector.Accept(ctx, evs, rjs)
+}
+
+// TestSIPSlowSinkTakesWhatWaits: while the sink is busy with a hand-over,
+// the events that arrive wait in the queue; the next hand-over takes all
+// of them, not ACDSTAT_SIP_BATCH_SIZE, so a sink that pays per call
+// catches up instead of falling further behind and dropping UDP.
+func TestSIPSlowSinkTakesWhatWaits(t *testing.T) {
+	sink := &gatedSink{blocked: make(chan struct{}), release: make(chan struct{})}
+	cfg := Config{SIP: SIPConfig{HEPAddr: Off, SIPAddr: "127.0.0.1:0"}}
+	cfg.SIP.QueueSize, cfg.SIP.BatchSize = 1000, 10
+	l, err := NewSIPListener(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry(), time.Now, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serveListener(t, l)
+	c, err := net.Dial("tcp", l.SIPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const sent = 500
+	send := func(from, to int) {
+		var msgs strings.Builder
+		for i := from; i < to; i++ {
+			msgs.WriteString(sipMessage("INVITE", fmt.Sprintf("slow-%d", i), ""))
+		}
+		if _, err := io.WriteString(c, msgs.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first hand-over is one batch, which the sink holds on to; the
+	// rest queue behind it meanwhile.
+	released := false
+	defer func() {
+		if !released {
+			close(sink.release)
+		}
+	}()
+	send(0, cfg.SIP.BatchSize)
+	<-sink.blocked
+	send(cfg.SIP.BatchSize, sent)
+	for deadline := time.Now().Add(10 * time.Second); len(l.queue) < sent-cfg.SIP.BatchSize; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events queued; want %d", len(l.queue), sent-cfg.SIP.BatchSize)
+		}
+	}
+	released = true
+	close(sink.release)
+	sink.wait(t, sent)
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if want := []int{cfg.SIP.BatchSize, sent - cfg.SIP.BatchSize}; !slices.Equal(sink.sizes, want) {
+		t.Errorf("hand-overs of %v events; want %v", sink.sizes, want)
 	}
 }

@@ -32,6 +32,32 @@ func udpInode(c *net.UDPConn) (uint64, error) {
 	return st.Ino, nil
 }
 
+// setUDPReceiveBuffer asks the kernel for a receive buffer of size bytes on
+// the socket: past net.core.rmem_max with SO_RCVBUFFORCE when the process
+// has CAP_NET_ADMIN (forced is then true), else with SO_RCVBUF, which the
+// kernel caps at rmem_max. A bigger buffer rides out longer stalls of the
+// reader (the CPU taken by others, a garbage collection) without loss, and
+// the kernel takes memory for it only while datagrams wait in it.
+func setUDPReceiveBuffer(c *net.UDPConn, size int) (forced bool, err error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return false, fmt.Errorf("cannot reach the socket: %w", err)
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		ferr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUFFORCE, size)
+	}); err != nil {
+		return false, fmt.Errorf("cannot reach the socket: %w", err)
+	}
+	if ferr == nil {
+		return true, nil
+	}
+	if err := c.SetReadBuffer(size); err != nil {
+		return false, fmt.Errorf("cannot set SO_RCVBUF: %w", err)
+	}
+	return false, nil
+}
+
 // udpReceiveBuffer returns the socket's receive buffer as the kernel has
 // it (SO_RCVBUF read back: Linux doubles what was asked, within
 // net.core.rmem_max, for its bookkeeping).

@@ -14,6 +14,12 @@ import (
 
 func udpInode(*net.UDPConn) (uint64, error) { return 0, errors.ErrUnsupported }
 
+// setUDPReceiveBuffer asks for the buffer with SO_RCVBUF, which is all
+// these systems have.
+func setUDPReceiveBuffer(c *net.UDPConn, size int) (forced bool, err error) {
+	return false, c.SetReadBuffer(size)
+}
+
 func udpReceiveBuffer(*net.UDPConn) (int, error) { return 0, errors.ErrUnsupported }
 
 func udpQueueStats(uint64) (drops, queued uint64, err error) { return 0, 0, errors.ErrUnsupported }

@@ -1,12 +1,14 @@
 package sip
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -80,7 +82,177 @@ var methods = map[sipmsg.RequestMethod]bool{
 	sipmsg.INVITE: true, sipmsg.ACK: true, sipmsg.CANCEL: true, sipmsg.BYE: true,
 }
 
-var parser = sipmsg.NewParser()
+// The parser of Facts is sipgo's, told which headers to parse, and handed
+// the message without the lines of headers Facts does not read. sipgo's
+// default parser parses every header it knows (Via, Contact, Route, …)
+// into its typed form and copies every other one into a generic header:
+// most of its time and allocations went on headers Facts never reads. Facts
+// reads the start line, From, To, Call-ID and CSeq, Content-Length (which
+// bounds the body), and the switch's headers named by Meta.Headers; sipgo
+// parses those exactly as its default parser does (their compact forms
+// included). The headers of skippedHeaders are left out of what sipgo
+// reads (factsReader.strip), or, in a message whose lines strip leaves
+// alone, handed to skipHeader, which keeps neither name nor value. So a
+// message is read, or refused, as with the default parser, but for one
+// difference: a malformed header Facts does not read (a Via sipgo cannot
+// parse, say) no longer refuses the message (TestFactsSameAsFullParse,
+// TestFactsSkipsHeadersItDoesNotRead).
+var (
+	// readHeaders are the headers Facts reads through sipgo's parsers.
+	readHeaders = []string{"from", "f", "to", "t", "call-id", "i", "cseq", "content-length", "l"}
+	// skippedHeaders are the headers of call signalling that Facts does
+	// not read: those sipgo's default parser would parse and those it
+	// would copy that nearly every message carries. A header not named
+	// here, nor read, is copied by sipgo as before.
+	skippedHeaders = []string{
+		"via", "v", "contact", "m", "max-forwards", "content-type", "c", "route", "record-route", "refer-to", "referred-by",
+		"allow", "supported", "k", "user-agent", "server", "accept", "p-asserted-identity", "p-preferred-identity",
+		"remote-party-id", "p-charging-vector", "session-expires", "x", "min-se", "require", "privacy", "reason",
+		"expires", "date", "allow-events", "u", "accept-language", "accept-encoding", "content-disposition", "diversion",
+	}
+	// compactForms pairs the headers sipgo knows by a compact name too.
+	compactForms = map[string]string{
+		"via": "v", "v": "via", "contact": "m", "m": "contact", "content-type": "c", "c": "content-type",
+		"from": "f", "f": "from", "to": "t", "t": "to", "call-id": "i", "i": "call-id", "content-length": "l", "l": "content-length",
+		"supported": "k", "k": "supported", "allow-events": "u", "u": "allow-events", "session-expires": "x", "x": "session-expires",
+	}
+	// skipped is what skipHeader makes of every skipped header: one
+	// generic header with no name, which no lookup by name finds.
+	skipped = sipmsg.NewHeader("", "")
+	// readers holds the reader of each Headers Facts was called with,
+	// built once: a listener's headers are its settings'.
+	readers sync.Map // Headers → *factsReader
+	// stripped holds the buffers strip writes messages into: sipgo copies
+	// what it keeps of a message, so a buffer is free again once parsed.
+	stripped = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// skipHeader is the header parser of skippedHeaders: it keeps nothing.
+func skipHeader([]byte, string) (sipmsg.Header, error) { return skipped, nil }
+
+// factsReader is how Facts reads messages with one Headers: sipgo's parser
+// and the headers left out of what it parses.
+type factsReader struct {
+	parser *sipmsg.Parser
+	// skip holds the lower-case names of the skipped headers.
+	skip map[string]bool
+}
+
+// readerFor returns the reader for messages read with the switch's headers
+// h: the headers h names are parsed as sipgo's default parser does (a
+// generic copy, or sipgo's typed form with its compact name when h names
+// one sipgo knows), never skipped.
+func readerFor(h Headers) *factsReader {
+	if r, ok := readers.Load(h); ok {
+		return r.(*factsReader)
+	}
+	defaults := sipmsg.DefaultHeadersParser()
+	r := &factsReader{skip: map[string]bool{}}
+	m := make(map[string]sipmsg.HeaderParser, len(readHeaders)+len(skippedHeaders))
+	for _, name := range skippedHeaders {
+		m[name], r.skip[name] = skipHeader, true
+	}
+	named := []string{}
+	for _, n := range []string{h.Queue, h.Link, h.Enter} {
+		if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+			named = append(named, n)
+			if c, ok := compactForms[n]; ok {
+				named = append(named, c)
+			}
+		}
+	}
+	for _, name := range append(readHeaders, named...) {
+		delete(r.skip, name)
+		if parse, ok := defaults[name]; ok {
+			m[name] = parse
+		} else {
+			delete(m, name) // a generic copy, as sipgo's default makes
+		}
+	}
+	r.parser = sipmsg.NewParser(sipmsg.WithHeadersParsers(m))
+	actual, _ := readers.LoadOrStore(h, r)
+	return actual.(*factsReader)
+}
+
+// strip returns msg without the lines of its skipped headers, written into
+// buf, for sipgo to parse instead of msg: what sipgo would make of the
+// message but for those headers, which skipHeader would drop anyway. It
+// returns msg itself when it skips nothing, or when msg's lines are not
+// what sipgo splits the same way at a glance (a CR not followed by LF, a
+// header section that does not end, a message too long for the parser):
+// sipgo then parses msg as it is, and refuses it as before.
+func (r *factsReader) strip(msg, buf []byte) []byte {
+	if len(msg) > r.parser.MaxMessageLength {
+		return msg
+	}
+	// lineEnd is the end of the line at rest's start and the length with
+	// its CRLF, as sipgo's nextLine splits; ok is false for a CR without
+	// LF or a line without CRLF.
+	lineEnd := func(rest []byte) (end, n int, ok bool) {
+		i := bytes.IndexByte(rest, '\r')
+		if i < 0 || i+1 >= len(rest) || rest[i+1] != '\n' {
+			return 0, 0, false
+		}
+		return i, i + 2, true
+	}
+	_, n, ok := lineEnd(msg) // the start line
+	if !ok {
+		return msg
+	}
+	out := append(buf[:0], msg[:n]...)
+	rest := msg[n:]
+	dropped := false
+	for {
+		end, n, ok := lineEnd(rest)
+		if !ok {
+			return msg
+		}
+		if end == 0 { // the empty line: the headers' end
+			if !dropped {
+				return msg
+			}
+			return append(out, rest...)
+		}
+		// A header's continuation lines, which start with a space or tab,
+		// go with it (sipgo folds them into one line).
+		for n < len(rest) && (rest[n] == ' ' || rest[n] == '\t') {
+			_, more, ok := lineEnd(rest[n:])
+			if !ok {
+				return msg
+			}
+			n += more
+		}
+		if r.skips(rest[:end]) {
+			dropped = true
+		} else {
+			out = append(out, rest[:n]...)
+		}
+		rest = rest[n:]
+	}
+}
+
+// skips says whether the header of line, its first line, is skipped: its
+// name, taken as sipgo takes it (up to the first colon, trimmed, ASCII
+// letters lowered), is in r.skip. A line with no colon is not skipped:
+// sipgo refuses it, or finds the colon on a continuation line.
+func (r *factsReader) skips(line []byte) bool {
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return false
+	}
+	name := bytes.TrimSpace(line[:colon])
+	var lower [32]byte
+	if len(name) > len(lower) {
+		return false // longer than any skipped name
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return r.skip[string(lower[:len(name)])]
+}
 
 // Facts reads one SIP message into an event of Source "sip" (DESIGN.md):
 // Verb is the method or the status code, Data holds the leg's Call-ID,
@@ -91,7 +263,14 @@ var parser = sipmsg.NewParser()
 // and an error wrapping ErrSIP for bytes that are not a usable SIP message.
 func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	var ev cdr.Event
-	msg, err := parser.ParseSIP(payload)
+	r := readerFor(meta.Headers)
+	buf := stripped.Get().(*[]byte)
+	data := r.strip(payload, *buf)
+	msg, err := r.parser.ParseSIP(data)
+	if len(data) > 0 && len(payload) > 0 && &data[0] != &payload[0] {
+		*buf = data[:0]
+	}
+	stripped.Put(buf)
 	if err != nil {
 		return ev, fmt.Errorf("%w: %v", ErrSIP, err)
 	}
@@ -178,12 +357,15 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 
 // factKV is Data[dataKV] being made: the value of each key, "" for none.
 // Its encoding is the one url.Values.Encode gives for the same keys and
-// values (keys sorted, values query-escaped), written directly, without a
-// map and a sort per message (FuzzFactKV).
+// values (keys sorted, values query-escaped), written directly into one
+// buffer, without a map, a sort or a string per value (FuzzFactKV).
 type factKV struct{ dst, enter, from, link, q, ruri, src, to string }
 
 func (f *factKV) encode() string {
-	var b strings.Builder
+	// Facts' data fits the buffer on the stack: the string is then its
+	// one allocation.
+	var buf [256]byte
+	b := buf[:0]
 	// The keys in url.Values.Encode's order, which is sorted.
 	for _, kv := range [...]struct{ k, v string }{
 		{kvDst, f.dst}, {kvEnter, f.enter}, {kvFromUser, f.from}, {kvLink, f.link},
@@ -192,14 +374,32 @@ func (f *factKV) encode() string {
 		if kv.v == "" {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('&')
+		if len(b) > 0 {
+			b = append(b, '&')
 		}
-		b.WriteString(kv.k)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(kv.v))
+		b = append(b, kv.k...)
+		b = append(b, '=')
+		b = appendQueryEscape(b, kv.v)
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape escapes it: the
+// unreserved characters of RFC 3986 as they are, a space as "+", every
+// other byte as %XX.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // LegCallID returns the Call-ID of the leg a fact of Source "sip" was seen

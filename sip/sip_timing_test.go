@@ -25,11 +25,69 @@ var benchInvite = []byte("INVITE sip:7001@10.0.0.2:5060 SIP/2.0\r\n" +
 	"Content-Length:   129\r\n\r\n" +
 	"v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6004 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
 
+// benchProxied is an INVITE as a proxy mirrors it, in the shape of the
+// load of BenchmarkHEPServe (cmd/acdstat/hep_load_timing_test.go): more
+// headers than benchInvite, most of which Facts does not read.
+var benchProxied = []byte("INVITE sip:7001@10.20.0.20:5060;user=phone SIP/2.0\r\n" +
+	"Via: SIP/2.0/UDP 10.10.0.10:5060;branch=z9hG4bK3f2a9c81d0e7;rport\r\n" +
+	"Max-Forwards: 70\r\n" +
+	"Record-Route: <sip:10.10.0.1;lr;ftag=a81c7e2b90d4>\r\n" +
+	"From: \"Alice Caller\" <sip:+4940987654321@10.10.0.10;user=phone>;tag=a81c7e2b90d4\r\n" +
+	"To: <sip:7001@10.20.0.20;user=phone>\r\n" +
+	"Call-ID: 5d1f0c9e2b7a4f3c8e6d1a0b9c8d7e6f@10.10.0.10\r\n" +
+	"CSeq: 1 INVITE\r\n" +
+	"Contact: <sip:+4940987654321@10.10.0.10:5060;transport=udp>\r\n" +
+	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO\r\n" +
+	"P-Asserted-Identity: <sip:+4940987654321@10.10.0.10>\r\n" +
+	"User-Agent: peer-loadgen UAC/1.0\r\n" +
+	"Content-Type: application/sdp\r\n" +
+	"Content-Length: 234\r\n\r\n" +
+	"v=0\r\no=- 1716239022 1716239022 IN IP4 10.10.0.10\r\ns=-\r\nc=IN IP4 10.10.0.10\r\nt=0 0\r\n" +
+	"m=audio 20000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n" +
+	"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
+
+// BenchmarkFactsProxied is BenchmarkFacts on benchProxied, now and before
+// (factsBefore), in one run.
+func BenchmarkFactsProxied(b *testing.B) {
+	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.10.0.10:5060"), Dst: netip.MustParseAddrPort("10.20.0.20:5060")}
+	for _, f := range []struct {
+		name  string
+		facts func([]byte, Meta) (cdr.Event, error)
+	}{
+		{"now", Facts},
+		{"before", func(p []byte, m Meta) (cdr.Event, error) { return factsBefore(fullParser, p, m) }},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(int64(len(benchProxied)))
+			for b.Loop() {
+				if _, err := f.facts(benchProxied, meta); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
 func BenchmarkFacts(b *testing.B) {
 	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060")}
 	b.SetBytes(int64(len(benchInvite)))
 	for b.Loop() {
 		if _, err := Facts(benchInvite, meta); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkFactsBefore is BenchmarkFacts through Facts as it was before it
+// read with factsParser (factsBefore and sipgo's full parser), the baseline
+// measured in the same run.
+func BenchmarkFactsBefore(b *testing.B) {
+	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.0.0.1:5070"), Dst: netip.MustParseAddrPort("10.0.0.2:5060")}
+	b.SetBytes(int64(len(benchInvite)))
+	for b.Loop() {
+		if _, err := factsBefore(fullParser, benchInvite, meta); err != nil {
 			b.Fatal(err)
 		}
 	}
