@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -42,28 +43,18 @@ var (
 func BenchmarkFileToRollups(b *testing.B) {
 	dir := b.TempDir()
 	bin := buildBinary(b, dir)
-	cfg := simulate.DefaultConfig()
-	cfg.Days, cfg.CallsPerDay = *writesDays, *writesCalls
-	sim, err := simulate.Generate(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	// The file of `acdstat simulate`, as a user makes it (with its
+	// dispositions and agent lines), not the package's bare queue_log.
 	file := filepath.Join(dir, "queue_log")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := sim.WriteQueueLog(f); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
+	if out, err := exec.Command(bin, "simulate", "--days", strconv.Itoa(*writesDays), "--calls-per-day", strconv.Itoa(*writesCalls),
+		"--out", file).CombinedOutput(); err != nil {
+		b.Fatalf("acdstat simulate: %v: %s", err, out)
 	}
 	lines, err := countLines(file)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d days, %d callers a weekday: %d queue_log lines", cfg.Days, cfg.CallsPerDay, lines)
+	b.Logf("%d days, %d callers a weekday: %d queue_log lines", *writesDays, *writesCalls, lines)
 
 	type binary struct{ name, path string }
 	bins := []binary{{"new", bin}}
@@ -77,7 +68,8 @@ func BenchmarkFileToRollups(b *testing.B) {
 				ingest, rollup := fileToRollups(b, x.path, file)
 				total := ingest + rollup
 				totals[x.name] = append(totals[x.name], total.Seconds())
-				b.Logf("run %d %s: ingest %.1f s, rollup %.1f s, file to rollups %.1f s (%.0f lines/s)",
+				// Not b.Logf, which a benchmark cuts after ten lines.
+				fmt.Fprintf(os.Stderr, "run %d %s: ingest %.1f s, rollup %.1f s, file to rollups %.1f s (%.0f lines/s)\n",
 					run+1, x.name, ingest.Seconds(), rollup.Seconds(), total.Seconds(), float64(lines)/total.Seconds())
 			}
 		}
@@ -109,7 +101,7 @@ func fileToRollups(b *testing.B, bin, file string) (ingest, rollup time.Duration
 		}
 		d := time.Since(start)
 		if args[0] != "migrate" {
-			b.Logf("acdstat %s: %s", args[0], strings.TrimSpace(lastLines(out.String(), 3)))
+			fmt.Fprintf(os.Stderr, "acdstat %s: %s\n", args[0], strings.TrimSpace(lastLines(out.String(), 3)))
 		}
 		return d
 	}
@@ -181,7 +173,7 @@ func BenchmarkBuildLag(b *testing.B) {
 				samples, rate := buildLag(b, x.path, lines)
 				med[x.name] = append(med[x.name], writesMedian(samples))
 				worst[x.name] = append(worst[x.name], slices.Max(samples))
-				b.Logf("run %d %s: %.0f lines/s posted; build lag median %.0f s, max %.0f s (%d samples: %v)",
+				fmt.Fprintf(os.Stderr, "run %d %s: %.0f lines/s posted; build lag median %.0f s, max %.0f s (%d samples: %v)\n",
 					run+1, x.name, rate, writesMedian(samples), slices.Max(samples), len(samples), samples)
 			}
 		}
