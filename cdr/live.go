@@ -150,14 +150,16 @@ type liveCall struct {
 
 // liveSettle is how old a call's newest event must be before Prune seals
 // it. A call's events come again after they came first: the follower reads
-// back every call touched since its last read, up to liveOverlap (5 s)
+// back every call touched since its last read, up to its overlap (5 s)
 // before it, every ACDSTAT_LIVE_EVERY (250 ms), after the writer's linger
-// (up to a second) and its INSERT. A minute is ten times that, so the
-// repeats of a call's events find it open; a later event opens it again
-// and the follower's read makes it whole. Prune also waits a pass (a
-// minute in serve) after the call's last event arrived, for events that
+// (up to a second) and its INSERT: about 6.5 s in all. 20 s is three
+// times that, so the repeats of a call's events find it open, and short
+// enough that a carrier's SIP does not pile up (what is kept is about
+// this long of its events); an event later than that opens the call again
+// and the follower's read makes it whole. Prune also waits a whole pass
+// (10 s in serve) after the call's last event arrived, for events that
 // come long after their time (a CDR file read late).
-const liveSettle = time.Minute
+const liveSettle = 20 * time.Second
 
 // NewLive returns an empty live state.
 func NewLive(opt LiveOptions) *Live {
@@ -279,7 +281,7 @@ func (l *Live) Changes() uint64 {
 // event that old goes as a whole once its newest event is that old), seals
 // the calls that are settled at now (see Live) and, beyond MaxEvents, lets
 // the oldest calls' events go. The caller calls it as the clock goes (the
-// follower: once a minute); State is asked for instants after it.
+// follower: every 10 s); State is asked for instants after it.
 func (l *Live) Prune(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -299,11 +301,17 @@ func (l *Live) Prune(now time.Time) {
 			l.seal(c, now, opt)
 		}
 	}
+	was := l.wholeSince
 	if l.wholeSince.Before(cut) {
 		l.wholeSince = time.Time{}
 	}
 	if l.opt.MaxEvents > 0 && len(l.seen) > l.opt.MaxEvents {
 		l.cap()
+	}
+	if !l.wholeSince.Equal(was) { // the state changed: its figures did
+		l.changes++
+		close(l.changed)
+		l.changed = make(chan struct{})
 	}
 	for k, evs := range l.agents {
 		if evs = slices.DeleteFunc(evs, func(e Event) bool { return e.Time.Before(cut) }); len(evs) == 0 {
