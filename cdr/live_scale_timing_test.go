@@ -62,10 +62,13 @@ type liveRun struct {
 	heapMiB           float64
 }
 
+// livePruneEvery is how often the benchmarks prune, as the follower does
+// (aggregate.livePruneEvery; a minute before sealing).
+const livePruneEvery = 10 * time.Second
+
 // feedLive feeds evs (in time order) to l as serve does: the events of
 // every batch of the stream at once, State every stateEvery (a wallboard
-// that follows the changes) and Prune every minute (the follower's
-// cadence). It measures the wall time of the calls, not of the feeding.
+// that follows the changes) and Prune every livePruneEvery. It measures the wall time of the calls, not of the feeding.
 func feedLive(l *Live, evs []Event, batch, stateEvery time.Duration) liveRun {
 	var r liveRun
 	if len(evs) == 0 {
@@ -89,7 +92,7 @@ func feedLive(l *Live, evs []Event, batch, stateEvery time.Duration) liveRun {
 			l.State(now, nil)
 			lastState = now
 		}
-		if now.Sub(lastPrune) >= time.Minute {
+		if now.Sub(lastPrune) >= livePruneEvery {
 			l.Prune(now)
 			lastPrune = now
 		}
@@ -116,7 +119,9 @@ func BenchmarkLiveLargeDesk(b *testing.B) {
 	evs := largeDeskDay(26000)
 	var r liveRun
 	for range b.N {
-		r = feedLive(NewLive(LiveOptions{}), evs, 10*time.Second, time.Minute)
+		l := NewLive(LiveOptions{})
+		r = feedLive(l, evs, 10*time.Second, time.Minute)
+		b.ReportMetric(float64(l.Kept()), "events-kept")
 	}
 	b.ReportMetric(float64(len(evs)), "events")
 	b.ReportMetric(r.heapMiB, "MiB-heap")
