@@ -36,14 +36,16 @@ import (
 // is open (waiting, or answered with no end seen, and not stale at now),
 // its newest event is older than liveSettle and it got no event since the
 // previous Prune. A sealed call keeps its built stays, which is all State
-// needs of it, and lets go of its events and of their ids in seen. An
-// event for a sealed call opens it again, and it is built from the events
-// it gets from then on: the follower (aggregate.LiveFollower) reads all the
-// events of every call touched since its last read, so the call is whole
-// again within its next read, well within a second. Until then a call
-// that got an event on this node's intake alone is built from that event.
-// MaxEvents is a last resort beyond that: the oldest calls' events go, and
-// the state says from when its figures are whole (LiveState.WholeSince).
+// needs of it (today's figures of the sealed stays are counted once and
+// kept, liveSealedToday), and lets go of its events and of their ids in
+// seen. An event for a sealed call opens it again, and it is built from
+// the events it gets from then on: the follower (aggregate.LiveFollower)
+// reads all the events of every call touched since its last read, so the
+// call is whole again within its next read, well within a second. Until
+// then a call that got an event on this node's intake alone is built from
+// that event. MaxEvents is a last resort beyond that: the oldest calls'
+// events go, and the state says from when its figures are whole
+// (LiveState.WholeSince).
 
 // DefaultLiveLookback is how far back the live state reads events at start
 // and keeps them: a local day (25 h on the day summer time ends) for
@@ -130,6 +132,27 @@ type Live struct {
 	loaded  bool
 	// today is State's scratch space.
 	today []QueueCall
+	// sealedToday is today's figures of the sealed calls' stays.
+	sealedToday liveSealedToday
+}
+
+// liveSealedToday is today's figures of the sealed calls' stays, by queue:
+// State adds them instead of counting those stays again at every state (a
+// day of a large desk is tens of thousands of them, and the rollup is
+// most of a state's cost). The calls sealed since it was made are added
+// to it (pending); it is made again when a sealed call is opened again,
+// for other settings, and when the local day of a queue with sealed stays
+// turns. A sealed call that Prune forgets changes nothing: its newest
+// event is older than the lookback, longer than a day, so none of its
+// stays joined today.
+type liveSealedToday struct {
+	ok       bool
+	pending  []*liveCall
+	settings *Settings
+	version  string
+	// days is the local day each queue with a sealed stay was counted on.
+	days           map[string][3]int
+	today, inHours map[string]*Counts
 }
 
 // liveKey is a call: src is "" for the sources cdr builds, the source's
@@ -261,6 +284,7 @@ func (l *Live) addCall(e Event, src string) {
 	}
 	if c.sealed {
 		c.sealed, c.stays = false, nil
+		l.sealedToday.ok = false
 	}
 	c.evs, c.dirty = append(c.evs, e), true
 	if e.Time.After(c.last) {
@@ -346,6 +370,85 @@ func (l *Live) seal(c *liveCall, now time.Time, opt BuildOptions) {
 		}
 	}
 	c.evs, c.sealed, c.stays = nil, true, slices.Clip(c.stays)
+	l.sealedToday.pending = append(l.sealedToday.pending, c)
+}
+
+// sealedFigures returns today's figures of the sealed stays at now with
+// settings, counting them again where they are not current. Its rules of
+// "today" are State's.
+func (l *Live) sealedFigures(now time.Time, settings *Settings) *liveSealedToday {
+	st := &l.sealedToday
+	version := ""
+	if settings != nil {
+		version = settings.Version
+	}
+	locs := map[string]*time.Location{}
+	loc := func(name string) *time.Location {
+		z, ok := locs[name]
+		if !ok {
+			if z = settings.Queue(name).Location; z == nil {
+				z = time.UTC
+			}
+			locs[name] = z
+		}
+		return z
+	}
+	calls := st.pending
+	if st.ok && st.settings == settings && st.version == version {
+		for name, day := range st.days {
+			if localDay(now, loc(name)) != day {
+				st.ok = false
+				break
+			}
+		}
+	} else {
+		st.ok = false
+	}
+	if !st.ok {
+		*st = liveSealedToday{ok: true, settings: settings, version: version, days: map[string][3]int{},
+			today: map[string]*Counts{}, inHours: map[string]*Counts{}}
+		calls = calls[:0]
+		for _, c := range l.calls {
+			calls = append(calls, c)
+		}
+	}
+	st.pending = calls[:0]
+	var stays []QueueCall
+	for _, c := range calls {
+		if !c.sealed {
+			continue
+		}
+		for i := range c.stays {
+			c := &c.stays[i]
+			if c.Invalid != "" {
+				continue
+			}
+			day, ok := st.days[c.Queue]
+			if !ok {
+				day = localDay(now, loc(c.Queue))
+				st.days[c.Queue] = day
+			}
+			if localDay(c.EnterTime, loc(c.Queue)) == day && !c.EnterTime.After(now) {
+				stays = append(stays, *c)
+				if c.Outcome == Waiting { // stale when sealed: the build job will count it unknown
+					stays[len(stays)-1].Outcome, stays[len(stays)-1].EndVerb = Unknown, StaleVerb
+				}
+			}
+		}
+	}
+	add := func(m map[string]*Counts, r *RollupRow) {
+		if m[r.Queue] == nil {
+			m[r.Queue] = &Counts{}
+		}
+		m[r.Queue].Add(&r.Counts)
+	}
+	for _, r := range Rollup(stays, settings, nil) {
+		add(st.today, &r)
+		if r.InHours {
+			add(st.inHours, &r)
+		}
+	}
+	return st
 }
 
 // cap lets the events of the calls with the oldest newest event go until
@@ -512,10 +615,12 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	today := l.today[:0]
 	onCall := map[AgentName]QueueCall{}  // the newest open answered stay of each name
 	lastEnd := map[AgentName]time.Time{} // the end of each name's last call
+	sealed := l.sealedFigures(now, settings)
 	for _, c := range l.calls {
 		if c.dirty {
 			c.stays, c.dirty = BuildCalls(c.evs, opt), false
 		}
+		counted := c.sealed // in sealed
 		for i := range c.stays {
 			c := &c.stays[i]
 			if c.Invalid != "" {
@@ -538,7 +643,7 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 					lastEnd[k] = c.EndTime
 				}
 			}
-			if localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
+			if !counted && localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
 				today = append(today, *c)
 				if c.Outcome == Waiting { // stale: the build job will count it unknown
 					today[len(today)-1].Outcome, today[len(today)-1].EndVerb = Unknown, StaleVerb
@@ -547,6 +652,12 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 		}
 	}
 	l.today = today
+	for name, c := range sealed.today {
+		queue(name).Today.Add(c)
+	}
+	for name, c := range sealed.inHours {
+		queue(name).TodayInHours.Add(c)
+	}
 	for _, r := range Rollup(today, settings, nil) {
 		q := queue(r.Queue)
 		q.Today.Add(&r.Counts)
