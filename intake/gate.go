@@ -69,7 +69,7 @@ func NewGate(lim Limits, log *slog.Logger, reg prometheus.Registerer) (*Gate, er
 			Name: "acdstat_listener_refused_total", Help: "Connections closed as soon as accepted, by listener and reason (source: outside ACDSTAT_ALLOW_CIDRS; per_source, total: beyond ACDSTAT_MAX_CONNS_PER_SOURCE, ACDSTAT_MAX_CONNS).",
 		}, []string{"listener", "reason"}),
 		acceptErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "acdstat_listener_accept_errors_total", Help: "Accepts that failed for want of a resource (such as descriptors) and were retried after a pause.",
+			Name: "acdstat_listener_accept_errors_total", Help: "Accepts (TCP) or reads (UDP) that failed for want of a resource (such as descriptors or buffers) and were retried after a pause.",
 		}, []string{"listener"}),
 		idleCut: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "acdstat_listener_idle_closed_total", Help: "Connections closed because they completed no message within ACDSTAT_CONN_IDLE_TIMEOUT.",
@@ -191,6 +191,10 @@ func (g *Gate) release(addr netip.Addr) {
 		delete(g.perSource, addr)
 	}
 }
+
+// started marks the listener name up: a UDP listener, which has no accept
+// loop, once its socket reads.
+func (g *Gate) started(name string) { g.up.WithLabelValues(name).Set(1) }
 
 func (g *Gate) stopped(name string, err error) {
 	g.log.Error("listener stopped for good: restart acdstat", "listener", name, "err", err)

@@ -306,3 +306,80 @@ func TestGateHTTP(t *testing.T) {
 		t.Errorf("Ready() = %v while HTTP serves", err)
 	}
 }
+
+// flakyReader fails its first reads with errs, then reads the socket.
+type flakyReader struct {
+	inner packetReader
+	errs  []error
+}
+
+func (r *flakyReader) read(batch []udpPacket, max int) ([]udpPacket, error) {
+	if len(r.errs) > 0 {
+		err := r.errs[0]
+		r.errs = r.errs[1:]
+		return batch, err
+	}
+	return r.inner.read(batch, max)
+}
+
+// TestSIPUDPGoesOnAfterReadErrors: a UDP read that fails for want of
+// buffers or memory, or with an ICMP error queued on the socket, is counted
+// and retried, and the listener goes on taking packets; one that fails
+// otherwise stops the listener for good and says so on Ready (/readyz)
+// and acdstat_listener_up, instead of leaving a silent port.
+func TestSIPUDPGoesOnAfterReadErrors(t *testing.T) {
+	open := func(errs ...error) (*SIPListener, *collector, *Gate) {
+		l, col, _ := newTestListener(t, Config{SIP: SIPConfig{HEPAddr: "127.0.0.1:0", SIPAddr: Off}})
+		g, err := NewGate(Limits{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetGate(g)
+		l.udpReader = func(c *net.UDPConn) (packetReader, error) {
+			r, err := newUDPReader(c)
+			return &flakyReader{inner: r, errs: errs}, err
+		}
+		if err := l.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		serveListener(t, l)
+		return l, col, g
+	}
+	send := func(l *SIPListener, callID string) {
+		u, err := net.Dial("udp", l.HEPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer u.Close()
+		if _, err := u.Write(hepOf(t, sipMessage("INVITE", callID, ""), 7, "", time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	l, col, g := open(syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNREFUSED, syscall.EINTR)
+	send(l, "after-errors")
+	if evs := col.wait(t, 1); evs[0].CallID != "after-errors" {
+		t.Errorf("event %+v; want the packet sent after the failed reads", evs[0])
+	}
+	if got := testutil.ToFloat64(g.acceptErrors.WithLabelValues("hep_udp")); got != 4 {
+		t.Errorf("read errors counted %v; want 4", got)
+	}
+	if err := g.Ready(); err != nil {
+		t.Errorf("Ready after retried reads: %v", err)
+	}
+	if got := testutil.ToFloat64(g.up.WithLabelValues("hep_udp")); got != 1 {
+		t.Errorf("acdstat_listener_up{hep_udp} %v; want 1", got)
+	}
+
+	_, _, g = open(syscall.EBADF)
+	deadline := time.Now().Add(5 * time.Second)
+	for g.Ready() == nil && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := g.Ready(); err == nil || !strings.Contains(err.Error(), "hep_udp") {
+		t.Errorf("Ready after a read that cannot succeed: %v; want hep_udp named", err)
+	}
+	if got := testutil.ToFloat64(g.up.WithLabelValues("hep_udp")); got != 0 {
+		t.Errorf("acdstat_listener_up{hep_udp} %v; want 0", got)
+	}
+}

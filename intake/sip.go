@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -134,6 +135,14 @@ type SIPListener struct {
 
 	// oldest is Config.oldest: with now, the range of HEP capture times.
 	oldest func(now time.Time) time.Time
+	// udpReader opens the reader of a UDP socket: newUDPReader, or a
+	// test's reader that fails.
+	udpReader func(*net.UDPConn) (packetReader, error)
+}
+
+// packetReader reads what waits on a UDP socket (udpReader).
+type packetReader interface {
+	read(batch []udpPacket, max int) ([]udpPacket, error)
 }
 
 // NewSIPListener makes the HEP and plain SIP listeners of cfg.SIP; Listen
@@ -180,6 +189,7 @@ func NewSIPListener(cfg Config, log *slog.Logger, reg prometheus.Registerer, now
 		}),
 	}
 	l.oldest = cfg.oldest
+	l.udpReader = func(c *net.UDPConn) (packetReader, error) { return newUDPReader(c) }
 	// A gate of its own until SetGate gives the process's.
 	if l.gate, err = NewGate(cfg.Limits, log, nil); err != nil {
 		return nil, err
@@ -507,21 +517,39 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 		}
 		decoders.Wait()
 	}()
-	r, err := newUDPReader(pc)
+	r, err := l.udpReader(pc)
 	if err != nil {
-		l.log.Error("cannot read UDP", "listener", name, "err", err)
+		l.gate.stopped(name, err)
 		return
 	}
+	l.gate.started(name)
 	parts := make([][]udpPacket, n)
 	var batch []udpPacket
 	var last time.Time // the time the last packet took
+	var pause time.Duration
 	for {
 		if batch, err = r.read(batch[:0], udpReadBatch); err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				l.log.Error("cannot read UDP", "listener", name, "err", err)
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			if !resourceError(err) && !errors.Is(err, syscall.ECONNREFUSED) {
+				l.gate.stopped(name, err)
+				return
+			}
+			// A read that failed for want of memory or buffers, or for
+			// an ICMP error queued on the socket, fails for that read
+			// only: the reader pauses as accept does and reads on.
+			pause = min(max(2*pause, acceptPauseMin), acceptPauseMax)
+			l.gate.acceptErrors.WithLabelValues(name).Inc()
+			l.log.Warn("cannot read UDP; retrying", "listener", name, "pause", pause, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pause):
+			}
+			continue
 		}
+		pause = 0
 		received.Add(float64(len(batch)))
 		size := int64(0)
 		for _, p := range batch {
