@@ -32,8 +32,9 @@ type Config struct {
 	BuildEvery string `env:"BUILD_SCHEDULE" envDefault:"@every 5s"`
 	// StaleAfter closes a stay with no end as unknown (METRICS.md).
 	StaleAfter time.Duration `env:"STALE_AFTER" envDefault:"4h"`
-	// Margin is re-read below the watermark on every run, so events whose
-	// insert was still in flight when the last run read are not missed.
+	// Margin is re-read below the watermark, so events whose insert was
+	// still in flight when the last run read are not missed; the build job
+	// re-reads it only where an insert landed in it since (Builder.Run).
 	Margin time.Duration `env:"BUILD_MARGIN" envDefault:"2m"`
 	// Window is how far around the new events a call's older events are
 	// looked up; it bounds the cost of a call to its own neighbourhood.
@@ -93,6 +94,15 @@ type EventSource interface {
 	// TouchedCalls lists the calls with events stored (by ingest time) in
 	// [from, to).
 	TouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
+	// TouchedCallsAfter lists the calls with events stored in [after, to),
+	// and counts, in the same read, the touch rows stored in [from, after)
+	// (before) and in [tail, to) (tailRows).
+	TouchedCallsAfter(ctx context.Context, from, after, to, tail time.Time) (refs []cdr.CallRef, before, tailRows uint64, err error)
+	// OpenTouchedCalls lists the calls with events stored in [from, to) that
+	// a build with no new event may change: with a live stored stay left
+	// open (no end seen, not yet stale), or live stays of different
+	// versions.
+	OpenTouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error)
 	// CallEvents returns every stored event of the calls whose event time
 	// lies within window of each call's span, IngestedAt filled.
 	CallEvents(ctx context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error)
@@ -115,10 +125,21 @@ type RejectWriter interface {
 	InsertRejects(ctx context.Context, source string, rejects []cdr.Reject) error
 }
 
+// CountedWatermarks keeps the build job's watermark together with the
+// number of touch rows the run that set it had seen in the margin below it
+// (Builder.Run), in one write, so a reader gets both of one run or neither.
+type CountedWatermarks interface {
+	// WatermarkCount gives the watermark (ok false: none yet) and the count
+	// stored with it (counted false: none, or not of this watermark).
+	WatermarkCount(ctx context.Context, job string) (t time.Time, n uint64, ok, counted bool, err error)
+	SetWatermarkCount(ctx context.Context, job string, t time.Time, n uint64) error
+}
+
 // BuildStore is everything the build job reads and writes; store.Store
 // implements it.
 type BuildStore interface {
 	Watermarks
+	CountedWatermarks
 	EventSource
 	CallStore
 	RejectWriter
@@ -178,13 +199,35 @@ type BuildStats struct {
 
 // Run rebuilds the calls touched since the watermark, and those whose stale
 // timeout has passed since the last run, then advances the watermark.
+//
+// What it reads, and why no more:
+//   - fresh: the calls touched since the watermark. The margin below the
+//     watermark (Config.Margin) is for inserts that were still in flight
+//     when the last run read: their ingest time lies below its watermark,
+//     but they became visible after. Every run counts the touch rows of the
+//     margin below its own watermark in the same read that lists its calls,
+//     and stores the count with the watermark (SetWatermarkCount). The next
+//     run counts that range again in its own read: the same count means no
+//     insert landed there since (touch rows are only ever added), so it
+//     lists the calls touched after the watermark only; a different count,
+//     or none stored, and it reads the whole margin again, as every run did
+//     before. So a run right after a bulk ingest does not read all of the
+//     bulk's calls again.
+//   - revisit: of the calls touched one stale period before (Windows), only
+//     those a build with no new event may change (OpenTouchedCalls): with a
+//     stored stay left open by the build that wrote it, which the stale
+//     timeout closes, or with live stays of different versions, left by a
+//     slower run's write that landed after a fuller run had read the call
+//     (a build writes all stays of a call under one version). A build of
+//     any other call from the same events would write nothing. Late events
+//     are new touches, so they come through fresh.
 func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	var st BuildStats
 	upto, err := b.st.ServerNow(ctx)
 	if err != nil {
 		return st, fmt.Errorf("cannot read server time: %w", err)
 	}
-	mark, _, err := b.st.Watermark(ctx, BuildJob)
+	mark, seen, _, counted, err := b.st.WatermarkCount(ctx, BuildJob)
 	if err != nil {
 		return st, fmt.Errorf("cannot read watermark: %w", err)
 	}
@@ -192,50 +235,137 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	if err != nil {
 		return st, err
 	}
-	fresh, revisit := Windows(mark, upto, b.cfg.Margin, b.cfg.StaleAfter+futureSlack)
-	var refs []cdr.CallRef
-	for _, w := range []Window{fresh, revisit} {
-		if w.Empty() {
-			continue
+	stale := b.cfg.StaleAfter + futureSlack
+	fresh, revisit := Windows(mark, upto, b.cfg.Margin, stale)
+	// The margin the next run re-reads unless this run's count of it holds.
+	next, _ := Windows(upto, upto, b.cfg.Margin, stale)
+	var (
+		refs    []cdr.CallRef
+		tail    uint64
+		hasTail bool
+	)
+	if !fresh.Empty() {
+		// The window includes its end; TouchedCallsAfter's range does not.
+		end := fresh.To.Add(time.Second)
+		after := fresh.From
+		if skip := mark.Add(time.Second); counted && skip.After(after) && !skip.After(end) {
+			after = skip
 		}
-		// The window includes its end; TouchedCalls' range does not.
-		r, err := b.st.TouchedCalls(ctx, w.From, w.To.Add(time.Second))
+		r, before, n, err := b.st.TouchedCallsAfter(ctx, fresh.From, after, end, next.From)
 		if err != nil {
 			return st, fmt.Errorf("cannot list touched calls: %w", err)
+		}
+		if after != fresh.From && before != seen {
+			// An insert landed in the margin after the last run read it.
+			r, _, n, err = b.st.TouchedCallsAfter(ctx, fresh.From, fresh.From, end, next.From)
+			if err != nil {
+				return st, fmt.Errorf("cannot list touched calls: %w", err)
+			}
+		}
+		refs, tail, hasTail = r, n, !next.From.Before(fresh.From)
+	}
+	if !revisit.Empty() {
+		r, err := b.st.OpenTouchedCalls(ctx, revisit.From, revisit.To.Add(time.Second))
+		if err != nil {
+			return st, fmt.Errorf("cannot list open touched calls: %w", err)
 		}
 		refs = append(refs, r...)
 	}
 	refs = MergeRefs(refs)
 	st.Calls = len(refs)
-	opt := b.buildOptions()
-	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
-		chunk := refs[start:min(start+b.cfg.ChunkCalls, len(refs))]
-		n, err := b.buildChunk(ctx, chunk, opt, gen)
-		if err != nil {
-			return st, err
-		}
-		st.Written += n
+	st.Written, err = b.buildChunks(ctx, refs, b.buildOptions(), gen, nil)
+	if err != nil {
+		return st, err
 	}
-	if err := b.st.SetWatermark(ctx, BuildJob, upto); err != nil {
+	if hasTail {
+		err = b.st.SetWatermarkCount(ctx, BuildJob, upto, tail)
+	} else {
+		// The next run's margin was not all read here: no count for it.
+		err = b.st.SetWatermark(ctx, BuildJob, upto)
+	}
+	if err != nil {
 		return st, fmt.Errorf("cannot advance watermark: %w", err)
 	}
 	st.Upto = upto
 	return st, nil
 }
 
-// buildChunk rebuilds the calls of refs from their stored events, writes
-// the rows Plan gives, and stores the stays it refuses as rejects. It
-// returns the number of rows written.
-func (b *Builder) buildChunk(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64) (int, error) {
-	events, err := b.callEvents(ctx, refs)
-	if err != nil {
-		return 0, err
+// chunkRead is what the build of one chunk of calls reads from the store.
+type chunkRead struct {
+	refs   []cdr.CallRef
+	events []cdr.Event
+	stored map[cdr.Key]cdr.StoredStay
+	err    error
+}
+
+// readChunk reads the events and the stored stays of the calls of refs.
+func (b *Builder) readChunk(ctx context.Context, refs []cdr.CallRef) chunkRead {
+	r := chunkRead{refs: refs}
+	if r.events, r.err = b.callEvents(ctx, refs); r.err != nil {
+		return r
 	}
-	stored, err := b.st.CurrentStays(ctx, refs)
-	if err != nil {
-		return 0, fmt.Errorf("cannot read stored calls: %w", err)
+	if r.stored, r.err = b.st.CurrentStays(ctx, refs); r.err != nil {
+		r.err = fmt.Errorf("cannot read stored calls: %w", r.err)
 	}
-	out, invalid := Plan(events, stored, opt, gen)
+	return r
+}
+
+// buildChunks rebuilds the calls of refs, ChunkCalls at a time, and returns
+// the number of rows written; done, when not nil, is told how many calls
+// are built after every chunk. The next chunk is read while one is built
+// and written: the read mostly waits on ClickHouse, the build uses a core,
+// and the two cores of a small server are both busy. Chunks hold disjoint
+// calls (refs is merged), so a chunk's read does not depend on an earlier
+// chunk's write; at most two chunks are held at once. The first error stops
+// the run, as before: the watermark is not advanced, and the next run
+// builds again what this one left undone.
+func (b *Builder) buildChunks(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64, done func(n int)) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	reads := make(chan chunkRead)
+	go func() {
+		defer close(reads)
+		for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
+			r := b.readChunk(ctx, refs[start:min(start+b.cfg.ChunkCalls, len(refs))])
+			select {
+			case reads <- r:
+			case <-ctx.Done():
+				return
+			}
+			if r.err != nil {
+				return
+			}
+		}
+	}()
+	// On an early return the reader is stopped and waited for, so no read
+	// outlives the run.
+	defer func() {
+		cancel()
+		for range reads {
+		}
+	}()
+	written, built := 0, 0
+	for r := range reads {
+		if r.err != nil {
+			return written, r.err
+		}
+		n, err := b.writeChunk(ctx, r, opt, gen)
+		if err != nil {
+			return written, err
+		}
+		written += n
+		built += len(r.refs)
+		if done != nil {
+			done(built)
+		}
+	}
+	return written, nil
+}
+
+// writeChunk writes the rows Plan gives for a chunk read by readChunk, and
+// stores the stays it refuses as rejects. It returns the number of rows
+// written.
+func (b *Builder) writeChunk(ctx context.Context, r chunkRead, opt cdr.BuildOptions, gen uint64) (int, error) {
+	out, invalid := Plan(r.events, r.stored, opt, gen)
 	if len(invalid) > 0 {
 		rejects := make([]cdr.Reject, len(invalid))
 		at := b.now()

@@ -291,15 +291,12 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 	}
 	refs = MergeRefs(refs)
 	st.Calls = len(refs)
-	for start := 0; start < len(refs); start += b.cfg.ChunkCalls {
-		n, err := b.buildChunk(ctx, refs[start:min(start+b.cfg.ChunkCalls, len(refs))], opt, gen)
-		if err != nil {
-			return st, err
-		}
-		st.Written += n
-		if b.progress != nil {
-			b.progress(min(start+b.cfg.ChunkCalls, len(refs)), len(refs))
-		}
+	var done func(int)
+	if b.progress != nil {
+		done = func(n int) { b.progress(n, len(refs)) }
+	}
+	if st.Written, err = b.buildChunks(ctx, refs, opt, gen, done); err != nil {
+		return st, err
 	}
 	st.Upto = now
 	return st, nil

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/acdstat/acdstat/cdr"
 )
 
@@ -77,16 +75,19 @@ func orEpoch(t time.Time) time.Time {
 // left out when that version is a tombstone.
 func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]cdr.StoredStay, error) {
 	out := map[cdr.Key]cdr.StoredStay{}
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": maxQuerySize}))
 	for _, chunk := range chunkRefs(refs) {
+		qctx, err := refsContext(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
 		// The same as queue_calls_current, with the filter inside the GROUP BY
 		// so the primary key (switch, call_id, …) is used: 18.16 does not push
 		// a WHERE into a view's subquery.
-		rows, err := s.conn.Query(ctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d, argMax(enter_time, version) AS e, argMax(agent, version) AS a
+		rows, err := s.conn.Query(qctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d, argMax(enter_time, version) AS e, argMax(agent, version) AS a
 FROM queue_calls
-WHERE (switch, call_id) IN (?)
+WHERE (switch, call_id) IN (SELECT switch, call_id FROM `+refsTable+`)
 GROUP BY switch, call_id, queue, seq
-HAVING d = 0`, refSet(chunk))
+HAVING d = 0`)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read current stays: %w", err)
 		}

@@ -155,6 +155,34 @@ func (n *jobNode) SetWatermark(ctx context.Context, job string, at time.Time) er
 	return n.Store.SetWatermark(ctx, job, at)
 }
 
+func (n *jobNode) WatermarkCount(ctx context.Context, job string) (time.Time, uint64, bool, bool, error) {
+	if err := n.step(ctx, "WatermarkCount", false); err != nil {
+		return time.Time{}, 0, false, false, err
+	}
+	return n.Store.WatermarkCount(ctx, job)
+}
+
+func (n *jobNode) SetWatermarkCount(ctx context.Context, job string, at time.Time, count uint64) error {
+	if err := n.step(ctx, "SetWatermarkCount", true); err != nil {
+		return err
+	}
+	return n.Store.SetWatermarkCount(ctx, job, at, count)
+}
+
+func (n *jobNode) TouchedCallsAfter(ctx context.Context, from, after, to, tail time.Time) ([]cdr.CallRef, uint64, uint64, error) {
+	if err := n.step(ctx, "TouchedCallsAfter", false); err != nil {
+		return nil, 0, 0, err
+	}
+	return n.Store.TouchedCallsAfter(ctx, from, after, to, tail)
+}
+
+func (n *jobNode) OpenTouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error) {
+	if err := n.step(ctx, "OpenTouchedCalls", false); err != nil {
+		return nil, err
+	}
+	return n.Store.OpenTouchedCalls(ctx, from, to)
+}
+
 func (n *jobNode) TouchedCalls(ctx context.Context, from, to time.Time) ([]cdr.CallRef, error) {
 	if err := n.step(ctx, "TouchedCalls", false); err != nil {
 		return nil, err
