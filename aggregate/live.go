@@ -34,7 +34,7 @@ const liveOverlap = 5 * time.Second
 // livePruneEvery is how often Serve prunes the live state: a call is
 // sealed (its events let go) a pass after its last event, so this bounds
 // how long the events of a carrier's calls that are over stay in memory.
-// A pass walks the ids kept, a few milliseconds for a million.
+// A pass walks the ids kept and the calls (the day's, sealed or not).
 const livePruneEvery = 10 * time.Second
 
 // LiveFollower keeps a cdr.Live up to date with the events that all nodes
