@@ -31,6 +31,12 @@ const DefaultLiveEvery = 250 * time.Millisecond
 // second. The state ignores the events it has (by id).
 const liveOverlap = 5 * time.Second
 
+// livePruneEvery is how often Serve prunes the live state: a call is
+// sealed (its events let go) a pass after its last event, so this bounds
+// how long the events of a carrier's calls that are over stay in memory.
+// A pass walks the ids kept and the calls (the day's, sealed or not).
+const livePruneEvery = 10 * time.Second
+
 // LiveFollower keeps a cdr.Live up to date with the events that all nodes
 // stored: at start it reads the events of the live lookback
 // (cdr.Live.Lookback) before now, then every Every the calls touched since
@@ -81,7 +87,9 @@ func (f *LiveFollower) Load(ctx context.Context) error {
 }
 
 // Poll reads the events of the calls touched since the last read and says
-// how many were new to the state.
+// how many were new to the state. It reads all the events of each touched
+// call, not only the new ones: a call the state sealed (cdr.Live) and that
+// got an event again is whole again after this read.
 func (f *LiveFollower) Poll(ctx context.Context) (int, error) {
 	to, err := f.src.ServerNow(ctx)
 	if err != nil {
@@ -107,7 +115,8 @@ func (f *LiveFollower) Poll(ctx context.Context) (int, error) {
 // until ctx is cancelled, and returns nil then. A failed read is tried
 // again on the next tick, and the wallboard shows the state of the last
 // read meanwhile; the first failure of a run of them is logged, and the
-// recovery. Old events are pruned once a minute.
+// recovery. Every livePruneEvery the state prunes old events and seals
+// the calls that are over (cdr.Live.Prune).
 func (f *LiveFollower) Serve(ctx context.Context) error {
 	t := time.NewTicker(f.every)
 	defer t.Stop()
@@ -135,7 +144,7 @@ func (f *LiveFollower) Serve(ctx context.Context) error {
 			f.log.Info("reading new events for the live state again")
 			failing = false
 		}
-		if now := f.now(); loaded && now.Sub(lastPrune) >= time.Minute {
+		if now := f.now(); loaded && (now.Sub(lastPrune) >= livePruneEvery || now.Before(lastPrune)) {
 			f.live.Prune(now)
 			lastPrune = now
 		}

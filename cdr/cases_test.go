@@ -241,8 +241,8 @@ func TestLiveTakesNoContactsOrCases(t *testing.T) {
 	}
 	l := NewLive(LiveOptions{})
 	l.Add(append(evs, cts...))
-	if len(l.other) != 0 || len(l.calls) != 0 || len(l.agents) != 0 {
-		t.Errorf("the live state keeps contacts or cases: other %v, %d calls, %d agents", l.other, len(l.calls), len(l.agents))
+	if l.Kept() != 0 || len(l.calls) != 0 || len(l.agents) != 0 {
+		t.Errorf("the live state keeps contacts or cases: %d events, %d calls, %d agents", l.Kept(), len(l.calls), len(l.agents))
 	}
 }
 

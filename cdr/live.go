@@ -27,6 +27,25 @@ import (
 // first. Ringing is known only from a source that reports a ring while it
 // rings: queue_log writes RINGNOANSWER and RINGCANCELED after the ring,
 // so with queue_log alone no agent is ever ringing.
+//
+// Memory and work follow what is live, not the day's volume (a carrier's
+// day of SIP does not fit): every call is built on its own, again only
+// when it got events, and Prune seals the calls that are settled. A call
+// of any source (queue_log, FreeSWITCH, CDR, and SIP, whose correlation
+// groups are its (switch, call id) keys) is settled when none of its stays
+// is open (waiting, or answered with no end seen, and not stale at now),
+// its newest event is older than liveSettle and it got no event since the
+// previous Prune. A sealed call keeps its built stays, which is all State
+// needs of it (today's figures of the sealed stays are counted once and
+// kept, liveSealedToday), and lets go of its events and of their ids in
+// seen. An event for a sealed call opens it again, and it is built from
+// the events it gets from then on: the follower (aggregate.LiveFollower)
+// reads all the events of every call touched since its last read, so the
+// call is whole again within its next read, well within a second. Until
+// then a call that got an event on this node's intake alone is built from
+// that event. MaxEvents is a last resort beyond that: the oldest calls'
+// events go, and the state says from when its figures are whole
+// (LiveState.WholeSince).
 
 // DefaultLiveLookback is how far back the live state reads events at start
 // and keeps them: a local day (25 h on the day summer time ends) for
@@ -54,6 +73,15 @@ type LiveOptions struct {
 	// NoAgents leaves the agents out (ACDSTAT_AGENT_FIGURES=off): the
 	// state has queues, waiting calls and today's figures only.
 	NoAgents bool
+	// MaxEvents is the most events kept (ACDSTAT_LIVE_MAX_EVENTS; 0: no
+	// cap). Beyond it Prune lets the events of the calls with the oldest
+	// newest event go, open or not, and the state's figures are whole
+	// from WholeSince only.
+	MaxEvents int
+
+	// keepAll turns sealing off: the tests' reference of what the state
+	// must answer.
+	keepAll bool
 }
 
 func (o LiveOptions) withDefaults() LiveOptions {
@@ -80,45 +108,87 @@ type Live struct {
 	// seen holds the id and time of every event kept, so a repeat (the
 	// overlap of two reads, this node's own events read back) is ignored.
 	seen map[uint64]time.Time
-	// calls holds the queue_log events of each call and their stays,
-	// built again only when the call got an event (dirty).
+	// calls holds the events of each call and their stays, built again
+	// only when the call got an event (dirty): queue_log, FreeSWITCH and
+	// CDR files by (switch, call id), the sources of LiveOptions.Sources
+	// (SIP) by (switch, call id, source), which is how SIP correlates its
+	// legs (sip.BuildCalls: the agent legs carry the caller's call id).
 	calls map[liveKey]*liveCall
-	// calls holds the events of FreeSWITCH and CDR files by call id too;
-	// other holds those of the sources of LiveOptions.Sources (SIP) by
-	// source: SIP correlates legs of several call ids, so they are built
-	// together, at most every otherEvery (a day of SIP is large).
-	other map[string]*liveCall
-	// agents holds the agent lines of each name; restarts the QUEUESTART
+	// agents holds the session and pause lines of each name (not the ring
+	// lines, which the replay does not read); restarts the QUEUESTART
 	// times of each switch.
 	agents   map[AgentName][]Event
 	restarts map[string][]time.Time
 	changes  uint64
+	// passes counts the Prunes: a call is sealed only once a whole pass
+	// went by without an event for it.
+	passes uint64
+	// wholeSince is from when the kept events are whole (MaxEvents); zero
+	// while none went early.
+	wholeSince time.Time
 	// changed is closed (and replaced) when Add takes a new event or the
 	// state is marked loaded.
 	changed chan struct{}
 	loaded  bool
 	// today is State's scratch space.
 	today []QueueCall
+	// sealedToday is today's figures of the sealed calls' stays.
+	sealedToday liveSealedToday
 }
 
-type liveKey struct{ sw, call string }
+// liveSealedToday is today's figures of the sealed calls' stays, by queue:
+// State adds them instead of counting those stays again at every state (a
+// day of a large desk is tens of thousands of them, and the rollup is
+// most of a state's cost). The calls sealed since it was made are added
+// to it (pending); it is made again when a sealed call is opened again,
+// for other settings, and when the local day of a queue with sealed stays
+// turns. A sealed call that Prune forgets changes nothing: its newest
+// event is older than the lookback, longer than a day, so none of its
+// stays joined today.
+type liveSealedToday struct {
+	ok       bool
+	pending  []*liveCall
+	settings *Settings
+	version  string
+	// days is the local day each queue with a sealed stay was counted on.
+	days           map[string][3]int
+	today, inHours map[string]*Counts
+}
+
+// liveKey is a call: src is "" for the sources cdr builds, the source's
+// name for those of LiveOptions.Sources.
+type liveKey struct{ sw, call, src string }
 
 type liveCall struct {
-	evs     []Event
-	stays   []QueueCall
-	dirty   bool
-	builtAt time.Time // of other sources only
+	evs   []Event
+	stays []QueueCall
+	dirty bool
+	// sealed: the call is settled; evs are let go and stays are kept.
+	sealed bool
+	// last is the time of the newest event; pass the Prune pass it last
+	// got an event in.
+	last time.Time
+	pass uint64
 }
 
-// otherEvery is how often the events of a source built as a whole (SIP)
-// are built again while they change.
-const otherEvery = time.Second
+// liveSettle is how old a call's newest event must be before Prune seals
+// it. A call's events come again after they came first: the follower reads
+// back every call touched since its last read, up to its overlap (5 s)
+// before it, every ACDSTAT_LIVE_EVERY (250 ms), after the writer's linger
+// (up to a second) and its INSERT: about 6.5 s in all. 20 s is three
+// times that, so the repeats of a call's events find it open, and short
+// enough that a carrier's SIP does not pile up (what is kept is about
+// this long of its events); an event later than that opens the call again
+// and the follower's read makes it whole. Prune also waits a whole pass
+// (10 s in serve) after the call's last event arrived, for events that
+// come long after their time (a CDR file read late).
+const liveSettle = 20 * time.Second
 
 // NewLive returns an empty live state.
 func NewLive(opt LiveOptions) *Live {
 	return &Live{
 		opt: opt.withDefaults(), seen: map[uint64]time.Time{}, calls: map[liveKey]*liveCall{},
-		other: map[string]*liveCall{}, agents: map[AgentName][]Event{}, restarts: map[string][]time.Time{},
+		agents: map[AgentName][]Event{}, restarts: map[string][]time.Time{},
 		changed: make(chan struct{}),
 	}
 }
@@ -145,22 +215,19 @@ func (l *Live) Add(evs []Event) int {
 		case e.Verb == VerbQueueStart && (e.Source == SourceQueueLog || e.Source == SourceQueueLogDB):
 			l.restarts[e.Switch] = append(l.restarts[e.Switch], e.Time)
 		case IsAgentEvent(&e):
-			k := AgentName{e.Switch, e.Agent}
-			l.agents[k] = append(l.agents[k], e)
+			if liveAgentLine(&e) {
+				k := AgentName{e.Switch, e.Agent}
+				l.agents[k] = append(l.agents[k], e)
+			}
 			if buildIsCallEvent(&e) { // a ring line of a call is the call's too (its last event)
-				l.addCall(e)
+				l.addCall(e, "")
 			}
 		case e.Verb == VerbDisposition:
 		case IsContactOrCase(&e): // not calls: the case job counts them (cases.go)
 		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
-			c := l.other[e.Source]
-			if c == nil {
-				c = &liveCall{}
-				l.other[e.Source] = c
-			}
-			c.evs, c.dirty = append(c.evs, e), true
+			l.addCall(e, e.Source)
 		case sourceBuilders[e.Source] != nil || buildIsCallEvent(&e):
-			l.addCall(e)
+			l.addCall(e, "")
 		}
 	}
 	l.changes += uint64(n)
@@ -200,15 +267,30 @@ func (l *Live) Changed() <-chan struct{} {
 	return l.changed
 }
 
-// addCall keeps e with the events of its call.
-func (l *Live) addCall(e Event) {
-	k := liveKey{e.Switch, e.CallID}
+// liveAgentLine says whether the agent line e is one the replay reads:
+// ring lines are not (they are kept with their call).
+func liveAgentLine(e *Event) bool {
+	return e.Verb != VerbRingNoAnswer && e.Verb != VerbRingCanceled
+}
+
+// addCall keeps e with the events of its call (src: see liveKey). A sealed
+// call is opened again and built from the events it gets from now on.
+func (l *Live) addCall(e Event, src string) {
+	k := liveKey{e.Switch, e.CallID, src}
 	c := l.calls[k]
 	if c == nil {
 		c = &liveCall{}
 		l.calls[k] = c
 	}
+	if c.sealed {
+		c.sealed, c.stays = false, nil
+		l.sealedToday.ok = false
+	}
 	c.evs, c.dirty = append(c.evs, e), true
+	if e.Time.After(c.last) {
+		c.last = e.Time
+	}
+	c.pass = l.passes
 }
 
 // Changes counts the new events taken since the start: the state is the
@@ -219,26 +301,41 @@ func (l *Live) Changes() uint64 {
 	return l.changes
 }
 
-// Prune forgets the events older than now − Lookback: a call with an event
-// that old goes as a whole once its newest event is that old.
+// Prune forgets the events older than now − Lookback (a call with an
+// event that old goes as a whole once its newest event is that old), seals
+// the calls that are settled at now (see Live) and, beyond MaxEvents, lets
+// the oldest calls' events go. The caller calls it as the clock goes (the
+// follower: every 10 s); State is asked for instants after it.
 func (l *Live) Prune(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.passes++
 	cut := now.Add(-l.opt.Lookback)
 	for id, t := range l.seen {
 		if t.Before(cut) {
 			delete(l.seen, id)
 		}
 	}
+	opt := l.buildOptions()
 	for k, c := range l.calls {
-		if slices.IndexFunc(c.evs, func(e Event) bool { return !e.Time.Before(cut) }) < 0 {
+		switch {
+		case c.last.Before(cut):
 			delete(l.calls, k)
+		case !l.opt.keepAll && !c.sealed && c.pass+1 < l.passes && now.Sub(c.last) > liveSettle:
+			l.seal(c, now, opt)
 		}
 	}
-	for _, c := range l.other {
-		n := len(c.evs)
-		c.evs = slices.DeleteFunc(c.evs, func(e Event) bool { return e.Time.Before(cut) })
-		c.dirty = c.dirty || len(c.evs) != n
+	was := l.wholeSince
+	if l.wholeSince.Before(cut) {
+		l.wholeSince = time.Time{}
+	}
+	if l.opt.MaxEvents > 0 && len(l.seen) > l.opt.MaxEvents {
+		l.cap()
+	}
+	if !l.wholeSince.Equal(was) { // the state changed: its figures did
+		l.changes++
+		close(l.changed)
+		l.changed = make(chan struct{})
 	}
 	for k, evs := range l.agents {
 		if evs = slices.DeleteFunc(evs, func(e Event) bool { return e.Time.Before(cut) }); len(evs) == 0 {
@@ -252,9 +349,168 @@ func (l *Live) Prune(now time.Time) {
 	}
 }
 
+// seal lets go of the events of c when c is settled at now: its stays
+// are built, and none is open (waiting, or answered with no end seen,
+// and not stale at now). The ids of its events leave seen, but those of
+// agent lines, which the agents keep.
+func (l *Live) seal(c *liveCall, now time.Time, opt BuildOptions) {
+	if c.dirty {
+		c.stays, c.dirty = BuildCalls(c.evs, opt), false
+	}
+	for i := range c.stays {
+		s := &c.stays[i]
+		open := s.Outcome == Waiting || (s.Outcome == Answered && s.EndVerb == "")
+		if s.Invalid == "" && open && now.Sub(s.LastEventTime) <= l.opt.StaleAfter {
+			return
+		}
+	}
+	for i := range c.evs {
+		if e := &c.evs[i]; !IsAgentEvent(e) || !liveAgentLine(e) {
+			delete(l.seen, e.ID)
+		}
+	}
+	c.evs, c.sealed, c.stays = nil, true, slices.Clip(c.stays)
+	l.sealedToday.pending = append(l.sealedToday.pending, c)
+}
+
+// sealedFigures returns today's figures of the sealed stays at now with
+// settings, counting them again where they are not current. Its rules of
+// "today" are State's.
+func (l *Live) sealedFigures(now time.Time, settings *Settings) *liveSealedToday {
+	st := &l.sealedToday
+	version := ""
+	if settings != nil {
+		version = settings.Version
+	}
+	locs := map[string]*time.Location{}
+	loc := func(name string) *time.Location {
+		z, ok := locs[name]
+		if !ok {
+			if z = settings.Queue(name).Location; z == nil {
+				z = time.UTC
+			}
+			locs[name] = z
+		}
+		return z
+	}
+	calls := st.pending
+	if st.ok && st.settings == settings && st.version == version {
+		for name, day := range st.days {
+			if localDay(now, loc(name)) != day {
+				st.ok = false
+				break
+			}
+		}
+	} else {
+		st.ok = false
+	}
+	if !st.ok {
+		*st = liveSealedToday{ok: true, settings: settings, version: version, days: map[string][3]int{},
+			today: map[string]*Counts{}, inHours: map[string]*Counts{}}
+		calls = calls[:0]
+		for _, c := range l.calls {
+			calls = append(calls, c)
+		}
+	}
+	st.pending = calls[:0]
+	var stays []QueueCall
+	for _, c := range calls {
+		if !c.sealed {
+			continue
+		}
+		for i := range c.stays {
+			c := &c.stays[i]
+			if c.Invalid != "" {
+				continue
+			}
+			day, ok := st.days[c.Queue]
+			if !ok {
+				day = localDay(now, loc(c.Queue))
+				st.days[c.Queue] = day
+			}
+			if localDay(c.EnterTime, loc(c.Queue)) == day && !c.EnterTime.After(now) {
+				stays = append(stays, *c)
+				if c.Outcome == Waiting { // stale when sealed: the build job will count it unknown
+					stays[len(stays)-1].Outcome, stays[len(stays)-1].EndVerb = Unknown, StaleVerb
+				}
+			}
+		}
+	}
+	add := func(m map[string]*Counts, r *RollupRow) {
+		if m[r.Queue] == nil {
+			m[r.Queue] = &Counts{}
+		}
+		m[r.Queue].Add(&r.Counts)
+	}
+	for _, r := range Rollup(stays, settings, nil) {
+		add(st.today, &r)
+		if r.InHours {
+			add(st.inHours, &r)
+		}
+	}
+	return st
+}
+
+// cap lets the events of the calls with the oldest newest event go until
+// at most MaxEvents are kept (by seen, which holds an id for each): those
+// calls go as a whole, and the figures are whole only from after the
+// newest event that went. Sealed calls keep no events and stay.
+func (l *Live) cap() {
+	type old struct {
+		k    liveKey
+		last time.Time
+	}
+	var open []old
+	for k, c := range l.calls {
+		if !c.sealed {
+			open = append(open, old{k, c.last})
+		}
+	}
+	slices.SortFunc(open, func(a, b old) int { return a.last.Compare(b.last) })
+	for _, o := range open {
+		if len(l.seen) <= l.opt.MaxEvents {
+			break
+		}
+		c := l.calls[o.k]
+		for i := range c.evs {
+			if e := &c.evs[i]; !IsAgentEvent(e) || !liveAgentLine(e) {
+				delete(l.seen, e.ID)
+			}
+		}
+		delete(l.calls, o.k)
+		if t := o.last.Add(time.Second); t.After(l.wholeSince) {
+			l.wholeSince = t
+		}
+	}
+}
+
+// Kept is the number of events the state holds (of calls and agents):
+// what its memory follows.
+func (l *Live) Kept() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.calls {
+		n += len(c.evs)
+	}
+	for _, evs := range l.agents {
+		n += len(evs)
+	}
+	return n
+}
+
+func (l *Live) buildOptions() BuildOptions {
+	return BuildOptions{StaleAfter: l.opt.StaleAfter, Sources: l.opt.Sources} // Now zero: staleness is judged at State
+}
+
 // LiveState is the state at one instant.
 type LiveState struct {
 	Now time.Time
+	// WholeSince is zero while the state holds every event of its
+	// lookback; after MaxEvents let old events go, it is the time from
+	// which it does: a stay that joined earlier may be missing from the
+	// figures.
+	WholeSince time.Time
 	// Queues are every queue with a call or an agent in the kept events,
 	// and every queue of the settings, by name.
 	Queues []LiveQueue
@@ -335,7 +591,7 @@ type LiveAgent struct {
 func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	opt := BuildOptions{StaleAfter: l.opt.StaleAfter, Sources: l.opt.Sources} // Now zero: staleness is judged below
+	opt := l.buildOptions()
 	queues := map[string]*LiveQueue{}
 	queue := func(name string) *LiveQueue {
 		q := queues[name]
@@ -359,14 +615,12 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 	today := l.today[:0]
 	onCall := map[AgentName]QueueCall{}  // the newest open answered stay of each name
 	lastEnd := map[AgentName]time.Time{} // the end of each name's last call
-	visit := func(c *liveCall, whole bool) {
-		switch {
-		case !c.dirty:
-		case !whole:
+	sealed := l.sealedFigures(now, settings)
+	for _, c := range l.calls {
+		if c.dirty {
 			c.stays, c.dirty = BuildCalls(c.evs, opt), false
-		case c.builtAt.IsZero() || now.Sub(c.builtAt) >= otherEvery || now.Before(c.builtAt):
-			c.stays, c.dirty, c.builtAt = BuildCalls(c.evs, opt), false, now
 		}
+		counted := c.sealed // in sealed
 		for i := range c.stays {
 			c := &c.stays[i]
 			if c.Invalid != "" {
@@ -389,7 +643,7 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 					lastEnd[k] = c.EndTime
 				}
 			}
-			if localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
+			if !counted && localDay(c.EnterTime, q.Settings.Location) == localDay(now, q.Settings.Location) && !c.EnterTime.After(now) {
 				today = append(today, *c)
 				if c.Outcome == Waiting { // stale: the build job will count it unknown
 					today[len(today)-1].Outcome, today[len(today)-1].EndVerb = Unknown, StaleVerb
@@ -397,13 +651,13 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 			}
 		}
 	}
-	for _, c := range l.calls {
-		visit(c, false)
-	}
-	for _, c := range l.other {
-		visit(c, true)
-	}
 	l.today = today
+	for name, c := range sealed.today {
+		queue(name).Today.Add(c)
+	}
+	for name, c := range sealed.inHours {
+		queue(name).TodayInHours.Add(c)
+	}
 	for _, r := range Rollup(today, settings, nil) {
 		q := queue(r.Queue)
 		q.Today.Add(&r.Counts)
@@ -434,7 +688,7 @@ func (l *Live) State(now time.Time, settings *Settings) LiveState {
 			}
 		}
 	}
-	st := LiveState{Now: now, Agents: agents}
+	st := LiveState{Now: now, WholeSince: l.wholeSince, Agents: agents}
 	for _, q := range queues {
 		slices.SortFunc(q.Waiting, func(a, b LiveCall) int {
 			return cmp.Or(a.EnterTime.Compare(b.EnterTime), cmp.Compare(a.Switch, b.Switch))

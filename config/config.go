@@ -68,9 +68,12 @@ type Config struct {
 
 	// WallTokens are the wallboard's own tokens, comma-separated: they open
 	// /wall and /v1/live only (intake.RequireWall). LiveEvery is how often
-	// the live state reads what every node stored (aggregate.LiveFollower).
-	WallTokens string        `env:"WALL_TOKENS"`
-	LiveEvery  time.Duration `env:"LIVE_EVERY" envDefault:"250ms"`
+	// the live state reads what every node stored (aggregate.LiveFollower);
+	// LiveMaxEvents the most events it keeps (cdr.LiveOptions.MaxEvents,
+	// 0: no cap), a last resort beyond which its figures are partial.
+	WallTokens    string        `env:"WALL_TOKENS"`
+	LiveEvery     time.Duration `env:"LIVE_EVERY" envDefault:"250ms"`
+	LiveMaxEvents int           `env:"LIVE_MAX_EVENTS" envDefault:"2000000"`
 
 	// Document: the quarterly and monthly documents (ACDSTAT_DOCUMENT_*)
 	// and the SMTP server that mails them (ACDSTAT_SMTP_*).
@@ -223,6 +226,9 @@ func (c Config) Validate() error {
 	}
 	if c.LiveEvery <= 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_LIVE_EVERY: must be positive, got %s", c.LiveEvery))
+	}
+	if c.LiveMaxEvents < 0 {
+		errs = append(errs, fmt.Errorf("ACDSTAT_LIVE_MAX_EVENTS: must not be negative, got %d", c.LiveMaxEvents))
 	}
 	if c.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ACDSTAT_DRAIN_TIMEOUT: must not be negative, got %s", c.DrainTimeout))

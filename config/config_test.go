@@ -62,6 +62,7 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{[]string{"ACDSTAT_WALL_TOKENS=short"}, "ACDSTAT_WALL_TOKENS"},
 		{[]string{"ACDSTAT_READ_TOKEN=the-same-token-twice", "ACDSTAT_WALL_TOKENS=the-same-token-twice"}, "ACDSTAT_WALL_TOKENS: a wall token must differ"},
 		{[]string{"ACDSTAT_LIVE_EVERY=0s"}, "ACDSTAT_LIVE_EVERY"},
+		{[]string{"ACDSTAT_LIVE_MAX_EVENTS=-1"}, "ACDSTAT_LIVE_MAX_EVENTS"},
 		{[]string{"ACDSTAT_WRITER_LINGER=0s"}, "ACDSTAT_WRITER_LINGER"},
 	} {
 		err := load(t, tc.env...).Validate()

@@ -72,8 +72,12 @@ func (a *LiveAPI) Register(mux *http.ServeMux) {
 
 // liveJSON is the answer of GET /v1/live (README, "The wallboard").
 type liveJSON struct {
-	Now    time.Time       `json:"now"`
-	Queues []liveQueueJSON `json:"queues"`
+	Now time.Time `json:"now"`
+	// WholeSince is null while the state holds every event of its
+	// lookback; after its cap (ACDSTAT_LIVE_MAX_EVENTS) let old events go,
+	// the time from which it does (cdr.LiveState.WholeSince).
+	WholeSince *time.Time      `json:"whole_since"`
+	Queues     []liveQueueJSON `json:"queues"`
 	// Agents is null where agent figures are off.
 	Agents []liveAgentJSON `json:"agents"`
 }
@@ -157,6 +161,10 @@ func (a *LiveAPI) liveState(ctx context.Context) (liveJSON, error) {
 // calls) is below its sla_target.
 func newLiveJSON(st cdr.LiveState) liveJSON {
 	out := liveJSON{Now: st.Now.UTC(), Queues: []liveQueueJSON{}}
+	if !st.WholeSince.IsZero() {
+		t := st.WholeSince.UTC()
+		out.WholeSince = &t
+	}
 	for _, q := range st.Queues {
 		s := q.Settings
 		j := liveQueueJSON{

@@ -169,3 +169,34 @@ func TestLiveStreamOutlivesTheServerTimeouts(t *testing.T) {
 		t.Errorf("after the server's timeouts: no event within 5 s")
 	}
 }
+
+// TestLiveSaysWhenItsFiguresAreWhole: GET /v1/live gives whole_since
+// null while the state holds every event of its lookback, and the time
+// from which it does once its cap let older events go.
+func TestLiveSaysWhenItsFiguresAreWhole(t *testing.T) {
+	now := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
+	live := cdr.NewLive(cdr.LiveOptions{MaxEvents: 1})
+	live.MarkLoaded()
+	api := NewLiveAPI(live, liveSettings{nil}, slog.New(slog.DiscardHandler), func() time.Time { return now },
+		func(h http.Handler) http.Handler { return h })
+	mux := http.NewServeMux()
+	api.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for i, id := range []string{"c1", "c2"} {
+		live.Add([]cdr.Event{{Switch: "pbx1", Source: cdr.SourceQueueLog, Time: now.Add(time.Duration(i-2) * time.Minute),
+			CallID: id, Queue: "support", Agent: "NONE", Verb: "ENTERQUEUE"}})
+	}
+	var got struct {
+		WholeSince *time.Time `json:"whole_since"`
+	}
+	getLive(t, srv.URL+"/v1/live", &got)
+	if got.WholeSince != nil {
+		t.Errorf("with every event: got whole_since %s; want null", got.WholeSince)
+	}
+	live.Prune(now)
+	getLive(t, srv.URL+"/v1/live", &got)
+	if want := now.Add(-2 * time.Minute).Add(time.Second); got.WholeSince == nil || !got.WholeSince.Equal(want) {
+		t.Errorf("after the cap: got whole_since %v; want %s", got.WholeSince, want)
+	}
+}

@@ -12,7 +12,7 @@ var wallLabels = map[string]map[string]string{
 		"sl_today": "service level today", "offered": "offered", "answered": "answered", "abandoned": "abandoned",
 		"agents": "Agents", "no_agents": "No agent is logged in.", "agents_off": "Agent figures are turned off.",
 		"no_queues": "No queues yet.", "offline": "No connection: showing the state of", "target": "target",
-		"decimal": ".",
+		"decimal": ".", "partial": "Figures whole since",
 	},
 	"da": {
 		"title": "Køer nu", "waiting": "i kø", "longest": "længste ventetid", "available": "ledige",
@@ -20,7 +20,7 @@ var wallLabels = map[string]map[string]string{
 		"sl_today": "serviceniveau i dag", "offered": "modtaget", "answered": "besvaret", "abandoned": "afbrudt",
 		"agents": "Medarbejdere", "no_agents": "Ingen medarbejder er logget på.", "agents_off": "Medarbejdertal er slået fra.",
 		"no_queues": "Ingen køer endnu.", "offline": "Ingen forbindelse: viser tilstanden fra", "target": "mål",
-		"decimal": ",",
+		"decimal": ",", "partial": "Tallene er hele fra",
 	},
 }
 
@@ -35,7 +35,9 @@ type wallData struct {
 // any screen and never scrolls: the queues share the upper part, the
 // agents the lower; with many agents the chips shrink. A queue's tile is
 // red while a caller has waited longer than its wall_wait_s or today's
-// service level is below its target (the alerts of GET /v1/live). Waits
+// service level is below its target (the alerts of GET /v1/live). A badge
+// says from when the figures are whole where the live state's cap let
+// older events go (whole_since). Waits
 // and times in a state count on each second in the page itself. Each tile
 // carries data-queue and its numbers data-field; each agent data-agent,
 // data-state and data-reason, as the tests read them.
@@ -50,6 +52,8 @@ header{display:flex;justify-content:space-between;align-items:baseline;font-size
 #clock{font-variant-numeric:tabular-nums}
 #offline{display:none;background:#8a5a00;color:#fff;padding:.4vh 1vw;border-radius:.6vh;font-size:2.4vh}
 body.offline #offline{display:inline}
+#partial{display:none;background:#8a5a00;color:#fff;padding:.4vh 1vw;border-radius:.6vh;font-size:2.4vh}
+body.partial #partial{display:inline}
 #queues{flex:3 1 0;display:grid;gap:1.2vh 1.2vw;grid-template-columns:repeat(auto-fit,minmax(28vw,1fr));grid-auto-rows:1fr;min-height:0}
 .tile{background:#17212c;border-radius:1.2vh;padding:1.2vh 1.2vw;display:flex;flex-direction:column;justify-content:space-between;min-height:0;overflow:hidden;border:.5vh solid #17212c}
 .tile.alert{border-color:#ff4d4d;background:#3a1418}
@@ -70,7 +74,7 @@ body.offline #offline{display:inline}
 .muted{color:#8c99a6}
 </style>
 </head><body>
-<header><span>acdstat: {{.L.title}} <span id="offline">{{.L.offline}} <span id="offline-at"></span></span></span><span id="clock"></span></header>
+<header><span>acdstat: {{.L.title}} <span id="offline">{{.L.offline}} <span id="offline-at"></span></span> <span id="partial">{{.L.partial}} <span id="partial-at"></span></span></span><span id="clock"></span></header>
 <main id="queues"></main>
 <section id="agents"><h2>{{.L.agents}}</h2><div id="chips"></div></section>
 <script>
@@ -91,6 +95,9 @@ function render() {
   const ago = (Date.now() - got) / 1000;
   const now = new Date(Date.parse(state.now) + ago * 1000);
   document.getElementById("clock").textContent = now.toLocaleTimeString(document.documentElement.lang === "da" ? "da-DK" : "en-GB");
+  // The live state's cap let older events go: its figures are whole from then only.
+  document.body.classList.toggle("partial", !!state.whole_since);
+  if (state.whole_since) document.getElementById("partial-at").textContent = new Date(state.whole_since).toLocaleTimeString(document.documentElement.lang === "da" ? "da-DK" : "en-GB");
   const queues = document.getElementById("queues");
   queues.replaceChildren();
   const shown = state.queues.filter(q => only.length === 0 || only.includes(q.queue));

@@ -34,7 +34,8 @@ func newWall(cfg config.Config, log *slog.Logger, now func() time.Time, queues *
 	if err != nil {
 		return nil, err
 	}
-	opt := cdr.LiveOptions{StaleAfter: cfg.Jobs.StaleAfter, AgentStaleAfter: cfg.Agents.StaleAfter, Sources: sources, NoAgents: !cfg.Agents.On()}
+	opt := cdr.LiveOptions{StaleAfter: cfg.Jobs.StaleAfter, AgentStaleAfter: cfg.Agents.StaleAfter, Sources: sources, NoAgents: !cfg.Agents.On(),
+		MaxEvents: cfg.LiveMaxEvents}
 	if cfg.Agents.Figures == aggregate.AgentsPseudonymous {
 		key, err := cfg.Agents.Key()
 		if err != nil {
