@@ -38,13 +38,16 @@ import (
 // previous Prune. A sealed call keeps its built stays, which is all State
 // needs of it (today's figures of the sealed stays are counted once and
 // kept, liveSealedToday), and lets go of its events and of their ids in
-// seen. An event for a sealed call opens it again, and it is built from
-// the events it gets from then on: the follower (aggregate.LiveFollower)
-// reads all the events of every call touched since its last read, so the
-// call is whole again within its next read, well within a second. Until
-// then a call that got an event on this node's intake alone is built from
-// that event. MaxEvents is a last resort beyond that: the oldest calls'
-// events go, and the state says from when its figures are whole
+// seen. An event for a sealed call reopens it: the call keeps its sealed
+// stays, which State still shows, and gathers the events it gets, and
+// Reopened lists it with the span of all the events it had. The follower
+// (aggregate.LiveFollower) reads the events of a touched call within the
+// span of its new events only, so it reads the reopened calls' whole
+// spans as well, in the same poll, and hands them to AddReopened: the call
+// is open again, built from all its events, well within a second, and
+// until then its sealed stays stay on the state (the new event shows from
+// that read on). MaxEvents is a last resort beyond that: the oldest open
+// calls' events go, and the state says from when its figures are whole
 // (LiveState.WholeSince).
 
 // DefaultLiveLookback is how far back the live state reads events at start
@@ -73,10 +76,13 @@ type LiveOptions struct {
 	// NoAgents leaves the agents out (ACDSTAT_AGENT_FIGURES=off): the
 	// state has queues, waiting calls and today's figures only.
 	NoAgents bool
-	// MaxEvents is the most events kept (ACDSTAT_LIVE_MAX_EVENTS; 0: no
-	// cap). Beyond it Prune lets the events of the calls with the oldest
-	// newest event go, open or not, and the state's figures are whole
-	// from WholeSince only.
+	// MaxEvents is the most events of open (not sealed) calls kept
+	// (ACDSTAT_LIVE_MAX_EVENTS; 0: no cap). Beyond it Prune lets the
+	// events of the open calls with the oldest newest event go, settled
+	// or not, and the state's figures are whole from WholeSince only. The
+	// agents' lines are not counted: the cap cannot free them, and
+	// counting them would drop every open call, waiting callers included,
+	// once they alone passed it.
 	MaxEvents int
 
 	// keepAll turns sealing off: the tests' reference of what the state
@@ -134,6 +140,9 @@ type Live struct {
 	today []QueueCall
 	// sealedToday is today's figures of the sealed calls' stays.
 	sealedToday liveSealedToday
+	// reopened holds the sealed calls that got an event again and wait
+	// for the read of all their events (Reopened, AddReopened).
+	reopened map[liveKey]bool
 }
 
 // liveSealedToday is today's figures of the sealed calls' stays, by queue:
@@ -144,14 +153,18 @@ type Live struct {
 // for other settings, and when the local day of a queue with sealed stays
 // turns. A sealed call that Prune forgets changes nothing: its newest
 // event is older than the lookback, longer than a day, so none of its
-// stays joined today.
+// stays joined today. Prune adds pending to the figures (or drops it
+// while they are not made), so what it holds does not depend on State
+// being asked (serve with no wallboard open).
 type liveSealedToday struct {
 	ok       bool
 	pending  []*liveCall
 	settings *Settings
 	version  string
-	// days is the local day each queue with a sealed stay was counted on.
+	// days is the local day each queue with a sealed stay was counted on;
+	// locs the zone of each queue by settings.
 	days           map[string][3]int
+	locs           map[string]*time.Location
 	today, inHours map[string]*Counts
 }
 
@@ -164,11 +177,15 @@ type liveCall struct {
 	stays []QueueCall
 	dirty bool
 	// sealed: the call is settled; evs are let go and stays are kept.
+	// A sealed call that got an event again (Live.reopened) stays sealed,
+	// with its sealed stays, and gathers the events it gets in evs until
+	// AddReopened brings all its events.
 	sealed bool
-	// last is the time of the newest event; pass the Prune pass it last
-	// got an event in.
-	last time.Time
-	pass uint64
+	// first and last are the times of the oldest and the newest event
+	// (the span Reopened asks for); pass the Prune pass it last got an
+	// event in.
+	first, last time.Time
+	pass        uint64
 }
 
 // liveSettle is how old a call's newest event must be before Prune seals
@@ -179,7 +196,8 @@ type liveCall struct {
 // times that, so the repeats of a call's events find it open, and short
 // enough that a carrier's SIP does not pile up (what is kept is about
 // this long of its events); an event later than that opens the call again
-// and the follower's read makes it whole. Prune also waits a whole pass
+// and the follower's read of its whole span makes it whole (Reopened).
+// Prune also waits a whole pass
 // (10 s in serve) after the call's last event arrived, for events that
 // come long after their time (a CDR file read late).
 const liveSettle = 20 * time.Second
@@ -189,7 +207,7 @@ func NewLive(opt LiveOptions) *Live {
 	return &Live{
 		opt: opt.withDefaults(), seen: map[uint64]time.Time{}, calls: map[liveKey]*liveCall{},
 		agents: map[AgentName][]Event{}, restarts: map[string][]time.Time{},
-		changed: make(chan struct{}),
+		changed: make(chan struct{}), reopened: map[liveKey]bool{},
 	}
 }
 
@@ -203,38 +221,137 @@ func (l *Live) Add(evs []Event) int {
 	defer l.mu.Unlock()
 	n := 0
 	for _, e := range evs {
-		if e.ID == 0 {
-			e.ID = EventID(&e)
-		}
-		if _, ok := l.seen[e.ID]; ok {
-			continue
-		}
-		l.seen[e.ID] = e.Time
-		n++
-		switch {
-		case e.Verb == VerbQueueStart && (e.Source == SourceQueueLog || e.Source == SourceQueueLogDB):
-			l.restarts[e.Switch] = append(l.restarts[e.Switch], e.Time)
-		case IsAgentEvent(&e):
-			if liveAgentLine(&e) {
-				k := AgentName{e.Switch, e.Agent}
-				l.agents[k] = append(l.agents[k], e)
-			}
-			if buildIsCallEvent(&e) { // a ring line of a call is the call's too (its last event)
-				l.addCall(e, "")
-			}
-		case e.Verb == VerbDisposition:
-		case IsContactOrCase(&e): // not calls: the case job counts them (cases.go)
-		case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
-			l.addCall(e, e.Source)
-		case sourceBuilders[e.Source] != nil || buildIsCallEvent(&e):
-			l.addCall(e, "")
+		if l.take(e, nil) {
+			n++
 		}
 	}
+	l.changed1(n)
+	return n
+}
+
+// changed1 counts n changes of the state (new events) and wakes the
+// waiters on Changed if there are any.
+func (l *Live) changed1(n int) {
 	l.changes += uint64(n)
 	if n > 0 {
 		close(l.changed)
 		l.changed = make(chan struct{})
 	}
+}
+
+// take keeps e unless seen holds its id, and says whether it did. whole
+// holds, for the reopened calls whose whole events AddReopened brings,
+// the ids their evs hold: an event of one of them joins its call unless
+// the call holds it, whether seen holds its id or not (seal keeps the ids
+// of agent lines in seen, and a call's CONNECT is one).
+func (l *Live) take(e Event, whole map[liveKey]map[uint64]bool) bool {
+	if e.ID == 0 {
+		e.ID = EventID(&e)
+	}
+	k, call := liveCallKey(&e)
+	if ids := whole[k]; call && ids != nil {
+		if !ids[e.ID] {
+			ids[e.ID] = true
+			c := l.calls[k]
+			c.evs = append(c.evs, e)
+			c.first, c.last = minTime(c.first, e.Time), maxTime(c.last, e.Time)
+		}
+		call = false // joined its call above
+	}
+	if _, ok := l.seen[e.ID]; ok {
+		return false
+	}
+	l.seen[e.ID] = e.Time
+	switch {
+	case e.Verb == VerbQueueStart && (e.Source == SourceQueueLog || e.Source == SourceQueueLogDB):
+		l.restarts[e.Switch] = append(l.restarts[e.Switch], e.Time)
+	case IsAgentEvent(&e) && liveAgentLine(&e):
+		a := AgentName{e.Switch, e.Agent}
+		l.agents[a] = append(l.agents[a], e)
+	}
+	if call {
+		l.addCall(e, k)
+	}
+	return true
+}
+
+// liveCallKey says whether e is an event of a call the state builds, and
+// of which (liveKey).
+func liveCallKey(e *Event) (liveKey, bool) {
+	switch {
+	case e.Verb == VerbQueueStart && (e.Source == SourceQueueLog || e.Source == SourceQueueLogDB):
+		return liveKey{}, false
+	case IsAgentEvent(e): // a ring line of a call is the call's too (its last event)
+		return liveKey{e.Switch, e.CallID, ""}, buildIsCallEvent(e)
+	case e.Verb == VerbDisposition:
+		return liveKey{}, false
+	case IsContactOrCase(e): // not calls: the case job counts them (cases.go)
+		return liveKey{}, false
+	case e.Source != SourceQueueLog && e.Source != SourceQueueLogDB && sourceBuilders[e.Source] == nil:
+		return liveKey{e.Switch, e.CallID, e.Source}, true
+	case sourceBuilders[e.Source] != nil || buildIsCallEvent(e):
+		return liveKey{e.Switch, e.CallID, ""}, true
+	}
+	return liveKey{}, false
+}
+
+// Reopened returns the sealed calls that got an event again and wait for
+// all their events, each with the span of every event it had (sealed and
+// new): the follower reads their events in that span (CallEvents with
+// window 0) and hands them to AddReopened. A call is listed until then,
+// so a failed read is tried again at the next poll.
+func (l *Live) Reopened() []CallRef {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	refs := make([]CallRef, 0, len(l.reopened))
+	for k := range l.reopened {
+		c := l.calls[k]
+		refs = append(refs, CallRef{Switch: k.sw, CallID: k.call, MinTime: c.first, MaxTime: c.last})
+	}
+	return refs
+}
+
+// AddReopened takes the events of the calls of refs as read from the
+// store for Reopened (all their events) and says how many were new, as
+// Add. The reopened calls of refs are open again, built from all their
+// events; their sealed stays leave today's sealed figures.
+func (l *Live) AddReopened(refs []CallRef, evs []Event) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	want := make(map[[2]string]bool, len(refs))
+	for _, r := range refs {
+		want[[2]string{r.Switch, r.CallID}] = true
+	}
+	whole := map[liveKey]map[uint64]bool{}
+	for k := range l.reopened {
+		if !want[[2]string{k.sw, k.call}] {
+			continue
+		}
+		ids := make(map[uint64]bool, len(l.calls[k].evs))
+		for i := range l.calls[k].evs {
+			ids[l.calls[k].evs[i].ID] = true
+		}
+		whole[k] = ids
+	}
+	n := 0
+	for _, e := range evs {
+		if l.take(e, whole) {
+			n++
+		}
+	}
+	for k := range whole {
+		c := l.calls[k]
+		c.sealed, c.stays, c.dirty, c.pass = false, nil, true, l.passes
+		delete(l.reopened, k)
+		l.sealedToday.ok = false
+	}
+	if n == 0 && len(whole) > 0 {
+		// The events were all seen, but the calls show them only now:
+		// the state changed.
+		l.changed1(1)
+		return 0
+	}
+	l.changed1(n)
 	return n
 }
 
@@ -273,24 +390,38 @@ func liveAgentLine(e *Event) bool {
 	return e.Verb != VerbRingNoAnswer && e.Verb != VerbRingCanceled
 }
 
-// addCall keeps e with the events of its call (src: see liveKey). A sealed
-// call is opened again and built from the events it gets from now on.
-func (l *Live) addCall(e Event, src string) {
-	k := liveKey{e.Switch, e.CallID, src}
+// addCall keeps e with the events of its call k. A sealed call is
+// reopened (Reopened): it keeps its sealed stays and gathers e until
+// AddReopened brings all its events, for built from e alone it would
+// lose the stays its sealed events made.
+func (l *Live) addCall(e Event, k liveKey) {
 	c := l.calls[k]
 	if c == nil {
-		c = &liveCall{}
+		c = &liveCall{first: e.Time}
 		l.calls[k] = c
 	}
 	if c.sealed {
-		c.sealed, c.stays = false, nil
-		l.sealedToday.ok = false
+		l.reopened[k] = true
+	} else {
+		c.dirty = true
 	}
-	c.evs, c.dirty = append(c.evs, e), true
-	if e.Time.After(c.last) {
-		c.last = e.Time
-	}
+	c.evs = append(c.evs, e)
+	c.first, c.last = minTime(c.first, e.Time), maxTime(c.last, e.Time)
 	c.pass = l.passes
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // Changes counts the new events taken since the start: the state is the
@@ -303,8 +434,9 @@ func (l *Live) Changes() uint64 {
 
 // Prune forgets the events older than now − Lookback (a call with an
 // event that old goes as a whole once its newest event is that old), seals
-// the calls that are settled at now (see Live) and, beyond MaxEvents, lets
-// the oldest calls' events go. The caller calls it as the clock goes (the
+// the calls that are settled at now (see Live), adds the calls it sealed
+// to today's sealed figures and, beyond MaxEvents, lets the oldest open
+// calls' events go. The caller calls it as the clock goes (the
 // follower: every 10 s); State is asked for instants after it.
 func (l *Live) Prune(now time.Time) {
 	l.mu.Lock()
@@ -321,6 +453,7 @@ func (l *Live) Prune(now time.Time) {
 		switch {
 		case c.last.Before(cut):
 			delete(l.calls, k)
+			delete(l.reopened, k)
 		case !l.opt.keepAll && !c.sealed && c.pass+1 < l.passes && now.Sub(c.last) > liveSettle:
 			l.seal(c, now, opt)
 		}
@@ -329,7 +462,8 @@ func (l *Live) Prune(now time.Time) {
 	if l.wholeSince.Before(cut) {
 		l.wholeSince = time.Time{}
 	}
-	if l.opt.MaxEvents > 0 && len(l.seen) > l.opt.MaxEvents {
+	l.foldSealed(now)
+	if l.opt.MaxEvents > 0 {
 		l.cap()
 	}
 	if !l.wholeSince.Equal(was) { // the state changed: its figures did
@@ -370,7 +504,24 @@ func (l *Live) seal(c *liveCall, now time.Time, opt BuildOptions) {
 		}
 	}
 	c.evs, c.sealed, c.stays = nil, true, slices.Clip(c.stays)
-	l.sealedToday.pending = append(l.sealedToday.pending, c)
+	if l.sealedToday.ok { // else the next State counts every sealed call
+		l.sealedToday.pending = append(l.sealedToday.pending, c)
+	}
+}
+
+// foldSealed adds the calls sealed since the figures were made (pending)
+// to today's sealed figures at now with their settings, or lets them go
+// while the figures are not made (State makes them from every sealed
+// call), so pending holds one pass's calls at most. Its rules are those
+// of sealedFigures, whose check of the local day at State's now comes
+// after: a day that turned makes them again there.
+func (l *Live) foldSealed(now time.Time) {
+	st := &l.sealedToday
+	if st.ok {
+		st.fold(st.pending, now)
+	}
+	clear(st.pending)
+	st.pending = st.pending[:0]
 }
 
 // sealedFigures returns today's figures of the sealed stays at now with
@@ -382,21 +533,9 @@ func (l *Live) sealedFigures(now time.Time, settings *Settings) *liveSealedToday
 	if settings != nil {
 		version = settings.Version
 	}
-	locs := map[string]*time.Location{}
-	loc := func(name string) *time.Location {
-		z, ok := locs[name]
-		if !ok {
-			if z = settings.Queue(name).Location; z == nil {
-				z = time.UTC
-			}
-			locs[name] = z
-		}
-		return z
-	}
-	calls := st.pending
 	if st.ok && st.settings == settings && st.version == version {
 		for name, day := range st.days {
-			if localDay(now, loc(name)) != day {
+			if localDay(now, st.loc(name)) != day {
 				st.ok = false
 				break
 			}
@@ -404,15 +543,38 @@ func (l *Live) sealedFigures(now time.Time, settings *Settings) *liveSealedToday
 	} else {
 		st.ok = false
 	}
+	calls := st.pending
 	if !st.ok {
+		clear(st.pending)
 		*st = liveSealedToday{ok: true, settings: settings, version: version, days: map[string][3]int{},
-			today: map[string]*Counts{}, inHours: map[string]*Counts{}}
-		calls = calls[:0]
+			today: map[string]*Counts{}, inHours: map[string]*Counts{}, locs: map[string]*time.Location{}}
+		calls = make([]*liveCall, 0, len(l.calls))
 		for _, c := range l.calls {
 			calls = append(calls, c)
 		}
 	}
-	st.pending = calls[:0]
+	st.fold(calls, now)
+	clear(st.pending)
+	st.pending = st.pending[:0]
+	return st
+}
+
+// loc is the zone of queue name by the figures' settings.
+func (st *liveSealedToday) loc(name string) *time.Location {
+	z, ok := st.locs[name]
+	if !ok {
+		if z = st.settings.Queue(name).Location; z == nil {
+			z = time.UTC
+		}
+		st.locs[name] = z
+	}
+	return z
+}
+
+// fold adds the stays of the sealed calls of calls that joined on the
+// local day of now in their queue's zone (the day the figures count for
+// the queue, once it has one) to the figures.
+func (st *liveSealedToday) fold(calls []*liveCall, now time.Time) {
 	var stays []QueueCall
 	for _, c := range calls {
 		if !c.sealed {
@@ -425,10 +587,10 @@ func (l *Live) sealedFigures(now time.Time, settings *Settings) *liveSealedToday
 			}
 			day, ok := st.days[c.Queue]
 			if !ok {
-				day = localDay(now, loc(c.Queue))
+				day = localDay(now, st.loc(c.Queue))
 				st.days[c.Queue] = day
 			}
-			if localDay(c.EnterTime, loc(c.Queue)) == day && !c.EnterTime.After(now) {
+			if localDay(c.EnterTime, st.loc(c.Queue)) == day && !c.EnterTime.After(now) {
 				stays = append(stays, *c)
 				if c.Outcome == Waiting { // stale when sealed: the build job will count it unknown
 					stays[len(stays)-1].Outcome, stays[len(stays)-1].EndVerb = Unknown, StaleVerb
@@ -442,33 +604,40 @@ func (l *Live) sealedFigures(now time.Time, settings *Settings) *liveSealedToday
 		}
 		m[r.Queue].Add(&r.Counts)
 	}
-	for _, r := range Rollup(stays, settings, nil) {
+	for _, r := range Rollup(stays, st.settings, nil) {
 		add(st.today, &r)
 		if r.InHours {
 			add(st.inHours, &r)
 		}
 	}
-	return st
 }
 
-// cap lets the events of the calls with the oldest newest event go until
-// at most MaxEvents are kept (by seen, which holds an id for each): those
-// calls go as a whole, and the figures are whole only from after the
-// newest event that went. Sealed calls keep no events and stay.
+// cap lets the events of the open calls with the oldest newest event go
+// until at most MaxEvents events of open calls are kept: those calls go as
+// a whole, and the figures are whole only from after the newest event
+// that went. It counts what it can free: sealed calls keep no events
+// (but a reopened one, for a poll) and stay, and the agents' lines,
+// restarts, dispositions and contacts are not calls'.
 func (l *Live) cap() {
 	type old struct {
 		k    liveKey
 		last time.Time
+		n    int
 	}
 	var open []old
+	kept := 0
 	for k, c := range l.calls {
 		if !c.sealed {
-			open = append(open, old{k, c.last})
+			open = append(open, old{k, c.last, len(c.evs)})
+			kept += len(c.evs)
 		}
+	}
+	if kept <= l.opt.MaxEvents {
+		return
 	}
 	slices.SortFunc(open, func(a, b old) int { return a.last.Compare(b.last) })
 	for _, o := range open {
-		if len(l.seen) <= l.opt.MaxEvents {
+		if kept <= l.opt.MaxEvents {
 			break
 		}
 		c := l.calls[o.k]
@@ -478,6 +647,7 @@ func (l *Live) cap() {
 			}
 		}
 		delete(l.calls, o.k)
+		kept -= o.n
 		if t := o.last.Add(time.Second); t.After(l.wholeSince) {
 			l.wholeSince = t
 		}

@@ -34,28 +34,34 @@ func liveFeed(calls int) []liveArrival {
 
 // liveStep feeds the events that arrive before now to each Live as serve
 // does: this node's intake adds them at once (here, in a random order),
-// then the follower's read adds every event so far of each call that got
-// one (byCall: the indexes of each call's events in feed), and repeats the previous read now and then (its overlap). It
-// returns the index of the next event.
+// then the follower's read, which reads as aggregate.LiveFollower.Poll
+// does against the store: each call that got an event (byCall: the
+// indexes of each call's events in feed) with its events between the
+// oldest and the newest time of the events it got (the span of its touch
+// rows; CallEvents with window 0), and repeats the previous read now and
+// then (its overlap); then, as Poll does, each Live's reopened calls
+// with their events in the span Reopened gives (AddReopened). It returns
+// the index of the next event.
 func liveStep(r *rand.Rand, feed []liveArrival, byCall map[string][]int, i int, now time.Time, prev *[]Event, lives ...*Live) int {
 	j := i
 	for j < len(feed) && feed[j].arrives.Before(now) {
 		j++
 	}
 	own := make([]Event, 0, j-i)
-	touched := map[string]bool{}
-	var read []Event
+	touched := map[string]CallRef{}
 	for _, a := range feed[i:j] {
 		own = append(own, a.e)
-		if id := a.e.CallID; !touched[id] && buildIsCallEvent(&a.e) {
-			touched[id] = true
-			for _, p := range byCall[id] {
-				if p < j {
-					read = append(read, feed[p].e)
-				}
-			}
+		if !buildIsCallEvent(&a.e) {
+			continue
 		}
+		ref, ok := touched[a.e.CallID]
+		if !ok {
+			ref = CallRef{Switch: a.e.Switch, CallID: a.e.CallID, MinTime: a.e.Time, MaxTime: a.e.Time}
+		}
+		ref.MinTime, ref.MaxTime = minTime(ref.MinTime, a.e.Time), maxTime(ref.MaxTime, a.e.Time)
+		touched[a.e.CallID] = ref
 	}
+	read := liveRead(feed, byCall, j, touched)
 	r.Shuffle(len(own), func(a, b int) { own[a], own[b] = own[b], own[a] })
 	if r.IntN(4) == 0 {
 		read = append(read, *prev...)
@@ -64,9 +70,30 @@ func liveStep(r *rand.Rand, feed []liveArrival, byCall map[string][]int, i int, 
 	for _, l := range lives {
 		l.Add(own)
 		l.Add(read)
+		refs := l.Reopened()
+		byID := map[string]CallRef{}
+		for _, r := range refs {
+			byID[r.CallID] = r
+		}
+		l.AddReopened(refs, liveRead(feed, byCall, j, byID))
 	}
 	*prev = read
 	return j
+}
+
+// liveRead is the store's CallEvents with window 0 over the events of feed
+// stored so far (before index j): the events of each call of refs whose
+// time lies in its span.
+func liveRead(feed []liveArrival, byCall map[string][]int, j int, refs map[string]CallRef) []Event {
+	var read []Event
+	for id, ref := range refs {
+		for _, p := range byCall[id] {
+			if t := feed[p].e.Time; p < j && !t.Before(ref.MinTime) && !t.After(ref.MaxTime) {
+				read = append(read, feed[p].e)
+			}
+		}
+	}
+	return read
 }
 
 // TestLiveSealedEqualsNeverSealed is the equivalence of sealing: across a
@@ -140,10 +167,10 @@ func TestLiveSealedEqualsNeverSealed(t *testing.T) {
 	}
 }
 
-// TestLiveLateEventOfSealedCall: a sealed call that gets an event again is
-// built from the events it gets: until the follower's read it is built
-// from this node's event alone, and after the read (all the events of the
-// call) its state is that of a Live that never sealed it.
+// TestLiveLateEventOfSealedCall: a sealed call that gets an event again
+// keeps its sealed stays until the follower's read of all its events
+// (Reopened, AddReopened), and after that read its state is that of a Live
+// that never sealed it.
 func TestLiveLateEventOfSealedCall(t *testing.T) {
 	evs := agentLog(t, "pbx1", `
 +1 08:00:00|c1|support|NONE|ENTERQUEUE||111|1
@@ -167,13 +194,23 @@ func TestLiveLateEventOfSealedCall(t *testing.T) {
 	// This node's intake takes the late ring line first.
 	got.Add(ring)
 	want.Add(ring)
-	// A ring line alone makes no stay: the queue has no call.
-	if st := got.State(now, nil); len(st.Queues) != 0 {
-		t.Errorf("before the follower's read: got %+v; want the call built from the ring line alone (no stay)", st.Queues)
+	// Built from the ring line alone it would have no stay.
+	if q := liveQueue(t, got.State(now, nil), "support"); q.Today.Answered != 1 {
+		t.Errorf("before the follower's read: got today %+v; want the sealed answered call", q.Today)
+	}
+	// The follower's read of the touch: the ring line's span holds it alone.
+	got.Add(ring)
+	want.Add(ring)
+	refs := got.Reopened()
+	if len(refs) != 1 || refs[0].CallID != "c1" || !refs[0].MinTime.Equal(evs[0].Time) || !refs[0].MaxTime.Equal(evs[2].Time) {
+		t.Fatalf("reopened: got %+v; want c1 from its first to its last event", refs)
 	}
 	all := append(evs, ring...)
-	got.Add(all)
+	got.AddReopened(refs, all)
 	want.Add(all)
+	if refs := got.Reopened(); len(refs) != 0 {
+		t.Errorf("after the read: reopened %+v; want none", refs)
+	}
 	if g, w := got.State(now, nil), want.State(now, nil); !reflect.DeepEqual(g, w) {
 		t.Errorf("after the follower's read: got %+v; want %+v", g, w)
 	}
@@ -268,4 +305,65 @@ func keptOfCalls(l *Live) int {
 		n += len(c.evs)
 	}
 	return n
+}
+
+// TestLiveSealedPendingBounded: a Live that seals calls pass after pass
+// with no State asked (serve with no wallboard open) holds no list of
+// them beyond the pass, and the state asked at last equals that of a Live
+// that never sealed.
+func TestLiveSealedPendingBounded(t *testing.T) {
+	got, want := NewLive(LiveOptions{}), NewLive(LiveOptions{keepAll: true})
+	evs := largeDeskDay(2000)
+	start := evs[0].Time.Truncate(time.Minute)
+	got.State(start, nil) // a wallboard was open once: the sealed figures are made
+	i, sealed := 0, 0
+	for now := start.Add(time.Minute); i < len(evs); now = now.Add(time.Minute) {
+		j := i
+		for j < len(evs) && evs[j].Time.Before(now) {
+			j++
+		}
+		for _, l := range []*Live{got, want} {
+			l.Add(evs[i:j])
+			l.Prune(now)
+		}
+		i = j
+		if n := len(got.sealedToday.pending); n != 0 {
+			t.Fatalf("at %s: %d sealed calls pending after Prune; want none (added to the figures)", now, n)
+		}
+		sealed = 0
+		for _, c := range got.calls {
+			if c.sealed {
+				sealed++
+			}
+		}
+	}
+	if sealed < 1000 {
+		t.Fatalf("%d calls sealed; want most of the day's", sealed)
+	}
+	now := evs[len(evs)-1].Time.Add(time.Minute)
+	if g, w := got.State(now, nil), want.State(now, nil); !reflect.DeepEqual(g, w) {
+		t.Errorf("got %+v; want %+v", g, w)
+	}
+}
+
+// TestLiveCapCountsCallEvents: MaxEvents counts the events of the calls
+// it can let go; agent lines beyond it leave a waiting caller on the
+// state, and whole from the start.
+func TestLiveCapCountsCallEvents(t *testing.T) {
+	var evs []Event
+	for i := range 50 {
+		e := Event{Switch: "pbx1", Source: SourceQueueLog, Time: at(1, 7, 0).Add(time.Duration(i) * time.Second),
+			CallID: "NONE", Queue: "support", Agent: fmt.Sprintf("PJSIP/%d", 1000+i), Verb: VerbAddMember}
+		evs = append(evs, e)
+	}
+	evs = append(evs, agentLog(t, "pbx1", `+1 08:00:00|w1|support|NONE|ENTERQUEUE||111|1`)...)
+	l := NewLive(LiveOptions{MaxEvents: 10})
+	l.Add(evs)
+	now := at(1, 8, 1)
+	l.Prune(now)
+	st := l.State(now, nil)
+	if q := liveQueue(t, st, "support"); len(q.Waiting) != 1 || q.Agents.LoggedIn != 50 || !st.WholeSince.IsZero() {
+		t.Errorf("got %d waiting, %d agents logged in, whole since %s; want the caller waiting, 50 agents, whole",
+			len(q.Waiting), q.Agents.LoggedIn, st.WholeSince)
+	}
 }
