@@ -87,9 +87,14 @@ func (f *LiveFollower) Load(ctx context.Context) error {
 }
 
 // Poll reads the events of the calls touched since the last read and says
-// how many were new to the state. It reads all the events of each touched
-// call, not only the new ones: a call the state sealed (cdr.Live) and that
-// got an event again is whole again after this read.
+// how many were new to the state. The events of a touched call are read
+// within the span of its new events' times only (the touch rows'; the
+// store reads a call by the span it is given), so a call the state sealed
+// (cdr.Live) that got an event again, here or on this node's intake, is
+// read again as a whole in the same poll: the span of all the events it
+// had (cdr.Live.Reopened), which AddReopened takes. Until then the state
+// keeps the sealed call's stays; a read that fails is tried again at the
+// next poll.
 func (f *LiveFollower) Poll(ctx context.Context) (int, error) {
 	to, err := f.src.ServerNow(ctx)
 	if err != nil {
@@ -106,6 +111,13 @@ func (f *LiveFollower) Poll(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		n = f.live.Add(evs)
+	}
+	if refs := f.live.Reopened(); len(refs) > 0 {
+		evs, err := f.src.CallEvents(ctx, refs, 0)
+		if err != nil {
+			return n, fmt.Errorf("cannot read the calls the live state reopened: %w", err)
+		}
+		n += f.live.AddReopened(refs, evs)
 	}
 	f.since = to
 	return n, nil

@@ -195,11 +195,11 @@ type liveCall struct {
 // (up to a second) and its INSERT: about 6.5 s in all. 20 s is three
 // times that, so the repeats of a call's events find it open, and short
 // enough that a carrier's SIP does not pile up (what is kept is about
-// this long of its events); an event later than that opens the call again
-// and the follower's read of its whole span makes it whole (Reopened).
-// Prune also waits a whole pass
-// (10 s in serve) after the call's last event arrived, for events that
-// come long after their time (a CDR file read late).
+// this long of its events); an event later than that reopens the call and
+// the follower's read of its whole span makes it whole (Reopened). Prune
+// also waits a whole pass (10 s in serve) after the call's last event
+// arrived, for events that come long after their time (a CDR file read
+// late).
 const liveSettle = 20 * time.Second
 
 // NewLive returns an empty live state.
@@ -242,8 +242,9 @@ func (l *Live) changed1(n int) {
 // take keeps e unless seen holds its id, and says whether it did. whole
 // holds, for the reopened calls whose whole events AddReopened brings,
 // the ids their evs hold: an event of one of them joins its call unless
-// the call holds it, whether seen holds its id or not (seal keeps the ids
-// of agent lines in seen, and a call's CONNECT is one).
+// the call holds it, whether seen holds its id or not (seal keeps in seen
+// the ids of the agent lines, which the agents keep, and a call may hold
+// one).
 func (l *Live) take(e Event, whole map[liveKey]map[uint64]bool) bool {
 	if e.ID == 0 {
 		e.ID = EventID(&e)

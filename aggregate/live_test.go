@@ -1,0 +1,143 @@
+package aggregate
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/acdstat/acdstat/cdr"
+)
+
+// liveStored is an event and the server time it was stored at.
+type liveStored struct {
+	e  cdr.Event
+	at time.Time
+}
+
+// fakeLiveSource reads as the store does (store/events.go): TouchedCalls
+// gives each call stored in a range of insert times with the span of the
+// event times stored then, and CallEvents gives the events of each call
+// within its span widened by window, no more.
+type fakeLiveSource struct {
+	now    time.Time
+	stored []liveStored
+}
+
+func (s *fakeLiveSource) store(evs ...cdr.Event) {
+	for _, e := range evs {
+		s.stored = append(s.stored, liveStored{e, s.now})
+	}
+}
+
+func (s *fakeLiveSource) ServerNow(context.Context) (time.Time, error) { return s.now, nil }
+
+func (s *fakeLiveSource) TouchedCalls(_ context.Context, from, to time.Time) ([]cdr.CallRef, error) {
+	return s.refs(func(x liveStored) bool { return !x.at.Before(from) && x.at.Before(to) }), nil
+}
+
+func (s *fakeLiveSource) CallsWithEventsBetween(_ context.Context, from, to time.Time) ([]cdr.CallRef, error) {
+	return s.refs(func(x liveStored) bool { return !x.e.Time.Before(from) && !x.e.Time.After(to) }), nil
+}
+
+func (s *fakeLiveSource) refs(keep func(liveStored) bool) []cdr.CallRef {
+	byCall := map[[2]string]cdr.CallRef{}
+	for _, x := range s.stored {
+		if !keep(x) {
+			continue
+		}
+		k := [2]string{x.e.Switch, x.e.CallID}
+		r, ok := byCall[k]
+		if !ok {
+			r = cdr.CallRef{Switch: x.e.Switch, CallID: x.e.CallID, MinTime: x.e.Time, MaxTime: x.e.Time}
+		}
+		if x.e.Time.Before(r.MinTime) {
+			r.MinTime = x.e.Time
+		}
+		if x.e.Time.After(r.MaxTime) {
+			r.MaxTime = x.e.Time
+		}
+		byCall[k] = r
+	}
+	var out []cdr.CallRef
+	for _, r := range byCall {
+		out = append(out, r)
+	}
+	return out
+}
+
+func (s *fakeLiveSource) CallEvents(_ context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error) {
+	var out []cdr.Event
+	for _, x := range s.stored {
+		for _, r := range refs {
+			if r.Switch == x.e.Switch && r.CallID == x.e.CallID &&
+				!x.e.Time.Before(r.MinTime.Add(-window)) && !x.e.Time.After(r.MaxTime.Add(window)) {
+				out = append(out, x.e)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// TestLiveFollowerReopensSealedCall: a call the state sealed that gets an
+// event stored late (a ring line from a node's spool drained half an hour
+// later), or enters another queue with the same call id minutes after it
+// left one, keeps all its stays on the wallboard after the follower's
+// poll: today's figures are those of a state that read every event.
+func TestLiveFollowerReopensSealedCall(t *testing.T) {
+	t0 := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+	ev := func(at time.Duration, queue, agent, verb string, data ...string) cdr.Event {
+		e := cdr.Event{Switch: "pbx1", Source: cdr.SourceQueueLog, Time: t0.Add(at), CallID: "1700000000.1", Queue: queue, Agent: agent, Verb: verb}
+		copy(e.Data[:], data)
+		return e
+	}
+	src := &fakeLiveSource{now: t0.Add(10 * time.Second)}
+	src.store(ev(0, "qA", "NONE", "ENTERQUEUE", "", "4512345678", "1"),
+		ev(10*time.Second, "qA", "NONE", "ABANDON", "1", "1", "10"))
+	live := cdr.NewLive(cdr.LiveOptions{})
+	now := src.now
+	f := NewLiveFollower(src, live, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now }, 0)
+	ctx := context.Background()
+	if err := f.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	step := func(d time.Duration, evs ...cdr.Event) {
+		t.Helper()
+		now = now.Add(d)
+		src.now = now
+		src.store(evs...)
+		if _, err := f.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		live.Prune(now)
+	}
+	check := func(when string) {
+		t.Helper()
+		all := cdr.NewLive(cdr.LiveOptions{})
+		for _, x := range src.stored {
+			all.Add([]cdr.Event{x.e})
+		}
+		if g, w := live.State(now, nil), all.State(now, nil); !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: got %+v; want %+v", when, g.Queues, w.Queues)
+		}
+	}
+	for range 6 { // a minute of polls and prunes: the call is sealed
+		step(10 * time.Second)
+	}
+	if kept := live.Kept(); kept != 0 {
+		t.Fatalf("%d events kept a minute after the call; want it sealed", kept)
+	}
+	step(30*time.Minute, ev(5*time.Second, "qA", "SIP/101", cdr.VerbRingNoAnswer, "5000"))
+	check("after the late ring line")
+	for range 6 {
+		step(10 * time.Second)
+	}
+	step(5*time.Minute, ev(35*time.Minute, "qB", "NONE", "ENTERQUEUE", "", "4512345678", "1"))
+	check("after it entered qB")
+	if q := live.State(now, nil).Queues; len(q) != 2 || q[0].Today.Abandoned != 1 || len(q[1].Waiting) != 1 {
+		t.Errorf("got %+v; want qA with the abandoned call, qB with the caller waiting", q)
+	}
+}
