@@ -450,13 +450,18 @@ func (l *Live) Prune(now time.Time) {
 		}
 	}
 	opt := l.buildOptions()
+	open := 0 // the events of open calls: what cap can let go
 	for k, c := range l.calls {
 		switch {
 		case c.last.Before(cut):
 			delete(l.calls, k)
 			delete(l.reopened, k)
+			continue
 		case !l.opt.keepAll && !c.sealed && c.pass+1 < l.passes && now.Sub(c.last) > liveSettle:
 			l.seal(c, now, opt)
+		}
+		if !c.sealed {
+			open += len(c.evs)
 		}
 	}
 	was := l.wholeSince
@@ -464,8 +469,8 @@ func (l *Live) Prune(now time.Time) {
 		l.wholeSince = time.Time{}
 	}
 	l.foldSealed(now)
-	if l.opt.MaxEvents > 0 {
-		l.cap()
+	if l.opt.MaxEvents > 0 && open > l.opt.MaxEvents {
+		l.cap(open)
 	}
 	if !l.wholeSince.Equal(was) { // the state changed: its figures did
 		l.changes++
@@ -614,27 +619,23 @@ func (st *liveSealedToday) fold(calls []*liveCall, now time.Time) {
 }
 
 // cap lets the events of the open calls with the oldest newest event go
-// until at most MaxEvents events of open calls are kept: those calls go as
-// a whole, and the figures are whole only from after the newest event
-// that went. It counts what it can free: sealed calls keep no events
-// (but a reopened one, for a poll) and stay, and the agents' lines,
-// restarts, dispositions and contacts are not calls'.
-func (l *Live) cap() {
+// until at most MaxEvents events of open calls (kept, as Prune counted
+// them) are kept: those calls go as a whole, and the figures are whole
+// only from after the newest event that went. It counts what it can
+// free: sealed calls keep no events (a reopened one, those of a poll) and
+// stay, and the agents' lines, restarts, dispositions and contacts are
+// not calls'.
+func (l *Live) cap(kept int) {
 	type old struct {
 		k    liveKey
 		last time.Time
 		n    int
 	}
 	var open []old
-	kept := 0
 	for k, c := range l.calls {
 		if !c.sealed {
 			open = append(open, old{k, c.last, len(c.evs)})
-			kept += len(c.evs)
 		}
-	}
-	if kept <= l.opt.MaxEvents {
-		return
 	}
 	slices.SortFunc(open, func(a, b old) int { return a.last.Compare(b.last) })
 	for _, o := range open {
