@@ -307,10 +307,12 @@ func TestGateHTTP(t *testing.T) {
 	}
 }
 
-// flakyReader fails its first reads with errs, then reads the socket.
+// flakyReader fails its first reads with errs, then reads the socket;
+// its first read of packets fails too, with after, when that is set.
 type flakyReader struct {
 	inner packetReader
 	errs  []error
+	after error
 }
 
 func (r *flakyReader) read(batch []udpPacket, max int) ([]udpPacket, error) {
@@ -319,7 +321,11 @@ func (r *flakyReader) read(batch []udpPacket, max int) ([]udpPacket, error) {
 		r.errs = r.errs[1:]
 		return batch, err
 	}
-	return r.inner.read(batch, max)
+	batch, err := r.inner.read(batch, max)
+	if err == nil && len(batch) > 0 && r.after != nil {
+		err, r.after = r.after, nil
+	}
+	return batch, err
 }
 
 // TestSIPUDPGoesOnAfterReadErrors: a UDP read that fails for want of
@@ -328,7 +334,7 @@ func (r *flakyReader) read(batch []udpPacket, max int) ([]udpPacket, error) {
 // otherwise stops the listener for good and says so on Ready (/readyz)
 // and acdstat_listener_up, instead of leaving a silent port.
 func TestSIPUDPGoesOnAfterReadErrors(t *testing.T) {
-	open := func(errs ...error) (*SIPListener, *collector, *Gate) {
+	open := func(after error, errs ...error) (*SIPListener, *collector, *Gate) {
 		l, col, _ := newTestListener(t, Config{SIP: SIPConfig{HEPAddr: "127.0.0.1:0", SIPAddr: Off}})
 		g, err := NewGate(Limits{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 		if err != nil {
@@ -337,7 +343,7 @@ func TestSIPUDPGoesOnAfterReadErrors(t *testing.T) {
 		l.SetGate(g)
 		l.udpReader = func(c *net.UDPConn) (packetReader, error) {
 			r, err := newUDPReader(c)
-			return &flakyReader{inner: r, errs: errs}, err
+			return &flakyReader{inner: r, errs: errs, after: after}, err
 		}
 		if err := l.Listen(); err != nil {
 			t.Fatal(err)
@@ -356,7 +362,7 @@ func TestSIPUDPGoesOnAfterReadErrors(t *testing.T) {
 		}
 	}
 
-	l, col, g := open(syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNREFUSED, syscall.EINTR)
+	l, col, g := open(nil, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNREFUSED, syscall.EINTR)
 	send(l, "after-errors")
 	if evs := col.wait(t, 1); evs[0].CallID != "after-errors" {
 		t.Errorf("event %+v; want the packet sent after the failed reads", evs[0])
@@ -371,7 +377,14 @@ func TestSIPUDPGoesOnAfterReadErrors(t *testing.T) {
 		t.Errorf("acdstat_listener_up{hep_udp} %v; want 1", got)
 	}
 
-	_, _, g = open(syscall.EBADF)
+	// Packets read before a read failed are taken, not dropped.
+	l, col, _ = open(syscall.ENOBUFS)
+	send(l, "read-with-error")
+	if evs := col.wait(t, 1); evs[0].CallID != "read-with-error" {
+		t.Errorf("event %+v; want the packet read before the read failed", evs[0])
+	}
+
+	_, _, g = open(nil, syscall.EBADF)
 	deadline := time.Now().Add(5 * time.Second)
 	for g.Ready() == nil && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)

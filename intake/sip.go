@@ -526,30 +526,8 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 	parts := make([][]udpPacket, n)
 	var batch []udpPacket
 	var last time.Time // the time the last packet took
-	var pause time.Duration
-	for {
-		if batch, err = r.read(batch[:0], udpReadBatch); err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if !resourceError(err) && !errors.Is(err, syscall.ECONNREFUSED) {
-				l.gate.stopped(name, err)
-				return
-			}
-			// A read that failed for want of memory or buffers, or for
-			// an ICMP error queued on the socket, fails for that read
-			// only: the reader pauses as accept does and reads on.
-			pause = min(max(2*pause, acceptPauseMin), acceptPauseMax)
-			l.gate.acceptErrors.WithLabelValues(name).Inc()
-			l.log.Warn("cannot read UDP; retrying", "listener", name, "pause", pause, "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(pause):
-			}
-			continue
-		}
-		pause = 0
+	// take hands the packets of batch to their decoders.
+	take := func(batch []udpPacket) {
 		received.Add(float64(len(batch)))
 		size := int64(0)
 		for _, p := range batch {
@@ -586,6 +564,37 @@ func (l *SIPListener) serveUDP(ctx context.Context, pc *net.UDPConn, hep bool) {
 				queues[i] <- part
 				parts[i] = nil
 			}
+		}
+	}
+	var pause time.Duration
+	for {
+		// A read that fails may have read packets before: they are
+		// taken before the error is looked at.
+		batch, err = r.read(batch[:0], udpReadBatch)
+		if len(batch) > 0 {
+			take(batch)
+		}
+		if err == nil {
+			pause = 0
+			continue
+		}
+		if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if !resourceError(err) && !errors.Is(err, syscall.ECONNREFUSED) {
+			l.gate.stopped(name, err)
+			return
+		}
+		// A read that failed for want of memory or buffers, or for an
+		// ICMP error queued on the socket, fails for that read only: the
+		// reader pauses as accept does and reads on.
+		pause = min(max(2*pause, acceptPauseMin), acceptPauseMax)
+		l.gate.acceptErrors.WithLabelValues(name).Inc()
+		l.log.Warn("cannot read UDP; retrying", "listener", name, "pause", pause, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
 		}
 	}
 }
