@@ -393,7 +393,7 @@ func liveAgentLine(e *Event) bool {
 
 // addCall keeps e with the events of its call k. A sealed call is
 // reopened (Reopened): it keeps its sealed stays and gathers e until
-// AddReopened brings all its events, for built from e alone it would
+// AddReopened brings all its events, since a call built from e alone would
 // lose the stays its sealed events made.
 func (l *Live) addCall(e Event, k liveKey) {
 	c := l.calls[k]
