@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"reflect"
@@ -24,6 +25,9 @@ type liveStored struct {
 type fakeLiveSource struct {
 	now    time.Time
 	stored []liveStored
+	// failReads makes the next reads of CallEvents fail: the first
+	// failReads[0] succeed, the next fails.
+	failReads []int
 }
 
 func (s *fakeLiveSource) store(evs ...cdr.Event) {
@@ -69,6 +73,13 @@ func (s *fakeLiveSource) refs(keep func(liveStored) bool) []cdr.CallRef {
 }
 
 func (s *fakeLiveSource) CallEvents(_ context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error) {
+	if len(s.failReads) > 0 {
+		if s.failReads[0] == 0 {
+			s.failReads = s.failReads[1:]
+			return nil, errors.New("the read failed")
+		}
+		s.failReads[0]--
+	}
 	var out []cdr.Event
 	for _, x := range s.stored {
 		for _, r := range refs {
@@ -86,7 +97,9 @@ func (s *fakeLiveSource) CallEvents(_ context.Context, refs []cdr.CallRef, windo
 // event stored late (a ring line from a node's spool drained half an hour
 // later), or enters another queue with the same call id minutes after it
 // left one, keeps all its stays on the wallboard after the follower's
-// poll: today's figures are those of a state that read every event.
+// poll: today's figures are those of a state that read every event. A
+// failed read of the reopened call keeps its sealed stays on the state
+// and is tried again at the next poll.
 func TestLiveFollowerReopensSealedCall(t *testing.T) {
 	t0 := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
 	ev := func(at time.Duration, queue, agent, verb string, data ...string) cdr.Event {
@@ -130,7 +143,19 @@ func TestLiveFollowerReopensSealedCall(t *testing.T) {
 	if kept := live.Kept(); kept != 0 {
 		t.Fatalf("%d events kept a minute after the call; want it sealed", kept)
 	}
-	step(30*time.Minute, ev(5*time.Second, "qA", "SIP/101", cdr.VerbRingNoAnswer, "5000"))
+	// The poll's read of the touched call succeeds, that of the reopened
+	// call fails.
+	src.failReads = []int{1}
+	now = now.Add(30 * time.Minute)
+	src.now = now
+	src.store(ev(5*time.Second, "qA", "SIP/101", cdr.VerbRingNoAnswer, "5000"))
+	if _, err := f.Poll(ctx); err == nil {
+		t.Fatal("poll with a failed read: no error")
+	}
+	if q := live.State(now, nil).Queues; len(q) != 1 || q[0].Today.Abandoned != 1 {
+		t.Errorf("after a failed read: got %+v; want qA with the abandoned call", q)
+	}
+	step(250 * time.Millisecond)
 	check("after the late ring line")
 	for range 6 {
 		step(10 * time.Second)
