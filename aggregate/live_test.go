@@ -3,6 +3,7 @@ package aggregate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
@@ -164,5 +165,69 @@ func TestLiveFollowerReopensSealedCall(t *testing.T) {
 	check("after it entered qB")
 	if q := live.State(now, nil).Queues; len(q) != 2 || q[0].Today.Abandoned != 1 || len(q[1].Waiting) != 1 {
 		t.Errorf("got %+v; want qA with the abandoned call, qB with the caller waiting", q)
+	}
+}
+
+// countingSource counts the events CallEvents hands over.
+type countingSource struct {
+	*fakeLiveSource
+	read int
+}
+
+func (s *countingSource) CallEvents(ctx context.Context, refs []cdr.CallRef, window time.Duration) ([]cdr.Event, error) {
+	evs, err := s.fakeLiveSource.CallEvents(ctx, refs, window)
+	s.read += len(evs)
+	return evs, err
+}
+
+// TestLiveFollowerReadsLateInsertsOnce: an insert that becomes visible
+// seconds after its ingested_at (a long INSERT) still reaches the state,
+// within the overlap; and the follower does not read each event again at
+// every poll of the overlap: a call an event a poll, over two minutes of
+// polls every 250 ms, is read a few times, not twenty (the whole 5 s
+// overlap at every poll).
+func TestLiveFollowerReadsLateInsertsOnce(t *testing.T) {
+	t0 := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+	src := &countingSource{fakeLiveSource: &fakeLiveSource{now: t0}}
+	live := cdr.NewLive(cdr.LiveOptions{})
+	now := t0
+	f := NewLiveFollower(src, live, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now }, 0)
+	ctx := context.Background()
+	if err := f.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	enter := func(id string, at time.Time) cdr.Event {
+		e := cdr.Event{Switch: "pbx1", Source: cdr.SourceQueueLog, Time: at, CallID: id, Queue: "q", Agent: "NONE", Verb: "ENTERQUEUE"}
+		copy(e.Data[:], []string{"", "4512345678", "1"})
+		return e
+	}
+	polls := 0
+	poll := func() int {
+		t.Helper()
+		now = now.Add(DefaultLiveEvery)
+		src.now = now
+		n, err := f.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		polls++
+		return n
+	}
+	for i := range 480 { // two minutes
+		src.store(enter(fmt.Sprintf("c%d", i), now))
+		poll()
+	}
+	if per := float64(src.read) / 480; per > 8 {
+		t.Errorf("each event read %.1f times over %d polls; want at most 8", per, polls)
+	}
+	// An insert visible 4 s after its ingested_at, just after a poll.
+	late := liveStored{enter("late", now.Add(-4*time.Second)), now.Add(-4 * time.Second)}
+	src.stored = append(src.stored, late)
+	got := 0
+	for range int(liveOverlap/DefaultLiveEvery) + 1 {
+		got += poll()
+	}
+	if got != 1 {
+		t.Errorf("the late insert: %d new events within %s; want it read", got, liveOverlap+DefaultLiveEvery)
 	}
 }
