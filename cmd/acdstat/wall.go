@@ -78,8 +78,10 @@ func newWall(cfg config.Config, log *slog.Logger, now func() time.Time, queues *
 // intake waiting for that lock overflowed its own queue.
 func (w *wall) sink(next intake.Sink) intake.Sink { return liveSink{next, w.own} }
 
-// ownQueue is how many acknowledged batches wait for the live state.
-const ownQueue = 256
+// ownQueue is how many acknowledged batches wait for the live state: few,
+// since each is a copy (an HTTP request's batch may hold 50,000 events)
+// and a batch left out costs only a poll's delay on the wallboard.
+const ownQueue = 16
 
 // feed adds this node's acknowledged events to the live state until ctx
 // ends.
