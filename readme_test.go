@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -269,7 +270,16 @@ func TestREADME(t *testing.T) {
 	case <-ended:
 	case <-time.After(2 * time.Minute):
 		stopped = false
-		t.Fatalf("make run did not stop within 2 minutes of Ctrl-C")
+		// What still runs in make run's process group, for the next
+		// reader of this failure (seen once under the gate's load).
+		ps, _ := exec.Command("ps", "-eo", "pgid,pid,ppid,stat,etime,args").CombinedOutput()
+		var left []string
+		for _, line := range strings.Split(string(ps), "\n") {
+			if f := strings.Fields(line); len(f) > 0 && f[0] == strconv.Itoa(run.Process.Pid) {
+				left = append(left, line)
+			}
+		}
+		t.Fatalf("make run did not stop within 2 minutes of Ctrl-C; still running in its group:\n%s", strings.Join(left, "\n"))
 	}
 	said := out.String()
 	after := said[before:]
