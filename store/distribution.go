@@ -82,17 +82,9 @@ func (s *Store) sumRollups(ctx context.Context, key, switchName, queue string, f
 	q.WriteString(`SELECT ` + key + ` AS k,` + sumsSelect + `
 FROM rollup_15m FINAL
 WHERE queue = ? AND bucket >= ? AND bucket < ?`)
-	args := []any{queue, from.UTC(), to.UTC()}
-	if switchName != "" && switchName != cdr.AllSwitches {
-		q.WriteString(" AND switch = ?")
-		args = append(args, switchName)
-	}
-	if inHoursOnly {
-		q.WriteString(" AND in_hours = 1")
-	}
-	scope, scopeArgs := readScope(ctx)
-	q.WriteString(scope)
-	args = append(args, scopeArgs...)
+	filter, filterArgs := rollupFilter(ctx, switchName, inHoursOnly)
+	q.WriteString(filter)
+	args := append([]any{queue, from.UTC(), to.UTC()}, filterArgs...)
 	q.WriteString("\nGROUP BY k\nORDER BY k")
 
 	rows, err := s.conn.Query(ctx, q.String(), args...)

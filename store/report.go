@@ -275,29 +275,18 @@ func (s *Store) PeriodRollupsOf(ctx context.Context, switchName, period string, 
 			return nil, fmt.Errorf("cannot read period counts of %s: %w", names(), err)
 		}
 	}
-	var where strings.Builder
-	var whereArgs []any
-	if switchName != "" && switchName != cdr.AllSwitches {
-		where.WriteString(" AND switch = ?")
-		whereArgs = append(whereArgs, switchName)
-	}
-	if inHoursOnly {
-		where.WriteString(" AND in_hours = 1")
-	}
-	scope, scopeArgs := readScope(ctx)
-	where.WriteString(scope)
-	whereArgs = append(whereArgs, scopeArgs...)
+	where, whereArgs := rollupFilter(ctx, switchName, inHoursOnly)
 
 	var (
 		q    string
 		args []any
 	)
 	if ready {
-		cut, err := s.cutDays(ctx, spans, where.String(), whereArgs)
+		cut, err := s.cutDays(ctx, spans, where, whereArgs)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read period counts of %s: %w", names(), err)
 		}
-		q, args = periodDaysQuery(col, spans, where.String(), whereArgs, cut)
+		q, args = periodDaysQuery(col, spans, where, whereArgs, cut)
 	} else {
 		buckets, bucketArgs := spanCondition(spans, "bucket >= ? AND bucket < ?",
 			func(from, to time.Time) []any { return []any{from, to} })
@@ -305,7 +294,7 @@ func (s *Store) PeriodRollupsOf(ctx context.Context, switchName, period string, 
 FROM (
     SELECT ` + col + ` AS period_start, ` + bucketColumns + `
     FROM rollup_15m FINAL
-    WHERE ` + buckets + where.String() + `
+    WHERE ` + buckets + where + `
 )` + periodGroups
 		args = append(bucketArgs, whereArgs...)
 	}
@@ -363,4 +352,22 @@ FROM (
 		return nil, fmt.Errorf("cannot read period counts of %s: %w", names(), err)
 	}
 	return out, nil
+}
+
+// rollupFilter is the conditions of a rollup read beyond queue and time:
+// the switch (none for all switches), opening hours only, and the
+// reader's scope (readScope), each as " AND …", with their arguments.
+func rollupFilter(ctx context.Context, switchName string, inHoursOnly bool) (string, []any) {
+	var where strings.Builder
+	var args []any
+	if switchName != "" && switchName != cdr.AllSwitches {
+		where.WriteString(" AND switch = ?")
+		args = append(args, switchName)
+	}
+	if inHoursOnly {
+		where.WriteString(" AND in_hours = 1")
+	}
+	scope, scopeArgs := readScope(ctx)
+	where.WriteString(scope)
+	return where.String(), append(args, scopeArgs...)
 }
