@@ -113,8 +113,9 @@ type EventSource interface {
 
 // CallStore reads and writes queue calls.
 type CallStore interface {
-	// CurrentStays gives the version and enter time of every live stored
-	// stay of the calls.
+	// CurrentStays gives the version, enter time and agent of the newest
+	// stored row of every stay of the calls, and whether it is a
+	// tombstone.
 	CurrentStays(ctx context.Context, refs []cdr.CallRef) (map[cdr.Key]cdr.StoredStay, error)
 	WriteCalls(ctx context.Context, calls []cdr.StoredCall) error
 }
@@ -273,7 +274,7 @@ func (b *Builder) Run(ctx context.Context) (BuildStats, error) {
 	}
 	refs = MergeRefs(refs)
 	st.Calls = len(refs)
-	st.Written, err = b.buildChunks(ctx, refs, b.buildOptions(), gen, nil)
+	st.Written, err = b.buildChunks(ctx, refs, b.buildOptions(), gen, mark, nil)
 	if err != nil {
 		return st, err
 	}
@@ -319,7 +320,7 @@ func (b *Builder) readChunk(ctx context.Context, refs []cdr.CallRef) chunkRead {
 // chunk's write; at most two chunks are held at once. The first error stops
 // the run, as before: the watermark is not advanced, and the next run
 // builds again what this one left undone.
-func (b *Builder) buildChunks(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64, done func(n int)) (int, error) {
+func (b *Builder) buildChunks(ctx context.Context, refs []cdr.CallRef, opt cdr.BuildOptions, gen uint64, since time.Time, done func(n int)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	reads := make(chan chunkRead)
 	go func() {
@@ -348,7 +349,7 @@ func (b *Builder) buildChunks(ctx context.Context, refs []cdr.CallRef, opt cdr.B
 		if r.err != nil {
 			return written, r.err
 		}
-		n, err := b.writeChunk(ctx, r, opt, gen)
+		n, err := b.writeChunk(ctx, r, opt, gen, since)
 		if err != nil {
 			return written, err
 		}
@@ -364,8 +365,8 @@ func (b *Builder) buildChunks(ctx context.Context, refs []cdr.CallRef, opt cdr.B
 // writeChunk writes the rows Plan gives for a chunk read by readChunk, and
 // stores the stays it refuses as rejects. It returns the number of rows
 // written.
-func (b *Builder) writeChunk(ctx context.Context, r chunkRead, opt cdr.BuildOptions, gen uint64) (int, error) {
-	out, invalid := Plan(r.events, r.stored, opt, gen)
+func (b *Builder) writeChunk(ctx context.Context, r chunkRead, opt cdr.BuildOptions, gen uint64, since time.Time) (int, error) {
+	out, invalid := Plan(r.events, r.stored, opt, gen, since)
 	if len(invalid) > 0 {
 		rejects := make([]cdr.Reject, len(invalid))
 		at := b.now()
@@ -523,9 +524,33 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 // above this build's (it was built from more events). Stays that break METRICS.md's
 // validation (QueueCall.Invalid) are not written (a stored one gets a
 // tombstone) and are returned in invalid, for the rejects. It is pure, so a
-// run over unchanged events writes nothing.
-func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions, gen uint64) (rows []cdr.StoredCall, invalid []cdr.QueueCall) {
+// run over unchanged events writes nothing, with one exception: resend.
+//
+// Resend: a stored row of the same version as this build's, or a stored
+// tombstone of a stay this build does not produce, is written again when
+// its call has an event stored at or after since (the watermark the run
+// started from; the zero time for every call). Such a row may be what a
+// failed write left: on a cluster the part of queue_calls can land while
+// the insert into a materialized view of it (call_touches,
+// agent_call_touches) fails, say with ZooKeeper's session expired, and the
+// client gets the error. The build job's next run then found the row stored
+// at its own version and wrote nothing, so no touch was ever written and
+// the rollup job never counted that bucket again (a 15-minute bucket
+// missing from TestCluster's views in CI). Written again, the same row
+// carries its touches (inserts are not deduplicated: store.clusterSettings).
+// A watermark only moves after a run's writes all succeeded, so any node's
+// next run resends what a failed run of any node may have left, and it
+// costs nothing otherwise, but the rows of two nodes' overlapping runs.
+// Known limit: a stay whose enter time moved is resent without its earlier
+// enter time (the stored row no longer holds it), so if the failed write's
+// touch of the old bucket was lost too, that bucket is counted again only
+// by a rebuild.
+func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions, gen uint64, since time.Time) (rows []cdr.StoredCall, invalid []cdr.QueueCall) {
 	versions := callVersions(events, gen)
+	resend := func(k callKey) bool {
+		vb, ok := versions[k]
+		return ok && !vb.newest.Before(since)
+	}
 	calls := cdr.BuildCalls(events, opt)
 	valid := calls[:0:0]
 	for _, c := range calls {
@@ -549,10 +574,16 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 		seen[k] = true
 		v := versions[callKey{c.Switch, c.CallID}].version(closedStale[callKey{c.Switch, c.CallID}])
 		sc := cdr.StoredCall{QueueCall: c, Version: v}
-		if old, ok := stored[k]; ok {
-			// A stored version as high means a build over the same or more
-			// events of this generation (or a later one): nothing to add.
+		if old, ok := stored[k]; ok && old.Deleted {
+			// A tombstone as new or newer wins over this row anyway.
 			if old.Version >= v {
+				continue
+			}
+		} else if ok {
+			// A stored version as high means a build over the same or more
+			// events of this generation (or a later one): nothing to add,
+			// but to resend what a failed write may have left.
+			if old.Version > v || old.Version == v && !resend(callKey{c.Switch, c.CallID}) {
 				continue
 			}
 			if !old.EnterTime.Equal(c.EnterTime) {
@@ -576,6 +607,15 @@ func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOp
 	for k, old := range stored {
 		ck := callKey{k.Switch, k.CallID}
 		if seen[k] || onlyDisp[ck] {
+			continue
+		}
+		if old.Deleted {
+			if resend(ck) {
+				out = append(out, cdr.StoredCall{
+					QueueCall: cdr.QueueCall{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, Seq: k.Seq, EnterTime: old.EnterTime},
+					Version:   old.Version, Deleted: true, PrevEnterTime: old.EnterTime, PrevAgent: old.Agent,
+				})
+			}
 			continue
 		}
 		v := old.Version + 1

@@ -15,7 +15,7 @@ func TestPlanKeepsStaysWhenOnlyADispositionWasRead(t *testing.T) {
 	disp := ev(0, "c3", "NONE", "Agent/1", cdr.VerbDisposition, in.Add(48*time.Hour), "1", "PW")
 	kept := cdr.Key{Switch: "default", CallID: "c3", Queue: "klinisk", Seq: 0}
 	stored := map[cdr.Key]cdr.StoredStay{kept: {Version: 5, EnterTime: in}}
-	if out, _ := Plan([]cdr.Event{disp}, stored, cdr.BuildOptions{Now: in.Add(49 * time.Hour)}, 0); len(out) != 0 {
+	if out, _ := Plan([]cdr.Event{disp}, stored, cdr.BuildOptions{Now: in.Add(49 * time.Hour)}, 0, seenAll); len(out) != 0 {
 		t.Fatalf("plan = %+v; want nothing written for a call whose only event read is a disposition", out)
 	}
 	// With the call's own events read, a stay they no longer make is still
@@ -27,7 +27,7 @@ func TestPlanKeepsStaysWhenOnlyADispositionWasRead(t *testing.T) {
 	gone := cdr.Key{Switch: "default", CallID: "c3", Queue: "klinisk", Seq: 1}
 	stored = map[cdr.Key]cdr.StoredStay{gone: {Version: 5, EnterTime: in}}
 	found := false
-	rows, _ := Plan(events, stored, cdr.BuildOptions{Now: in.Add(49 * time.Hour)}, 0)
+	rows, _ := Plan(events, stored, cdr.BuildOptions{Now: in.Add(49 * time.Hour)}, 0, seenAll)
 	for _, c := range rows {
 		if c.Key() == gone && c.Deleted {
 			found = true

@@ -295,7 +295,8 @@ func (b *Builder) RebuildBetween(ctx context.Context, src RangeSource, from, to 
 	if b.progress != nil {
 		done = func(n int) { b.progress(n, len(refs)) }
 	}
-	if st.Written, err = b.buildChunks(ctx, refs, opt, gen, done); err != nil {
+	// A new generation: every version is above the stored ones.
+	if st.Written, err = b.buildChunks(ctx, refs, opt, gen, time.Time{}, done); err != nil {
 		return st, err
 	}
 	st.Upto = now

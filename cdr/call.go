@@ -119,4 +119,6 @@ type StoredStay struct {
 	Version   uint64
 	EnterTime time.Time
 	Agent     string
+	// Deleted: the newest stored row of the stay is a tombstone.
+	Deleted bool
 }

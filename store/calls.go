@@ -70,9 +70,10 @@ func orEpoch(t time.Time) time.Time {
 	return t.UTC()
 }
 
-// CurrentStays returns the version, enter time and agent of every stored, not deleted stay of the
-// given calls (by switch and call id): the newest version of each stay,
-// left out when that version is a tombstone.
+// CurrentStays returns the version, enter time and agent of every stored
+// stay of the given calls (by switch and call id): the newest version of
+// each stay, marked Deleted when that version is a tombstone (the build
+// job sends a tombstone again after a failed write, aggregate.Plan).
 func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]cdr.StoredStay, error) {
 	out := map[cdr.Key]cdr.StoredStay{}
 	for _, chunk := range chunkRefs(refs) {
@@ -86,8 +87,7 @@ func (s *Store) CurrentStays(ctx context.Context, refs []CallRef) (map[cdr.Key]c
 		rows, err := s.conn.Query(qctx, `SELECT switch, call_id, queue, seq, max(version) AS v, argMax(deleted, version) AS d, argMax(enter_time, version) AS e, argMax(agent, version) AS a
 FROM queue_calls
 WHERE (switch, call_id) IN (SELECT switch, call_id FROM `+refsTable+`)
-GROUP BY switch, call_id, queue, seq
-HAVING d = 0`)
+GROUP BY switch, call_id, queue, seq`)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read current stays: %w", err)
 		}
@@ -99,7 +99,7 @@ HAVING d = 0`)
 				rows.Close()
 				return nil, fmt.Errorf("cannot read current stays: %w", err)
 			}
-			st.EnterTime = st.EnterTime.UTC()
+			st.EnterTime, st.Deleted = st.EnterTime.UTC(), d == 1
 			out[k] = st
 		}
 		err = rows.Err()

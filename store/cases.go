@@ -122,12 +122,18 @@ func unzeroTime(t time.Time) time.Time {
 // stored (by server insert time) in [from, to) may change: the desks of
 // those contacts, and every desk that any state of those cases names (a
 // case moved from one desk to another changes both). Sorted.
+//
+// The subqueries of this file are GLOBAL IN: on a cluster, contacts and
+// cases are Distributed tables, and ClickHouse refuses a plain IN of one
+// Distributed table inside a query of another (code 288); GLOBAL runs the
+// subquery once and sends its set to every shard, and reads the same on a
+// single server.
 func (s *Store) CaseTouches(ctx context.Context, from, to time.Time) ([]string, error) {
 	rows, err := s.conn.Query(ctx, `SELECT DISTINCT desk FROM cases
-WHERE (system, case_id) IN (SELECT system, case_id FROM cases WHERE ingested_at >= ? AND ingested_at < ?)
+WHERE (system, case_id) GLOBAL IN (SELECT system, case_id FROM cases WHERE ingested_at >= ? AND ingested_at < ?)
 UNION ALL
 SELECT DISTINCT desk FROM contacts
-WHERE (system, contact_id) IN (SELECT system, contact_id FROM contacts WHERE ingested_at >= ? AND ingested_at < ?)`,
+WHERE (system, contact_id) GLOBAL IN (SELECT system, contact_id FROM contacts WHERE ingested_at >= ? AND ingested_at < ?)`,
 		from.UTC(), to.UTC(), from.UTC(), to.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("cannot list touched desks: %w", err)
@@ -162,7 +168,7 @@ func (s *Store) DeskRecords(ctx context.Context, desks []string) ([]cdr.CaseStat
 	}
 	rows, err := s.conn.Query(ctx, `SELECT system, case_id, desk, channel, criticality, opened, resolved, reopened, updated, first_contact, reopen_count, event_id
 FROM cases
-WHERE (system, case_id) IN (SELECT system, case_id FROM cases WHERE desk IN ?)`, agentSet(desks))
+WHERE (system, case_id) GLOBAL IN (SELECT system, case_id FROM cases WHERE desk IN ?)`, agentSet(desks))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot read cases: %w", err)
 	}
@@ -184,7 +190,7 @@ WHERE (system, case_id) IN (SELECT system, case_id FROM cases WHERE desk IN ?)`,
 	}
 	rows, err = s.conn.Query(ctx, `SELECT system, contact_id, desk, channel, time, event_id
 FROM contacts
-WHERE (system, contact_id) IN (SELECT system, contact_id FROM contacts WHERE desk IN ?)`, agentSet(desks))
+WHERE (system, contact_id) GLOBAL IN (SELECT system, contact_id FROM contacts WHERE desk IN ?)`, agentSet(desks))
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot read contacts: %w", err)
 	}

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/acdstat/acdstat/cdr"
+	"github.com/acdstat/acdstat/chtest"
 )
 
 // decodeCases decodes a case CSV of system sys.
@@ -139,5 +141,72 @@ func TestDeskMonthsReplaced(t *testing.T) {
 	var contacts uint64
 	if err := s.conn.QueryRow(ctx, "SELECT sum(contacts) FROM contacts_month WHERE desk = 'sd'").Scan(&contacts); err != nil || contacts != 5 {
 		t.Errorf("contacts_month: %d (%v), want 5", contacts, err)
+	}
+}
+
+// TestClusterCaseReads: on a cluster, where contacts and cases are
+// Distributed tables, the case job's reads (the desks touched, every state
+// of a desk's cases and contacts) and its desk months, written through one
+// node and read through a node of the other shard, give what the single
+// server gives. Before, the reads' plain IN of one Distributed table inside
+// another was refused (code 288) and the case job failed on every run.
+func TestClusterCaseReads(t *testing.T) {
+	tc := chtest.Cluster(t)
+	db := tc.NewDatabase(t)
+	ctx := context.Background()
+	w := openCluster(t, db, true, tc.Addrs[0])
+	r := openCluster(t, db, false, tc.Addrs[3]).ConsistentReads()
+	head := "id,desk,channel,criticality,opened,resolved,updated,first_contact\n"
+	var rows strings.Builder
+	rows.WriteString(head)
+	// Enough cases for both shards to hold some.
+	for i := range 20 {
+		fmt.Fprintf(&rows, "I%d,sd,portal,high,2016-10-03T09:00:00Z,,2016-10-03T09:00:00Z,0\n", i)
+	}
+	first := decodeCases(t, "sn", rows.String())
+	later := decodeCases(t, "sn", head+"I7,klinisk,portal,high,2016-10-03T09:00:00Z,2016-10-05T09:00:00Z,2016-10-05T09:00:00Z,0\n")
+	before, err := w.ServerNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]cdr.Event{first, later} {
+		if err := w.InsertEvents(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desks, err := r.CaseTouches(ctx, before.Add(-time.Minute), before.Add(time.Hour))
+	if err != nil || strings.Join(desks, ",") != "klinisk,sd" {
+		t.Fatalf("touched desks %v (%v), want klinisk,sd", desks, err)
+	}
+	states, _, err := r.DeskRecords(ctx, []string{"klinisk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Desk klinisk's one case, with both its states (the first named sd).
+	if latest := cdr.LatestCases(states); len(states) != 2 || len(latest) != 1 || latest[0].ID != "I7" || latest[0].Desk != "klinisk" {
+		t.Errorf("states of desk klinisk's cases: %+v", states)
+	}
+	states, _, err = r.DeskRecords(ctx, []string{"sd"})
+	if err != nil || len(cdr.LatestCases(states)) != 20 {
+		t.Errorf("desk sd's cases: %d latest states (%v), want 20", len(cdr.LatestCases(states)), err)
+	}
+	oct := time.Date(2016, 9, 30, 22, 0, 0, 0, time.UTC)
+	zones := map[string]string{"sd": "Europe/Copenhagen", "klinisk": "Europe/Copenhagen"}
+	if err := w.WriteDeskMonths(ctx, []string{"sd", "klinisk"}, zones, []cdr.DeskMonth{
+		{Desk: "sd", Month: oct, Registered: 19, Contacts: map[string]uint64{"portal": 2}},
+		{Desk: "klinisk", Month: oct, Registered: 1, Closed: 1},
+	}, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Written again without sd's portal contacts: they read as nothing.
+	if err := w.WriteDeskMonths(ctx, []string{"sd"}, zones, []cdr.DeskMonth{{Desk: "sd", Month: oct, Registered: 19}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.DeskMonths(ctx, "", oct, oct.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Desk != "klinisk" || got[0].Closed != 1 || got[1].Desk != "sd" || got[1].Registered != 19 || len(got[1].Contacts) != 0 {
+		t.Errorf("desk months: %+v", got)
 	}
 }

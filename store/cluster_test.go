@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acdstat/acdstat/aggregate"
 	"github.com/acdstat/acdstat/cdr"
 	"github.com/acdstat/acdstat/chtest"
 )
@@ -448,6 +449,75 @@ func TestClusterResentBatchStillFeedsTouches(t *testing.T) {
 		return
 	}
 	t.Fatal("no try fitted both sends in one second")
+}
+
+// TestClusterFailedCallWriteStillFeedsTouches: the build job's write of a
+// call's queue_calls row lands but the insert into the touches' table fails
+// (here a view on every node that throws takes the touches' view's place;
+// in CI ZooKeeper's session expired), so the client gets an error and the
+// watermark stays. The next
+// run finds the row stored at its own version: it must write it again, or
+// the call has no touch and the rollup job never counts its bucket (a
+// bucket missing from TestCluster's views in CI, before).
+func TestClusterFailedCallWriteStillFeedsTouches(t *testing.T) {
+	tc := chtest.Cluster(t)
+	db := tc.NewDatabase(t)
+	ctx := context.Background()
+	s := openCluster(t, db, true, tc.Addrs...)
+	var nodes []*Store
+	for _, addr := range tc.Addrs {
+		nodes = append(nodes, nodeStore(t, addr, db))
+	}
+	// A view's insert runs after the part of queue_calls_local is written,
+	// so a view that throws fails the insert with the row stored.
+	breakTouches := func(broken bool) {
+		t.Helper()
+		stmts := []string{"DETACH TABLE " + db + ".call_touches_mv",
+			"CREATE MATERIALIZED VIEW " + db + ".call_touches_broken TO " + db + ".call_touches_local AS " +
+				"SELECT built_at, switch, queue, enter_time, prev_enter_time FROM " + db + ".queue_calls_local WHERE throwIf(length(switch) > 0) = 0"}
+		if !broken {
+			stmts = []string{"DROP TABLE " + db + ".call_touches_broken", "ATTACH TABLE " + db + ".call_touches_mv"}
+		}
+		for _, n := range nodes {
+			for _, q := range stmts {
+				if err := n.conn.Exec(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+		}
+	}
+	t0 := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
+	if err := s.InsertEvents(ctx, closedCalls("pbx1", 3, t0)); err != nil {
+		t.Fatal(err)
+	}
+	jobs := s.ConsistentReads()
+	b := aggregate.NewBuilder(buildReadsConfig(), slog.New(slog.DiscardHandler), func() time.Time { return t0.Add(time.Hour) }, nil, jobs)
+	before, err := s.ServerNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	breakTouches(true)
+	_, runErr := b.Run(ctx)
+	breakTouches(false)
+	if runErr == nil {
+		t.Fatal("the build's write succeeded with the touches' view broken; the test no longer makes it fail")
+	}
+	if got := len(jobs.outcomes(t)); got != 3 {
+		t.Fatalf("%d queue calls stored by the failed write (%v), want its 3: the test needs the rows landed without touches", got, runErr)
+	}
+	if refs, err := jobs.ChangedBuckets(ctx, before.Add(-time.Minute), before.Add(time.Hour)); err != nil || len(refs) != 0 {
+		t.Fatalf("touched buckets after the failed write: %v (%v), want none", refs, err)
+	}
+	if _, err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := jobs.ChangedBuckets(ctx, before.Add(-time.Minute), before.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || !refs[0].Start.Equal(t0) {
+		t.Fatalf("touched buckets after the next run: %v, want the calls' one bucket at %s", refs, t0)
+	}
 }
 
 // TestClusterRetentionDropsOnEveryReplica: retention lists the partitions

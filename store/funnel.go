@@ -38,6 +38,9 @@ func (s *Store) FunnelStays(ctx context.Context, refs []CallRef) ([]cdr.FunnelSt
 	}
 	out := make([]cdr.FunnelStay, 0, len(cur))
 	for k, st := range cur {
+		if st.Deleted {
+			continue
+		}
 		out = append(out, cdr.FunnelStay{Switch: k.Switch, CallID: k.CallID, Queue: k.Queue, EnterTime: st.EnterTime})
 	}
 	return out, nil

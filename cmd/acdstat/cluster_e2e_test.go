@@ -38,6 +38,14 @@ import (
 // ACDSTAT_RETENTION_EVENTS=0 keeps its events whatever the date.
 func TestCluster(t *testing.T) {
 	tc := chtest.Cluster(t)
+	// why says in the last lines of the output what failed: CI shows only
+	// the end, which the nodes' logs would otherwise fill.
+	var why []string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("TestCluster failed: %s (the nodes' logs are above and in %s)", strings.Join(why, "; "), tc.Dir)
+		}
+	})
 	bin := buildAcdstat(t)
 	db := tc.NewDatabase(t)
 	began := time.Now()
@@ -89,6 +97,7 @@ func TestCluster(t *testing.T) {
 	t.Cleanup(func() {
 		for name, p := range map[string]*serveProc{"A": nodeA, "B": nodeB} {
 			if err := p.signal(syscall.SIGTERM); err != nil {
+				why = append(why, fmt.Sprintf("node %s did not exit cleanly after SIGTERM: %v", name, err))
 				t.Errorf("node %s after SIGTERM: %v; want a clean exit", name, err)
 			}
 			// The whole log beside the cluster's, for a look after a run.
@@ -156,6 +165,7 @@ func TestCluster(t *testing.T) {
 	}
 	for range 2 {
 		if err := <-done; err != nil {
+			why = append(why, fmt.Sprintf("a sender failed: %v", err))
 			t.Fatalf("sender: %v", err)
 		}
 	}
@@ -187,6 +197,7 @@ func TestCluster(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			why = append(why, fmt.Sprintf("%d day rows and %d month rows still differ from the truth 3 minutes after the send", d, m))
 			t.Logf("%d day rows and %d month rows still differ 3 minutes after the send", d, m)
 			break
 		}
@@ -198,6 +209,7 @@ func TestCluster(t *testing.T) {
 	compareFigures(t, "queue_month *", readFigures(t, conn, "queue_month", "*"), wantMonths)
 	var stored uint64
 	if err := conn.QueryRow(ctx, "SELECT count() FROM (SELECT id FROM events GROUP BY switch, call_id, id)").Scan(&stored); err != nil || int(stored) != wantEvents {
+		why = append(why, fmt.Sprintf("distinct events stored: %d, %v; want the %d sent", stored, err, wantEvents))
 		t.Fatalf("distinct events stored: %d, %v; want the %d sent", stored, err, wantEvents)
 	}
 
@@ -210,6 +222,7 @@ func TestCluster(t *testing.T) {
 	for _, view := range []string{"queue_day", "queue_month"} {
 		got, want := viewText(t, conn, db, view), viewText(t, singleConn, envValue(single, "ACDSTAT_CLICKHOUSE_DATABASE"), view)
 		if !reflect.DeepEqual(got, want) {
+			why = append(why, view+": the cluster's rows differ from the single server's")
 			t.Errorf("%s: the cluster's %d rows differ from the single server's %d:\n%s", view, len(got), len(want), firstDiff(got, want))
 		}
 	}
