@@ -35,6 +35,11 @@ type Config struct {
 	Queues     string           `env:"QUEUES"`
 	LogFormat  string           `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel   string           `env:"LOG_LEVEL" envDefault:"info"`
+	// PprofAddr, when set, is a loopback address where serve answers Go's
+	// profiles (/debug/pprof/: heap, CPU, goroutines) for a look at its
+	// memory or CPU under load. Off by default; never on a public address,
+	// as the profiles show the process's insides.
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	// ReadTokens and ReadTokensFile give read tokens limited to some
 	// switches ("token=sw1,sw2;token2=sw3", or one token=sw1,sw2 per line
@@ -203,6 +208,13 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_INGEST_TOKEN must be set (and ACDSTAT_READ_TOKEN for reading)", c.HTTPAddr))
 	} else if !IsLoopback(c.HTTPAddr) && c.ReadToken == "" && c.ReadTokens == "" && c.ReadTokensFile == "" {
 		errs = append(errs, fmt.Errorf("ACDSTAT_HTTP_ADDR: %s is reachable from other machines, so ACDSTAT_READ_TOKEN must be set (or ACDSTAT_READ_TOKENS)", c.HTTPAddr))
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("ACDSTAT_PPROF_ADDR: %q is not host:port: %v", c.PprofAddr, err))
+		} else if !IsLoopback(c.PprofAddr) {
+			errs = append(errs, fmt.Errorf("ACDSTAT_PPROF_ADDR: %s is reachable from other machines; profiles are served on loopback only (127.0.0.1:PORT), reach them with an SSH tunnel", c.PprofAddr))
+		}
 	}
 	if _, err := intake.LoadReadTokens(c.ReadToken, c.ReadTokens, c.ReadTokensFile); err != nil {
 		errs = append(errs, err)

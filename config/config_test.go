@@ -64,6 +64,8 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{[]string{"ACDSTAT_LIVE_EVERY=0s"}, "ACDSTAT_LIVE_EVERY"},
 		{[]string{"ACDSTAT_LIVE_MAX_EVENTS=-1"}, "ACDSTAT_LIVE_MAX_EVENTS"},
 		{[]string{"ACDSTAT_WRITER_LINGER=0s"}, "ACDSTAT_WRITER_LINGER"},
+		{[]string{"ACDSTAT_PPROF_ADDR=0.0.0.0:6060"}, "ACDSTAT_PPROF_ADDR: 0.0.0.0:6060 is reachable from other machines"},
+		{[]string{"ACDSTAT_PPROF_ADDR=6060"}, "ACDSTAT_PPROF_ADDR"},
 	} {
 		err := load(t, tc.env...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

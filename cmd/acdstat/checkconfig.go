@@ -72,8 +72,8 @@ func probeServe(ctx context.Context, cfg config.Config, w io.Writer) error {
 	for _, l := range []struct {
 		name, addr string
 		udp        bool
-	}{{"ACDSTAT_HTTP_ADDR", cfg.HTTPAddr, false}, {"ACDSTAT_HEP_ADDR", cfg.Intake.SIP.HEPAddr, true}, {"ACDSTAT_SIP_ADDR", cfg.Intake.SIP.SIPAddr, true}} {
-		if l.addr == intake.Off {
+	}{{"ACDSTAT_HTTP_ADDR", cfg.HTTPAddr, false}, {"ACDSTAT_HEP_ADDR", cfg.Intake.SIP.HEPAddr, true}, {"ACDSTAT_SIP_ADDR", cfg.Intake.SIP.SIPAddr, true}, {"ACDSTAT_PPROF_ADDR", cfg.PprofAddr, false}} {
+		if l.addr == intake.Off || l.addr == "" {
 			continue
 		}
 		ln, err := net.Listen("tcp", l.addr)

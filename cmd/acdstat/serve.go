@@ -179,10 +179,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 		return err
 	}
 	log.Info("listening", "http", srv.Addr())
+	var prof *pprofServer
+	if cfg.PprofAddr != "" {
+		if prof, err = listenPprof(cfg.PprofAddr, log.With("component", "pprof")); err != nil {
+			return err
+		}
+	}
 	// Both stop when ctx is cancelled: the HTTP server first refuses new
 	// requests and finishes the ones in flight, the scheduler waits for a
 	// running job; the store is closed last by the deferred Close.
 	g, gctx := errgroup.WithContext(ctx)
+	if prof != nil {
+		g.Go(func() error { return prof.Serve(gctx) })
+	}
 	// The writer drains the spool once every intake (HTTP, and SIP with its
 	// final flush) has stopped appending to it.
 	intakeStopped := make(chan struct{})
