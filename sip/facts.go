@@ -285,7 +285,7 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 		if !methods[m.Method] {
 			return ev, ErrIgnored
 		}
-		ev.Verb = string(m.Method)
+		ev.Verb = strings.Clone(string(m.Method))
 		if u := m.Recipient.User; u != "" {
 			kv.ruri = u
 		}
@@ -305,16 +305,22 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	t := meta.Time.UTC()
 	ev.Time = t.Truncate(time.Second)
 	ev.Micros = uint32(t.Nanosecond() / 1000)
-	own := cid.Value()
+	// The strings the event keeps are copies: the parser's are slices of
+	// its header lines, and one kept slice keeps its line, for as long as
+	// the event lives (the live state keeps a carrier's events for about
+	// 30 s: 0.27 GB of header lines at 50,000 messages a second).
+	own := strings.Clone(cid.Value())
 	ev.Data[dataCallID] = own
 	if f := msg.From(); f != nil {
-		ev.Data[dataFromTag], _ = f.Params.Get("tag")
+		tag, _ := f.Params.Get("tag")
+		ev.Data[dataFromTag] = strings.Clone(tag)
 		if u := f.Address.User; u != "" {
 			kv.from = u
 		}
 	}
 	if to := msg.To(); to != nil {
-		ev.Data[dataToTag], _ = to.Params.Get("tag")
+		tag, _ := to.Params.Get("tag")
+		ev.Data[dataToTag] = strings.Clone(tag)
 		if u := to.Address.User; u != "" {
 			kv.to = u
 		}
@@ -335,7 +341,7 @@ func Facts(payload []byte, meta Meta) (cdr.Event, error) {
 	if e := header(meta.Headers.Enter); e != "" {
 		kv.enter = e
 	}
-	link := header(meta.Headers.Link)
+	link := strings.Clone(header(meta.Headers.Link))
 	if link == "" && meta.Correlation != own {
 		link = meta.Correlation
 	}
