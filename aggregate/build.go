@@ -539,8 +539,9 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 // missing from TestCluster's views in CI). Written again, the same row
 // carries its touches (inserts are not deduplicated: store.clusterSettings).
 // A watermark only moves after a run's writes all succeeded, so any node's
-// next run resends what a failed run of any node may have left, and it
-// costs nothing otherwise, but the rows of two nodes' overlapping runs.
+// next run resends what a failed run of any node may have left. Otherwise
+// it costs nothing, but where two nodes' runs overlap: the slower one
+// writes the faster one's rows again.
 // Known limit: a stay whose enter time moved is resent without its earlier
 // enter time (the stored row no longer holds it), so if the failed write's
 // touch of the old bucket was lost too, that bucket is counted again only
