@@ -54,6 +54,12 @@ type Config struct {
 	// RollupChunk is how many 15-minute buckets are recomputed per store
 	// round trip.
 	RollupChunk int `env:"ROLLUP_CHUNK" envDefault:"25000"`
+	// ReconcileEvery is when the rollup job recounts the last
+	// ReconcileWindow from the queue calls whatever the touches say
+	// (Roller.Reconcile), a robfig/cron spec in the server's zone; empty:
+	// never.
+	ReconcileEvery  string        `env:"RECONCILE_SCHEDULE" envDefault:"40 3 * * *"`
+	ReconcileWindow time.Duration `env:"RECONCILE_WINDOW" envDefault:"48h"`
 }
 
 // Validate checks the settings and names the one that is wrong.
@@ -73,6 +79,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ACDSTAT_ROLLUP_MARGIN: must not be negative, got %s", c.RollupMargin)
 	case c.RollupChunk <= 0:
 		return fmt.Errorf("ACDSTAT_ROLLUP_CHUNK: must be positive, got %d", c.RollupChunk)
+	case c.ReconcileEvery != "" && c.ReconcileWindow <= 0:
+		return fmt.Errorf("ACDSTAT_RECONCILE_WINDOW: must be positive, got %s", c.ReconcileWindow)
 	}
 	return nil
 }
@@ -542,10 +550,10 @@ func MergeRefs(refs []cdr.CallRef) []cdr.CallRef {
 // next run resends what a failed run of any node may have left. Otherwise
 // it costs nothing, but where two nodes' runs overlap: the slower one
 // writes the faster one's rows again.
-// Known limit: a stay whose enter time moved is resent without its earlier
-// enter time (the stored row no longer holds it), so if the failed write's
-// touch of the old bucket was lost too, that bucket is counted again only
-// by a rebuild.
+// Left: a stay whose enter time moved is resent without its earlier enter
+// time (the stored row no longer holds it), so if the failed write's touch
+// of the old bucket was lost too, the reconcile job's recount mends that
+// bucket (Roller.Reconcile).
 func Plan(events []cdr.Event, stored map[cdr.Key]cdr.StoredStay, opt cdr.BuildOptions, gen uint64, since time.Time) (rows []cdr.StoredCall, invalid []cdr.QueueCall) {
 	versions := callVersions(events, gen)
 	resend := func(k callKey) bool {

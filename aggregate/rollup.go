@@ -173,6 +173,22 @@ func (r *Roller) RollupRange(ctx context.Context, queues QueueLister, from, to t
 	return st, err
 }
 
+// ReconcileJob is the name of the reconcile job (Roller.Reconcile).
+const ReconcileJob = "reconcile"
+
+// Reconcile recounts every bucket of [now − ReconcileWindow, now) from the
+// current queue calls, whatever the touches say: anti-entropy for a bucket
+// whose touch was lost. The touches are what the rollup job goes by, and
+// a touch can go missing where nothing else notices: on a cluster, a write
+// of queue_calls can land while the insert into call_touches fails (the
+// build job writes the row again, Plan, but not the touch of a bucket the
+// stay left in that write), or a node can die between the two. A recount
+// writes what a run over the same calls writes, under a newer version, so
+// it changes nothing that was right. It does not move the watermark.
+func (r *Roller) Reconcile(ctx context.Context, queues QueueLister, now time.Time) (RollupStats, error) {
+	return r.RollupRange(ctx, queues, now.Add(-r.cfg.ReconcileWindow), now)
+}
+
 // roll recomputes refs in chunks with settings under one version. The chunks follow time
 // (all queues of a few days at once), so one chunk is one narrow read and
 // its insert touches one or two monthly partitions: every partition an

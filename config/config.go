@@ -164,11 +164,12 @@ func (c Config) Validate() error {
 	for _, s := range []struct{ name, spec string }{
 		{"ACDSTAT_BUILD_SCHEDULE", c.Jobs.BuildEvery},
 		{"ACDSTAT_ROLLUP_SCHEDULE", c.Jobs.RollupEvery},
+		{"ACDSTAT_RECONCILE_SCHEDULE", c.Jobs.ReconcileEvery},
 		{"ACDSTAT_RETENTION_SCHEDULE", c.Retention.Schedule},
 		{"ACDSTAT_DOCUMENT_SCHEDULE", c.Document.Schedule},
 	} {
 		if s.spec == "" {
-			continue // Retention.Validate names an empty one
+			continue // off (reconcile, document); Retention.Validate names an empty one of its own
 		}
 		if err := aggregate.ParseSchedule(s.spec); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))

@@ -66,6 +66,8 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{[]string{"ACDSTAT_WRITER_LINGER=0s"}, "ACDSTAT_WRITER_LINGER"},
 		{[]string{"ACDSTAT_PPROF_ADDR=0.0.0.0:6060"}, "ACDSTAT_PPROF_ADDR: 0.0.0.0:6060 is reachable from other machines"},
 		{[]string{"ACDSTAT_PPROF_ADDR=6060"}, "ACDSTAT_PPROF_ADDR"},
+		{[]string{"ACDSTAT_RECONCILE_SCHEDULE=nightly"}, "ACDSTAT_RECONCILE_SCHEDULE"},
+		{[]string{"ACDSTAT_RECONCILE_WINDOW=0s"}, "ACDSTAT_RECONCILE_WINDOW"},
 	} {
 		err := load(t, tc.env...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

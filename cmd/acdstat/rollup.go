@@ -132,6 +132,23 @@ func rolledUp(rs aggregate.RollupStats) string {
 
 // newRoller is the rollup job, counting with the settings of settings at
 // the start of each run (a config.Current in every command).
+// reconcileJob recounts the last ACDSTAT_RECONCILE_WINDOW of every queue
+// from its queue calls (aggregate.Roller.Reconcile), on
+// ACDSTAT_RECONCILE_SCHEDULE.
+func reconcileJob(cfg config.Config, log *slog.Logger, now func() time.Time, roller *aggregate.Roller, st *store.Store) aggregate.Job {
+	log = log.With("component", "reconcile")
+	return aggregate.Job{
+		Name: aggregate.ReconcileJob, Schedule: cfg.Jobs.ReconcileEvery,
+		Run: func(ctx context.Context) error {
+			stats, err := roller.Reconcile(ctx, st.ConsistentReads(), now())
+			if err == nil {
+				log.Info("recounted", "window", cfg.Jobs.ReconcileWindow, "buckets", stats.Buckets, "calls", stats.Calls, "rows", stats.Rows)
+			}
+			return err
+		},
+	}
+}
+
 func newRoller(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Roller {
 	jobs := st.ConsistentReads() // as newBuilder's
 	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, jobs, jobs, jobs)

@@ -148,7 +148,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 	if err != nil {
 		return err
 	}
-	sched, err := aggregate.NewScheduler(ctx, log.With("component", "jobs"), aggregate.Job{
+	jobs := []aggregate.Job{{
 		Name: aggregate.BuildJob, Schedule: cfg.Jobs.BuildEvery,
 		Run: func(ctx context.Context) error {
 			// The SIP builder maps numbers to queues with the settings
@@ -162,7 +162,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			}
 			return err
 		},
-	}, aggregate.Job{
+	}, {
 		// Its own job, so a slow rollup never delays building calls; it
 		// picks up what the build job wrote on its next run.
 		Name: aggregate.RollupJob, Schedule: cfg.Jobs.RollupEvery,
@@ -174,7 +174,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, now func() 
 			return err
 		},
 	}, funnelJob(cfg, log, queues, st), retentionJob(cfg, log, now, st), agentJob(agents, cfg, log), caseJob(cfg, log, queues, st),
-		systemsJob(systems, cfg, log), docJob)
+		systemsJob(systems, cfg, log), docJob}
+	if cfg.Jobs.ReconcileEvery != "" {
+		jobs = append(jobs, reconcileJob(cfg, log, now, roller, st))
+	}
+	sched, err := aggregate.NewScheduler(ctx, log.With("component", "jobs"), jobs...)
 	if err != nil {
 		return err
 	}
