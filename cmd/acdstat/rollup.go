@@ -130,8 +130,6 @@ func rolledUp(rs aggregate.RollupStats) string {
 		plural(rs.Calls, "queue call", "queue calls"), plural(rs.Rows, "row", "rows"))
 }
 
-// newRoller is the rollup job, counting with the settings of settings at
-// the start of each run (a config.Current in every command).
 // reconcileJob recounts the last ACDSTAT_RECONCILE_WINDOW of every queue
 // from its queue calls (aggregate.Roller.Reconcile), on
 // ACDSTAT_RECONCILE_SCHEDULE.
@@ -149,6 +147,8 @@ func reconcileJob(cfg config.Config, log *slog.Logger, now func() time.Time, rol
 	}
 }
 
+// newRoller is the rollup job, counting with the settings of settings at
+// the start of each run (a config.Current in every command).
 func newRoller(cfg config.Config, log *slog.Logger, settings aggregate.SettingsSource, st *store.Store) *aggregate.Roller {
 	jobs := st.ConsistentReads() // as newBuilder's
 	return aggregate.NewRoller(cfg.Jobs, log.With("component", "rollup"), settings, jobs, jobs, jobs)
