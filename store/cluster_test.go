@@ -309,6 +309,27 @@ func nodeStore(t *testing.T, addr, db string) *Store {
 	return s
 }
 
+// everyNode returns a function that runs statements on every node of the
+// cluster in turn (each node's own tables: a DETACH or CREATE there is not
+// ON CLUSTER), failing the test on the first error.
+func everyNode(t *testing.T, addrs []string, db string) func(stmts ...string) {
+	t.Helper()
+	var nodes []*Store
+	for _, addr := range addrs {
+		nodes = append(nodes, nodeStore(t, addr, db))
+	}
+	return func(stmts ...string) {
+		t.Helper()
+		for _, n := range nodes {
+			for _, q := range stmts {
+				if err := n.conn.Exec(context.Background(), q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+		}
+	}
+}
+
 // queryPairs runs a query of two String columns into a map.
 func queryPairs(t *testing.T, s *Store, query string, args ...any) map[string]string {
 	t.Helper()
@@ -400,17 +421,10 @@ func TestClusterResentBatchStillFeedsTouches(t *testing.T) {
 	db := tc.NewDatabase(t)
 	ctx := context.Background()
 	s := openCluster(t, db, true, tc.Addrs...)
-	var nodes []*Store
-	for _, addr := range tc.Addrs {
-		nodes = append(nodes, nodeStore(t, addr, db))
-	}
+	onEveryNode := everyNode(t, tc.Addrs, db)
 	mv := func(verb string) {
 		t.Helper()
-		for _, n := range nodes {
-			if err := n.conn.Exec(ctx, verb+" TABLE "+db+".event_touches_mv"); err != nil {
-				t.Fatal(err)
-			}
-		}
+		onEveryNode(verb + " TABLE " + db + ".event_touches_mv")
 	}
 	t0 := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
 	for try := range 5 {
@@ -464,10 +478,7 @@ func TestClusterFailedCallWriteStillFeedsTouches(t *testing.T) {
 	db := tc.NewDatabase(t)
 	ctx := context.Background()
 	s := openCluster(t, db, true, tc.Addrs...)
-	var nodes []*Store
-	for _, addr := range tc.Addrs {
-		nodes = append(nodes, nodeStore(t, addr, db))
-	}
+	onEveryNode := everyNode(t, tc.Addrs, db)
 	// A view's insert runs after the part of queue_calls_local is written,
 	// so a view that throws fails the insert with the row stored.
 	breakTouches := func(broken bool) {
@@ -478,13 +489,7 @@ func TestClusterFailedCallWriteStillFeedsTouches(t *testing.T) {
 		if !broken {
 			stmts = []string{"DROP TABLE " + db + ".call_touches_broken", "ATTACH TABLE " + db + ".call_touches_mv"}
 		}
-		for _, n := range nodes {
-			for _, q := range stmts {
-				if err := n.conn.Exec(ctx, q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-		}
+		onEveryNode(stmts...)
 	}
 	t0 := time.Date(2025, 10, 27, 9, 0, 0, 0, time.UTC)
 	if err := s.InsertEvents(ctx, closedCalls("pbx1", 3, t0)); err != nil {
