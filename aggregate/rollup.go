@@ -184,7 +184,10 @@ const ReconcileJob = "reconcile"
 // build job writes the row again, Plan, but not the touch of a bucket the
 // stay left in that write), or a node can die between the two. A recount
 // writes what a run over the same calls writes, under a newer version, so
-// it changes nothing that was right. It does not move the watermark.
+// it changes nothing that was right, but that it counts with the current
+// queue settings, as RollupRange (acdstat rebuild) does: a bucket of the
+// window counted with earlier settings is counted with the current ones.
+// It does not move the watermark.
 func (r *Roller) Reconcile(ctx context.Context, queues QueueLister, now time.Time) (RollupStats, error) {
 	return r.RollupRange(ctx, queues, now.Add(-r.cfg.ReconcileWindow), now)
 }
