@@ -46,21 +46,28 @@ var benchProxied = []byte("INVITE sip:7001@10.20.0.20:5060;user=phone SIP/2.0\r\
 	"m=audio 20000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n" +
 	"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n")
 
+// proxiedMeta is the capture of benchProxied.
+var proxiedMeta = Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.10.0.10:5060"), Dst: netip.MustParseAddrPort("10.20.0.20:5060")}
+
+// factsNowAndBefore are Facts and Facts as it was before it read with
+// factsParser (factsBefore and sipgo's full parser): a benchmark runs both,
+// the baseline in the same run.
+var factsNowAndBefore = []struct {
+	name  string
+	facts func([]byte, Meta) (cdr.Event, error)
+}{
+	{"now", Facts},
+	{"before", func(p []byte, m Meta) (cdr.Event, error) { return factsBefore(fullParser, p, m) }},
+}
+
 // BenchmarkFactsProxied is BenchmarkFacts on benchProxied, now and before
 // (factsBefore), in one run.
 func BenchmarkFactsProxied(b *testing.B) {
-	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.10.0.10:5060"), Dst: netip.MustParseAddrPort("10.20.0.20:5060")}
-	for _, f := range []struct {
-		name  string
-		facts func([]byte, Meta) (cdr.Event, error)
-	}{
-		{"now", Facts},
-		{"before", func(p []byte, m Meta) (cdr.Event, error) { return factsBefore(fullParser, p, m) }},
-	} {
+	for _, f := range factsNowAndBefore {
 		b.Run(f.name, func(b *testing.B) {
 			b.SetBytes(int64(len(benchProxied)))
 			for b.Loop() {
-				if _, err := f.facts(benchProxied, meta); err != nil {
+				if _, err := f.facts(benchProxied, proxiedMeta); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -260,14 +267,7 @@ func BenchmarkWindowMemory(b *testing.B) {
 // lines), in one run.
 func BenchmarkFactsRetained(b *testing.B) {
 	const n = 100_000
-	meta := Meta{Switch: "s", Time: time.Unix(1700000000, 0), Src: netip.MustParseAddrPort("10.10.0.10:5060"), Dst: netip.MustParseAddrPort("10.20.0.20:5060")}
-	for _, f := range []struct {
-		name  string
-		facts func([]byte, Meta) (cdr.Event, error)
-	}{
-		{"now", Facts},
-		{"before", func(p []byte, m Meta) (cdr.Event, error) { return factsBefore(fullParser, p, m) }},
-	} {
+	for _, f := range factsNowAndBefore {
 		b.Run(f.name, func(b *testing.B) {
 			var per float64
 			for b.Loop() {
@@ -276,7 +276,7 @@ func BenchmarkFactsRetained(b *testing.B) {
 				runtime.ReadMemStats(&m0)
 				evs := make([]cdr.Event, n)
 				for i := range evs {
-					ev, err := f.facts(benchProxied, meta)
+					ev, err := f.facts(benchProxied, proxiedMeta)
 					if err != nil {
 						b.Fatal(err)
 					}

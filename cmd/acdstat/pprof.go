@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -45,23 +44,25 @@ func listenPprof(addr string, log *slog.Logger) (*pprofServer, error) {
 	return &pprofServer{ln: ln, srv: srv, log: log}, nil
 }
 
-// Serve answers until ctx ends.
+// Serve answers until ctx ends. A listener that fails is logged and left
+// down: profiles are a diagnostic, and serve goes on without them.
 func (p *pprofServer) Serve(ctx context.Context) error {
 	p.log.Info("profiles on", "addr", "http://"+p.ln.Addr().String()+"/debug/pprof/")
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := p.srv.Shutdown(sctx); err != nil {
-			p.srv.Close()
-		}
-	}()
-	err := p.srv.Serve(p.ln)
-	<-done
-	if errors.Is(err, http.ErrServerClosed) {
+	errc := make(chan error, 1)
+	go func() { errc <- p.srv.Serve(p.ln) }()
+	select {
+	case err := <-errc:
+		p.log.Warn("profiles are no longer answered", "err", err)
 		return nil
+	case <-ctx.Done():
 	}
-	return fmt.Errorf("profiles: %w", err)
+	// A profile being written (a CPU profile takes its ?seconds=) is cut
+	// short: a stop does not wait for it.
+	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := p.srv.Shutdown(sctx); err != nil {
+		p.srv.Close()
+	}
+	<-errc
+	return nil
 }
